@@ -1,0 +1,114 @@
+# TypeScript to native:
+#   src/**/*.ts --asc--> build/hv.wasm --wasm2c--> build/hv.c --clang--> build/hv.o
+#   boot/*.asm --nasm--> build/*.o;  ld.lld -T boot/linker.ld --> build/hv.elf
+#   grub-mkrescue --> build/hv.iso (BIOS and UEFI, CD or USB stick)
+
+BUILD      := build
+ASC        := node_modules/.bin/asc
+NODE_BIN   := node_modules/.bin
+
+# Debian packages the build, the tests and `make run` use, by the command that
+# shows each is present.
+DEB_TOOLS := nasm:nasm clang:clang ld.lld:lld wasm2c:wabt wasm2wat:wabt \
+  grub-mkrescue:grub-common xorriso:xorriso mformat:mtools bochs:bochs \
+  qemu-system-x86_64:qemu-system-x86
+DEB_FILES := /usr/lib/grub/i386-pc/multiboot2.mod:grub-pc-bin \
+  /usr/lib/grub/x86_64-efi/multiboot2.mod:grub-efi-amd64-bin \
+  /usr/share/bochs/BIOS-bochs-latest:bochsbios /usr/share/vgabios/vgabios.bin:vgabios \
+  /usr/share/OVMF/OVMF_CODE.fd:ovmf /usr/include/stdlib.h:libc6-dev
+
+HV_SRC  := $(shell find src -name '*.ts')
+ASM_SRC := $(wildcard boot/*.asm)
+ASM_OBJ := $(patsubst boot/%.asm,$(BUILD)/%.o,$(ASM_SRC))
+
+# Layout constants (src/arch/layout.ts) in pages of 64 KiB for asc.
+layout = $(shell sed -n 's/^export const $(1): u[0-9]* = \(0x[0-9a-fA-F]*\|[0-9]*\);.*/\1/p' src/arch/layout.ts)
+WASM_BASE  := $(call layout,HV_WASM_BASE)
+WASM_PAGES := $(shell echo $$(( $(call layout,HV_WASM_END) / 65536 )))
+
+ASCFLAGS := -O3 --runtime stub --disable simd --memoryBase $$(($(WASM_BASE))) \
+  --maximumMemory $(WASM_PAGES) --use abort=src/log/log/abort
+
+# Freestanding kernel code: no libc, no red zone (interrupts use the stack
+# below RSP), no SSE/x87 (guest FPU state must never be clobbered), no PIC.
+# The direct map makes every wasm address valid, so wasm2c's bounds checks are
+# off (the "signal handler" mode, whose handler is the page-fault dump).
+CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone \
+  -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-pic -fno-pie \
+  -fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+  -Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
+  -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
+  -I$(BUILD) -Iboot
+
+.PHONY: all deps run test test-unit test-integration bench check-float clean
+all: $(BUILD)/hv.iso
+
+# Installs what is missing: Debian packages (as root) and the npm packages
+# pinned by package-lock.json.
+deps:
+	@missing=""; \
+	for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
+	for f in $(DEB_FILES); do [ -e $${f%%:*} ] || missing="$$missing $${f##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/hv.wasm: $(HV_SRC) | $(BUILD)
+	$(ASC) src/main.ts $(ASCFLAGS) -o $@ --textFile $(BUILD)/hv.wat
+	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
+
+# The microkernel must not touch the FPU: any f32/f64 value type or
+# instruction in the wasm fails the build.
+WASM ?= $(BUILD)/hv.wasm
+check-float:
+	@if wasm2wat $(WASM) | grep -nE '\b(f32|f64)\b' | head -5 | grep .; then \
+	  echo "error: $(WASM) uses floating point (f32/f64); the microkernel must not touch the FPU" >&2; exit 1; fi
+
+$(BUILD)/layout.inc: src/arch/layout.ts | $(BUILD)
+	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/\1 equ \2/p' $< > $@
+$(BUILD)/layout.h: src/arch/layout.ts | $(BUILD)
+	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/#define \1 \2ull/p' $< > $@
+$(BUILD)/layout.ld: src/arch/layout.ts | $(BUILD)
+	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/\1 = \2;/p' $< > $@
+
+$(BUILD)/hv.c: $(BUILD)/hv.wasm
+	wasm2c $< -o $@
+
+$(BUILD)/hv.o: $(BUILD)/hv.c
+	clang $(CFLAGS) -c $< -o $@
+$(BUILD)/wasm-rt.o: boot/wasm-rt.c $(BUILD)/hv.c $(BUILD)/layout.h
+	clang $(CFLAGS) -c $< -o $@
+$(BUILD)/%.o: boot/%.asm $(BUILD)/layout.inc $(wildcard boot/*.inc)
+	nasm -f elf64 -w+all -I$(BUILD)/ -Iboot/ $< -o $@
+
+$(BUILD)/hv.elf: $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o boot/linker.ld $(BUILD)/layout.ld
+	ld.lld -nostdlib -static -z max-page-size=4096 -L$(BUILD) -T boot/linker.ld \
+	  $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o -o $@
+
+$(BUILD)/hv.iso: $(BUILD)/hv.elf qemu/grub.cfg
+	rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/hv.elf $(BUILD)/iso/boot/
+	cp qemu/grub.cfg $(BUILD)/iso/boot/grub/
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+run: deps $(BUILD)/hv.iso
+	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
+
+test: deps
+	$(MAKE) $(BUILD)/hv.iso
+	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
+
+test-unit: deps $(BUILD)/hv.wasm
+	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
+
+test-integration: deps $(BUILD)/hv.iso
+	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/integration
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,208 @@
+; From the boot loader to the microkernel.
+;
+; Entered in 32-bit protected mode, paging off, EAX = multiboot magic, EBX =
+; multiboot information (multiboot1 or 2). Checks for long mode, maps the
+; first 4 GiB twice with 2 MiB pages (identity for this image, and at
+; HV_DIRECT_MAP for the wasm linear memory), enters 64-bit mode with our own
+; GDT, TSS and IDT, and calls hv_start(handoff) in the runtime shim.
+
+%include "layout.inc"
+
+CR0_PE          equ 1 << 0
+CR0_PG          equ 1 << 31
+CR4_PAE         equ 1 << 5
+IA32_EFER       equ 0xc0000080
+EFER_LME        equ 1 << 8
+PTE_P           equ 1 << 0
+PTE_RW          equ 1 << 1
+PTE_PS          equ 1 << 7          ; 2 MiB page in a PDE
+CPUID_EXT_LM    equ 1 << 29         ; CPUID.80000001H:EDX.LM
+EFLAGS_ID       equ 1 << 21
+
+SEL_CODE64      equ 0x08
+SEL_DATA        equ 0x10
+SEL_TSS         equ 0x18
+
+global entry32, handoff, gdt_tss, tss
+extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start
+extern _native_end, _bss_start, _bss_end
+
+section .text.entry32
+bits 32
+
+entry32:
+    cli
+    cld
+    mov esp, boot_stack_top
+    mov [handoff + HANDOFF_MB_MAGIC], eax
+    mov [handoff + HANDOFF_MB_INFO], ebx
+    rdtsc
+    mov [handoff + HANDOFF_ENTRY_TSC], eax
+    mov [handoff + HANDOFF_ENTRY_TSC + 4], edx
+    ; The bss (page tables, stacks, and the wasm data and heap, which the
+    ; wasm module assumes zeroed) is zeroed here: not every loader does it.
+    mov edi, _bss_start
+    mov ecx, _bss_end
+    sub ecx, edi
+    shr ecx, 2
+    xor eax, eax
+    rep stosd
+    call serial_init32
+
+    ; CPUID exists when EFLAGS.ID can be toggled.
+    pushfd
+    pop eax
+    mov ecx, eax
+    xor eax, EFLAGS_ID
+    push eax
+    popfd
+    pushfd
+    pop eax
+    push ecx
+    popfd
+    cmp eax, ecx
+    je .no_long_mode
+    mov eax, 0x80000000
+    cpuid
+    cmp eax, 0x80000001
+    jb .no_long_mode
+    mov eax, 0x80000001
+    cpuid
+    test edx, CPUID_EXT_LM
+    jz .no_long_mode
+
+    ; PML4[0] (identity) and PML4[256] (HV_DIRECT_MAP) share one PDPT whose
+    ; four entries cover 0-4 GiB with 2 MiB pages. Memory types come from the
+    ; firmware's MTRRs (MMIO holes are UC there).
+    mov eax, pdpt + (PTE_P | PTE_RW)
+    mov [pml4], eax
+    mov [pml4 + ((HV_DIRECT_MAP >> 39) & 511) * 8], eax
+    mov edi, pdpt
+    mov eax, pd + (PTE_P | PTE_RW)
+    mov ecx, HV_MAPPED_BYTES >> 30
+.pdpte:
+    mov [edi], eax
+    add eax, 4096
+    add edi, 8
+    loop .pdpte
+    mov edi, pd
+    mov eax, PTE_P | PTE_RW | PTE_PS
+    xor edx, edx                        ; high half of the physical address
+    mov ecx, (HV_MAPPED_BYTES >> 21)
+.pde:
+    mov [edi], eax
+    mov [edi + 4], edx
+    add eax, 1 << 21
+    adc edx, 0
+    add edi, 8
+    loop .pde
+
+    mov eax, cr4
+    or eax, CR4_PAE
+    mov cr4, eax
+    mov eax, pml4
+    mov cr3, eax
+    mov ecx, IA32_EFER
+    rdmsr
+    or eax, EFER_LME
+    wrmsr
+    mov eax, cr0
+    or eax, CR0_PG | CR0_PE
+    mov cr0, eax
+    lgdt [gdt_ptr]
+    jmp SEL_CODE64:entry64
+
+.no_long_mode:
+    mov esi, msg_no_long_mode
+    call serial_puts32
+.halt32:
+    hlt
+    jmp .halt32
+
+bits 64
+entry64:
+    mov ax, SEL_DATA
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor eax, eax
+    mov fs, ax
+    mov gs, ax
+    mov rsp, boot_stack_top
+
+    ; TSS: its base is known only at link time, so the descriptor's split
+    ; base field is filled here (SDM Vol. 3A, 8.2.3, 64-bit TSS descriptor).
+    mov rax, tss
+    mov [gdt_tss + 2], ax
+    shr rax, 16
+    mov [gdt_tss + 4], al
+    mov [gdt_tss + 7], ah
+    shr rax, 16
+    mov [gdt_tss + 8], eax
+    mov rax, ist_df_top
+    mov [tss + 0x24], rax               ; IST1: double fault
+    mov rax, ist_nmi_top
+    mov [tss + 0x2c], rax               ; IST2: NMI
+    mov rax, ist_mc_top
+    mov [tss + 0x34], rax               ; IST3: machine check
+    mov ax, SEL_TSS
+    ltr ax
+    call idt_init
+
+    mov qword [handoff + HANDOFF_IMAGE_END], _native_end
+    mov edi, handoff
+    call hv_start
+    mov rsi, msg_returned
+    call serial_puts
+.halt64:
+    cli
+    hlt
+    jmp .halt64
+
+section .rodata
+msg_no_long_mode:
+    db 10, "hv: this CPU has no long mode (x86-64). The hypervisor needs a", 10
+    db "hv: 64-bit Intel CPU with VT-x. Halting.", 10, 0
+msg_returned:
+    db 10, "hv: the microkernel returned; halted", 10, 0
+
+section .data
+align 16
+gdt:
+    dq 0
+    dq 0x00af9a000000ffff               ; 0x08: 64-bit code, DPL 0
+    dq 0x00cf92000000ffff               ; 0x10: data, DPL 0
+gdt_tss:                                ; 0x18: 64-bit TSS, base filled in
+    dw tss_end - tss - 1
+    dw 0
+    db 0, 0x89, 0, 0
+    dd 0, 0
+gdt_end:
+gdt_ptr:
+    dw gdt_end - gdt - 1
+    dq gdt
+
+align 16
+tss:
+    times 0x66 db 0
+    dw tss_end - tss                    ; no I/O permission bitmap
+tss_end:
+
+align 8
+handoff:
+    times HANDOFF_SIZE db 0
+
+section .bss
+align 4096
+pml4:   resb 4096
+pdpt:   resb 4096
+pd:     resb 4096 * (HV_MAPPED_BYTES >> 30)
+align 16
+boot_stack:     resb HV_BOOT_STACK_SIZE
+boot_stack_top:
+ist_df:         resb HV_IST_STACK_SIZE
+ist_df_top:
+ist_nmi:        resb HV_IST_STACK_SIZE
+ist_nmi_top:
+ist_mc:         resb HV_IST_STACK_SIZE
+ist_mc_top:

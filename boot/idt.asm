@@ -1,0 +1,251 @@
+; The host IDT: one stub per exception (vectors 0-31). A fault in the
+; hypervisor prints the vector, error code, RIP, CR2, control registers, every
+; GPR and a frame-pointer backtrace on COM1, then halts: always diagnosable.
+; Vectors 32-255 are not present: a stray interrupt becomes a #GP whose error
+; code names the IDT entry (SDM Vol. 3A, 6.13).
+
+SEL_CODE64      equ 0x08
+IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
+IST_DF          equ 1
+IST_NMI         equ 2
+IST_MC          equ 3
+
+global idt_init, idt
+extern serial_putc, serial_puts, serial_hex64, serial_drain
+
+; Vectors for which the CPU pushes an error code (SDM Vol. 3A, Table 6-1).
+%define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+section .text
+bits 64
+
+%assign v 0
+%rep 32
+exception_%+v:
+%if !HAS_ERROR(v)
+    push 0
+%endif
+    push v
+    jmp exception_common
+%assign v v+1
+%endrep
+
+; Frame on entry, from RSP up: vector, error code, RIP, CS, RFLAGS, RSP, SS.
+exception_common:
+    push r15
+    push r14
+    push r13
+    push r12
+    push r11
+    push r10
+    push r9
+    push r8
+    push rbp
+    push rdi
+    push rsi
+    push rdx
+    push rcx
+    push rbx
+    push rax
+    mov rbx, rsp                        ; RBX = saved GPRs, in the order below
+
+    lea rsi, [rel msg_exception]
+    call serial_puts
+    mov rax, [rbx + 15*8]               ; vector
+    lea rsi, [rel mnemonics]
+    lea rsi, [rsi + rax*8]
+    call serial_puts
+    lea rsi, [rel msg_vector]
+    call serial_puts
+    mov rdi, rax
+    call print_dec
+    lea rsi, [rel msg_error]
+    call serial_puts
+    mov rdi, [rbx + 16*8]
+    call serial_hex64
+
+    lea rsi, [rel msg_rip]
+    call serial_puts
+    mov rdi, [rbx + 17*8]
+    call serial_hex64
+    lea rsi, [rel msg_cs]
+    call serial_puts
+    mov rdi, [rbx + 18*8]
+    call serial_hex64
+    lea rsi, [rel msg_rflags]
+    call serial_puts
+    mov rdi, [rbx + 19*8]
+    call serial_hex64
+    lea rsi, [rel msg_rsp]
+    call serial_puts
+    mov rdi, [rbx + 20*8]
+    call serial_hex64
+    lea rsi, [rel msg_ss]
+    call serial_puts
+    mov rdi, [rbx + 21*8]
+    call serial_hex64
+
+    lea rsi, [rel msg_cr2]
+    call serial_puts
+    mov rdi, cr2
+    call serial_hex64
+    lea rsi, [rel msg_cr3]
+    call serial_puts
+    mov rdi, cr3
+    call serial_hex64
+    lea rsi, [rel msg_cr0]
+    call serial_puts
+    mov rdi, cr0
+    call serial_hex64
+    lea rsi, [rel msg_cr4]
+    call serial_puts
+    mov rdi, cr4
+    call serial_hex64
+
+    ; The GPRs, four to a line.
+    xor r12d, r12d
+.gpr:
+    test r12b, 3
+    jnz .same_line
+    mov dil, 10
+    call serial_putc
+    jmp .name
+.same_line:
+    mov dil, ' '
+    call serial_putc
+.name:
+    lea rsi, [rel gpr_names]
+    lea rsi, [rsi + r12*4]
+    call serial_puts
+    mov dil, '='
+    call serial_putc
+    mov rdi, [rbx + r12*8]
+    call serial_hex64
+    inc r12
+    cmp r12, 15
+    jb .gpr
+
+    ; Backtrace through the RBP chain (the C code keeps frame pointers);
+    ; every frame must lie above the previous one and be 8-byte aligned.
+    lea rsi, [rel msg_backtrace]
+    call serial_puts
+    mov r13, [rbx + 6*8]                ; saved RBP
+    mov r14, rbx
+    mov r12d, 16
+.frame:
+    cmp r13, r14
+    jbe .frames_done
+    test r13, 7
+    jnz .frames_done
+    mov rax, r13
+    shr rax, 32
+    jnz .frames_done                    ; stacks are in the identity-mapped image
+    mov dil, ' '
+    call serial_putc
+    mov rdi, [r13 + 8]
+    call serial_hex64
+    mov r14, r13
+    mov r13, [r13]
+    dec r12d
+    jnz .frame
+.frames_done:
+    lea rsi, [rel msg_halted]
+    call serial_puts
+    call serial_drain
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; RDI = value, printed in decimal. Clobbers RAX, RCX, RDX, RDI.
+print_dec:
+    mov rax, rdi
+    mov ecx, 10
+    xor edx, edx
+    div rcx
+    test rax, rax
+    jz .digit
+    push rdx
+    mov rdi, rax
+    call print_dec
+    pop rdx
+.digit:
+    lea edi, [rdx + '0']
+    jmp serial_putc
+
+; Fills the 32 exception gates and loads the IDT. Clobbers RAX, RCX, RDX, RDI.
+idt_init:
+    lea rdi, [rel idt]
+    lea rdx, [rel stub_table]
+    xor ecx, ecx
+.gate:
+    mov rax, [rdx + rcx*8]
+    mov [rdi], ax                       ; offset 15:0
+    mov word [rdi + 2], SEL_CODE64
+    mov word [rdi + 4], IDT_INTERRUPT << 8
+    shr rax, 16
+    mov [rdi + 6], ax                   ; offset 31:16
+    shr rax, 16
+    mov [rdi + 8], eax                  ; offset 63:32
+    mov dword [rdi + 12], 0
+    add rdi, 16
+    inc ecx
+    cmp ecx, 32
+    jb .gate
+    lea rdi, [rel idt]
+    mov byte [rdi + 2*16 + 4], IST_NMI
+    mov byte [rdi + 8*16 + 4], IST_DF
+    mov byte [rdi + 18*16 + 4], IST_MC
+    lidt [rel idt_ptr]
+    ret
+
+section .rodata
+align 8
+stub_table:
+%assign v 0
+%rep 32
+    dq exception_%+v
+%assign v v+1
+%endrep
+
+; Eight bytes per vector (SDM Vol. 3A, Table 6-1).
+align 8
+mnemonics:
+    db "#DE", 0, 0, 0, 0, 0,  "#DB", 0, 0, 0, 0, 0,  "NMI", 0, 0, 0, 0, 0,  "#BP", 0, 0, 0, 0, 0
+    db "#OF", 0, 0, 0, 0, 0,  "#BR", 0, 0, 0, 0, 0,  "#UD", 0, 0, 0, 0, 0,  "#NM", 0, 0, 0, 0, 0
+    db "#DF", 0, 0, 0, 0, 0,  "#CSO", 0, 0, 0, 0,    "#TS", 0, 0, 0, 0, 0,  "#NP", 0, 0, 0, 0, 0
+    db "#SS", 0, 0, 0, 0, 0,  "#GP", 0, 0, 0, 0, 0,  "#PF", 0, 0, 0, 0, 0,  "#15", 0, 0, 0, 0, 0
+    db "#MF", 0, 0, 0, 0, 0,  "#AC", 0, 0, 0, 0, 0,  "#MC", 0, 0, 0, 0, 0,  "#XM", 0, 0, 0, 0, 0
+    db "#VE", 0, 0, 0, 0, 0,  "#CP", 0, 0, 0, 0, 0,  "#22", 0, 0, 0, 0, 0,  "#23", 0, 0, 0, 0, 0
+    db "#24", 0, 0, 0, 0, 0,  "#25", 0, 0, 0, 0, 0,  "#26", 0, 0, 0, 0, 0,  "#27", 0, 0, 0, 0, 0
+    db "#HV", 0, 0, 0, 0, 0,  "#VC", 0, 0, 0, 0, 0,  "#SX", 0, 0, 0, 0, 0,  "#31", 0, 0, 0, 0, 0
+
+; Four bytes per GPR, in the order exception_common pushes them.
+gpr_names:
+    db "RAX", 0, "RBX", 0, "RCX", 0, "RDX", 0, "RSI", 0, "RDI", 0, "RBP", 0, "R8", 0, 0
+    db "R9", 0, 0, "R10", 0, "R11", 0, "R12", 0, "R13", 0, "R14", 0, "R15", 0
+
+msg_exception:  db 10, "hv: EXCEPTION ", 0
+msg_vector:     db " (vector ", 0
+msg_error:      db ") error code ", 0
+msg_rip:        db 10, "RIP=", 0
+msg_cs:         db " CS=", 0
+msg_rflags:     db " RFLAGS=", 0
+msg_rsp:        db 10, "RSP=", 0
+msg_ss:         db " SS=", 0
+msg_cr2:        db 10, "CR2=", 0
+msg_cr3:        db " CR3=", 0
+msg_cr0:        db " CR0=", 0
+msg_cr4:        db " CR4=", 0
+msg_backtrace:  db 10, "backtrace:", 0
+msg_halted:     db 10, "hv: halted", 10, 0
+
+section .bss
+align 16
+idt:    resb 32 * 16
+
+section .data
+align 8
+idt_ptr:
+    dw 32 * 16 - 1
+    dq idt

@@ -1,0 +1,38 @@
+// Model-specific registers the microkernel uses (Intel SDM Vol. 4, Chapter 2,
+// "Model-Specific Registers"; VMX capability MSRs: SDM Vol. 3D, Appendix A).
+// Names exactly as in the SDM.
+
+// IA32_FEATURE_CONTROL (SDM Vol. 3C 24.7 "Enabling and Entering VMX
+// Operation"). Written once by firmware and then locked until reset; VMXON
+// raises #GP unless it is locked with VMX enabled for the mode we run in.
+//
+//   63            21 20 19    18  17..16 15   14..8   7..3  2     1     0
+//  ┌────────────────┬──────────┬──┬─────┬──┬────────┬─────┬─────┬─────┬────┐
+//  │    reserved    │ LMCE etc │SG│     │SG│ SENTER │     │VMXon│VMXin│lock│
+//  └────────────────┴──────────┴──┴─────┴──┴────────┴─────┴─────┴─────┴────┘
+//  bit 2 = enable VMX outside SMX, bit 1 = enable VMX inside SMX.
+export const IA32_FEATURE_CONTROL: u32 = 0x3a;
+export const IA32_FEATURE_CONTROL_LOCK: u64 = 1 << 0;
+export const IA32_FEATURE_CONTROL_VMX_INSIDE_SMX: u64 = 1 << 1;
+export const IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX: u64 = 1 << 2;
+
+// VMX capability reporting MSRs (SDM Vol. 3D Appendix A). Present only when
+// CPUID.1:ECX.VMX = 1; some only when other capability bits say so.
+export const IA32_VMX_BASIC: u32 = 0x480;               // A.1
+export const IA32_VMX_PINBASED_CTLS: u32 = 0x481;       // A.3.1
+export const IA32_VMX_PROCBASED_CTLS: u32 = 0x482;      // A.3.2
+export const IA32_VMX_EXIT_CTLS: u32 = 0x483;           // A.4
+export const IA32_VMX_ENTRY_CTLS: u32 = 0x484;          // A.5
+export const IA32_VMX_MISC: u32 = 0x485;                // A.6
+export const IA32_VMX_CR0_FIXED0: u32 = 0x486;          // A.7
+export const IA32_VMX_CR0_FIXED1: u32 = 0x487;
+export const IA32_VMX_CR4_FIXED0: u32 = 0x488;          // A.8
+export const IA32_VMX_CR4_FIXED1: u32 = 0x489;
+export const IA32_VMX_VMCS_ENUM: u32 = 0x48a;           // A.9
+export const IA32_VMX_PROCBASED_CTLS2: u32 = 0x48b;     // A.3.3, if proc bit 63
+export const IA32_VMX_EPT_VPID_CAP: u32 = 0x48c;        // A.10, if EPT or VPID
+export const IA32_VMX_TRUE_PINBASED_CTLS: u32 = 0x48d;  // A.3.1, if BASIC bit 55
+export const IA32_VMX_TRUE_PROCBASED_CTLS: u32 = 0x48e; // A.3.2
+export const IA32_VMX_TRUE_EXIT_CTLS: u32 = 0x48f;      // A.4
+export const IA32_VMX_TRUE_ENTRY_CTLS: u32 = 0x490;     // A.5
+export const IA32_VMX_VMFUNC: u32 = 0x491;              // A.11

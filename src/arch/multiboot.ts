@@ -1,0 +1,77 @@
+// Multiboot boot-loader hand-off: magic numbers, information flags (Multiboot
+// Specification 0.6.96, section 3.3) and Multiboot2 tag types (Multiboot2
+// Specification 2.0, section 3.6).
+
+// EAX at entry tells which protocol loaded us.
+export const MULTIBOOT_BOOTLOADER_MAGIC: u32 = 0x2badb002;
+export const MULTIBOOT2_BOOTLOADER_MAGIC: u32 = 0x36d76289;
+
+// ── Multiboot1 information structure (spec 3.3) ──────────────────────────
+export const MULTIBOOT_INFO_MEMORY: u32 = 1 << 0;           // mem_lower/mem_upper
+export const MULTIBOOT_INFO_BOOTDEV: u32 = 1 << 1;
+export const MULTIBOOT_INFO_CMDLINE: u32 = 1 << 2;
+export const MULTIBOOT_INFO_MODS: u32 = 1 << 3;
+export const MULTIBOOT_INFO_AOUT_SYMS: u32 = 1 << 4;
+export const MULTIBOOT_INFO_ELF_SHDR: u32 = 1 << 5;
+export const MULTIBOOT_INFO_MEM_MAP: u32 = 1 << 6;
+export const MULTIBOOT_INFO_DRIVE_INFO: u32 = 1 << 7;
+export const MULTIBOOT_INFO_CONFIG_TABLE: u32 = 1 << 8;
+export const MULTIBOOT_INFO_BOOT_LOADER_NAME: u32 = 1 << 9;
+export const MULTIBOOT_INFO_APM_TABLE: u32 = 1 << 10;
+export const MULTIBOOT_INFO_VBE_INFO: u32 = 1 << 11;
+export const MULTIBOOT_INFO_FRAMEBUFFER_INFO: u32 = 1 << 12;
+
+// Field offsets in the information structure.
+export const MB1_FLAGS: u32 = 0;
+export const MB1_MEM_LOWER: u32 = 4;    // KiB below 1 MiB
+export const MB1_MEM_UPPER: u32 = 8;    // KiB from 1 MiB to the first hole
+export const MB1_CMDLINE: u32 = 16;
+export const MB1_MODS_COUNT: u32 = 20;
+export const MB1_MODS_ADDR: u32 = 24;
+export const MB1_MMAP_LENGTH: u32 = 44;
+export const MB1_MMAP_ADDR: u32 = 48;
+export const MB1_BOOT_LOADER_NAME: u32 = 64;
+export const MB1_INFO_SIZE: u32 = 116;  // through the framebuffer fields
+// A module entry: mod_start, mod_end, string, reserved.
+export const MB1_MODULE_SIZE: u32 = 16;
+// A memory-map entry: size (excluding itself), base_addr u64, length u64, type.
+export const MB1_MMAP_ENTRY_MIN: u32 = 20;
+
+// ── Multiboot2 information: u32 total_size, u32 reserved, then tags ───────
+// Each tag: u32 type, u32 size (header included), payload; tags start 8-byte
+// aligned.
+export const MULTIBOOT_TAG_ALIGN: u32 = 8;
+export const MULTIBOOT_TAG_TYPE_END: u32 = 0;
+export const MULTIBOOT_TAG_TYPE_CMDLINE: u32 = 1;
+export const MULTIBOOT_TAG_TYPE_BOOT_LOADER_NAME: u32 = 2;
+export const MULTIBOOT_TAG_TYPE_MODULE: u32 = 3;
+export const MULTIBOOT_TAG_TYPE_BASIC_MEMINFO: u32 = 4;
+export const MULTIBOOT_TAG_TYPE_BOOTDEV: u32 = 5;
+export const MULTIBOOT_TAG_TYPE_MMAP: u32 = 6;
+export const MULTIBOOT_TAG_TYPE_VBE: u32 = 7;
+export const MULTIBOOT_TAG_TYPE_FRAMEBUFFER: u32 = 8;
+export const MULTIBOOT_TAG_TYPE_ELF_SECTIONS: u32 = 9;
+export const MULTIBOOT_TAG_TYPE_APM: u32 = 10;
+export const MULTIBOOT_TAG_TYPE_EFI32: u32 = 11;
+export const MULTIBOOT_TAG_TYPE_EFI64: u32 = 12;
+export const MULTIBOOT_TAG_TYPE_SMBIOS: u32 = 13;
+export const MULTIBOOT_TAG_TYPE_ACPI_OLD: u32 = 14;
+export const MULTIBOOT_TAG_TYPE_ACPI_NEW: u32 = 15;
+export const MULTIBOOT_TAG_TYPE_NETWORK: u32 = 16;
+export const MULTIBOOT_TAG_TYPE_EFI_MMAP: u32 = 17;
+export const MULTIBOOT_TAG_TYPE_EFI_BS: u32 = 18;
+export const MULTIBOOT_TAG_TYPE_EFI32_IH: u32 = 19;
+export const MULTIBOOT_TAG_TYPE_EFI64_IH: u32 = 20;
+export const MULTIBOOT_TAG_TYPE_LOAD_BASE_ADDR: u32 = 21;
+
+// Memory-map entry types, shared by both protocols (e820 types).
+export const MULTIBOOT_MEMORY_AVAILABLE: u32 = 1;
+export const MULTIBOOT_MEMORY_RESERVED: u32 = 2;
+export const MULTIBOOT_MEMORY_ACPI_RECLAIMABLE: u32 = 3;
+export const MULTIBOOT_MEMORY_NVS: u32 = 4;
+export const MULTIBOOT_MEMORY_BADRAM: u32 = 5;
+
+// ACPI RSDP (ACPI 6.5, 5.2.5.3): 20 bytes for revision 0, 36 from revision 2.
+export const ACPI_RSDP_V1_SIZE: u32 = 20;
+export const ACPI_RSDP_V2_SIZE: u32 = 36;
+export const ACPI_RSDP_REVISION: u32 = 15; // offset of the revision byte

@@ -1,0 +1,102 @@
+// The hypervisor log: every byte goes to a ring (read back later through a
+// hypercall and Dom0's `dmesg`) and, while the hypervisor owns COM1, to the
+// serial port. The print functions allocate nothing, so exit paths may log.
+import { serialPutc, serialDrain } from "./serial";
+import { halt_forever } from "../arch/hw";
+
+const RING_SIZE: u32 = 1 << 16; // a power of two
+const ring = memory.data(RING_SIZE);
+let ringHead: u64 = 0; // bytes ever written; the ring holds the last RING_SIZE
+let toSerial = true;
+
+export function putc(c: u8): void {
+  store<u8>(ring + <usize>(<u32>ringHead & (RING_SIZE - 1)), c);
+  ringHead++;
+  if (toSerial) {
+    if (c == 0x0a) serialPutc(0x0d);
+    serialPutc(c);
+  }
+}
+
+// ASCII only: other UTF-16 code units print as '?'.
+export function print(s: string): void {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    putc(c < 0x80 ? <u8>c : 0x3f);
+  }
+}
+
+export function println(s: string): void {
+  print(s);
+  putc(0x0a);
+}
+
+const HEX = "0123456789abcdef";
+
+// `digits` hex digits, with a 0x prefix.
+export function printHex(v: u64, digits: i32 = 16): void {
+  putc(0x30);
+  putc(0x78);
+  for (let i = digits - 1; i >= 0; i--) {
+    putc(<u8>HEX.charCodeAt(<i32>((v >> (<u64>i * 4)) & 0xf)));
+  }
+}
+
+export function printDec(v: u64): void {
+  if (v >= 10) printDec(v / 10);
+  putc(<u8>(0x30 + <u32>(v % 10)));
+}
+
+// Reads the ring: copies up to `len` bytes starting at absolute position
+// `from` (clamped to what the ring still holds) to `dst`; returns the count.
+export function logRead(from: u64, dst: usize, len: u32): u32 {
+  const oldest = ringHead > <u64>RING_SIZE ? ringHead - RING_SIZE : 0;
+  let pos = from < oldest ? oldest : from;
+  let n: u32 = 0;
+  while (pos < ringHead && n < len) {
+    store<u8>(dst + n, load<u8>(ring + <usize>(<u32>pos & (RING_SIZE - 1))));
+    pos++;
+    n++;
+  }
+  return n;
+}
+
+export function logHead(): u64 {
+  return ringHead;
+}
+
+export function logToSerial(on: bool): void {
+  toSerial = on;
+}
+
+export function logFlush(): void {
+  if (toSerial) serialDrain();
+}
+
+// A hypervisor bug: say what and where on the serial port, then stop.
+export function panic(message: string): void {
+  toSerial = true;
+  print("\nhv: PANIC: ");
+  println(message);
+  serialDrain();
+  halt_forever();
+  unreachable();
+}
+
+// AssemblyScript's abort (failed assertion, out-of-bounds access, out of
+// memory), bound with `--use abort=src/log/log/abort`.
+export function abort(message: string | null, file: string | null, line: u32, column: u32): void {
+  toSerial = true;
+  print("\nhv: PANIC: ");
+  print(message !== null ? message : "abort");
+  print(" at ");
+  print(file !== null ? file : "?");
+  putc(0x3a);
+  printDec(line);
+  putc(0x3a);
+  printDec(column);
+  putc(0x0a);
+  serialDrain();
+  halt_forever();
+  unreachable();
+}
