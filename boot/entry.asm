@@ -152,7 +152,7 @@ entry64:
     mov qword [handoff + HANDOFF_IMAGE_END], _native_end
     mov edi, handoff
     call hv_start
-    mov rsi, msg_returned
+    mov rdi, msg_returned
     call serial_puts
 .halt64:
     cli

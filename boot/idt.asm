@@ -49,55 +49,55 @@ exception_common:
     push rax
     mov rbx, rsp                        ; RBX = saved GPRs, in the order below
 
-    lea rsi, [rel msg_exception]
+    lea rdi, [rel msg_exception]
     call serial_puts
     mov rax, [rbx + 15*8]               ; vector
-    lea rsi, [rel mnemonics]
-    lea rsi, [rsi + rax*8]
+    lea rdi, [rel mnemonics]
+    lea rdi, [rdi + rax*8]
     call serial_puts
-    lea rsi, [rel msg_vector]
+    lea rdi, [rel msg_vector]
     call serial_puts
     mov rdi, rax
     call print_dec
-    lea rsi, [rel msg_error]
+    lea rdi, [rel msg_error]
     call serial_puts
     mov rdi, [rbx + 16*8]
     call serial_hex64
 
-    lea rsi, [rel msg_rip]
+    lea rdi, [rel msg_rip]
     call serial_puts
     mov rdi, [rbx + 17*8]
     call serial_hex64
-    lea rsi, [rel msg_cs]
+    lea rdi, [rel msg_cs]
     call serial_puts
     mov rdi, [rbx + 18*8]
     call serial_hex64
-    lea rsi, [rel msg_rflags]
+    lea rdi, [rel msg_rflags]
     call serial_puts
     mov rdi, [rbx + 19*8]
     call serial_hex64
-    lea rsi, [rel msg_rsp]
+    lea rdi, [rel msg_rsp]
     call serial_puts
     mov rdi, [rbx + 20*8]
     call serial_hex64
-    lea rsi, [rel msg_ss]
+    lea rdi, [rel msg_ss]
     call serial_puts
     mov rdi, [rbx + 21*8]
     call serial_hex64
 
-    lea rsi, [rel msg_cr2]
+    lea rdi, [rel msg_cr2]
     call serial_puts
     mov rdi, cr2
     call serial_hex64
-    lea rsi, [rel msg_cr3]
+    lea rdi, [rel msg_cr3]
     call serial_puts
     mov rdi, cr3
     call serial_hex64
-    lea rsi, [rel msg_cr0]
+    lea rdi, [rel msg_cr0]
     call serial_puts
     mov rdi, cr0
     call serial_hex64
-    lea rsi, [rel msg_cr4]
+    lea rdi, [rel msg_cr4]
     call serial_puts
     mov rdi, cr4
     call serial_hex64
@@ -114,8 +114,8 @@ exception_common:
     mov dil, ' '
     call serial_putc
 .name:
-    lea rsi, [rel gpr_names]
-    lea rsi, [rsi + r12*4]
+    lea rdi, [rel gpr_names]
+    lea rdi, [rdi + r12*4]
     call serial_puts
     mov dil, '='
     call serial_putc
@@ -127,7 +127,7 @@ exception_common:
 
     ; Backtrace through the RBP chain (the C code keeps frame pointers);
     ; every frame must lie above the previous one and be 8-byte aligned.
-    lea rsi, [rel msg_backtrace]
+    lea rdi, [rel msg_backtrace]
     call serial_puts
     mov r13, [rbx + 6*8]                ; saved RBP
     mov r14, rbx
@@ -149,7 +149,7 @@ exception_common:
     dec r12d
     jnz .frame
 .frames_done:
-    lea rsi, [rel msg_halted]
+    lea rdi, [rel msg_halted]
     call serial_puts
     call serial_drain
 .halt:

@@ -84,10 +84,11 @@ serial_putc:
     out dx, al
     ret
 
-; RSI = NUL-terminated string. Clobbers nothing.
+; RDI = NUL-terminated string. Clobbers nothing.
 serial_puts:
     push rsi
     push rdi
+    mov rsi, rdi
 .next:
     movzx edi, byte [rsi]
     test dil, dil

@@ -14,7 +14,6 @@
 void serial_puts(const char *s);
 void serial_hex64(uint64_t v);
 void serial_drain(void);
-void Z_hwZ_halt_forever(void *instance);
 
 static Z_hv_instance_t hv;
 

@@ -1,11 +1,102 @@
-import { println, printHex } from "./log/log";
+// The microkernel's entry: boot/entry.asm enters long mode and the runtime
+// shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block.
+import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC } from "./arch/layout";
+import { rdtsc, halt_forever } from "./arch/hw";
+import { print, println, printHex, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
-import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO } from "./arch/layout";
+import { BootInfo, parseBootInfo } from "./boot/bootinfo";
+import { optionValue } from "./boot/cmdline";
+import { framesInit, framesFree, framesTotal } from "./mm/frames";
+import { bootReservedRanges } from "./mm/reserved";
+import { vmxProbe, vmxPrintSummary, vmxPrintMissing, VMX_OK } from "./vmx/capabilities";
+import { powerOff } from "./platform/power";
+
 export * from "./exports";
+
+const VERSION = "0.1.0";
+
 export function kmain(handoff: u32): void {
   serialInit();
-  println("hv: hello from wasm");
-  printHex(load<u64>(handoff + HANDOFF_MB_MAGIC)); println("");
-  printHex(load<u64>(handoff + HANDOFF_MB_INFO)); println("");
-  load<u64>(<usize>0xfffffff0, 0x20);
+  println("hv: tshv " + VERSION + ", a hypervisor for Intel VT-x written in TypeScript");
+
+  const bi = parseBootInfo(<u32>load<u64>(handoff + HANDOFF_MB_MAGIC), <u32>load<u64>(handoff + HANDOFF_MB_INFO));
+  if (bi.error.length != 0) panic("bad boot information: " + bi.error);
+  printBootInfo(bi);
+
+  framesInit(bi.memory, bootReservedRanges(bi));
+  print("hv: memory: ");
+  printDec(framesTotal() >> 8);
+  print(" MiB usable, ");
+  printDec(framesFree() >> 8);
+  println(" MiB free for domains");
+
+  debugFault(bi.cmdline);
+
+  if (vmxProbe() != VMX_OK) {
+    vmxPrintMissing();
+    powerOff();
+  }
+  vmxPrintSummary();
+  print("hv: boot to VT-x summary took ");
+  printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
+  println(" TSC ticks");
+
+  println("hv: no domains to run; halting");
+  halt_forever();
+}
+
+const MEMORY_TYPES = ["reserved", "available", "reserved", "ACPI reclaimable", "ACPI NVS", "bad memory"];
+
+function printBootInfo(bi: BootInfo): void {
+  print("hv: booted by ");
+  print(bi.loaderName.length != 0 ? bi.loaderName : "an unnamed loader");
+  print(" (multiboot");
+  if (bi.protocol == 2) print("2");
+  print("), command line \"");
+  print(bi.cmdline);
+  println("\"");
+  for (let i = 0; i < bi.memory.length; i++) {
+    const m = bi.memory[i];
+    print("hv:   ");
+    printHex(m.base, 12);
+    print("-");
+    printHex(m.base + m.length - 1, 12);
+    print(" ");
+    println(m.type < <u32>MEMORY_TYPES.length ? MEMORY_TYPES[m.type] : "reserved");
+  }
+  for (let i = 0; i < bi.modules.length; i++) {
+    const m = bi.modules[i];
+    print("hv: module ");
+    printDec(i);
+    print(": ");
+    printHex(m.start, 12);
+    print("-");
+    printHex(m.end, 12);
+    print(" \"");
+    print(m.cmdline);
+    println("\"");
+  }
+  if (bi.rsdp != 0) {
+    print("hv: ACPI RSDP at ");
+    printHex(bi.rsdp, 8);
+    print(", revision ");
+    printDec(bi.rsdpRevision);
+    println("");
+  }
+}
+
+// Test only: `debug_fault=pf` touches memory beyond the direct map (a page
+// fault, caught by the boot stub's exception dump); `debug_fault=trap` runs
+// into a wasm trap (reported by the runtime shim).
+function debugFault(cmdline: string): void {
+  const kind = optionValue(cmdline, "debug_fault");
+  if (kind === null) return;
+  println("hv: debug_fault=" + kind + ": faulting on purpose");
+  if (kind == "pf") {
+    // Address (4 GiB - 16) + offset 32: 16 bytes past the end of the map.
+    load<u64>(<usize>0xfffffff0, 32);
+  } else if (kind == "trap") {
+    unreachable();
+  }
+  println("hv: debug_fault: unknown kind \"" + kind + "\" (pf, trap)");
 }

@@ -1,0 +1,165 @@
+// A simulated machine for the compiled microkernel (build/hv.wasm): the
+// wasm's own linear memory is physical memory, and the "hw" imports
+// (src/arch/hw.ts) act on a port map, an MSR map and a CPUID table. Each
+// test builds a fresh Machine; instantiation takes a few milliseconds.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const WASM_PATH = fileURLToPath(new URL("../../build/hv.wasm", import.meta.url));
+
+let cachedModule: WebAssembly.Module | null = null;
+function wasmModule(): WebAssembly.Module {
+  if (cachedModule === null) cachedModule = new WebAssembly.Module(readFileSync(WASM_PATH));
+  return cachedModule;
+}
+
+// Wasm addresses below the AssemblyScript data (HV_WASM_BASE) are free
+// scratch for test fixtures.
+export const SCRATCH_END = 0x400000;
+
+const COM1 = 0x3f8;
+const UART_LSR_THRE_TEMT = 0x60;
+
+export class GeneralProtection extends Error {}
+export class Halted extends Error {}
+
+export type CpuidRegs = [number, number, number, number]; // eax, ebx, ecx, edx
+
+export interface MachineOptions {
+  cpuid?: Record<string, CpuidRegs>; // key "leaf" or "leaf:subleaf", numbers in hex or decimal
+  msrs?: Record<number, bigint>;
+}
+
+export class Machine {
+  readonly instance: WebAssembly.Instance;
+  readonly exports: any;
+  readonly memory: WebAssembly.Memory;
+  serial = "";                          // bytes written to COM1's THR
+  readonly portWrites: Array<[number, number, number]> = []; // port, value, width
+  readonly ports = new Map<number, number>();    // values returned by IN
+  readonly msrs = new Map<number, bigint>();     // present MSRs
+  readonly msrWrites: Array<[number, bigint]> = [];
+  readonly cpuidTable = new Map<string, CpuidRegs>();
+  tsc = 0n;
+  cr0 = 0x80050033n; // PG, AM, WP, NE, ET, MP, PE
+  cr4 = 0x20n;       // PAE
+
+  constructor(opts: MachineOptions = {}) {
+    for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.setCpuid(k, v);
+    for (const [k, v] of Object.entries(opts.msrs ?? {})) this.msrs.set(Number(k), v);
+    this.instance = new WebAssembly.Instance(wasmModule(), { hw: this.imports() });
+    this.exports = this.instance.exports;
+    this.memory = this.exports.memory as WebAssembly.Memory;
+  }
+
+  setCpuid(key: string | number, regs: CpuidRegs): void {
+    const [leaf, sub] = String(key).split(":").map((s) => Number(s));
+    this.cpuidTable.set(`${leaf >>> 0}:${(sub ?? 0) >>> 0}`, regs);
+  }
+
+  private imports(): Record<string, Function> {
+    const outPort = (port: number, value: number, width: number) => {
+      this.portWrites.push([port, value, width]);
+      if (port === COM1 && width === 1) this.serial += String.fromCharCode(value);
+    };
+    const inPort = (port: number, mask: number) => {
+      if (port === COM1 + 5) return UART_LSR_THRE_TEMT;
+      return (this.ports.get(port) ?? mask) & mask; // a floating bus reads all ones
+    };
+    return {
+      inb: (port: number) => inPort(port, 0xff),
+      inw: (port: number) => inPort(port, 0xffff),
+      inl: (port: number) => inPort(port, 0xffffffff) >>> 0,
+      outb: (port: number, v: number) => outPort(port, v & 0xff, 1),
+      outw: (port: number, v: number) => outPort(port, v & 0xffff, 2),
+      outl: (port: number, v: number) => outPort(port, v >>> 0, 4),
+      rdmsr: (msr: number) => {
+        const v = this.msrs.get(msr >>> 0);
+        if (v === undefined) throw new GeneralProtection(`#GP: rdmsr of absent MSR 0x${(msr >>> 0).toString(16)}`);
+        return BigInt.asIntN(64, v);
+      },
+      wrmsr: (msr: number, value: bigint) => {
+        const v = BigInt.asUintN(64, value);
+        this.msrWrites.push([msr >>> 0, v]);
+        this.msrs.set(msr >>> 0, v);
+      },
+      cpuid: (leaf: number, subleaf: number, out: number) => {
+        const regs = this.cpuidTable.get(`${leaf >>> 0}:${subleaf >>> 0}`) ??
+          this.cpuidTable.get(`${leaf >>> 0}:0`) ?? [0, 0, 0, 0];
+        const v = new DataView(this.memory.buffer);
+        regs.forEach((r, i) => v.setUint32(out + 4 * i, r >>> 0, true));
+      },
+      rdtsc: () => {
+        this.tsc += 1000n;
+        return this.tsc;
+      },
+      read_cr0: () => this.cr0,
+      read_cr4: () => this.cr4,
+      write_cr4: (v: bigint) => {
+        this.cr4 = BigInt.asUintN(64, v);
+      },
+      halt_forever: () => {
+        throw new Halted("halted");
+      },
+    };
+  }
+
+  // ── Physical memory ────────────────────────────────────────────────────
+  get bytes(): Uint8Array { return new Uint8Array(this.memory.buffer); }
+  get view(): DataView { return new DataView(this.memory.buffer); }
+  write(addr: number, data: Uint8Array): void { this.bytes.set(data, addr); }
+  fill(addr: number, len: number, value = 0): void { this.bytes.fill(value, addr, addr + len); }
+
+  // ── AssemblyScript strings ─────────────────────────────────────────────
+  // A string is a pointer to UTF-16LE units; its byte length is the u32 at
+  // ptr - 4 (the stub runtime's object header). 0 is null.
+  readString(ptr: number): string | null {
+    if (ptr === 0) return null;
+    const bytes = new DataView(this.memory.buffer).getUint32(ptr - 4, true);
+    return Buffer.from(this.memory.buffer, ptr, bytes).toString("utf16le");
+  }
+  // A new AssemblyScript string (ASCII/Latin-1) built by the wasm itself.
+  newString(s: string): number {
+    const tmp = 0x3ff000; // top of the scratch area, below HV_WASM_BASE
+    const b = Buffer.from(s, "latin1");
+    if (b.length > 0x1000) throw new Error("newString: too long");
+    this.write(tmp, b);
+    return this.exports.bytesToString(tmp, b.length) >>> 0;
+  }
+  // Calls an export returning a string and reads it.
+  str(name: string, ...args: unknown[]): string | null {
+    return this.readString(this.exports[name](...args) >>> 0);
+  }
+
+  // Serial output since the last call.
+  takeSerial(): string {
+    const s = this.serial;
+    this.serial = "";
+    return s;
+  }
+}
+
+// Little-endian byte builder for fixtures.
+export class Bytes {
+  private buf: number[] = [];
+  get length(): number { return this.buf.length; }
+  u8(v: number): this { this.buf.push(v & 0xff); return this; }
+  u16(v: number): this { return this.u8(v).u8(v >>> 8); }
+  u32(v: number): this { return this.u16(v & 0xffff).u16(v >>> 16); }
+  u64(v: bigint | number): this {
+    const b = BigInt.asUintN(64, BigInt(v));
+    return this.u32(Number(b & 0xffffffffn)).u32(Number(b >> 32n));
+  }
+  str(s: string, nul = true): this {
+    for (const c of Buffer.from(s, "latin1")) this.u8(c);
+    return nul ? this.u8(0) : this;
+  }
+  raw(d: ArrayLike<number>): this { for (let i = 0; i < d.length; i++) this.u8(d[i]); return this; }
+  pad(align: number): this { while (this.buf.length % align) this.u8(0); return this; }
+  zeros(n: number): this { for (let i = 0; i < n; i++) this.u8(0); return this; }
+  setU32(off: number, v: number): this {
+    for (let i = 0; i < 4; i++) this.buf[off + i] = (v >>> (8 * i)) & 0xff;
+    return this;
+  }
+  get bytes(): Uint8Array { return Uint8Array.from(this.buf); }
+}

@@ -1,0 +1,78 @@
+// Boot-information fixtures shaped like what real loaders hand over.
+import { Bytes } from "../sim/machine";
+
+export const MB2_MAGIC = 0x36d76289;
+export const MB1_MAGIC = 0x2badb002;
+
+export interface E820 { base: bigint; length: bigint; type: number }
+
+// QEMU's / Bochs' e820 map for a PC with `ramTop` bytes below 4 GiB (SeaBIOS):
+// low RAM up to the EBDA, the EBDA, the BIOS ROM, RAM from 1 MiB, and the
+// BIOS flash alias below 4 GiB.
+export function pcE820(ramTop: bigint): E820[] {
+  return [
+    { base: 0x0n, length: 0x9fc00n, type: 1 },
+    { base: 0x9fc00n, length: 0x400n, type: 2 },
+    { base: 0xf0000n, length: 0x10000n, type: 2 },
+    { base: 0x100000n, length: ramTop - 0x100000n, type: 1 },
+    { base: 0xfffc0000n, length: 0x40000n, type: 2 },
+  ];
+}
+
+// Multiboot2 tags in GRUB's order (grub-core/loader/multiboot_mbi2.c).
+export class Mb2Builder {
+  private tags: Bytes[] = [];
+  tag(type: number, payload: Bytes): this {
+    const t = new Bytes().u32(type).u32(8 + payload.length).raw(payload.bytes);
+    this.tags.push(t);
+    return this;
+  }
+  cmdline(s: string): this { return this.tag(1, new Bytes().str(s)); }
+  loaderName(s: string): this { return this.tag(2, new Bytes().str(s)); }
+  module(start: number, end: number, cmdline: string): this {
+    return this.tag(3, new Bytes().u32(start).u32(end).str(cmdline));
+  }
+  basicMeminfo(lowerKiB: number, upperKiB: number): this { return this.tag(4, new Bytes().u32(lowerKiB).u32(upperKiB)); }
+  mmap(entries: E820[], entrySize = 24): this {
+    const p = new Bytes().u32(entrySize).u32(0);
+    for (const e of entries) {
+      p.u64(e.base).u64(e.length).u32(e.type).u32(0).zeros(entrySize - 24);
+    }
+    return this.tag(6, p);
+  }
+  // An ACPI 2.0 RSDP as SeaBIOS builds it (checksums not checked here).
+  acpiNew(xsdt = 0x7fe1000n): this {
+    const p = new Bytes().str("RSD PTR ", false).u8(0).str("BOCHS ", false).u8(2)
+      .u32(0x7fe0000).u32(36).u64(xsdt).u8(0).zeros(3);
+    return this.tag(15, p);
+  }
+  acpiOld(): this {
+    return this.tag(14, new Bytes().str("RSD PTR ", false).u8(0).str("BOCHS ", false).u8(0).u32(0x7fe0000));
+  }
+  end(): this { return this.tag(0, new Bytes()); }
+  // The info block: total_size, reserved, 8-byte-aligned tags.
+  build(): Bytes {
+    const body = new Bytes();
+    for (const t of this.tags) body.raw(t.bytes).pad(8);
+    return new Bytes().u32(8 + body.length).u32(0).raw(body.bytes);
+  }
+}
+
+export const RAM_TOP = 0x8000000n; // 128 MiB
+export const MOD0 = { start: 0x1000000, end: 0x1023456, cmdline: "dom0.elf console=com1" };
+export const MOD1 = { start: 0x1024000, end: 0x1030000, cmdline: "guest.elf name=test1" };
+
+// What GRUB 2 passes for `multiboot2 /boot/hv.elf loglevel=3 nosmp` with two
+// `module2` lines on a 128 MiB QEMU/Bochs PC.
+export function grubMb2(): Mb2Builder {
+  return new Mb2Builder()
+    .cmdline("/boot/hv.elf loglevel=3 nosmp")
+    .loaderName("GRUB 2.06-13+deb12u1")
+    .module(MOD0.start, MOD0.end, MOD0.cmdline)
+    .module(MOD1.start, MOD1.end, MOD1.cmdline)
+    .basicMeminfo(639, Number((RAM_TOP - 0x100000n) >> 10n))
+    .tag(5, new Bytes().u32(0xe0).u32(0xffffffff).u32(0xffffffff)) // boot device
+    .mmap(pcE820(RAM_TOP))
+    .acpiNew()
+    .end();
+}
