@@ -1,0 +1,49 @@
+// The build refuses a microkernel that uses floating point: guest FPU state
+// must never be clobbered by the hypervisor.
+import { describe, it, expect } from "vitest";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, symlinkSync, existsSync, appendFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(__dirname, "../..");
+
+function treeCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "hv-float-"));
+  cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
+  cpSync(join(root, "Makefile"), join(dir, "Makefile"));
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+function buildWasm(dir: string) {
+  return spawnSync("make", ["-s", "build/hv.wasm"], { cwd: dir, encoding: "utf8" });
+}
+
+describe("float check", () => {
+  it("passes the microkernel as it is", () => {
+    const dir = treeCopy();
+    try {
+      const r = buildWasm(dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(existsSync(join(dir, "build/hv.wasm"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("fails the build when a float is introduced", () => {
+    const dir = treeCopy();
+    try {
+      appendFileSync(join(dir, "src/main.ts"),
+        "\nexport function average(a: u32, b: u32): u32 { return <u32>((<f64>a + <f64>b) / 2.0); }\n");
+      const r = buildWasm(dir);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/uses floating point \(f32\/f64\)/);
+      expect(r.stdout + r.stderr).toMatch(/f64/);
+      expect(existsSync(join(dir, "build/hv.wasm"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
