@@ -47,7 +47,7 @@ export class Machine {
   constructor(opts: MachineOptions = {}) {
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.setCpuid(k, v);
     for (const [k, v] of Object.entries(opts.msrs ?? {})) this.msrs.set(Number(k), v);
-    this.instance = new WebAssembly.Instance(wasmModule(), { hw: this.imports() });
+    this.instance = new WebAssembly.Instance(wasmModule(), { hw: this.withUnsimulated(this.imports()) });
     this.exports = this.instance.exports;
     this.memory = this.exports.memory as WebAssembly.Memory;
   }
@@ -55,6 +55,17 @@ export class Machine {
   setCpuid(key: string | number, regs: CpuidRegs): void {
     const [leaf, sub] = String(key).split(":").map((s) => Number(s));
     this.cpuidTable.set(`${leaf >>> 0}:${(sub ?? 0) >>> 0}`, regs);
+  }
+
+  // Every "hw" import the wasm declares but this machine does not simulate
+  // throws when called, so a test that reaches one fails and names it.
+  private withUnsimulated(sim: Record<string, Function>): Record<string, Function> {
+    for (const imp of WebAssembly.Module.imports(wasmModule())) {
+      if (imp.module === "hw" && !(imp.name in sim)) {
+        sim[imp.name] = () => { throw new Error(`hw.${imp.name} is not simulated`); };
+      }
+    }
+    return sim;
   }
 
   private imports(): Record<string, Function> {
