@@ -9,6 +9,12 @@
 %include "layout.inc"
 
 CR0_PE          equ 1 << 0
+CR0_MP          equ 1 << 1
+CR0_EM          equ 1 << 2
+CR0_TS          equ 1 << 3
+CR0_NE          equ 1 << 5
+CR0_NW          equ 1 << 29
+CR0_CD          equ 1 << 30
 CR0_PG          equ 1 << 31
 CR4_PAE         equ 1 << 5
 IA32_EFER       equ 0xc0000080
@@ -24,7 +30,7 @@ SEL_DATA        equ 0x10
 SEL_TSS         equ 0x18
 
 global entry32, handoff, gdt_tss, tss
-extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start
+extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start, idt, vm_exit
 extern _native_end, _bss_start, _bss_end
 
 section .text.entry32
@@ -149,7 +155,18 @@ entry64:
     ltr ax
     call idt_init
 
+    ; Caches on (some firmware leaves CD/NW set); NE as VMX requires
+    ; (IA32_VMX_CR0_FIXED0); MP so that WAIT honours TS.
+    mov rax, cr0
+    and eax, ~(CR0_CD | CR0_NW | CR0_EM | CR0_TS)
+    or eax, CR0_NE | CR0_MP
+    mov cr0, rax
+
     mov qword [handoff + HANDOFF_IMAGE_END], _native_end
+    mov qword [handoff + HANDOFF_GDT], gdt
+    mov qword [handoff + HANDOFF_IDT], idt
+    mov qword [handoff + HANDOFF_TSS], tss
+    mov qword [handoff + HANDOFF_VMEXIT], vm_exit
     mov edi, handoff
     call hv_start
     mov rdi, msg_returned

@@ -87,8 +87,16 @@ import read_cr0
     mov rax, cr0
     ret
 
+import read_cr3
+    mov rax, cr3
+    ret
+
 import read_cr4
     mov rax, cr4
+    ret
+
+import write_cr0                ; (value)
+    mov cr0, rsi
     ret
 
 import write_cr4                ; (value)

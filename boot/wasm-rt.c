@@ -9,6 +9,9 @@
 #include "layout.h"
 
 #define WASM_PAGE 65536u
+/* What wasm2c's bulk-memory range checks compare against: every wasm
+ * address is mapped, so the whole 4 GiB (the heap's own limit is `pages`). */
+#define MEMORY_SIZE UINT32_MAX
 
 /* boot/serial.asm */
 void serial_puts(const char *s);
@@ -28,7 +31,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
   mem->data = (uint8_t *)HV_DIRECT_MAP;
   mem->pages = initial_pages;
   mem->max_pages = max_pages;
-  mem->size = initial_pages * WASM_PAGE;
+  mem->size = MEMORY_SIZE;
 }
 
 /* The heap may grow up to HV_WASM_END, the end of the reserved range. */
@@ -37,7 +40,6 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta) {
   if (pages > mem->max_pages || pages * WASM_PAGE > HV_WASM_END) return UINT32_MAX;
   uint32_t old = mem->pages;
   mem->pages = (uint32_t)pages;
-  mem->size = (uint32_t)(pages * WASM_PAGE);
   return old;
 }
 

@@ -1,10 +1,6 @@
 // What the wasm exports besides kmain: the entry points the unit tests drive
 // (tests/unit/) on the same compiled module that runs on bare metal.
-export {
-  HV_IMAGE_BASE, HV_WASM_BASE, HV_WASM_END, HV_DIRECT_MAP, HV_MAPPED_BYTES,
-  HV_BOOT_STACK_SIZE, HV_IST_STACK_SIZE,
-  HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HANDOFF_IMAGE_END, HANDOFF_SIZE,
-} from "./arch/layout";
+export * from "./arch/layout";
 
 // ── Boot information (src/boot/) ───────────────────────────────────────────
 // bootInfoParse keeps its result for the accessors below and framesInitBoot.
@@ -44,3 +40,85 @@ export {
   vmxCanSet, vmxAdjustControls, vmxPreemptionTimerRate, vmxStoresLma, vmxHltActivity,
   vmxCr3TargetCount, vmxMaxMsrListSize, eptVpidHas, eptUsable, eptFeatureText, invvpidTypesText,
 } from "./vmx/capabilities";
+
+// ── Per-domain devices (src/devices/): console ring, 16550 UART, port bus ──
+// Instances are pointers (u32); the free functions take them first.
+export {
+  consoleCreate, consolePut, consoleRead, consoleHead, consoleFlush, consoleSetLog,
+  CONSOLE_RING_SIZE, CONSOLE_NAME_MAX, CONSOLE_LINE_MAX, CONSOLE_BLOCK_SIZE,
+} from "./devices/console";
+export {
+  uartCreate, uartRead, uartWrite, uartReceive, uartIrqPending, uartRxPending,
+  UART_RING_SIZE, UART_BLOCK_SIZE,
+} from "./devices/uart16550";
+export {
+  portBusCreate, portBusRegister, portBusExitCode, portRead, portWrite,
+  DEV_UART, DEV_DEBUG_EXIT, PORT_ACTION_CONTINUE, PORT_ACTION_STOP, PORTBUS_BLOCK_SIZE,
+} from "./devices/portbus";
+import { Console as DevConsole } from "./devices/console";
+import { Uart16550 as DevUart } from "./devices/uart16550";
+// The state blocks' layouts as the comments in src/devices/ draw them.
+export function devLayoutCheck(): u32 {
+  let bad: u32 = 0;
+  if (offsetof<DevUart>() != 32) bad |= 1;
+  if (offsetof<DevUart>("ier") != 20 || offsetof<DevUart>("fifoCount") != 31) bad |= 2;
+  if (offsetof<DevConsole>() != 24) bad |= 4;
+  if (offsetof<DevConsole>("toLog") != 16) bad |= 8;
+  return bad;
+}
+
+// ── Guest domains (src/domain/) ─────────── (appended by the domain-builder work)
+// Thin wrappers for tests: each parse keeps its result for a JSON accessor.
+import { DomainConfig, parseDomainConfig } from "./domain/config";
+import { GuestImage, parseImage } from "./domain/image";
+import { writeMultiboot1Info, writeMultiboot2Info } from "./domain/bootinfo-writer";
+let lastDomainConfig: DomainConfig | null = null;
+let lastGuestImage: GuestImage | null = null;
+export function domainConfigParse(line: string, defaultName: string): i32 {
+  const c = parseDomainConfig(line, defaultName);
+  lastDomainConfig = c;
+  return c.error.length == 0 ? 0 : -1;
+}
+export function domainConfigJson(): string { return lastDomainConfig !== null ? lastDomainConfig!.toJson() : "null"; }
+export function guestImageParse(start: u64, size: u64, kind: u32, memBytes: u64, load: u64): i32 {
+  const img = parseImage(start, size, kind, memBytes, load);
+  lastGuestImage = img;
+  return img.error.length == 0 ? <i32>img.mode : -1;
+}
+export function guestImageJson(): string { return lastGuestImage !== null ? lastGuestImage!.toJson() : "null"; }
+export function bootInfoWriteMb1(dst: u32, gpa: u64, memBytes: u64, cmdline: string): i32 {
+  return writeMultiboot1Info(dst, gpa, memBytes, cmdline);
+}
+export function bootInfoWriteMb2(dst: u32, gpa: u64, memBytes: u64, cmdline: string): i32 {
+  return writeMultiboot2Info(dst, gpa, memBytes, cmdline);
+}
+export {
+  DOMAIN_KIND_AUTO, DOMAIN_KIND_FLAT64, DOMAIN_KIND_REALMODE, isDomainModule,
+} from "./domain/config";
+export {
+  ENTRY_NONE, ENTRY_PROTECTED32_MULTIBOOT1, ENTRY_PROTECTED32_MULTIBOOT2, ENTRY_LONG64, ENTRY_REAL,
+  GUEST_RESERVED_LOW,
+} from "./domain/image";
+export { bootInfoErrorText } from "./domain/bootinfo-writer";
+
+// ── VMCS encodings, exit reasons, EPT (src/arch/vmcs.ts, vmx-exit.ts, src/ept/) ─
+// Appended by the EPT/VMCS work; the unit tests walk these.
+import { MemoryRange } from "./boot/bootinfo";
+import { MULTIBOOT_MEMORY_AVAILABLE } from "./arch/multiboot";
+import { VMCS_FIELD_COUNT } from "./arch/vmcs";
+import { EXIT_REASON_COUNT } from "./arch/vmx-exit";
+// Test-only: the allocator over one available range [base, base + length)
+// with nothing reserved, so tests can hand out frames inside the sim's memory.
+export function framesInitRange(base: u64, length: u64): void {
+  framesInit([new MemoryRange(base, length, MULTIBOOT_MEMORY_AVAILABLE)], []);
+}
+export function vmcsFieldCount(): u32 { return VMCS_FIELD_COUNT; }
+export function exitReasonCount(): u32 { return EXIT_REASON_COUNT; }
+export {
+  vmcsFieldEncoding, vmcsFieldWidth, vmcsFieldType, vmcsFieldName, vmInstructionErrorText,
+} from "./arch/vmcs";
+export { exitReasonName } from "./arch/vmx-exit";
+export {
+  eptCreate, eptPointer, eptMap, eptUnmap, eptProtect, eptTranslate, eptLeafSize, eptLeafEntry,
+  eptDestroy,
+} from "./ept/ept";

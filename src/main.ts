@@ -8,7 +8,12 @@ import { BootInfo, parseBootInfo } from "./boot/bootinfo";
 import { optionValue } from "./boot/cmdline";
 import { framesInit, framesFree, framesTotal } from "./mm/frames";
 import { bootReservedRanges } from "./mm/reserved";
-import { vmxProbe, vmxPrintSummary, vmxPrintMissing, VMX_OK } from "./vmx/capabilities";
+import { vmxProbe, vmxPrintSummary, vmxPrintMissing, vmxMiscMsr, vmxPreemptionTimerRate, VMX_OK } from "./vmx/capabilities";
+import { vmxEnable } from "./vmx/vmxon";
+import { runInit, run } from "./vmx/run";
+import { buildBootDomains } from "./domain/builder";
+import { domains } from "./sched/domain";
+import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
 
 export * from "./exports";
@@ -41,8 +46,15 @@ export function kmain(handoff: u32): void {
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
 
-  println("hv: no domains to run; halting");
-  halt_forever();
+  picMaskAll();
+  vmxEnable();
+  runInit(vmxPreemptionTimerRate(vmxMiscMsr()));
+  buildBootDomains(bi, handoff);
+  if (domains.length == 0) {
+    println("hv: no domains to run; halting");
+    halt_forever();
+  }
+  run();
 }
 
 const MEMORY_TYPES = ["reserved", "available", "reserved", "ACPI reclaimable", "ACPI NVS", "bad memory"];

@@ -15,3 +15,19 @@ export const CPUID_LEAF_FEATURES: u32 = 0x1; // version and feature information
 export const CPUID_1_ECX_VMX: u32 = 1 << 5;  // Virtual Machine Extensions
 export const CPUID_1_ECX_SMX: u32 = 1 << 6;  // Safer Mode Extensions
 export const CPUID_1_ECX_HYPERVISOR: u32 = 1 << 31; // reserved for a hypervisor
+
+export const CPUID_1_ECX_MONITOR: u32 = 1 << 3;     // MONITOR/MWAIT
+export const CPUID_1_ECX_PDCM: u32 = 1 << 15;       // perfmon and debug capability MSR
+export const CPUID_1_ECX_X2APIC: u32 = 1 << 21;
+export const CPUID_1_ECX_OSXSAVE: u32 = 1 << 27;    // reflects CR4.OSXSAVE
+export const CPUID_1_EBX_APIC_ID_SHIFT: u32 = 24;   // initial APIC ID, bits 31:24
+export const CPUID_LEAF_EXTENDED_FEATURES: u32 = 0x7;
+export const CPUID_7_EBX_SGX: u32 = 1 << 2;
+export const CPUID_LEAF_PERFMON: u32 = 0xa;         // architectural performance monitoring
+export const CPUID_LEAF_TOPOLOGY: u32 = 0xb;        // x2APIC topology; EDX = x2APIC ID
+export const CPUID_LEAF_XSAVE: u32 = 0xd;
+// Leaves 0x40000000-0x4fffffff are reserved for hypervisors (SDM Vol. 2A,
+// CPUID: "no existing or future CPU will return processor identification or
+// feature information" there).
+export const CPUID_LEAF_HYPERVISOR: u32 = 0x40000000;
+export const CPUID_LEAF_HYPERVISOR_FEATURES: u32 = 0x40000001;

@@ -25,8 +25,34 @@
 @external("hw", "rdtsc") export declare function rdtsc(): u64;
 
 @external("hw", "read_cr0") export declare function read_cr0(): u64;
+@external("hw", "read_cr3") export declare function read_cr3(): u64;
 @external("hw", "read_cr4") export declare function read_cr4(): u64;
 @external("hw", "write_cr4") export declare function write_cr4(value: u64): void;
 
 // Stops this CPU for good: interrupts off, HLT in a loop.
 @external("hw", "halt_forever") export declare function halt_forever(): void;
+
+// ── VMX (SDM Vol. 3C Chapter 31) ──────────────────────────────────────────
+// Each VMX instruction returns its status: VMX_SUCCEED, VMX_FAIL_INVALID
+// (CF=1: no current VMCS) or VMX_FAIL_VALID (ZF=1: VM_INSTRUCTION_ERROR says
+// why). Addresses are physical.
+@external("hw", "vmxon") export declare function vmxon(region: u64): u32;
+@external("hw", "vmxoff") export declare function vmxoff(): u32;
+@external("hw", "vmclear") export declare function vmclear(vmcs: u64): u32;
+@external("hw", "vmptrld") export declare function vmptrld(vmcs: u64): u32;
+@external("hw", "vmread") export declare function vmread(field: u32): u64;
+@external("hw", "vmwrite") export declare function vmwrite(field: u32, value: u64): u32;
+@external("hw", "invept") export declare function invept(type: u64, eptp: u64): u32;
+@external("hw", "invvpid") export declare function invvpid(type: u64, vpid: u64, address: u64): u32;
+// Enters the guest whose register block is at `regs` (VCPU_* offsets) with
+// VMLAUNCH or VMRESUME, and returns VMX_SUCCEED after the next VM exit with
+// the guest's registers saved, or the VMfail status if entry itself failed.
+@external("hw", "vmenter") export declare function vmenter(regs: usize): u32;
+
+// ── XSAVE (SDM Vol. 1 Chapter 13) ─────────────────────────────────────────
+// `area` is 64-byte aligned; `mask` selects state components (with XCR0).
+@external("hw", "xsave") export declare function xsave(area: usize, mask: u64): void;
+@external("hw", "xrstor") export declare function xrstor(area: usize, mask: u64): void;
+@external("hw", "xgetbv") export declare function xgetbv(index: u32): u64;
+@external("hw", "xsetbv") export declare function xsetbv(index: u32, value: u64): void;
+@external("hw", "write_cr0") export declare function write_cr0(value: u64): void;

@@ -41,4 +41,38 @@ export const HANDOFF_MB_MAGIC: u32 = 0;    // EAX from the boot loader
 export const HANDOFF_MB_INFO: u32 = 8;     // EBX from the boot loader
 export const HANDOFF_ENTRY_TSC: u32 = 16;  // TSC at the boot loader's hand-off
 export const HANDOFF_IMAGE_END: u32 = 24;  // end of the native image (linker)
-export const HANDOFF_SIZE: u32 = 32;
+export const HANDOFF_GDT: u32 = 32;        // host GDT base, for HOST_GDTR_BASE
+export const HANDOFF_IDT: u32 = 40;        // host IDT base, for HOST_IDTR_BASE
+export const HANDOFF_TSS: u32 = 48;        // host TSS base, for HOST_TR_BASE
+export const HANDOFF_VMEXIT: u32 = 56;     // boot/vmx.asm vm_exit, for HOST_RIP
+export const HANDOFF_SIZE: u32 = 64;
+
+// Host segment selectors of the boot stub's GDT (boot/entry.asm).
+export const HOST_SEL_CODE: u32 = 0x08;
+export const HOST_SEL_DATA: u32 = 0x10;
+export const HOST_SEL_TSS: u32 = 0x18;
+
+// A vCPU's register block, shared with the VM-entry stub (boot/vmx.asm):
+// the GPRs the VMCS does not hold, in x86 register-number order (so an exit
+// qualification's register field indexes it), then CR2, which VMX does not
+// switch either, then the stub's own bookkeeping.
+export const VCPU_RAX: u32 = 0;
+export const VCPU_RCX: u32 = 8;
+export const VCPU_RDX: u32 = 16;
+export const VCPU_RBX: u32 = 24;
+export const VCPU_RSP_UNUSED: u32 = 32;    // RSP is GUEST_RSP in the VMCS
+export const VCPU_RBP: u32 = 40;
+export const VCPU_RSI: u32 = 48;
+export const VCPU_RDI: u32 = 56;
+export const VCPU_R8: u32 = 64;
+export const VCPU_R9: u32 = 72;
+export const VCPU_R10: u32 = 80;
+export const VCPU_R11: u32 = 88;
+export const VCPU_R12: u32 = 96;
+export const VCPU_R13: u32 = 104;
+export const VCPU_R14: u32 = 112;
+export const VCPU_R15: u32 = 120;
+export const VCPU_CR2: u32 = 128;
+export const VCPU_HOST_RSP: u32 = 136;     // HOST_RSP last written to the VMCS
+export const VCPU_LAUNCHED: u32 = 144;     // 0 until VMLAUNCH succeeded
+export const VCPU_REGS_SIZE: u32 = 152;

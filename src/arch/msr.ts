@@ -36,3 +36,32 @@ export const IA32_VMX_TRUE_PROCBASED_CTLS: u32 = 0x48e; // A.3.2
 export const IA32_VMX_TRUE_EXIT_CTLS: u32 = 0x48f;      // A.4
 export const IA32_VMX_TRUE_ENTRY_CTLS: u32 = 0x490;     // A.5
 export const IA32_VMX_VMFUNC: u32 = 0x491;              // A.11
+
+// ── Architectural MSRs guests may use (SDM Vol. 4, Table 2-2) ─────────────
+export const IA32_TSC: u32 = 0x10;
+export const IA32_PLATFORM_ID: u32 = 0x17;
+export const IA32_APIC_BASE: u32 = 0x1b;
+export const IA32_BIOS_SIGN_ID: u32 = 0x8b;
+export const IA32_MTRRCAP: u32 = 0xfe;
+export const IA32_SYSENTER_CS: u32 = 0x174;
+export const IA32_SYSENTER_ESP: u32 = 0x175;
+export const IA32_SYSENTER_EIP: u32 = 0x176;
+export const IA32_MCG_CAP: u32 = 0x179;
+export const IA32_MCG_STATUS: u32 = 0x17a;
+export const IA32_MISC_ENABLE: u32 = 0x1a0;
+export const IA32_PAT: u32 = 0x277;
+export const IA32_MTRR_DEF_TYPE: u32 = 0x2ff;
+export const IA32_EFER: u32 = 0xc0000080;
+export const IA32_STAR: u32 = 0xc0000081;
+export const IA32_LSTAR: u32 = 0xc0000082;
+export const IA32_CSTAR: u32 = 0xc0000083;
+export const IA32_FMASK: u32 = 0xc0000084;
+export const IA32_FS_BASE: u32 = 0xc0000100;
+export const IA32_GS_BASE: u32 = 0xc0000101;
+export const IA32_KERNEL_GS_BASE: u32 = 0xc0000102;
+
+export const IA32_APIC_BASE_BSP: u64 = 1 << 8;
+export const IA32_APIC_BASE_ENABLE: u64 = 1 << 11;
+export const APIC_DEFAULT_BASE: u64 = 0xfee00000;
+export const IA32_MISC_ENABLE_FAST_STRINGS: u64 = 1 << 0;
+export const IA32_PAT_RESET: u64 = 0x0007040600070406; // Vol. 3A 13.12.4

@@ -75,3 +75,60 @@ export const MULTIBOOT_MEMORY_BADRAM: u32 = 5;
 export const ACPI_RSDP_V1_SIZE: u32 = 20;
 export const ACPI_RSDP_V2_SIZE: u32 = 36;
 export const ACPI_RSDP_REVISION: u32 = 15; // offset of the revision byte
+
+// ── Header side: what an OS image carries for the loader ────────────────
+// Multiboot1 header (spec 0.6.96, 3.1): magic, flags, checksum (the three
+// sum to 0 mod 2^32), then with MULTIBOOT_AOUT_KLUDGE the address fields.
+// It must lie in the first 8 KiB of the image, 4-byte aligned.
+export const MULTIBOOT_HEADER_MAGIC: u32 = 0x1badb002;
+export const MULTIBOOT_SEARCH: u32 = 8192;
+export const MULTIBOOT_HEADER_ALIGN: u32 = 4;
+export const MULTIBOOT_PAGE_ALIGN: u32 = 1 << 0;     // modules page aligned
+export const MULTIBOOT_MEMORY_INFO: u32 = 1 << 1;    // wants mem_* / mmap
+export const MULTIBOOT_VIDEO_MODE: u32 = 1 << 2;     // wants a video mode
+export const MULTIBOOT_AOUT_KLUDGE: u32 = 1 << 16;   // address fields valid
+export const MULTIBOOT_REQUIRED_MASK: u32 = 0xffff;  // bits a loader must understand
+export const MB1H_MAGIC: u32 = 0;
+export const MB1H_FLAGS: u32 = 4;
+export const MB1H_CHECKSUM: u32 = 8;
+export const MB1H_HEADER_ADDR: u32 = 12;
+export const MB1H_LOAD_ADDR: u32 = 16;
+export const MB1H_LOAD_END_ADDR: u32 = 20;
+export const MB1H_BSS_END_ADDR: u32 = 24;
+export const MB1H_ENTRY_ADDR: u32 = 28;
+export const MB1H_AOUT_SIZE: u32 = 32;               // through entry_addr
+
+// Multiboot2 header (spec 2.0, 3.1): magic, architecture, header_length,
+// checksum (the four sum to 0), then 8-aligned tags {u16 type, u16 flags,
+// u32 size}, ending with type 0 size 8. In the first 32 KiB, 8-aligned.
+export const MULTIBOOT2_HEADER_MAGIC: u32 = 0xe85250d6;
+export const MULTIBOOT2_SEARCH: u32 = 32768;
+export const MULTIBOOT2_HEADER_ALIGN: u32 = 8;
+export const MULTIBOOT2_ARCHITECTURE_I386: u32 = 0;
+export const MULTIBOOT2_ARCHITECTURE_MIPS32: u32 = 4;
+export const MB2H_MAGIC: u32 = 0;
+export const MB2H_ARCHITECTURE: u32 = 4;
+export const MB2H_HEADER_LENGTH: u32 = 8;
+export const MB2H_CHECKSUM: u32 = 12;
+export const MB2H_TAGS: u32 = 16;
+export const MULTIBOOT_HEADER_TAG_OPTIONAL: u32 = 1; // tag flags bit 0
+export const MULTIBOOT_HEADER_TAG_END: u32 = 0;
+export const MULTIBOOT_HEADER_TAG_INFORMATION_REQUEST: u32 = 1;
+export const MULTIBOOT_HEADER_TAG_ADDRESS: u32 = 2;
+export const MULTIBOOT_HEADER_TAG_ENTRY_ADDRESS: u32 = 3;
+export const MULTIBOOT_HEADER_TAG_CONSOLE_FLAGS: u32 = 4;
+export const MULTIBOOT_HEADER_TAG_FRAMEBUFFER: u32 = 5;
+export const MULTIBOOT_HEADER_TAG_MODULE_ALIGN: u32 = 6;
+export const MULTIBOOT_HEADER_TAG_EFI_BS: u32 = 7;
+export const MULTIBOOT_HEADER_TAG_ENTRY_ADDRESS_EFI32: u32 = 8;
+export const MULTIBOOT_HEADER_TAG_ENTRY_ADDRESS_EFI64: u32 = 9;
+export const MULTIBOOT_HEADER_TAG_RELOCATABLE: u32 = 10;
+// Address tag: header_addr, load_addr, load_end_addr, bss_end_addr.
+export const MB2H_ADDRESS_TAG_SIZE: u32 = 24;
+export const MB2H_ENTRY_TAG_SIZE: u32 = 12;
+export const MB2H_LOAD_FROM_START: u32 = 0xffffffff; // load_addr -1: load from file start
+
+// Basic meminfo tag (type 4): type, size 16, mem_lower, mem_upper.
+export const MB2_BASIC_MEMINFO_SIZE: u32 = 16;
+export const MB2_MMAP_ENTRY_SIZE: u32 = 24;
+export const MB2_MMAP_ENTRY_VERSION: u32 = 0;

@@ -130,3 +130,10 @@ export const EPT_VPID_CAP_INVVPID_INDIVIDUAL_ADDRESS: u64 = 1 << 40;
 export const EPT_VPID_CAP_INVVPID_SINGLE_CONTEXT: u64 = 1 << 41;
 export const EPT_VPID_CAP_INVVPID_ALL_CONTEXT: u64 = 1 << 42;
 export const EPT_VPID_CAP_INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS: u64 = 1 << 43;
+
+// INVEPT and INVVPID types (SDM Vol. 3C 31.3, instruction reference).
+export const INVEPT_SINGLE_CONTEXT: u64 = 1;
+export const INVEPT_ALL_CONTEXT: u64 = 2;
+export const INVVPID_INDIVIDUAL_ADDRESS: u64 = 0;
+export const INVVPID_SINGLE_CONTEXT: u64 = 1;
+export const INVVPID_ALL_CONTEXT: u64 = 2;

@@ -1,0 +1,195 @@
+; VMX instructions and the VM-entry stub (SDM Vol. 3C Chapters 28 and 31).
+;
+; Every wrapper is a SysV function called by wasm2c code as Z_hwZ_<name>
+; (instance, ...): RDI is ignored, the arguments are in RSI, RDX, RCX. VMX
+; instructions return their status in EAX: 0 VMsucceed, 1 VMfailInvalid
+; (CF=1), 2 VMfailValid (ZF=1, the VMCS's VM-instruction error field says why).
+
+%include "layout.inc"
+
+VMCS_HOST_RSP   equ 0x6c14              ; SDM Vol. 3D Appendix B.4.4
+
+%macro import 1
+global Z_hwZ_%1
+Z_hwZ_%1:
+%endmacro
+
+; EAX = VMX status from the flags of the instruction just executed.
+%macro vmx_status 0
+    mov eax, 0
+    mov ecx, 1
+    cmovc eax, ecx
+    mov ecx, 2
+    cmovz eax, ecx
+%endmacro
+
+global vm_exit
+
+section .text
+bits 64
+
+import vmxon                            ; (region pa) -> status
+    push rsi
+    vmxon [rsp]
+    vmx_status
+    pop rsi
+    ret
+
+import vmxoff                           ; () -> status
+    vmxoff
+    vmx_status
+    ret
+
+import vmclear                          ; (vmcs pa) -> status
+    push rsi
+    vmclear [rsp]
+    vmx_status
+    pop rsi
+    ret
+
+import vmptrld                          ; (vmcs pa) -> status
+    push rsi
+    vmptrld [rsp]
+    vmx_status
+    pop rsi
+    ret
+
+import vmread                           ; (field) -> value
+    vmread rax, rsi
+    ret
+
+import vmwrite                          ; (field, value) -> status
+    vmwrite rsi, rdx
+    vmx_status
+    ret
+
+import invept                           ; (type, eptp) -> status
+    push 0
+    push rdx                            ; descriptor: EPTP, reserved
+    invept rsi, [rsp]
+    vmx_status
+    add rsp, 16
+    ret
+
+import invvpid                          ; (type, vpid, linear address) -> status
+    push rcx
+    push rdx                            ; descriptor: VPID, linear address
+    invvpid rsi, [rsp]
+    vmx_status
+    add rsp, 16
+    ret
+
+; (regs) -> status. Loads the guest's GPRs and CR2 from the register block
+; at wasm address RSI and enters the guest. A VM exit lands in vm_exit with
+; RSP = HOST_RSP, where the block's address was left; vm_exit saves the
+; guest's registers and returns 0 from this function. A VMfail returns its
+; status instead. Preserves the SysV callee-saved registers.
+import vmenter
+    push rbx
+    push rbp
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rax, HV_DIRECT_MAP
+    add rsi, rax
+    push rsi                            ; [HOST_RSP] = the register block
+    cmp rsp, [rsi + VCPU_HOST_RSP]
+    je .rsp_current
+    mov [rsi + VCPU_HOST_RSP], rsp
+    mov eax, VMCS_HOST_RSP
+    vmwrite rax, rsp
+.rsp_current:
+    mov rax, [rsi + VCPU_CR2]
+    mov cr2, rax
+    cmp qword [rsi + VCPU_LAUNCHED], 0  ; flags survive the loads below
+    mov rax, [rsi + VCPU_RAX]
+    mov rcx, [rsi + VCPU_RCX]
+    mov rdx, [rsi + VCPU_RDX]
+    mov rbx, [rsi + VCPU_RBX]
+    mov rbp, [rsi + VCPU_RBP]
+    mov rdi, [rsi + VCPU_RDI]
+    mov r8, [rsi + VCPU_R8]
+    mov r9, [rsi + VCPU_R9]
+    mov r10, [rsi + VCPU_R10]
+    mov r11, [rsi + VCPU_R11]
+    mov r12, [rsi + VCPU_R12]
+    mov r13, [rsi + VCPU_R13]
+    mov r14, [rsi + VCPU_R14]
+    mov r15, [rsi + VCPU_R15]
+    mov rsi, [rsi + VCPU_RSI]
+    je .launch
+    vmresume
+    jmp .failed
+.launch:
+    vmlaunch
+.failed:
+    vmx_status
+    pop rsi
+    jmp vmenter_return
+
+; HOST_RIP. RSP = HOST_RSP: the register block's address on top of the
+; callee-saved registers vmenter pushed.
+vm_exit:
+    push rax
+    mov rax, [rsp + 8]
+    mov [rax + VCPU_RCX], rcx
+    mov [rax + VCPU_RDX], rdx
+    mov [rax + VCPU_RBX], rbx
+    mov [rax + VCPU_RBP], rbp
+    mov [rax + VCPU_RSI], rsi
+    mov [rax + VCPU_RDI], rdi
+    mov [rax + VCPU_R8], r8
+    mov [rax + VCPU_R9], r9
+    mov [rax + VCPU_R10], r10
+    mov [rax + VCPU_R11], r11
+    mov [rax + VCPU_R12], r12
+    mov [rax + VCPU_R13], r13
+    mov [rax + VCPU_R14], r14
+    mov [rax + VCPU_R15], r15
+    pop qword [rax + VCPU_RAX]
+    mov rcx, cr2
+    mov [rax + VCPU_CR2], rcx
+    mov qword [rax + VCPU_LAUNCHED], 1
+    add rsp, 8
+    xor eax, eax
+vmenter_return:
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbp
+    pop rbx
+    ret
+
+; XSAVE state of the guests. The host itself never touches x87/SSE/AVX
+; state (the microkernel is built without floating point).
+import xsave                            ; (area, mask)
+    mov rax, HV_DIRECT_MAP
+    add rsi, rax
+    mov eax, edx
+    shr rdx, 32
+    xsave [rsi]
+    ret
+
+import xrstor                           ; (area, mask)
+    mov rax, HV_DIRECT_MAP
+    add rsi, rax
+    mov eax, edx
+    shr rdx, 32
+    xrstor [rsi]
+    ret
+
+import xgetbv                           ; (index) -> value
+    mov ecx, esi
+    xgetbv
+    shl rdx, 32
+    or rax, rdx
+    ret
+
+import xsetbv                           ; (index, value)
+    mov ecx, esi
+    mov eax, edx
+    shr rdx, 32
+    xsetbv
+    ret

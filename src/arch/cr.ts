@@ -1,0 +1,36 @@
+// Control-register and XCR0 bits (SDM Vol. 3A 2.5, Vol. 1 13.3).
+
+export const CR0_PE: u64 = 1 << 0;
+export const CR0_MP: u64 = 1 << 1;
+export const CR0_EM: u64 = 1 << 2;
+export const CR0_TS: u64 = 1 << 3;
+export const CR0_ET: u64 = 1 << 4;
+export const CR0_NE: u64 = 1 << 5;
+export const CR0_WP: u64 = 1 << 16;
+export const CR0_AM: u64 = 1 << 18;
+export const CR0_NW: u64 = 1 << 29;
+export const CR0_CD: u64 = 1 << 30;
+export const CR0_PG: u64 = 1 << 31;
+
+export const CR4_VME: u64 = 1 << 0;
+export const CR4_PSE: u64 = 1 << 4;
+export const CR4_PAE: u64 = 1 << 5;
+export const CR4_PGE: u64 = 1 << 7;
+export const CR4_OSFXSR: u64 = 1 << 9;
+export const CR4_OSXMMEXCPT: u64 = 1 << 10;
+export const CR4_VMXE: u64 = 1 << 13;
+export const CR4_SMXE: u64 = 1 << 14;
+export const CR4_OSXSAVE: u64 = 1 << 18;
+
+export const EFER_SCE: u64 = 1 << 0;
+export const EFER_LME: u64 = 1 << 8;
+export const EFER_LMA: u64 = 1 << 10;
+export const EFER_NXE: u64 = 1 << 11;
+
+export const RFLAGS_FIXED: u64 = 1 << 1;   // bit 1 always reads 1
+export const RFLAGS_IF: u64 = 1 << 9;
+
+// XCR0 state components (Vol. 1 13.1).
+export const XCR0_X87: u64 = 1 << 0;
+export const XCR0_SSE: u64 = 1 << 1;
+export const XCR0_AVX: u64 = 1 << 2;

@@ -1,0 +1,721 @@
+// VMCS field encodings (Intel SDM Vol. 3D Appendix B "Field Encoding in VMCS")
+// and the VM-instruction error numbers (Vol. 3C 31.4, Table 31-1). Names are
+// the SDM's in UPPER_SNAKE, or Linux's vmx.h spelling where the SDM gives a
+// phrase only (PIN_BASED_VM_EXEC_CONTROL, VM_ENTRY_INTR_INFO_FIELD ...).
+// Grouped by width and type as Appendix B is.
+//
+// ── Field encoding (25.11.2, Table 25-21) ─────────────────────────────────
+//   31     15  14 13  12  11 10  9          1   0
+//  ┌─────────┬───────┬───┬──────┬─────────────┬────┐
+//  │    0    │ width │ 0 │ type │    index    │high│
+//  └─────────┴───────┴───┴──────┴─────────────┴────┘
+// width: 0 = 16-bit, 1 = 64-bit, 2 = 32-bit, 3 = natural (64 bits here).
+// type:  0 = control, 1 = VM-exit information (read-only), 2 = guest state,
+//        3 = host state.
+// high:  1 = the upper 32 bits of a 64-bit field (32-bit VMREAD/VMWRITE only;
+//        a 64-bit hypervisor always uses the full field, bit 0 = 0).
+// A VMREAD/VMWRITE accessor must match `width` (a 16-bit VMWRITE of a 32-bit
+// field fails with VMXERR_UNSUPPORTED_VMCS_COMPONENT on some CPUs and
+// truncates silently on others), so vmcsWidth() is what accessors check.
+
+export const VMCS_ACCESS_HIGH: u32 = 1 << 0;
+export const VMCS_INDEX_SHIFT: u32 = 1;        // bits 9:1
+export const VMCS_INDEX_MASK: u32 = 0x1ff;
+export const VMCS_TYPE_SHIFT: u32 = 10;        // bits 11:10
+export const VMCS_TYPE_MASK: u32 = 0x3;
+export const VMCS_WIDTH_SHIFT: u32 = 13;       // bits 14:13
+export const VMCS_WIDTH_MASK: u32 = 0x3;
+
+export const VMCS_WIDTH_16: u8 = 0;
+export const VMCS_WIDTH_64: u8 = 1;
+export const VMCS_WIDTH_32: u8 = 2;
+export const VMCS_WIDTH_NATURAL: u8 = 3;
+
+export const VMCS_TYPE_CONTROL: u8 = 0;
+export const VMCS_TYPE_EXIT_INFO: u8 = 1;      // "read-only data" in Appendix B
+export const VMCS_TYPE_GUEST: u8 = 2;
+export const VMCS_TYPE_HOST: u8 = 3;
+
+@inline export function vmcsWidth(encoding: u32): u32 { return (encoding >> VMCS_WIDTH_SHIFT) & VMCS_WIDTH_MASK; }
+@inline export function vmcsType(encoding: u32): u32 { return (encoding >> VMCS_TYPE_SHIFT) & VMCS_TYPE_MASK; }
+
+// ── 16-bit control fields (B.1.1) ────────────────────────────────────────
+export const VIRTUAL_PROCESSOR_ID: u32 = 0x0000;                   // VPID; 0 is the host's
+export const POSTED_INTERRUPT_NOTIFICATION_VECTOR: u32 = 0x0002;
+export const EPTP_INDEX: u32 = 0x0004;                             // EPTP switching (VMFUNC 0)
+export const HLAT_PREFIX_SIZE: u32 = 0x0006;
+export const LAST_PID_POINTER_INDEX: u32 = 0x0008;                 // IPI virtualization
+
+// ── 16-bit guest-state fields (B.1.2) ────────────────────────────────────
+export const GUEST_ES_SELECTOR: u32 = 0x0800;
+export const GUEST_CS_SELECTOR: u32 = 0x0802;
+export const GUEST_SS_SELECTOR: u32 = 0x0804;
+export const GUEST_DS_SELECTOR: u32 = 0x0806;
+export const GUEST_FS_SELECTOR: u32 = 0x0808;
+export const GUEST_GS_SELECTOR: u32 = 0x080a;
+export const GUEST_LDTR_SELECTOR: u32 = 0x080c;
+export const GUEST_TR_SELECTOR: u32 = 0x080e;
+export const GUEST_INTERRUPT_STATUS: u32 = 0x0810;   // RVI 7:0, SVI 15:8 (virtual-interrupt delivery)
+export const GUEST_PML_INDEX: u32 = 0x0812;
+export const GUEST_UINV: u32 = 0x0814;               // user-interrupt notification vector
+
+// ── 16-bit host-state fields (B.1.3) ─────────────────────────────────────
+export const HOST_ES_SELECTOR: u32 = 0x0c00;   // RPL and TI must be 0 (28.2.3)
+export const HOST_CS_SELECTOR: u32 = 0x0c02;
+export const HOST_SS_SELECTOR: u32 = 0x0c04;
+export const HOST_DS_SELECTOR: u32 = 0x0c06;
+export const HOST_FS_SELECTOR: u32 = 0x0c08;
+export const HOST_GS_SELECTOR: u32 = 0x0c0a;
+export const HOST_TR_SELECTOR: u32 = 0x0c0c;
+
+// ── 64-bit control fields (B.2.1) ────────────────────────────────────────
+export const IO_BITMAP_A: u32 = 0x2000;                          // ports 0000-7fff
+export const IO_BITMAP_B: u32 = 0x2002;                          // ports 8000-ffff
+export const MSR_BITMAP: u32 = 0x2004;
+export const VM_EXIT_MSR_STORE_ADDR: u32 = 0x2006;
+export const VM_EXIT_MSR_LOAD_ADDR: u32 = 0x2008;
+export const VM_ENTRY_MSR_LOAD_ADDR: u32 = 0x200a;
+export const EXECUTIVE_VMCS_POINTER: u32 = 0x200c;               // SMM dual-monitor treatment
+export const PML_ADDRESS: u32 = 0x200e;
+export const TSC_OFFSET: u32 = 0x2010;
+export const VIRTUAL_APIC_PAGE_ADDR: u32 = 0x2012;
+export const APIC_ACCESS_ADDR: u32 = 0x2014;
+export const POSTED_INTERRUPT_DESC_ADDR: u32 = 0x2016;
+export const VM_FUNCTION_CONTROLS: u32 = 0x2018;
+export const EPT_POINTER: u32 = 0x201a;                          // EPTP, layout in src/arch/ept.ts
+export const EOI_EXIT_BITMAP0: u32 = 0x201c;                     // vectors 0-63
+export const EOI_EXIT_BITMAP1: u32 = 0x201e;                     // vectors 64-127
+export const EOI_EXIT_BITMAP2: u32 = 0x2020;                     // vectors 128-191
+export const EOI_EXIT_BITMAP3: u32 = 0x2022;                     // vectors 192-255
+export const EPTP_LIST_ADDRESS: u32 = 0x2024;
+export const VMREAD_BITMAP: u32 = 0x2026;                        // VMCS shadowing
+export const VMWRITE_BITMAP: u32 = 0x2028;
+export const VIRTUALIZATION_EXCEPTION_INFO_ADDR: u32 = 0x202a;   // #VE information
+export const XSS_EXITING_BITMAP: u32 = 0x202c;
+export const ENCLS_EXITING_BITMAP: u32 = 0x202e;
+export const SUB_PAGE_PERMISSION_TABLE_POINTER: u32 = 0x2030;
+export const TSC_MULTIPLIER: u32 = 0x2032;
+export const TERTIARY_VM_EXEC_CONTROL: u32 = 0x2034;
+export const ENCLV_EXITING_BITMAP: u32 = 0x2036;
+export const LOW_PASID_DIRECTORY_ADDR: u32 = 0x2038;
+export const HIGH_PASID_DIRECTORY_ADDR: u32 = 0x203a;
+export const SHARED_EPT_POINTER: u32 = 0x203c;
+export const PCONFIG_EXITING_BITMAP: u32 = 0x203e;
+export const HLAT_POINTER: u32 = 0x2040;
+export const PID_POINTER_TABLE_ADDR: u32 = 0x2042;
+export const SECONDARY_VM_EXIT_CONTROLS: u32 = 0x2044;
+
+// ── 64-bit read-only data field (B.2.2) ──────────────────────────────────
+export const GUEST_PHYSICAL_ADDRESS: u32 = 0x2400;   // EPT violation / misconfiguration
+
+// ── 64-bit guest-state fields (B.2.3) ────────────────────────────────────
+export const VMCS_LINK_POINTER: u32 = 0x2800;             // all ones unless VMCS shadowing
+export const GUEST_IA32_DEBUGCTL: u32 = 0x2802;
+export const GUEST_IA32_PAT: u32 = 0x2804;
+export const GUEST_IA32_EFER: u32 = 0x2806;
+export const GUEST_IA32_PERF_GLOBAL_CTRL: u32 = 0x2808;
+export const GUEST_PDPTE0: u32 = 0x280a;                  // PAE paging with EPT
+export const GUEST_PDPTE1: u32 = 0x280c;
+export const GUEST_PDPTE2: u32 = 0x280e;
+export const GUEST_PDPTE3: u32 = 0x2810;
+export const GUEST_IA32_BNDCFGS: u32 = 0x2812;
+export const GUEST_IA32_RTIT_CTL: u32 = 0x2814;
+export const GUEST_IA32_LBR_CTL: u32 = 0x2816;
+export const GUEST_IA32_PKRS: u32 = 0x2818;
+
+// ── 64-bit host-state fields (B.2.4) ─────────────────────────────────────
+export const HOST_IA32_PAT: u32 = 0x2c00;
+export const HOST_IA32_EFER: u32 = 0x2c02;
+export const HOST_IA32_PERF_GLOBAL_CTRL: u32 = 0x2c04;
+export const HOST_IA32_PKRS: u32 = 0x2c06;
+
+// ── 32-bit control fields (B.3.1) ────────────────────────────────────────
+export const PIN_BASED_VM_EXEC_CONTROL: u32 = 0x4000;       // bits in src/arch/vmx.ts
+export const CPU_BASED_VM_EXEC_CONTROL: u32 = 0x4002;
+export const EXCEPTION_BITMAP: u32 = 0x4004;                // bit n: exception vector n exits
+export const PAGE_FAULT_ERROR_CODE_MASK: u32 = 0x4006;      // #PF exits iff (code & MASK) == MATCH
+export const PAGE_FAULT_ERROR_CODE_MATCH: u32 = 0x4008;     // ... XOR bit 14 of EXCEPTION_BITMAP
+export const CR3_TARGET_COUNT: u32 = 0x400a;
+export const VM_EXIT_CONTROLS: u32 = 0x400c;
+export const VM_EXIT_MSR_STORE_COUNT: u32 = 0x400e;
+export const VM_EXIT_MSR_LOAD_COUNT: u32 = 0x4010;
+export const VM_ENTRY_CONTROLS: u32 = 0x4012;
+export const VM_ENTRY_MSR_LOAD_COUNT: u32 = 0x4014;
+export const VM_ENTRY_INTR_INFO_FIELD: u32 = 0x4016;        // event injection, layout in vmx-exit.ts
+export const VM_ENTRY_EXCEPTION_ERROR_CODE: u32 = 0x4018;
+export const VM_ENTRY_INSTRUCTION_LEN: u32 = 0x401a;        // for injected software events
+export const TPR_THRESHOLD: u32 = 0x401c;
+export const SECONDARY_VM_EXEC_CONTROL: u32 = 0x401e;
+export const PLE_GAP: u32 = 0x4020;                         // pause-loop exiting
+export const PLE_WINDOW: u32 = 0x4022;
+export const NOTIFY_WINDOW: u32 = 0x4024;
+
+// ── 32-bit read-only data fields (B.3.2) ─────────────────────────────────
+export const VM_INSTRUCTION_ERROR: u32 = 0x4400;       // after VMfailValid, Table 31-1 below
+export const VM_EXIT_REASON: u32 = 0x4402;             // layout in vmx-exit.ts
+export const VM_EXIT_INTR_INFO: u32 = 0x4404;
+export const VM_EXIT_INTR_ERROR_CODE: u32 = 0x4406;
+export const IDT_VECTORING_INFO_FIELD: u32 = 0x4408;   // event being delivered when the exit hit
+export const IDT_VECTORING_ERROR_CODE: u32 = 0x440a;
+export const VM_EXIT_INSTRUCTION_LEN: u32 = 0x440c;    // advance RIP by this, never a constant
+export const VMX_INSTRUCTION_INFO: u32 = 0x440e;
+
+// ── 32-bit guest-state fields (B.3.3) ────────────────────────────────────
+export const GUEST_ES_LIMIT: u32 = 0x4800;
+export const GUEST_CS_LIMIT: u32 = 0x4802;
+export const GUEST_SS_LIMIT: u32 = 0x4804;
+export const GUEST_DS_LIMIT: u32 = 0x4806;
+export const GUEST_FS_LIMIT: u32 = 0x4808;
+export const GUEST_GS_LIMIT: u32 = 0x480a;
+export const GUEST_LDTR_LIMIT: u32 = 0x480c;
+export const GUEST_TR_LIMIT: u32 = 0x480e;
+export const GUEST_GDTR_LIMIT: u32 = 0x4810;
+export const GUEST_IDTR_LIMIT: u32 = 0x4812;
+export const GUEST_ES_ACCESS_RIGHTS: u32 = 0x4814;        // SEGMENT_AR_* below
+export const GUEST_CS_ACCESS_RIGHTS: u32 = 0x4816;
+export const GUEST_SS_ACCESS_RIGHTS: u32 = 0x4818;
+export const GUEST_DS_ACCESS_RIGHTS: u32 = 0x481a;
+export const GUEST_FS_ACCESS_RIGHTS: u32 = 0x481c;
+export const GUEST_GS_ACCESS_RIGHTS: u32 = 0x481e;
+export const GUEST_LDTR_ACCESS_RIGHTS: u32 = 0x4820;
+export const GUEST_TR_ACCESS_RIGHTS: u32 = 0x4822;
+export const GUEST_INTERRUPTIBILITY_INFO: u32 = 0x4824;   // Table 25-3, bits in vmx-exit.ts
+export const GUEST_ACTIVITY_STATE: u32 = 0x4826;          // 25.4.2, values in vmx-exit.ts
+export const GUEST_SMBASE: u32 = 0x4828;
+export const GUEST_SYSENTER_CS: u32 = 0x482a;
+export const VMX_PREEMPTION_TIMER_VALUE: u32 = 0x482e;
+
+// ── 32-bit host-state field (B.3.4) ──────────────────────────────────────
+export const HOST_IA32_SYSENTER_CS: u32 = 0x4c00;
+
+// ── Natural-width control fields (B.4.1) ─────────────────────────────────
+export const CR0_GUEST_HOST_MASK: u32 = 0x6000;   // 1 = bit owned by the host: guest writes exit
+export const CR4_GUEST_HOST_MASK: u32 = 0x6002;
+export const CR0_READ_SHADOW: u32 = 0x6004;       // what the guest reads for host-owned bits
+export const CR4_READ_SHADOW: u32 = 0x6006;
+export const CR3_TARGET_VALUE0: u32 = 0x6008;
+export const CR3_TARGET_VALUE1: u32 = 0x600a;
+export const CR3_TARGET_VALUE2: u32 = 0x600c;
+export const CR3_TARGET_VALUE3: u32 = 0x600e;
+
+// ── Natural-width read-only data fields (B.4.2) ──────────────────────────
+export const EXIT_QUALIFICATION: u32 = 0x6400;     // layouts in vmx-exit.ts
+export const IO_RCX: u32 = 0x6402;                 // SMIs after I/O instructions only
+export const IO_RSI: u32 = 0x6404;
+export const IO_RDI: u32 = 0x6406;
+export const IO_RIP: u32 = 0x6408;
+export const GUEST_LINEAR_ADDRESS: u32 = 0x640a;
+
+// ── Natural-width guest-state fields (B.4.3) ─────────────────────────────
+export const GUEST_CR0: u32 = 0x6800;
+export const GUEST_CR3: u32 = 0x6802;
+export const GUEST_CR4: u32 = 0x6804;
+export const GUEST_ES_BASE: u32 = 0x6806;
+export const GUEST_CS_BASE: u32 = 0x6808;
+export const GUEST_SS_BASE: u32 = 0x680a;
+export const GUEST_DS_BASE: u32 = 0x680c;
+export const GUEST_FS_BASE: u32 = 0x680e;
+export const GUEST_GS_BASE: u32 = 0x6810;
+export const GUEST_LDTR_BASE: u32 = 0x6812;
+export const GUEST_TR_BASE: u32 = 0x6814;
+export const GUEST_GDTR_BASE: u32 = 0x6816;
+export const GUEST_IDTR_BASE: u32 = 0x6818;
+export const GUEST_DR7: u32 = 0x681a;
+export const GUEST_RSP: u32 = 0x681c;
+export const GUEST_RIP: u32 = 0x681e;
+export const GUEST_RFLAGS: u32 = 0x6820;
+export const GUEST_PENDING_DEBUG_EXCEPTIONS: u32 = 0x6822;
+export const GUEST_SYSENTER_ESP: u32 = 0x6824;
+export const GUEST_SYSENTER_EIP: u32 = 0x6826;
+export const GUEST_S_CET: u32 = 0x6828;
+export const GUEST_SSP: u32 = 0x682a;
+export const GUEST_INTR_SSP_TABLE_ADDR: u32 = 0x682c;
+
+// ── Natural-width host-state fields (B.4.4) ──────────────────────────────
+export const HOST_CR0: u32 = 0x6c00;
+export const HOST_CR3: u32 = 0x6c02;
+export const HOST_CR4: u32 = 0x6c04;
+export const HOST_FS_BASE: u32 = 0x6c06;
+export const HOST_GS_BASE: u32 = 0x6c08;
+export const HOST_TR_BASE: u32 = 0x6c0a;
+export const HOST_GDTR_BASE: u32 = 0x6c0c;
+export const HOST_IDTR_BASE: u32 = 0x6c0e;
+export const HOST_IA32_SYSENTER_ESP: u32 = 0x6c10;
+export const HOST_IA32_SYSENTER_EIP: u32 = 0x6c12;
+export const HOST_RSP: u32 = 0x6c14;                   // where the exit stub's stack starts
+export const HOST_RIP: u32 = 0x6c16;                   // the NASM exit stub, never wasm2c code
+export const HOST_S_CET: u32 = 0x6c18;
+export const HOST_SSP: u32 = 0x6c1a;
+export const HOST_INTR_SSP_TABLE_ADDR: u32 = 0x6c1c;
+
+// ── The table a unit test walks (and a VMCS dump iterates) ─────────────
+// Every field above, in the order above. Widths and types are written per
+// group, independently of the encodings, so the test compares two sources.
+export const VMCS_FIELD_COUNT: u32 = 179;
+export const VMCS_FIELDS: usize = memory.data<u32>([
+  // B.1.1
+  VIRTUAL_PROCESSOR_ID, POSTED_INTERRUPT_NOTIFICATION_VECTOR, EPTP_INDEX, HLAT_PREFIX_SIZE,
+  LAST_PID_POINTER_INDEX,
+  // B.1.2
+  GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR, GUEST_DS_SELECTOR,
+  GUEST_FS_SELECTOR, GUEST_GS_SELECTOR, GUEST_LDTR_SELECTOR, GUEST_TR_SELECTOR,
+  GUEST_INTERRUPT_STATUS, GUEST_PML_INDEX, GUEST_UINV,
+  // B.1.3
+  HOST_ES_SELECTOR, HOST_CS_SELECTOR, HOST_SS_SELECTOR, HOST_DS_SELECTOR, HOST_FS_SELECTOR,
+  HOST_GS_SELECTOR, HOST_TR_SELECTOR,
+  // B.2.1
+  IO_BITMAP_A, IO_BITMAP_B, MSR_BITMAP, VM_EXIT_MSR_STORE_ADDR, VM_EXIT_MSR_LOAD_ADDR,
+  VM_ENTRY_MSR_LOAD_ADDR, EXECUTIVE_VMCS_POINTER, PML_ADDRESS, TSC_OFFSET,
+  VIRTUAL_APIC_PAGE_ADDR, APIC_ACCESS_ADDR, POSTED_INTERRUPT_DESC_ADDR,
+  VM_FUNCTION_CONTROLS, EPT_POINTER, EOI_EXIT_BITMAP0, EOI_EXIT_BITMAP1, EOI_EXIT_BITMAP2,
+  EOI_EXIT_BITMAP3, EPTP_LIST_ADDRESS, VMREAD_BITMAP, VMWRITE_BITMAP,
+  VIRTUALIZATION_EXCEPTION_INFO_ADDR, XSS_EXITING_BITMAP, ENCLS_EXITING_BITMAP,
+  SUB_PAGE_PERMISSION_TABLE_POINTER, TSC_MULTIPLIER, TERTIARY_VM_EXEC_CONTROL,
+  ENCLV_EXITING_BITMAP, LOW_PASID_DIRECTORY_ADDR, HIGH_PASID_DIRECTORY_ADDR,
+  SHARED_EPT_POINTER, PCONFIG_EXITING_BITMAP, HLAT_POINTER, PID_POINTER_TABLE_ADDR,
+  SECONDARY_VM_EXIT_CONTROLS,
+  // B.2.2
+  GUEST_PHYSICAL_ADDRESS,
+  // B.2.3
+  VMCS_LINK_POINTER, GUEST_IA32_DEBUGCTL, GUEST_IA32_PAT, GUEST_IA32_EFER,
+  GUEST_IA32_PERF_GLOBAL_CTRL, GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2, GUEST_PDPTE3,
+  GUEST_IA32_BNDCFGS, GUEST_IA32_RTIT_CTL, GUEST_IA32_LBR_CTL, GUEST_IA32_PKRS,
+  // B.2.4
+  HOST_IA32_PAT, HOST_IA32_EFER, HOST_IA32_PERF_GLOBAL_CTRL, HOST_IA32_PKRS,
+  // B.3.1
+  PIN_BASED_VM_EXEC_CONTROL, CPU_BASED_VM_EXEC_CONTROL, EXCEPTION_BITMAP,
+  PAGE_FAULT_ERROR_CODE_MASK, PAGE_FAULT_ERROR_CODE_MATCH, CR3_TARGET_COUNT,
+  VM_EXIT_CONTROLS, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_LOAD_COUNT, VM_ENTRY_CONTROLS,
+  VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_INTR_INFO_FIELD, VM_ENTRY_EXCEPTION_ERROR_CODE,
+  VM_ENTRY_INSTRUCTION_LEN, TPR_THRESHOLD, SECONDARY_VM_EXEC_CONTROL, PLE_GAP, PLE_WINDOW,
+  NOTIFY_WINDOW,
+  // B.3.2
+  VM_INSTRUCTION_ERROR, VM_EXIT_REASON, VM_EXIT_INTR_INFO, VM_EXIT_INTR_ERROR_CODE,
+  IDT_VECTORING_INFO_FIELD, IDT_VECTORING_ERROR_CODE, VM_EXIT_INSTRUCTION_LEN,
+  VMX_INSTRUCTION_INFO,
+  // B.3.3
+  GUEST_ES_LIMIT, GUEST_CS_LIMIT, GUEST_SS_LIMIT, GUEST_DS_LIMIT, GUEST_FS_LIMIT,
+  GUEST_GS_LIMIT, GUEST_LDTR_LIMIT, GUEST_TR_LIMIT, GUEST_GDTR_LIMIT, GUEST_IDTR_LIMIT,
+  GUEST_ES_ACCESS_RIGHTS, GUEST_CS_ACCESS_RIGHTS, GUEST_SS_ACCESS_RIGHTS,
+  GUEST_DS_ACCESS_RIGHTS, GUEST_FS_ACCESS_RIGHTS, GUEST_GS_ACCESS_RIGHTS,
+  GUEST_LDTR_ACCESS_RIGHTS, GUEST_TR_ACCESS_RIGHTS, GUEST_INTERRUPTIBILITY_INFO,
+  GUEST_ACTIVITY_STATE, GUEST_SMBASE, GUEST_SYSENTER_CS, VMX_PREEMPTION_TIMER_VALUE,
+  // B.3.4
+  HOST_IA32_SYSENTER_CS,
+  // B.4.1
+  CR0_GUEST_HOST_MASK, CR4_GUEST_HOST_MASK, CR0_READ_SHADOW, CR4_READ_SHADOW,
+  CR3_TARGET_VALUE0, CR3_TARGET_VALUE1, CR3_TARGET_VALUE2, CR3_TARGET_VALUE3,
+  // B.4.2
+  EXIT_QUALIFICATION, IO_RCX, IO_RSI, IO_RDI, IO_RIP, GUEST_LINEAR_ADDRESS,
+  // B.4.3
+  GUEST_CR0, GUEST_CR3, GUEST_CR4, GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE,
+  GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE, GUEST_LDTR_BASE, GUEST_TR_BASE,
+  GUEST_GDTR_BASE, GUEST_IDTR_BASE, GUEST_DR7, GUEST_RSP, GUEST_RIP, GUEST_RFLAGS,
+  GUEST_PENDING_DEBUG_EXCEPTIONS, GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP, GUEST_S_CET,
+  GUEST_SSP, GUEST_INTR_SSP_TABLE_ADDR,
+  // B.4.4
+  HOST_CR0, HOST_CR3, HOST_CR4, HOST_FS_BASE, HOST_GS_BASE, HOST_TR_BASE, HOST_GDTR_BASE,
+  HOST_IDTR_BASE, HOST_IA32_SYSENTER_ESP, HOST_IA32_SYSENTER_EIP, HOST_RSP, HOST_RIP,
+  HOST_S_CET, HOST_SSP, HOST_INTR_SSP_TABLE_ADDR,
+]);
+export const VMCS_FIELD_WIDTHS: usize = memory.data<u8>([
+  // B.1.1: 5 x VMCS_WIDTH_16
+  VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16,
+  // B.1.2: 11 x VMCS_WIDTH_16
+  VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16,
+  VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16,
+  // B.1.3: 7 x VMCS_WIDTH_16
+  VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16, VMCS_WIDTH_16,
+  VMCS_WIDTH_16,
+  // B.2.1: 35 x VMCS_WIDTH_64
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  // B.2.2: 1 x VMCS_WIDTH_64
+  VMCS_WIDTH_64,
+  // B.2.3: 13 x VMCS_WIDTH_64
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  VMCS_WIDTH_64,
+  // B.2.4: 4 x VMCS_WIDTH_64
+  VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64, VMCS_WIDTH_64,
+  // B.3.1: 19 x VMCS_WIDTH_32
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32,
+  // B.3.2: 8 x VMCS_WIDTH_32
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32, VMCS_WIDTH_32,
+  // B.3.3: 23 x VMCS_WIDTH_32
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32, VMCS_WIDTH_32,
+  // B.3.4: 1 x VMCS_WIDTH_32
+  VMCS_WIDTH_32,
+  // B.4.1: 8 x VMCS_WIDTH_NATURAL
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  // B.4.2: 6 x VMCS_WIDTH_NATURAL
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  // B.4.3: 23 x VMCS_WIDTH_NATURAL
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  // B.4.4: 15 x VMCS_WIDTH_NATURAL
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+  VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL, VMCS_WIDTH_NATURAL,
+]);
+export const VMCS_FIELD_TYPES: usize = memory.data<u8>([
+  // B.1.1: 5 x VMCS_TYPE_CONTROL
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL,
+  // B.1.2: 11 x VMCS_TYPE_GUEST
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST,
+  // B.1.3: 7 x VMCS_TYPE_HOST
+  VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST,
+  VMCS_TYPE_HOST, VMCS_TYPE_HOST,
+  // B.2.1: 35 x VMCS_TYPE_CONTROL
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  // B.2.2: 1 x VMCS_TYPE_EXIT_INFO
+  VMCS_TYPE_EXIT_INFO,
+  // B.2.3: 13 x VMCS_TYPE_GUEST
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  // B.2.4: 4 x VMCS_TYPE_HOST
+  VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST,
+  // B.3.1: 19 x VMCS_TYPE_CONTROL
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  // B.3.2: 8 x VMCS_TYPE_EXIT_INFO
+  VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO,
+  VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO,
+  // B.3.3: 23 x VMCS_TYPE_GUEST
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  // B.3.4: 1 x VMCS_TYPE_HOST
+  VMCS_TYPE_HOST,
+  // B.4.1: 8 x VMCS_TYPE_CONTROL
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL, VMCS_TYPE_CONTROL,
+  // B.4.2: 6 x VMCS_TYPE_EXIT_INFO
+  VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO,
+  VMCS_TYPE_EXIT_INFO, VMCS_TYPE_EXIT_INFO,
+  // B.4.3: 23 x VMCS_TYPE_GUEST
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  VMCS_TYPE_GUEST, VMCS_TYPE_GUEST, VMCS_TYPE_GUEST,
+  // B.4.4: 15 x VMCS_TYPE_HOST
+  VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST,
+  VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST,
+  VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST, VMCS_TYPE_HOST,
+]);
+
+// The field's name for logs and VMCS dumps; "unknown" if not listed above.
+export function vmcsFieldName(encoding: u32): string {
+  switch (encoding) {
+    case VIRTUAL_PROCESSOR_ID: return "VIRTUAL_PROCESSOR_ID";
+    case POSTED_INTERRUPT_NOTIFICATION_VECTOR: return "POSTED_INTERRUPT_NOTIFICATION_VECTOR";
+    case EPTP_INDEX: return "EPTP_INDEX";
+    case HLAT_PREFIX_SIZE: return "HLAT_PREFIX_SIZE";
+    case LAST_PID_POINTER_INDEX: return "LAST_PID_POINTER_INDEX";
+    case GUEST_ES_SELECTOR: return "GUEST_ES_SELECTOR";
+    case GUEST_CS_SELECTOR: return "GUEST_CS_SELECTOR";
+    case GUEST_SS_SELECTOR: return "GUEST_SS_SELECTOR";
+    case GUEST_DS_SELECTOR: return "GUEST_DS_SELECTOR";
+    case GUEST_FS_SELECTOR: return "GUEST_FS_SELECTOR";
+    case GUEST_GS_SELECTOR: return "GUEST_GS_SELECTOR";
+    case GUEST_LDTR_SELECTOR: return "GUEST_LDTR_SELECTOR";
+    case GUEST_TR_SELECTOR: return "GUEST_TR_SELECTOR";
+    case GUEST_INTERRUPT_STATUS: return "GUEST_INTERRUPT_STATUS";
+    case GUEST_PML_INDEX: return "GUEST_PML_INDEX";
+    case GUEST_UINV: return "GUEST_UINV";
+    case HOST_ES_SELECTOR: return "HOST_ES_SELECTOR";
+    case HOST_CS_SELECTOR: return "HOST_CS_SELECTOR";
+    case HOST_SS_SELECTOR: return "HOST_SS_SELECTOR";
+    case HOST_DS_SELECTOR: return "HOST_DS_SELECTOR";
+    case HOST_FS_SELECTOR: return "HOST_FS_SELECTOR";
+    case HOST_GS_SELECTOR: return "HOST_GS_SELECTOR";
+    case HOST_TR_SELECTOR: return "HOST_TR_SELECTOR";
+    case IO_BITMAP_A: return "IO_BITMAP_A";
+    case IO_BITMAP_B: return "IO_BITMAP_B";
+    case MSR_BITMAP: return "MSR_BITMAP";
+    case VM_EXIT_MSR_STORE_ADDR: return "VM_EXIT_MSR_STORE_ADDR";
+    case VM_EXIT_MSR_LOAD_ADDR: return "VM_EXIT_MSR_LOAD_ADDR";
+    case VM_ENTRY_MSR_LOAD_ADDR: return "VM_ENTRY_MSR_LOAD_ADDR";
+    case EXECUTIVE_VMCS_POINTER: return "EXECUTIVE_VMCS_POINTER";
+    case PML_ADDRESS: return "PML_ADDRESS";
+    case TSC_OFFSET: return "TSC_OFFSET";
+    case VIRTUAL_APIC_PAGE_ADDR: return "VIRTUAL_APIC_PAGE_ADDR";
+    case APIC_ACCESS_ADDR: return "APIC_ACCESS_ADDR";
+    case POSTED_INTERRUPT_DESC_ADDR: return "POSTED_INTERRUPT_DESC_ADDR";
+    case VM_FUNCTION_CONTROLS: return "VM_FUNCTION_CONTROLS";
+    case EPT_POINTER: return "EPT_POINTER";
+    case EOI_EXIT_BITMAP0: return "EOI_EXIT_BITMAP0";
+    case EOI_EXIT_BITMAP1: return "EOI_EXIT_BITMAP1";
+    case EOI_EXIT_BITMAP2: return "EOI_EXIT_BITMAP2";
+    case EOI_EXIT_BITMAP3: return "EOI_EXIT_BITMAP3";
+    case EPTP_LIST_ADDRESS: return "EPTP_LIST_ADDRESS";
+    case VMREAD_BITMAP: return "VMREAD_BITMAP";
+    case VMWRITE_BITMAP: return "VMWRITE_BITMAP";
+    case VIRTUALIZATION_EXCEPTION_INFO_ADDR: return "VIRTUALIZATION_EXCEPTION_INFO_ADDR";
+    case XSS_EXITING_BITMAP: return "XSS_EXITING_BITMAP";
+    case ENCLS_EXITING_BITMAP: return "ENCLS_EXITING_BITMAP";
+    case SUB_PAGE_PERMISSION_TABLE_POINTER: return "SUB_PAGE_PERMISSION_TABLE_POINTER";
+    case TSC_MULTIPLIER: return "TSC_MULTIPLIER";
+    case TERTIARY_VM_EXEC_CONTROL: return "TERTIARY_VM_EXEC_CONTROL";
+    case ENCLV_EXITING_BITMAP: return "ENCLV_EXITING_BITMAP";
+    case LOW_PASID_DIRECTORY_ADDR: return "LOW_PASID_DIRECTORY_ADDR";
+    case HIGH_PASID_DIRECTORY_ADDR: return "HIGH_PASID_DIRECTORY_ADDR";
+    case SHARED_EPT_POINTER: return "SHARED_EPT_POINTER";
+    case PCONFIG_EXITING_BITMAP: return "PCONFIG_EXITING_BITMAP";
+    case HLAT_POINTER: return "HLAT_POINTER";
+    case PID_POINTER_TABLE_ADDR: return "PID_POINTER_TABLE_ADDR";
+    case SECONDARY_VM_EXIT_CONTROLS: return "SECONDARY_VM_EXIT_CONTROLS";
+    case GUEST_PHYSICAL_ADDRESS: return "GUEST_PHYSICAL_ADDRESS";
+    case VMCS_LINK_POINTER: return "VMCS_LINK_POINTER";
+    case GUEST_IA32_DEBUGCTL: return "GUEST_IA32_DEBUGCTL";
+    case GUEST_IA32_PAT: return "GUEST_IA32_PAT";
+    case GUEST_IA32_EFER: return "GUEST_IA32_EFER";
+    case GUEST_IA32_PERF_GLOBAL_CTRL: return "GUEST_IA32_PERF_GLOBAL_CTRL";
+    case GUEST_PDPTE0: return "GUEST_PDPTE0";
+    case GUEST_PDPTE1: return "GUEST_PDPTE1";
+    case GUEST_PDPTE2: return "GUEST_PDPTE2";
+    case GUEST_PDPTE3: return "GUEST_PDPTE3";
+    case GUEST_IA32_BNDCFGS: return "GUEST_IA32_BNDCFGS";
+    case GUEST_IA32_RTIT_CTL: return "GUEST_IA32_RTIT_CTL";
+    case GUEST_IA32_LBR_CTL: return "GUEST_IA32_LBR_CTL";
+    case GUEST_IA32_PKRS: return "GUEST_IA32_PKRS";
+    case HOST_IA32_PAT: return "HOST_IA32_PAT";
+    case HOST_IA32_EFER: return "HOST_IA32_EFER";
+    case HOST_IA32_PERF_GLOBAL_CTRL: return "HOST_IA32_PERF_GLOBAL_CTRL";
+    case HOST_IA32_PKRS: return "HOST_IA32_PKRS";
+    case PIN_BASED_VM_EXEC_CONTROL: return "PIN_BASED_VM_EXEC_CONTROL";
+    case CPU_BASED_VM_EXEC_CONTROL: return "CPU_BASED_VM_EXEC_CONTROL";
+    case EXCEPTION_BITMAP: return "EXCEPTION_BITMAP";
+    case PAGE_FAULT_ERROR_CODE_MASK: return "PAGE_FAULT_ERROR_CODE_MASK";
+    case PAGE_FAULT_ERROR_CODE_MATCH: return "PAGE_FAULT_ERROR_CODE_MATCH";
+    case CR3_TARGET_COUNT: return "CR3_TARGET_COUNT";
+    case VM_EXIT_CONTROLS: return "VM_EXIT_CONTROLS";
+    case VM_EXIT_MSR_STORE_COUNT: return "VM_EXIT_MSR_STORE_COUNT";
+    case VM_EXIT_MSR_LOAD_COUNT: return "VM_EXIT_MSR_LOAD_COUNT";
+    case VM_ENTRY_CONTROLS: return "VM_ENTRY_CONTROLS";
+    case VM_ENTRY_MSR_LOAD_COUNT: return "VM_ENTRY_MSR_LOAD_COUNT";
+    case VM_ENTRY_INTR_INFO_FIELD: return "VM_ENTRY_INTR_INFO_FIELD";
+    case VM_ENTRY_EXCEPTION_ERROR_CODE: return "VM_ENTRY_EXCEPTION_ERROR_CODE";
+    case VM_ENTRY_INSTRUCTION_LEN: return "VM_ENTRY_INSTRUCTION_LEN";
+    case TPR_THRESHOLD: return "TPR_THRESHOLD";
+    case SECONDARY_VM_EXEC_CONTROL: return "SECONDARY_VM_EXEC_CONTROL";
+    case PLE_GAP: return "PLE_GAP";
+    case PLE_WINDOW: return "PLE_WINDOW";
+    case NOTIFY_WINDOW: return "NOTIFY_WINDOW";
+    case VM_INSTRUCTION_ERROR: return "VM_INSTRUCTION_ERROR";
+    case VM_EXIT_REASON: return "VM_EXIT_REASON";
+    case VM_EXIT_INTR_INFO: return "VM_EXIT_INTR_INFO";
+    case VM_EXIT_INTR_ERROR_CODE: return "VM_EXIT_INTR_ERROR_CODE";
+    case IDT_VECTORING_INFO_FIELD: return "IDT_VECTORING_INFO_FIELD";
+    case IDT_VECTORING_ERROR_CODE: return "IDT_VECTORING_ERROR_CODE";
+    case VM_EXIT_INSTRUCTION_LEN: return "VM_EXIT_INSTRUCTION_LEN";
+    case VMX_INSTRUCTION_INFO: return "VMX_INSTRUCTION_INFO";
+    case GUEST_ES_LIMIT: return "GUEST_ES_LIMIT";
+    case GUEST_CS_LIMIT: return "GUEST_CS_LIMIT";
+    case GUEST_SS_LIMIT: return "GUEST_SS_LIMIT";
+    case GUEST_DS_LIMIT: return "GUEST_DS_LIMIT";
+    case GUEST_FS_LIMIT: return "GUEST_FS_LIMIT";
+    case GUEST_GS_LIMIT: return "GUEST_GS_LIMIT";
+    case GUEST_LDTR_LIMIT: return "GUEST_LDTR_LIMIT";
+    case GUEST_TR_LIMIT: return "GUEST_TR_LIMIT";
+    case GUEST_GDTR_LIMIT: return "GUEST_GDTR_LIMIT";
+    case GUEST_IDTR_LIMIT: return "GUEST_IDTR_LIMIT";
+    case GUEST_ES_ACCESS_RIGHTS: return "GUEST_ES_ACCESS_RIGHTS";
+    case GUEST_CS_ACCESS_RIGHTS: return "GUEST_CS_ACCESS_RIGHTS";
+    case GUEST_SS_ACCESS_RIGHTS: return "GUEST_SS_ACCESS_RIGHTS";
+    case GUEST_DS_ACCESS_RIGHTS: return "GUEST_DS_ACCESS_RIGHTS";
+    case GUEST_FS_ACCESS_RIGHTS: return "GUEST_FS_ACCESS_RIGHTS";
+    case GUEST_GS_ACCESS_RIGHTS: return "GUEST_GS_ACCESS_RIGHTS";
+    case GUEST_LDTR_ACCESS_RIGHTS: return "GUEST_LDTR_ACCESS_RIGHTS";
+    case GUEST_TR_ACCESS_RIGHTS: return "GUEST_TR_ACCESS_RIGHTS";
+    case GUEST_INTERRUPTIBILITY_INFO: return "GUEST_INTERRUPTIBILITY_INFO";
+    case GUEST_ACTIVITY_STATE: return "GUEST_ACTIVITY_STATE";
+    case GUEST_SMBASE: return "GUEST_SMBASE";
+    case GUEST_SYSENTER_CS: return "GUEST_SYSENTER_CS";
+    case VMX_PREEMPTION_TIMER_VALUE: return "VMX_PREEMPTION_TIMER_VALUE";
+    case HOST_IA32_SYSENTER_CS: return "HOST_IA32_SYSENTER_CS";
+    case CR0_GUEST_HOST_MASK: return "CR0_GUEST_HOST_MASK";
+    case CR4_GUEST_HOST_MASK: return "CR4_GUEST_HOST_MASK";
+    case CR0_READ_SHADOW: return "CR0_READ_SHADOW";
+    case CR4_READ_SHADOW: return "CR4_READ_SHADOW";
+    case CR3_TARGET_VALUE0: return "CR3_TARGET_VALUE0";
+    case CR3_TARGET_VALUE1: return "CR3_TARGET_VALUE1";
+    case CR3_TARGET_VALUE2: return "CR3_TARGET_VALUE2";
+    case CR3_TARGET_VALUE3: return "CR3_TARGET_VALUE3";
+    case EXIT_QUALIFICATION: return "EXIT_QUALIFICATION";
+    case IO_RCX: return "IO_RCX";
+    case IO_RSI: return "IO_RSI";
+    case IO_RDI: return "IO_RDI";
+    case IO_RIP: return "IO_RIP";
+    case GUEST_LINEAR_ADDRESS: return "GUEST_LINEAR_ADDRESS";
+    case GUEST_CR0: return "GUEST_CR0";
+    case GUEST_CR3: return "GUEST_CR3";
+    case GUEST_CR4: return "GUEST_CR4";
+    case GUEST_ES_BASE: return "GUEST_ES_BASE";
+    case GUEST_CS_BASE: return "GUEST_CS_BASE";
+    case GUEST_SS_BASE: return "GUEST_SS_BASE";
+    case GUEST_DS_BASE: return "GUEST_DS_BASE";
+    case GUEST_FS_BASE: return "GUEST_FS_BASE";
+    case GUEST_GS_BASE: return "GUEST_GS_BASE";
+    case GUEST_LDTR_BASE: return "GUEST_LDTR_BASE";
+    case GUEST_TR_BASE: return "GUEST_TR_BASE";
+    case GUEST_GDTR_BASE: return "GUEST_GDTR_BASE";
+    case GUEST_IDTR_BASE: return "GUEST_IDTR_BASE";
+    case GUEST_DR7: return "GUEST_DR7";
+    case GUEST_RSP: return "GUEST_RSP";
+    case GUEST_RIP: return "GUEST_RIP";
+    case GUEST_RFLAGS: return "GUEST_RFLAGS";
+    case GUEST_PENDING_DEBUG_EXCEPTIONS: return "GUEST_PENDING_DEBUG_EXCEPTIONS";
+    case GUEST_SYSENTER_ESP: return "GUEST_SYSENTER_ESP";
+    case GUEST_SYSENTER_EIP: return "GUEST_SYSENTER_EIP";
+    case GUEST_S_CET: return "GUEST_S_CET";
+    case GUEST_SSP: return "GUEST_SSP";
+    case GUEST_INTR_SSP_TABLE_ADDR: return "GUEST_INTR_SSP_TABLE_ADDR";
+    case HOST_CR0: return "HOST_CR0";
+    case HOST_CR3: return "HOST_CR3";
+    case HOST_CR4: return "HOST_CR4";
+    case HOST_FS_BASE: return "HOST_FS_BASE";
+    case HOST_GS_BASE: return "HOST_GS_BASE";
+    case HOST_TR_BASE: return "HOST_TR_BASE";
+    case HOST_GDTR_BASE: return "HOST_GDTR_BASE";
+    case HOST_IDTR_BASE: return "HOST_IDTR_BASE";
+    case HOST_IA32_SYSENTER_ESP: return "HOST_IA32_SYSENTER_ESP";
+    case HOST_IA32_SYSENTER_EIP: return "HOST_IA32_SYSENTER_EIP";
+    case HOST_RSP: return "HOST_RSP";
+    case HOST_RIP: return "HOST_RIP";
+    case HOST_S_CET: return "HOST_S_CET";
+    case HOST_SSP: return "HOST_SSP";
+    case HOST_INTR_SSP_TABLE_ADDR: return "HOST_INTR_SSP_TABLE_ADDR";
+  }
+  return "unknown";
+}
+
+// ── Guest segment access rights (25.4.1, Table 25-2) ───────────────────────
+// The GUEST_*_ACCESS_RIGHTS format: descriptor bits 47:40 and 55:52, plus
+// "unusable" (a null selector loaded outside 64-bit mode, say).
+//   31    17  16  15  14  13  12  11  8  7   6 5  4   3    0
+//  ┌────────┬───┬───┬───┬───┬───┬──────┬───┬───┬───┬──────┐
+//  │   0    │UNU│ G │D/B│ L │AVL│  0   │ P │DPL│ S │ type │
+//  └────────┴───┴───┴───┴───┴───┴──────┴───┴───┴───┴──────┘
+export const SEGMENT_AR_TYPE_MASK: u32 = 0xf;
+export const SEGMENT_AR_TYPE_ACCESSED: u32 = 1 << 0;
+export const SEGMENT_AR_S: u32 = 1 << 4;               // 1 = code/data, 0 = system
+export const SEGMENT_AR_DPL_SHIFT: u32 = 5;            // bits 6:5
+export const SEGMENT_AR_DPL_MASK: u32 = 0x3 << 5;
+export const SEGMENT_AR_P: u32 = 1 << 7;
+export const SEGMENT_AR_AVL: u32 = 1 << 12;
+export const SEGMENT_AR_L: u32 = 1 << 13;              // CS only: 64-bit code
+export const SEGMENT_AR_DB: u32 = 1 << 14;             // default operation size 32
+export const SEGMENT_AR_G: u32 = 1 << 15;              // limit in 4 KiB units
+export const SEGMENT_AR_UNUSABLE: u32 = 1 << 16;
+
+// ── VM-instruction error numbers (31.4, Table 31-1) ───────────────────────
+// Read from VM_INSTRUCTION_ERROR after an instruction ends in VMfailValid
+// (RFLAGS.ZF = 1). VMfailInvalid (CF = 1) leaves no number: no current VMCS.
+export const VMXERR_VMCALL_IN_VMX_ROOT_OPERATION: u32 = 1;
+export const VMXERR_VMCLEAR_INVALID_ADDRESS: u32 = 2;
+export const VMXERR_VMCLEAR_VMXON_POINTER: u32 = 3;
+export const VMXERR_VMLAUNCH_NONCLEAR_VMCS: u32 = 4;
+export const VMXERR_VMRESUME_NONLAUNCHED_VMCS: u32 = 5;
+export const VMXERR_VMRESUME_AFTER_VMXOFF: u32 = 6;
+export const VMXERR_ENTRY_INVALID_CONTROL_FIELD: u32 = 7;
+export const VMXERR_ENTRY_INVALID_HOST_STATE_FIELD: u32 = 8;
+export const VMXERR_VMPTRLD_INVALID_ADDRESS: u32 = 9;
+export const VMXERR_VMPTRLD_VMXON_POINTER: u32 = 10;
+export const VMXERR_VMPTRLD_INCORRECT_VMCS_REVISION_ID: u32 = 11;
+export const VMXERR_UNSUPPORTED_VMCS_COMPONENT: u32 = 12;
+export const VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT: u32 = 13;
+// 14 reserved
+export const VMXERR_VMXON_IN_VMX_ROOT_OPERATION: u32 = 15;
+export const VMXERR_ENTRY_INVALID_EXECUTIVE_VMCS_POINTER: u32 = 16;
+export const VMXERR_ENTRY_NONLAUNCHED_EXECUTIVE_VMCS: u32 = 17;
+export const VMXERR_ENTRY_EXECUTIVE_VMCS_POINTER_NOT_VMXON_POINTER: u32 = 18;
+export const VMXERR_VMCALL_NONCLEAR_VMCS: u32 = 19;
+export const VMXERR_VMCALL_INVALID_VM_EXIT_CONTROL_FIELDS: u32 = 20;
+// 21 reserved
+export const VMXERR_VMCALL_INCORRECT_MSEG_REVISION_ID: u32 = 22;
+export const VMXERR_VMXOFF_UNDER_DUAL_MONITOR_TREATMENT_OF_SMIS_AND_SMM: u32 = 23;
+export const VMXERR_VMCALL_INVALID_SMM_MONITOR_FEATURES: u32 = 24;
+export const VMXERR_ENTRY_INVALID_VM_EXECUTION_CONTROL_FIELDS_IN_EXECUTIVE_VMCS: u32 = 25;
+export const VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS: u32 = 26;
+// 27 reserved
+export const VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID: u32 = 28;
+export const VMXERR_COUNT: u32 = 29;            // numbers 0 .. VMXERR_COUNT - 1
+
+// The SDM's description of error `n` (static strings: safe on the exit path).
+export function vmInstructionErrorText(n: u32): string {
+  switch (n) {
+    case 0: return "no error";
+    case VMXERR_VMCALL_IN_VMX_ROOT_OPERATION: return "VMCALL executed in VMX root operation";
+    case VMXERR_VMCLEAR_INVALID_ADDRESS: return "VMCLEAR with invalid physical address";
+    case VMXERR_VMCLEAR_VMXON_POINTER: return "VMCLEAR with VMXON pointer";
+    case VMXERR_VMLAUNCH_NONCLEAR_VMCS: return "VMLAUNCH with non-clear VMCS";
+    case VMXERR_VMRESUME_NONLAUNCHED_VMCS: return "VMRESUME with non-launched VMCS";
+    case VMXERR_VMRESUME_AFTER_VMXOFF: return "VMRESUME after VMXOFF";
+    case VMXERR_ENTRY_INVALID_CONTROL_FIELD: return "VM entry with invalid control field(s)";
+    case VMXERR_ENTRY_INVALID_HOST_STATE_FIELD: return "VM entry with invalid host-state field(s)";
+    case VMXERR_VMPTRLD_INVALID_ADDRESS: return "VMPTRLD with invalid physical address";
+    case VMXERR_VMPTRLD_VMXON_POINTER: return "VMPTRLD with VMXON pointer";
+    case VMXERR_VMPTRLD_INCORRECT_VMCS_REVISION_ID: return "VMPTRLD with incorrect VMCS revision identifier";
+    case VMXERR_UNSUPPORTED_VMCS_COMPONENT: return "VMREAD/VMWRITE from/to unsupported VMCS component";
+    case VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT: return "VMWRITE to read-only VMCS component";
+    case VMXERR_VMXON_IN_VMX_ROOT_OPERATION: return "VMXON executed in VMX root operation";
+    case VMXERR_ENTRY_INVALID_EXECUTIVE_VMCS_POINTER: return "VM entry with invalid executive-VMCS pointer";
+    case VMXERR_ENTRY_NONLAUNCHED_EXECUTIVE_VMCS: return "VM entry with non-launched executive VMCS";
+    case VMXERR_ENTRY_EXECUTIVE_VMCS_POINTER_NOT_VMXON_POINTER:
+      return "VM entry with executive-VMCS pointer not VMXON pointer";
+    case VMXERR_VMCALL_NONCLEAR_VMCS: return "VMCALL with non-clear VMCS";
+    case VMXERR_VMCALL_INVALID_VM_EXIT_CONTROL_FIELDS: return "VMCALL with invalid VM-exit control fields";
+    case VMXERR_VMCALL_INCORRECT_MSEG_REVISION_ID: return "VMCALL with incorrect MSEG revision identifier";
+    case VMXERR_VMXOFF_UNDER_DUAL_MONITOR_TREATMENT_OF_SMIS_AND_SMM:
+      return "VMXOFF under dual-monitor treatment of SMIs and SMM";
+    case VMXERR_VMCALL_INVALID_SMM_MONITOR_FEATURES: return "VMCALL with invalid SMM-monitor features";
+    case VMXERR_ENTRY_INVALID_VM_EXECUTION_CONTROL_FIELDS_IN_EXECUTIVE_VMCS:
+      return "VM entry with invalid VM-execution control fields in executive VMCS";
+    case VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS: return "VM entry with events blocked by MOV SS";
+    case VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID: return "invalid operand to INVEPT/INVVPID";
+  }
+  return "reserved";
+}
+
+// Entry `i` (0 .. VMCS_FIELD_COUNT - 1) of VMCS_FIELDS and its declared
+// width and type; for VMCS dumps and the unit test.
+export function vmcsFieldEncoding(i: u32): u32 { return i < VMCS_FIELD_COUNT ? load<u32>(VMCS_FIELDS + (<usize>i << 2)) : 0xffffffff; }
+export function vmcsFieldWidth(i: u32): u32 { return i < VMCS_FIELD_COUNT ? <u32>load<u8>(VMCS_FIELD_WIDTHS + <usize>i) : 0xffffffff; }
+export function vmcsFieldType(i: u32): u32 { return i < VMCS_FIELD_COUNT ? <u32>load<u8>(VMCS_FIELD_TYPES + <usize>i) : 0xffffffff; }

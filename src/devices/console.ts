@@ -1,0 +1,119 @@
+// A domain's console: every byte the domain writes to its emulated UART goes
+// to a ring (read back by Dom0's `console <id>` / `log <id>` through a
+// hypercall) and, assembled into lines, to the hypervisor log as
+// `[<domain name>] <line>`. One block allocated at domain creation; putting a
+// byte allocates nothing, so the UART's THR write (a VM exit) may call it.
+//
+// The block, at the Console pointer (offsets in bytes):
+//
+//   ┌──────────────────────────────┐ 0
+//   │ head      u64  bytes ever put│   the ring holds the last RING_SIZE
+//   │ lineLen   u32                │ 8   bytes in the line buffer
+//   │ nameLen   u32                │ 12
+//   │ toLog     u32                │ 16  1: assemble lines for the log
+//   │ lines     u32                │ 20  lines printed to the log (statistic)
+//   ├──────────────────────────────┤ 24 (CONSOLE_NAME)
+//   │ name      u8[32]             │   the domain name, ASCII, truncated
+//   ├──────────────────────────────┤ 56 (CONSOLE_LINE)
+//   │ line      u8[200]            │   the line being assembled
+//   ├──────────────────────────────┤ 256 (CONSOLE_RING)
+//   │ ring      u8[16384]          │   byte at position p is ring[p & 16383]
+//   └──────────────────────────────┘ 16640 (CONSOLE_BLOCK_SIZE)
+//
+// Every field is position independent, so the block can be copied as is for
+// a snapshot.
+import { putc } from "../log/log";
+
+export const CONSOLE_RING_SIZE: u32 = 16384; // a power of two
+export const CONSOLE_NAME_MAX: u32 = 32;
+export const CONSOLE_LINE_MAX: u32 = 200;    // longer lines are split
+
+export const CONSOLE_NAME: u32 = 24;
+export const CONSOLE_LINE: u32 = CONSOLE_NAME + CONSOLE_NAME_MAX;
+export const CONSOLE_RING: u32 = 256;
+export const CONSOLE_BLOCK_SIZE: u32 = CONSOLE_RING + CONSOLE_RING_SIZE;
+
+@unmanaged
+export class Console {
+  head: u64;
+  lineLen: u32;
+  nameLen: u32;
+  toLog: u32;
+  lines: u32;
+
+  // Allocates and initialises a console for the domain called `name`
+  // (non-ASCII characters are kept as '?'). Boot/creation time only.
+  static create(name: string): Console {
+    const p = heap.alloc(<usize>CONSOLE_BLOCK_SIZE);
+    memory.fill(p, 0, <usize>CONSOLE_BLOCK_SIZE);
+    const c = changetype<Console>(p);
+    let n = <u32>name.length;
+    if (n > CONSOLE_NAME_MAX) n = CONSOLE_NAME_MAX;
+    for (let i: u32 = 0; i < n; i++) {
+      const ch = name.charCodeAt(<i32>i);
+      store<u8>(p + CONSOLE_NAME + i, ch >= 0x20 && ch < 0x7f ? <u8>ch : 0x3f);
+    }
+    c.nameLen = n;
+    c.toLog = 1;
+    return c;
+  }
+
+  // One byte from the domain: into the ring and, unless disabled, into the
+  // line for the log. '\r' is dropped from log lines (not from the ring).
+  put(b: u8): void {
+    const base = changetype<usize>(this);
+    store<u8>(base + CONSOLE_RING + (<u32>this.head & (CONSOLE_RING_SIZE - 1)), b);
+    this.head++;
+    if (this.toLog == 0 || b == 0x0d) return;
+    if (b == 0x0a) {
+      this.flushLine();
+      return;
+    }
+    if (this.lineLen == CONSOLE_LINE_MAX) this.flushLine();
+    store<u8>(base + CONSOLE_LINE + this.lineLen, b >= 0x20 && b < 0x7f ? b : 0x2e);
+    this.lineLen++;
+  }
+
+  // Prints the assembled line, even an empty one, as `[name] line\n`.
+  flushLine(): void {
+    const base = changetype<usize>(this);
+    putc(0x5b);
+    for (let i: u32 = 0; i < this.nameLen; i++) putc(load<u8>(base + CONSOLE_NAME + i));
+    putc(0x5d);
+    putc(0x20);
+    for (let i: u32 = 0; i < this.lineLen; i++) putc(load<u8>(base + CONSOLE_LINE + i));
+    putc(0x0a);
+    this.lineLen = 0;
+    this.lines++;
+  }
+
+  // Prints a partial line, if any (e.g. when the domain stops).
+  flush(): void {
+    if (this.lineLen != 0) this.flushLine();
+  }
+
+  // Copies up to `len` bytes from absolute position `from` (clamped to the
+  // oldest byte the ring still holds) to `dst`; returns the count.
+  read(from: u64, dst: usize, len: u32): u32 {
+    const base = changetype<usize>(this) + CONSOLE_RING;
+    const head = this.head;
+    const oldest = head > <u64>CONSOLE_RING_SIZE ? head - CONSOLE_RING_SIZE : 0;
+    let pos = from < oldest ? oldest : from;
+    let n: u32 = 0;
+    while (pos < head && n < len) {
+      store<u8>(dst + n, load<u8>(base + (<u32>pos & (CONSOLE_RING_SIZE - 1))));
+      pos++;
+      n++;
+    }
+    return n;
+  }
+}
+
+// Free-function forms (instances as pointers), as the exit path and the
+// exports use them.
+export function consoleCreate(name: string): Console { return Console.create(name); }
+export function consolePut(c: Console, b: u8): void { c.put(b); }
+export function consoleRead(c: Console, from: u64, dst: usize, len: u32): u32 { return c.read(from, dst, len); }
+export function consoleHead(c: Console): u64 { return c.head; }
+export function consoleFlush(c: Console): void { c.flush(); }
+export function consoleSetLog(c: Console, on: bool): void { c.toLog = on ? 1 : 0; }

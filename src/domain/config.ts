@@ -1,0 +1,186 @@
+// A guest domain's configuration, from its boot module's command line:
+//
+//   [path] domain name=<name> mem=<size> [vcpus=N] [kind=auto|flat64|realmode]
+//                 [load=<addr>] [anything else: the guest's own words]
+//
+// Everything after the `domain` word, verbatim, is the guest's multiboot
+// command line. name, mem, vcpus, kind and load are validated; other
+// key=value words and plain words belong to the guest and are not errors.
+// Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
+import { hex, dec, jsonString } from "../lib/str";
+
+export const DOMAIN_KIND_AUTO: u32 = 0;      // detect ELF / multiboot header
+export const DOMAIN_KIND_FLAT64: u32 = 1;    // raw image, 64-bit entry at load
+export const DOMAIN_KIND_REALMODE: u32 = 2;  // raw image, real mode at 0:0x7c00
+
+export const DOMAIN_NAME_MAX: i32 = 31;
+export const DOMAIN_MEM_MIN: u64 = 0x100000;        // 1 MiB
+export const DOMAIN_MEM_MAX: u64 = 0x80000000;      // 2 GiB
+export const DOMAIN_MEM_ALIGN: u64 = 0x1000;
+export const DOMAIN_VCPUS_MAX: u32 = 64;
+
+// parseSize's answer for anything that is not a size.
+export const BAD_SIZE: u64 = 0xffffffffffffffff;
+
+export class DomainConfig {
+  name: string = "";
+  memBytes: u64 = 0;
+  vcpus: u32 = 1;
+  kind: u32 = DOMAIN_KIND_AUTO;
+  load: u64 = 0;             // 0: the kind's default
+  cmdline: string = "";      // the guest's command line
+  error: string = "";        // "" when valid
+
+  fail(message: string): DomainConfig {
+    if (this.error.length == 0) this.error = message;
+    return this;
+  }
+
+  toJson(): string {
+    return "{\"name\":" + jsonString(this.name) + ",\"memBytes\":\"" + hex(this.memBytes) +
+      "\",\"vcpus\":" + dec(this.vcpus) + ",\"kind\":" + dec(this.kind) + ",\"load\":\"" + hex(this.load) +
+      "\",\"cmdline\":" + jsonString(this.cmdline) + ",\"error\":" + jsonString(this.error) + "}";
+  }
+}
+
+@inline function isSpace(c: i32): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d;
+}
+
+function isNameChar(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
+    c == 0x5f || c == 0x2e || c == 0x2d;
+}
+
+export function isValidDomainName(s: string): bool {
+  if (s.length < 1 || s.length > DOMAIN_NAME_MAX) return false;
+  for (let i = 0; i < s.length; i++) if (!isNameChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
+// `s` as a size: decimal or 0x hex, optional K/M/G suffix; BAD_SIZE if it is
+// not one or does not fit in 48 bits (no real size or address does).
+export function parseSize(s: string): u64 {
+  let n = s.length;
+  if (n == 0) return BAD_SIZE;
+  let shift: u64 = 0;
+  const last = s.charCodeAt(n - 1) | 0x20;
+  if (last == 0x6b) shift = 10;        // k
+  else if (last == 0x6d) shift = 20;   // m
+  else if (last == 0x67) shift = 30;   // g
+  if (shift != 0) n--;
+  let i = 0;
+  let base: u64 = 10;
+  if (n > 2 && s.charCodeAt(0) == 0x30 && (s.charCodeAt(1) | 0x20) == 0x78) {
+    base = 16;
+    i = 2;
+  }
+  if (i >= n) return BAD_SIZE;
+  const limit: u64 = <u64>1 << 48;
+  let v: u64 = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    let d: i32 = -1;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (base == 16 && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x61 + 10;
+    if (d < 0) return BAD_SIZE;
+    v = v * base + <u64>d;
+    if (v >= limit) return BAD_SIZE;
+  }
+  v <<= shift;
+  return v >= limit ? BAD_SIZE : v;
+}
+
+function sizeText(v: u64): string {
+  if (v != 0 && (v & 0x3fffffff) == 0) return dec(v >> 30) + "G";
+  if (v != 0 && (v & 0xfffff) == 0) return dec(v >> 20) + "M";
+  if (v != 0 && (v & 0x3ff) == 0) return dec(v >> 10) + "K";
+  return hex(v);
+}
+
+// Index of the first character after the whole word `domain`, or -1.
+export function domainWordEnd(line: string): i32 {
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    const start = i;
+    while (i < n && !isSpace(line.charCodeAt(i))) i++;
+    if (i - start == 6 && line.substring(start, i) == "domain") return i;
+  }
+  return -1;
+}
+
+// Is this module a guest domain (a `domain` word on its command line)?
+export function isDomainModule(line: string): bool {
+  return domainWordEnd(line) >= 0;
+}
+
+// Parses a module command line; `defaultName` (e.g. "dom3") is used when
+// there is no name=.
+export function parseDomainConfig(line: string, defaultName: string): DomainConfig {
+  const c = new DomainConfig();
+  c.name = defaultName;
+  const after = domainWordEnd(line);
+  if (after < 0) return c.fail("not a domain module (no `domain` word in \"" + line + "\")");
+  const n = line.length;
+  let i = after;
+  while (i < n && isSpace(line.charCodeAt(i))) i++;
+  c.cmdline = line.substring(i);
+
+  let haveMem = false;
+  let loadWord = "";
+  while (i < n) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    const start = i;
+    let eq = -1;
+    while (i < n && !isSpace(line.charCodeAt(i))) {
+      if (eq < 0 && line.charCodeAt(i) == 0x3d) eq = i;
+      i++;
+    }
+    if (eq < 0) continue;
+    const word = line.substring(start, i);
+    const key = line.substring(start, eq);
+    const value = line.substring(eq + 1, i);
+    if (key == "name") {
+      if (!isValidDomainName(value)) {
+        return c.fail(word + ": bad name (1-" + dec(DOMAIN_NAME_MAX) + " characters of A-Z a-z 0-9 _ . -)");
+      }
+      c.name = value;
+    } else if (key == "mem") {
+      const v = parseSize(value);
+      if (v == BAD_SIZE) return c.fail(word + ": bad size (use e.g. 16M)");
+      if (v < DOMAIN_MEM_MIN) return c.fail(word + ": too small (minimum 1M)");
+      if (v > DOMAIN_MEM_MAX) return c.fail(word + ": too large (maximum 2G)");
+      if ((v & (DOMAIN_MEM_ALIGN - 1)) != 0) return c.fail(word + ": not a multiple of 4K");
+      c.memBytes = v;
+      haveMem = true;
+    } else if (key == "vcpus") {
+      const v = parseSize(value);
+      let plain = value.length > 0;
+      for (let k = 0; k < value.length; k++) {
+        const ch = value.charCodeAt(k);
+        if (ch < 0x30 || ch > 0x39) plain = false;
+      }
+      if (!plain || v == BAD_SIZE || v < 1 || v > <u64>DOMAIN_VCPUS_MAX) {
+        return c.fail(word + ": bad vcpu count (1 to " + dec(DOMAIN_VCPUS_MAX) + ")");
+      }
+      c.vcpus = <u32>v;
+    } else if (key == "kind") {
+      if (value == "auto") c.kind = DOMAIN_KIND_AUTO;
+      else if (value == "flat64") c.kind = DOMAIN_KIND_FLAT64;
+      else if (value == "realmode") c.kind = DOMAIN_KIND_REALMODE;
+      else return c.fail(word + ": unknown kind (use auto, flat64 or realmode)");
+    } else if (key == "load") {
+      const v = parseSize(value);
+      if (v == BAD_SIZE) return c.fail(word + ": bad address (use e.g. 0x100000)");
+      c.load = v;
+      loadWord = word;
+    }
+  }
+  if (!haveMem) return c.fail("missing mem= (guest memory size, e.g. mem=64M)");
+  if (loadWord.length > 0 && c.load >= c.memBytes) {
+    return c.fail(loadWord + ": outside the guest's " + sizeText(c.memBytes) + " of memory");
+  }
+  return c;
+}

@@ -1,0 +1,96 @@
+// A domain's RAM: frames from the allocator, zeroed before the guest sees
+// them, mapped by the domain's EPT with 2 MiB pages wherever a 2 MiB-aligned
+// run of frames is free, 4 KiB pages otherwise; and copies between the
+// hypervisor and guest-physical memory, which go through the EPT.
+import { Domain } from "../sched/domain";
+import { frameAlloc, frameAllocContiguous, frameFree } from "../mm/frames";
+import { zeroRange } from "../mm/scrub";
+import { eptMap, eptTranslate, EPT_ALLOW_2M, EPT_UNMAPPED } from "../ept/ept";
+import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
+import { MEMORY_TYPE_WB } from "../arch/vmx";
+import { HV_MAPPED_BYTES } from "../arch/layout";
+
+const PAGE_4K: u64 = 0x1000;
+const PAGE_2M: u64 = 0x200000;
+const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
+
+// Maps [0, memBytes) of `dom`; returns "" or why it could not.
+export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
+  dom.memBytes = memBytes;
+  let gpa: u64 = 0;
+  while (gpa < memBytes) {
+    if ((gpa & (PAGE_2M - 1)) == 0 && memBytes - gpa >= PAGE_2M) {
+      const hpa = frameAllocContiguous(512, 512);
+      if (hpa != 0 && hpa + PAGE_2M <= HV_MAPPED_BYTES) {
+        zeroRange(hpa, PAGE_2M);
+        if (eptMap(dom.eptPml4, gpa, hpa, PAGE_2M, RAM, MEMORY_TYPE_WB, EPT_ALLOW_2M) != 0) {
+          freeRun(hpa, 512);
+          return "out of memory for EPT tables";
+        }
+        dom.chunks.push(hpa | 1);
+        dom.pages2M++;
+        gpa += PAGE_2M;
+        continue;
+      }
+      if (hpa != 0) freeRun(hpa, 512);
+    }
+    const hpa = frameAlloc();
+    if (hpa == 0 || hpa + PAGE_4K > HV_MAPPED_BYTES) {
+      if (hpa != 0) frameFree(hpa);
+      return "out of memory";
+    }
+    zeroRange(hpa, PAGE_4K);
+    if (eptMap(dom.eptPml4, gpa, hpa, PAGE_4K, RAM, MEMORY_TYPE_WB, 0) != 0) {
+      frameFree(hpa);
+      return "out of memory for EPT tables";
+    }
+    dom.chunks.push(hpa);
+    dom.pages4K++;
+    gpa += PAGE_4K;
+  }
+  return "";
+}
+
+// Scrubs and frees every frame of the domain's RAM.
+export function guestMemoryFree(dom: Domain): void {
+  for (let i = 0; i < dom.chunks.length; i++) {
+    const c = unchecked(dom.chunks[i]);
+    const hpa = c & ~(<u64>1);
+    const frames: u32 = (c & 1) != 0 ? 512 : 1;
+    zeroRange(hpa, <u64>frames * PAGE_4K);
+    freeRun(hpa, frames);
+  }
+  dom.chunks.length = 0;
+}
+
+function freeRun(hpa: u64, frames: u32): void {
+  for (let i: u32 = 0; i < frames; i++) frameFree(hpa + <u64>i * PAGE_4K);
+}
+
+// Host address of guest-physical `gpa`, or 0 when the domain has no RAM
+// there. Valid up to the end of gpa's 4 KiB page.
+export function guestToHost(dom: Domain, gpa: u64): u64 {
+  if (gpa >= dom.memBytes) return 0;
+  const hpa = eptTranslate(dom.eptPml4, gpa);
+  return hpa == EPT_UNMAPPED ? 0 : hpa;
+}
+
+// Copies `len` bytes between the hypervisor address `host` and the guest's
+// [gpa, gpa + len), page by page. Returns false, having copied nothing, if
+// any byte lies outside the guest's RAM.
+export function guestCopy(dom: Domain, gpa: u64, host: usize, len: u64, toGuest: bool): bool {
+  if (len == 0) return true;
+  if (gpa + len < gpa || gpa + len > dom.memBytes) return false;
+  let done: u64 = 0;
+  while (done < len) {
+    const g = gpa + done;
+    const h = guestToHost(dom, g);
+    if (h == 0) return false;
+    let n = PAGE_4K - (g & (PAGE_4K - 1));
+    if (n > len - done) n = len - done;
+    if (toGuest) memory.copy(<usize>h, host + <usize>done, <usize>n);
+    else memory.copy(host + <usize>done, <usize>h, <usize>n);
+    done += n;
+  }
+  return true;
+}

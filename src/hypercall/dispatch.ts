@@ -1,0 +1,50 @@
+// The hypercall dispatcher (the ABI is src/hypercall/abi.ts). Arguments come
+// from the caller's registers; every guest-physical pointer and length is
+// checked against the caller's memory before anything is read, and data is
+// copied, never used in place.
+import { Vcpu } from "../sched/domain";
+import { ACTION_NEXT, ACTION_YIELD, ACTION_STOP } from "../vmx/action";
+import { gpr, setGpr, REG_RAX, REG_RDI, REG_RSI } from "../vmx/regs";
+import { guestCopy } from "../domain/memory";
+import { domainStop } from "../domain/lifecycle";
+import {
+  HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
+  HC_CONSOLE_WRITE_MAX, EFAULT, EINVAL, ENOSYS,
+} from "./abi";
+import { dec } from "../lib/str";
+
+// Bounce buffer for console writes: guest bytes are copied in, then used.
+const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
+
+// `wide` is false for a caller in 32-bit mode, whose registers' upper halves
+// are undefined: its arguments are truncated to 32 bits.
+export function hypercall(vcpu: Vcpu, wide: bool): u32 {
+  const mask: u64 = wide ? 0xffffffffffffffff : 0xffffffff;
+  const nr = gpr(vcpu, REG_RAX) & mask;
+  const a0 = gpr(vcpu, REG_RDI) & mask;
+  const a1 = gpr(vcpu, REG_RSI) & mask;
+  let result: i64 = -<i64>ENOSYS;
+  let action = ACTION_NEXT;
+  if (nr == HC_VERSION) {
+    result = HYPERCALL_ABI_VERSION;
+  } else if (nr == HC_CONSOLE_WRITE) {
+    result = consoleWrite(vcpu, a0, a1);
+  } else if (nr == HC_YIELD) {
+    result = 0;
+    action = ACTION_YIELD;
+  } else if (nr == HC_SHUTDOWN) {
+    vcpu.domain.exitCode = <i32>a0;
+    domainStop(vcpu.domain, "shutdown hypercall, code " + dec(a0));
+    return ACTION_STOP;
+  }
+  setGpr(vcpu, REG_RAX, <u64>result);
+  return action;
+}
+
+function consoleWrite(vcpu: Vcpu, gpa: u64, len: u64): i64 {
+  if (len > <u64>HC_CONSOLE_WRITE_MAX) return -<i64>EINVAL;
+  if (!guestCopy(vcpu.domain, gpa, bounce, len, false)) return -<i64>EFAULT;
+  const con = vcpu.domain.console;
+  for (let i: u32 = 0; i < <u32>len; i++) con.put(load<u8>(bounce + i));
+  return <i64>len;
+}

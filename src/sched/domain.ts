@@ -1,0 +1,55 @@
+// Domains and their vCPUs: what the hypervisor keeps per guest.
+import { VCPU_REGS_SIZE } from "../arch/layout";
+import { Console } from "../devices/console";
+import { PortBus } from "../devices/portbus";
+
+export const DOMAIN_RUNNABLE: u32 = 0;
+export const DOMAIN_BLOCKED: u32 = 1;   // every vCPU halted, waiting for an event
+export const DOMAIN_STOPPED: u32 = 2;   // stopped for good; resources released
+
+// Basic exit reasons counted per domain (SDM Vol. 3D Appendix C); reasons at
+// or above this are counted in the last slot.
+export const EXIT_COUNT_SLOTS: u32 = 80;
+
+export class Vcpu {
+  // The register block shared with boot/vmx.asm (VCPU_* offsets).
+  regs: usize = heap.alloc(VCPU_REGS_SIZE);
+  vmcs: u64 = 0;                 // VMCS region (physical)
+  xsaveArea: usize = 0;          // 64-byte aligned XSAVE area
+  xcr0: u64 = 1;                 // the guest's XCR0 (x87 only at reset)
+  vpid: u32 = 0;
+  // MSRs that VMX does not switch, kept here and emulated (src/vmx/exit/msr.ts).
+  kernelGsBase: u64 = 0;
+  star: u64 = 0;
+  lstar: u64 = 0;
+  cstar: u64 = 0;
+  sfmask: u64 = 0;
+  halted: bool = false;
+  constructor(public domain: Domain, public index: u32) {
+    memory.fill(this.regs, 0, VCPU_REGS_SIZE);
+  }
+}
+
+export class Domain {
+  state: u32 = DOMAIN_RUNNABLE;
+  stopReason: string = "";
+  exitCode: i32 = -1;
+  memBytes: u64 = 0;
+  eptPml4: u64 = 0;              // EPT root (physical)
+  eptPointer: u64 = 0;
+  tscOffset: u64 = 0;
+  pages2M: u32 = 0;
+  pages4K: u32 = 0;
+  // Host-physical chunks of guest memory, to scrub and free: address | size
+  // class in the low bit (1 = 2 MiB, 0 = 4 KiB).
+  chunks: u64[] = [];
+  vcpus: Vcpu[] = [];
+  portBus: PortBus = changetype<PortBus>(0); // set by the builder
+  console: Console = changetype<Console>(0);
+  exitCounts: StaticArray<u64> = new StaticArray<u64>(EXIT_COUNT_SLOTS);
+  // MSRs already reported as unknown, so each is logged once.
+  reportedMsrs: u32[] = [];
+  constructor(public id: u32, public name: string) {}
+}
+
+export const domains: Domain[] = [];

@@ -1,0 +1,113 @@
+// Control-register accesses (SDM Vol. 3C 28.1.3, qualification Table 28-3).
+// Guests own CR0 and CR4 except the bits in the guest/host masks (set up in
+// src/vmx/vmcs-init.ts): CR0.NE and CR0.PG, and CR4.VMXE. NE must stay set
+// in VMX operation, so the guest sees its own value through the read shadow;
+// PG changes switch IA-32e mode, which the VM-entry controls must mirror;
+// VMXE is hidden, as CPUID hides VMX.
+import { Vcpu } from "../../sched/domain";
+import { ACTION_NEXT, ACTION_RESUME, ACTION_STOP } from "../action";
+import { vmcsRead, vmcsRead32, vmcsWrite } from "../vmcs";
+import { injectException } from "../event";
+import { gpr, setGpr } from "../regs";
+import { domainStop } from "../../domain/lifecycle";
+import { rdmsr } from "../../arch/hw";
+import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "../../arch/msr";
+import {
+  EXIT_QUALIFICATION, GUEST_CR0, GUEST_CR3, GUEST_CR4, CR0_READ_SHADOW, CR4_READ_SHADOW,
+  GUEST_IA32_EFER, VM_ENTRY_CONTROLS, GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2, GUEST_PDPTE3,
+} from "../../arch/vmcs";
+import {
+  CR_ACCESS_CR_MASK, CR_ACCESS_TYPE_SHIFT, CR_ACCESS_TYPE_MASK, CR_ACCESS_GPR_SHIFT, CR_ACCESS_GPR_MASK,
+  CR_ACCESS_TYPE_MOV_TO_CR, CR_ACCESS_TYPE_MOV_FROM_CR, VECTOR_GP,
+} from "../../arch/vmx-exit";
+import { ENTRY_IA_32E_MODE_GUEST } from "../../arch/vmx";
+import { CR0_PE, CR0_PG, CR0_NE, CR0_CD, CR0_NW, CR4_VMXE, CR4_SMXE, CR4_PAE, EFER_LME, EFER_LMA } from "../../arch/cr";
+import { guestCopy } from "../../domain/memory";
+import { dec } from "../../lib/str";
+
+// Bits the hypervisor owns (the guest/host masks).
+export const CR0_OWNED: u64 = CR0_NE | CR0_PG;
+export const CR4_OWNED: u64 = CR4_VMXE | CR4_SMXE;
+
+const pdptes = memory.data(32);
+
+export function handleCrAccess(vcpu: Vcpu): u32 {
+  const q = vmcsRead(EXIT_QUALIFICATION);
+  const cr = <u32>(q & CR_ACCESS_CR_MASK);
+  const access = <u32>((q >> CR_ACCESS_TYPE_SHIFT) & CR_ACCESS_TYPE_MASK);
+  const reg = <u32>((q >> CR_ACCESS_GPR_SHIFT) & CR_ACCESS_GPR_MASK);
+  if (access == CR_ACCESS_TYPE_MOV_TO_CR) {
+    const value = gpr(vcpu, reg);
+    if (cr == 0) return writeCr0(vcpu, value);
+    if (cr == 4) return writeCr4(vcpu, value);
+    if (cr == 3) {
+      vmcsWrite(GUEST_CR3, value);
+      return ACTION_NEXT;
+    }
+  } else if (access == CR_ACCESS_TYPE_MOV_FROM_CR && cr == 3) {
+    setGpr(vcpu, reg, vmcsRead(GUEST_CR3));
+    return ACTION_NEXT;
+  }
+  domainStop(vcpu.domain, "unexpected control-register access: CR" + dec(cr) + " access type " + dec(access));
+  return ACTION_STOP;
+}
+
+function writeCr0(vcpu: Vcpu, value: u64): u32 {
+  // Faults the CPU itself would raise for MOV to CR0 (Vol. 2B, MOV CR).
+  if ((value >> 32) != 0 || ((value & CR0_PG) != 0 && (value & CR0_PE) == 0) ||
+      ((value & CR0_NW) != 0 && (value & CR0_CD) == 0)) {
+    injectException(VECTOR_GP, true, 0);
+    return ACTION_RESUME;
+  }
+  // Unrestricted guest lifts the fixed-1 requirement on PE and PG.
+  const fixed0 = rdmsr(IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+  const actual = (value | fixed0) & rdmsr(IA32_VMX_CR0_FIXED1);
+  const wasPaging = (vmcsRead(GUEST_CR0) & CR0_PG) != 0;
+  const paging = (value & CR0_PG) != 0;
+  let efer = vmcsRead(GUEST_IA32_EFER);
+  if (paging != wasPaging && (efer & EFER_LME) != 0) {
+    // IA32_EFER.LMA follows CR0.PG when LME is set (Vol. 3A 10.8.5).
+    let entry = <u32>vmcsRead(VM_ENTRY_CONTROLS);
+    if (paging) {
+      efer |= EFER_LMA;
+      entry |= ENTRY_IA_32E_MODE_GUEST;
+    } else {
+      efer &= ~EFER_LMA;
+      entry &= ~ENTRY_IA_32E_MODE_GUEST;
+    }
+    vmcsWrite(GUEST_IA32_EFER, efer);
+    vmcsWrite(VM_ENTRY_CONTROLS, entry);
+  }
+  vmcsWrite(GUEST_CR0, actual);
+  vmcsWrite(CR0_READ_SHADOW, value);
+  if (paging && !wasPaging && (efer & EFER_LME) == 0 && (vmcsRead(GUEST_CR4) & CR4_PAE) != 0) {
+    if (!loadPdptes(vcpu)) return ACTION_RESUME;
+  }
+  return ACTION_NEXT;
+}
+
+function writeCr4(vcpu: Vcpu, value: u64): u32 {
+  const fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
+  if ((value & CR4_OWNED) != 0 || (value & ~fixed1) != 0) {
+    injectException(VECTOR_GP, true, 0);
+    return ACTION_RESUME;
+  }
+  vmcsWrite(GUEST_CR4, (value | rdmsr(IA32_VMX_CR4_FIXED0)) & fixed1);
+  vmcsWrite(CR4_READ_SHADOW, value);
+  return ACTION_NEXT;
+}
+
+// PAE paging outside IA-32e mode with EPT: VM entry loads the four PDPTEs
+// from the VMCS (Vol. 3C 27.3.2.4), so they are read from the guest here.
+function loadPdptes(vcpu: Vcpu): bool {
+  const cr3 = vmcsRead(GUEST_CR3) & 0xffffffe0;
+  if (!guestCopy(vcpu.domain, cr3, pdptes, 32, false)) {
+    injectException(VECTOR_GP, true, 0);
+    return false;
+  }
+  vmcsWrite(GUEST_PDPTE0, load<u64>(pdptes, 0));
+  vmcsWrite(GUEST_PDPTE1, load<u64>(pdptes, 8));
+  vmcsWrite(GUEST_PDPTE2, load<u64>(pdptes, 16));
+  vmcsWrite(GUEST_PDPTE3, load<u64>(pdptes, 24));
+  return true;
+}

@@ -1,0 +1,143 @@
+// RDMSR and WRMSR (every MSR exits: the MSR bitmap is all ones). An
+// allowlist is emulated: MSRs the VMCS holds for the guest, MSRs VMX does not
+// switch (kept per vCPU and loaded on switch: src/sched/switch.ts), and a few
+// read-only identification MSRs. Any other MSR gets #GP(0), as on a CPU
+// without it; each is logged once per domain.
+import { Vcpu } from "../../sched/domain";
+import { ACTION_NEXT, ACTION_RESUME } from "../action";
+import { vmcsRead, vmcsWrite } from "../vmcs";
+import { injectException } from "../event";
+import { gpr, setGpr, REG_RAX, REG_RCX, REG_RDX } from "../regs";
+import { rdtsc, wrmsr } from "../../arch/hw";
+import {
+  IA32_TSC, IA32_PLATFORM_ID, IA32_APIC_BASE, IA32_BIOS_SIGN_ID, IA32_MTRRCAP, IA32_SYSENTER_CS,
+  IA32_SYSENTER_ESP, IA32_SYSENTER_EIP, IA32_MCG_CAP, IA32_MCG_STATUS, IA32_MISC_ENABLE, IA32_PAT,
+  IA32_MTRR_DEF_TYPE, IA32_EFER, IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_FS_BASE,
+  IA32_GS_BASE, IA32_KERNEL_GS_BASE, IA32_FEATURE_CONTROL, IA32_FEATURE_CONTROL_LOCK,
+  IA32_APIC_BASE_BSP, IA32_APIC_BASE_ENABLE, APIC_DEFAULT_BASE, IA32_MISC_ENABLE_FAST_STRINGS,
+} from "../../arch/msr";
+import {
+  TSC_OFFSET, GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP, GUEST_IA32_PAT,
+  GUEST_IA32_EFER, GUEST_FS_BASE, GUEST_GS_BASE, GUEST_CR0,
+} from "../../arch/vmcs";
+import { VECTOR_GP } from "../../arch/vmx-exit";
+import { EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE, CR0_PG } from "../../arch/cr";
+import { print, println, printHex, printDec } from "../../log/log";
+
+const UNKNOWN: u64 = 0xffffffffffffffff;
+
+export function handleRdmsr(vcpu: Vcpu): u32 {
+  const msr = <u32>gpr(vcpu, REG_RCX);
+  const value = readMsr(vcpu, msr);
+  if (value == UNKNOWN) return unknownMsr(vcpu, msr, "rdmsr");
+  setGpr(vcpu, REG_RAX, value & 0xffffffff);
+  setGpr(vcpu, REG_RDX, value >> 32);
+  return ACTION_NEXT;
+}
+
+export function handleWrmsr(vcpu: Vcpu): u32 {
+  const msr = <u32>gpr(vcpu, REG_RCX);
+  const value = (gpr(vcpu, REG_RDX) << 32) | (gpr(vcpu, REG_RAX) & 0xffffffff);
+  const result = writeMsr(vcpu, msr, value);
+  if (result == WRITE_UNKNOWN) return unknownMsr(vcpu, msr, "wrmsr");
+  if (result == WRITE_FAULT) {
+    injectException(VECTOR_GP, true, 0);
+    return ACTION_RESUME;
+  }
+  return ACTION_NEXT;
+}
+
+function readMsr(vcpu: Vcpu, msr: u32): u64 {
+  switch (msr) {
+    case IA32_TSC: return rdtsc() + vcpu.domain.tscOffset;
+    case IA32_APIC_BASE: return APIC_DEFAULT_BASE | IA32_APIC_BASE_ENABLE | (vcpu.index == 0 ? IA32_APIC_BASE_BSP : 0);
+    case IA32_FEATURE_CONTROL: return IA32_FEATURE_CONTROL_LOCK; // locked, VMX off
+    case IA32_PLATFORM_ID: return 0;
+    case IA32_BIOS_SIGN_ID: return 0;
+    case IA32_MTRRCAP: return 0;
+    case IA32_MTRR_DEF_TYPE: return 0;
+    case IA32_MCG_CAP: return 0;
+    case IA32_MCG_STATUS: return 0;
+    case IA32_MISC_ENABLE: return IA32_MISC_ENABLE_FAST_STRINGS;
+    case IA32_SYSENTER_CS: return vmcsRead(GUEST_SYSENTER_CS);
+    case IA32_SYSENTER_ESP: return vmcsRead(GUEST_SYSENTER_ESP);
+    case IA32_SYSENTER_EIP: return vmcsRead(GUEST_SYSENTER_EIP);
+    case IA32_PAT: return vmcsRead(GUEST_IA32_PAT);
+    case IA32_EFER: return vmcsRead(GUEST_IA32_EFER);
+    case IA32_FS_BASE: return vmcsRead(GUEST_FS_BASE);
+    case IA32_GS_BASE: return vmcsRead(GUEST_GS_BASE);
+    case IA32_KERNEL_GS_BASE: return vcpu.kernelGsBase;
+    case IA32_STAR: return vcpu.star;
+    case IA32_LSTAR: return vcpu.lstar;
+    case IA32_CSTAR: return vcpu.cstar;
+    case IA32_FMASK: return vcpu.sfmask;
+  }
+  return UNKNOWN;
+}
+
+const WRITE_DONE: u32 = 0;
+const WRITE_FAULT: u32 = 1;
+const WRITE_UNKNOWN: u32 = 2;
+
+// Bits 63:48 must be a sign extension of bit 47 for a base address MSR.
+@inline function canonical(v: u64): bool {
+  return <u64>((<i64>(v << 16)) >> 16) == v;
+}
+
+function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
+  switch (msr) {
+    case IA32_TSC:
+      vcpu.domain.tscOffset = value - rdtsc();
+      vmcsWrite(TSC_OFFSET, vcpu.domain.tscOffset);
+      return WRITE_DONE;
+    case IA32_APIC_BASE:
+    case IA32_BIOS_SIGN_ID:
+    case IA32_MTRR_DEF_TYPE:
+    case IA32_MCG_STATUS:
+    case IA32_MISC_ENABLE:
+      return WRITE_DONE; // accepted and ignored
+    case IA32_SYSENTER_CS: vmcsWrite(GUEST_SYSENTER_CS, value & 0xffff); return WRITE_DONE;
+    case IA32_SYSENTER_ESP: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_ESP, value); return WRITE_DONE;
+    case IA32_SYSENTER_EIP: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_EIP, value); return WRITE_DONE;
+    case IA32_PAT: vmcsWrite(GUEST_IA32_PAT, value); return WRITE_DONE;
+    case IA32_EFER: return writeEfer(value);
+    case IA32_FS_BASE: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_FS_BASE, value); return WRITE_DONE;
+    case IA32_GS_BASE: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_GS_BASE, value); return WRITE_DONE;
+    case IA32_KERNEL_GS_BASE: if (!canonical(value)) return WRITE_FAULT; vcpu.kernelGsBase = value; break;
+    case IA32_STAR: vcpu.star = value; break;
+    case IA32_LSTAR: if (!canonical(value)) return WRITE_FAULT; vcpu.lstar = value; break;
+    case IA32_CSTAR: if (!canonical(value)) return WRITE_FAULT; vcpu.cstar = value; break;
+    case IA32_FMASK: vcpu.sfmask = value; break;
+    default: return WRITE_UNKNOWN;
+  }
+  // Not switched by VMX: the guest's value is live in the CPU while it runs.
+  wrmsr(msr, value);
+  return WRITE_DONE;
+}
+
+// LMA is the CPU's to set; LME may not change while paging is on.
+function writeEfer(value: u64): u32 {
+  if ((value & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) != 0) return WRITE_FAULT;
+  const old = vmcsRead(GUEST_IA32_EFER);
+  if ((vmcsRead(GUEST_CR0) & CR0_PG) != 0 && ((old ^ value) & EFER_LME) != 0) return WRITE_FAULT;
+  vmcsWrite(GUEST_IA32_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
+  return WRITE_DONE;
+}
+
+function unknownMsr(vcpu: Vcpu, msr: u32, what: string): u32 {
+  const dom = vcpu.domain;
+  if (!dom.reportedMsrs.includes(msr)) {
+    dom.reportedMsrs.push(msr);
+    print("hv: domain ");
+    printDec(dom.id);
+    print(" (");
+    print(dom.name);
+    print("): ");
+    print(what);
+    print(" of unknown MSR ");
+    printHex(msr, 8);
+    println(": #GP injected (reported once)");
+  }
+  injectException(VECTOR_GP, true, 0);
+  return ACTION_RESUME;
+}

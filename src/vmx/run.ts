@@ -1,0 +1,86 @@
+// The run loop: pick a vCPU, enter it, handle the exit, repeat. A failed
+// VM entry stops only the domain at fault.
+import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
+import { pickNext } from "../sched/roundrobin";
+import { switchTo } from "../sched/switch";
+import { vmenter, halt_forever } from "../arch/hw";
+import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
+import {
+  VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
+  VMX_PREEMPTION_TIMER_VALUE, EXIT_QUALIFICATION, vmInstructionErrorText,
+} from "../arch/vmcs";
+import {
+  EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName,
+} from "../arch/vmx-exit";
+import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS } from "../arch/vmx-exit";
+import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
+import { dispatchExit } from "./exit";
+import { reinjectIdtVectoring } from "./event";
+import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
+import { domainStop } from "../domain/lifecycle";
+import { println } from "../log/log";
+import { dec, hex } from "../lib/str";
+
+// Time slice in VMX-preemption timer ticks (TSC >> the rate in IA32_VMX_MISC).
+let sliceTicks: u32 = 0;
+
+export function runInit(timerRate: u32): void {
+  const SLICE_TSC: u64 = 1 << 21;
+  sliceTicks = <u32>(SLICE_TSC >> timerRate);
+}
+
+export function run(): void {
+  while (true) {
+    const vcpu = pickNext();
+    if (vcpu === null) {
+      println("hv: no runnable vCPU left; idle");
+      halt_forever();
+      return;
+    }
+    switchTo(vcpu);
+    // A vCPU keeps the CPU until its slice is used up, it blocks or yields.
+    while (true) {
+      vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, sliceTicks);
+      const action = enterOnce(vcpu);
+      if (action == ACTION_NEXT || action == 0) continue;
+      if (action == ACTION_BLOCK) vcpu.halted = true;
+      break;
+    }
+  }
+}
+
+// One VM entry and the handling of the exit that ends it; the action taken.
+function enterOnce(vcpu: Vcpu): u32 {
+  const status = vmenter(vcpu.regs);
+  if (status != VMX_SUCCEED) {
+    const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
+    vmcsDump();
+    domainStop(vcpu.domain, "VM entry failed: " + why);
+    return ACTION_STOP;
+  }
+  const reason = vmcsRead32(VM_EXIT_REASON);
+  const basic = reason & EXIT_REASON_BASIC_MASK;
+  const dom = vcpu.domain;
+  const slot = basic < EXIT_COUNT_SLOTS ? basic : EXIT_COUNT_SLOTS - 1;
+  unchecked(dom.exitCounts[slot] = dom.exitCounts[slot] + 1);
+  if (reason & EXIT_REASON_FAILED_VMENTRY) {
+    vmcsDump();
+    domainStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsRead(EXIT_QUALIFICATION)));
+    return ACTION_STOP;
+  }
+  reinjectIdtVectoring();
+  const action = dispatchExit(vcpu, basic);
+  if (dom.state == DOMAIN_STOPPED) return ACTION_STOP;
+  if (action == ACTION_NEXT || action == ACTION_YIELD || action == ACTION_BLOCK) skipInstruction();
+  return action;
+}
+
+// Completes the instruction that exited: RIP past it, and the one-
+// instruction interrupt shadow of STI / MOV SS ends (Vol. 3C 27.6.1).
+function skipInstruction(): void {
+  vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + vmcsRead(VM_EXIT_INSTRUCTION_LEN));
+  const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
+  if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
+    vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+  }
+}

@@ -1,0 +1,77 @@
+// Domain configuration from a boot module's command line (src/domain/config.ts).
+import { describe, expect, it } from "vitest";
+import { Machine } from "../sim/machine";
+
+const m = new Machine();
+function parse(line: string, def = "dom1") {
+  const rc = m.exports.domainConfigParse(m.newString(line), m.newString(def));
+  const json = JSON.parse(m.str("domainConfigJson")!);
+  expect(rc === 0).toBe(json.error === "");
+  return json;
+}
+
+describe("domain config", () => {
+  it("parses all keys and keeps the words after `domain` as the guest cmdline", () => {
+    const c = parse("/boot/guest.elf domain name=web.1 mem=64M vcpus=2 kind=flat64 load=0x200000 console=ttyS0 quiet");
+    expect(c).toEqual({
+      name: "web.1", memBytes: "0x4000000", vcpus: 2, kind: 1, load: "0x200000",
+      cmdline: "name=web.1 mem=64M vcpus=2 kind=flat64 load=0x200000 console=ttyS0 quiet", error: "",
+    });
+  });
+
+  it("defaults: name from the caller, 1 vcpu, kind auto, load 0", () => {
+    const c = parse("domain mem=16m", "dom7");
+    expect(c).toMatchObject({ name: "dom7", memBytes: "0x1000000", vcpus: 1, kind: 0, load: "0x0", cmdline: "mem=16m", error: "" });
+  });
+
+  it("accepts decimal, hex and K/M/G suffixes in any case", () => {
+    expect(parse("domain mem=1048576").memBytes).toBe("0x100000");
+    expect(parse("domain mem=0x200000").memBytes).toBe("0x200000");
+    expect(parse("domain mem=4096k").memBytes).toBe("0x400000");
+    expect(parse("domain mem=2G").memBytes).toBe("0x80000000");
+    expect(parse("domain mem=0x10M").memBytes).toBe("0x1000000");
+    expect(parse("domain mem=1g").memBytes).toBe("0x40000000");
+    expect(parse("domain\tmem=32M\tkind=realmode").kind).toBe(2);
+  });
+
+  it("leaves unknown keys and plain words to the guest", () => {
+    const c = parse("domain mem=8M root=/dev/vda foo=bar=baz nosmp");
+    expect(c.error).toBe("");
+    expect(c.cmdline).toBe("mem=8M root=/dev/vda foo=bar=baz nosmp");
+    expect(m.exports.isDomainModule(m.newString("dom0.elf console=com1"))).toBe(0);
+    expect(m.exports.isDomainModule(m.newString("g.elf domain mem=8M"))).toBe(1);
+    expect(m.exports.isDomainModule(m.newString("g.elf domainx mem=8M"))).toBe(0);
+  });
+
+  const bad: Array<[string, string]> = [
+    ["domain mem=12Q", "mem=12Q: bad size (use e.g. 16M)"],
+    ["domain mem=", "mem=: bad size (use e.g. 16M)"],
+    ["domain mem=0x", "mem=0x: bad size (use e.g. 16M)"],
+    ["domain mem=M", "mem=M: bad size (use e.g. 16M)"],
+    ["domain mem=99999999999999999999", "mem=99999999999999999999: bad size (use e.g. 16M)"],
+    ["domain mem=-5M", "mem=-5M: bad size (use e.g. 16M)"],
+    ["domain mem=512K", "mem=512K: too small (minimum 1M)"],
+    ["domain mem=3G", "mem=3G: too large (maximum 2G)"],
+    ["domain mem=0x100800", "mem=0x100800: not a multiple of 4K"],
+    ["domain name=x", "missing mem= (guest memory size, e.g. mem=64M)"],
+    ["domain", "missing mem= (guest memory size, e.g. mem=64M)"],
+    ["guest.elf mem=16M", 'not a domain module (no `domain` word in "guest.elf mem=16M")'],
+    ["domain mem=16M name=", "name=: bad name (1-31 characters of A-Z a-z 0-9 _ . -)"],
+    ["domain mem=16M name=a/b", "name=a/b: bad name (1-31 characters of A-Z a-z 0-9 _ . -)"],
+    ["domain mem=16M name=" + "x".repeat(32), "name=" + "x".repeat(32) + ": bad name (1-31 characters of A-Z a-z 0-9 _ . -)"],
+    ["domain mem=16M vcpus=0", "vcpus=0: bad vcpu count (1 to 64)"],
+    ["domain mem=16M vcpus=65", "vcpus=65: bad vcpu count (1 to 64)"],
+    ["domain mem=16M vcpus=2k", "vcpus=2k: bad vcpu count (1 to 64)"],
+    ["domain mem=16M kind=elf", "kind=elf: unknown kind (use auto, flat64 or realmode)"],
+    ["domain mem=16M load=zz", "load=zz: bad address (use e.g. 0x100000)"],
+    ["domain mem=16M load=0x1000000", "load=0x1000000: outside the guest's 16M of memory"],
+  ];
+  for (const [line, err] of bad) {
+    it(`rejects "${line.slice(0, 40)}"`, () => expect(parse(line).error).toBe(err));
+  }
+
+  it("accepts a 31-character name and the last of repeated keys", () => {
+    expect(parse("domain mem=16M name=" + "a".repeat(31)).name).toBe("a".repeat(31));
+    expect(parse("domain mem=16M mem=32M").memBytes).toBe("0x2000000");
+  });
+});
