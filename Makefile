@@ -43,6 +43,8 @@ CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone \
 .PHONY: all deps run test test-unit test-integration bench check-float clean
 all: $(BUILD)/hv.iso
 
+include tests/guests/guests.mk
+
 # Installs what is missing: Debian packages (as root) and the npm packages
 # pinned by package-lock.json.
 deps:
@@ -101,13 +103,13 @@ run: deps $(BUILD)/hv.iso
 	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
 
 test: deps
-	$(MAKE) $(BUILD)/hv.iso
+	$(MAKE) $(BUILD)/hv.iso guests
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
 
 test-unit: deps $(BUILD)/hv.wasm
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
 
-test-integration: deps $(BUILD)/hv.iso
+test-integration: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/integration
 
 clean:
