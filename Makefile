@@ -9,7 +9,7 @@ NODE_BIN   := node_modules/.bin
 
 # Debian packages the build, the tests and `make run` use, by the command that
 # shows each is present.
-DEB_TOOLS := nasm:nasm clang:clang ld.lld:lld wasm2c:wabt wasm2wat:wabt \
+DEB_TOOLS := nasm:nasm clang:clang ld.lld:lld ld:binutils nm:binutils wasm2c:wabt wasm2wat:wabt \
   grub-mkrescue:grub-common xorriso:xorriso mformat:mtools bochs:bochs \
   qemu-system-x86_64:qemu-system-x86
 DEB_FILES := /usr/lib/grub/i386-pc/multiboot2.mod:grub-pc-bin \
@@ -114,3 +114,6 @@ test-integration: deps $(BUILD)/hv.iso guests
 
 clean:
 	rm -rf $(BUILD)
+
+bench: deps $(BUILD)/hv.iso guests
+	$(NODE_BIN)/tsx bench/exit-cost.ts

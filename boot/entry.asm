@@ -30,7 +30,7 @@ SEL_DATA        equ 0x10
 SEL_TSS         equ 0x18
 
 global entry32, handoff, gdt_tss, tss
-extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start, idt, vm_exit
+extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start, idt, vm_exit, vm_exit_floor
 extern _native_end, _bss_start, _bss_end
 
 section .text.entry32
@@ -167,6 +167,7 @@ entry64:
     mov qword [handoff + HANDOFF_IDT], idt
     mov qword [handoff + HANDOFF_TSS], tss
     mov qword [handoff + HANDOFF_VMEXIT], vm_exit
+    mov qword [handoff + HANDOFF_VMEXIT_FLOOR], vm_exit_floor
     mov edi, handoff
     call hv_start
     mov rdi, msg_returned

@@ -8,6 +8,13 @@
 %include "layout.inc"
 
 VMCS_HOST_RSP   equ 0x6c14              ; SDM Vol. 3D Appendix B.4.4
+VMCS_EXIT_REASON equ 0x4402             ; B.3.2
+VMCS_EXIT_INSTRUCTION_LEN equ 0x440c    ; B.3.2
+VMCS_GUEST_RIP  equ 0x681e              ; B.4.3
+EXIT_REASON_CPUID  equ 10
+EXIT_REASON_VMCALL equ 18
+HC_VERSION      equ 0                   ; src/hypercall/abi.ts
+HYPERCALL_ABI_VERSION equ 0x00010000
 
 %macro import 1
 global Z_hwZ_%1
@@ -23,7 +30,7 @@ Z_hwZ_%1:
     cmovz eax, ecx
 %endmacro
 
-global vm_exit
+global vm_exit, vm_exit_floor
 
 section .text
 bits 64
@@ -120,10 +127,10 @@ import vmenter
     mov rsi, [rsi + VCPU_RSI]
     je .launch
     vmresume
-    jmp .failed
+    jmp vmenter_failed
 .launch:
     vmlaunch
-.failed:
+vmenter_failed:
     vmx_status
     pop rsi
     jmp vmenter_return
@@ -161,6 +168,50 @@ vmenter_return:
     pop rbp
     pop rbx
     ret
+
+; The floor for the exit-cost benchmark (bench/): a minimal hand-written
+; exit handler, the HOST_RIP of domains started with `exit=floor`. It handles
+; CPUID (unfiltered) and the HC_VERSION hypercall without leaving assembly:
+; emulate, advance RIP by VM_EXIT_INSTRUCTION_LEN, VMRESUME. Every other exit
+; takes the normal path, with the stack exactly as vm_exit expects it.
+vm_exit_floor:
+    push rax
+    push rdx
+    mov edx, VMCS_EXIT_REASON
+    vmread rax, rdx
+    cmp eax, EXIT_REASON_CPUID
+    je .cpuid
+    cmp eax, EXIT_REASON_VMCALL
+    jne .normal
+    cmp qword [rsp + 8], HC_VERSION     ; the guest's RAX
+    jne .normal
+    pop rdx
+    pop rax
+    mov eax, HYPERCALL_ABI_VERSION
+    jmp .next
+.cpuid:
+    pop rdx
+    pop rax
+    cpuid
+.next:
+    push rax
+    push rdx
+    mov edx, VMCS_GUEST_RIP
+    vmread rax, rdx
+    push rcx
+    mov ecx, VMCS_EXIT_INSTRUCTION_LEN
+    vmread rcx, rcx
+    add rax, rcx
+    vmwrite rdx, rax
+    pop rcx
+    pop rdx
+    pop rax
+    vmresume
+    jmp vmenter_failed                  ; the guest's registers are lost: it stops
+.normal:
+    pop rdx
+    pop rax
+    jmp vm_exit
 
 ; XSAVE state of the guests. The host itself never touches x87/SSE/AVX
 ; state (the microkernel is built without floating point).

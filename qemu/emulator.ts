@@ -261,6 +261,9 @@ async function launch(spec: LaunchSpec): Promise<Emulator> {
     for (const w of [...waiters]) w();
   };
   const serialLog = fs.createWriteStream(path.join(dir, "serial.log"));
+  // A copy for debugging only: losing it (its directory removed while the
+  // stream still opens, after a failed start) must not fail the run.
+  serialLog.on("error", () => {});
 
   const logTail = (chars = 3000) => {
     const log = readTail(spec.logPath, chars);

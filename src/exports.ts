@@ -122,3 +122,67 @@ export {
   eptCreate, eptPointer, eptMap, eptUnmap, eptProtect, eptTranslate, eptLeafSize, eptLeafEntry,
   eptDestroy,
 } from "./ept/ept";
+
+// ── Exit dispatch on the simulated CPU (tests/unit/exit-dispatch.test.ts) ──
+// Appended by the exit-dispatch test work. A domain is built by the real
+// builder (config line -> parseImage -> domainBuild) and entered once at a
+// time through the run loop's own steps (switchTo, preemption timer,
+// enterOnce); tests/sim/vmx.ts plays the CPU and the guest.
+import { vmxEnable } from "./vmx/vmxon";
+import { enterOnce } from "./vmx/run";
+import { domainBuild } from "./domain/builder";
+import { domainStop } from "./domain/lifecycle";
+import { switchTo } from "./sched/switch";
+import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "./sched/domain";
+import { BootModule } from "./boot/bootinfo";
+import { vmcsWrite as testVmcsWrite } from "./vmx/vmcs";
+import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
+export { vmxEnable };
+export { exitDisposition, EXIT_HANDLED, EXIT_UNDEFINED, EXIT_UNHANDLED, DISPOSITION_COUNT } from "./vmx/exit";
+export {
+  ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP,
+} from "./vmx/action";
+export { logHead, logRead } from "./log/log";
+
+let lastDomainError: string = "";
+function testDomain(id: u32): Domain | null {
+  for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).id == id) return unchecked(domains[i]);
+  return null;
+}
+// Builds a domain from the image at [start, start + size) and the module
+// command line `line` (`domain name=... mem=... kind=...`) as
+// buildBootDomains does; `handoff` is the boot stub's hand-off block.
+// Returns the domain id, or 0 (testDomainError() says why).
+export function testDomainCreate(start: u64, size: u64, line: string, handoff: u32): u32 {
+  lastDomainError = "";
+  const cfg = parseDomainConfig(line, "test");
+  if (cfg.error.length != 0) { lastDomainError = cfg.error; return 0; }
+  const img = parseImage(start, size, cfg.kind, cfg.memBytes, cfg.load);
+  if (img.error.length != 0) { lastDomainError = img.error; return 0; }
+  const dom = domainBuild(cfg, img, new BootModule(start, start + size, line), handoff);
+  if (dom === null) { lastDomainError = "domainBuild failed"; return 0; }
+  return dom.id;
+}
+export function testDomainError(): string { return lastDomainError; }
+// One VM entry of the domain's vCPU 0 and the handling of its exit, as one
+// iteration of run()'s inner loop; the action (ACTION_*), or 0xffffffff if
+// there is no such domain or it is stopped.
+export function testEnterOnce(id: u32, timer: u32): u32 {
+  const dom = testDomain(id);
+  if (dom === null || dom.state == DOMAIN_STOPPED) return 0xffffffff;
+  const vcpu = unchecked(dom.vcpus[0]);
+  switchTo(vcpu);
+  testVmcsWrite(VMX_PREEMPTION_TIMER_VALUE, timer);
+  return enterOnce(vcpu);
+}
+export function testDomainState(id: u32): u32 { const d = testDomain(id); return d !== null ? d.state : 0xffffffff; }
+export function testDomainStopReason(id: u32): string { const d = testDomain(id); return d !== null ? d.stopReason : ""; }
+export function testDomainExitCount(id: u32, reason: u32): u64 {
+  const d = testDomain(id);
+  return d !== null && reason < EXIT_COUNT_SLOTS ? d.exitCounts[reason] : 0;
+}
+export function testDomainChunks(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>d.chunks.length : 0; }
+export function testVcpuRegs(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>unchecked(d.vcpus[0]).regs : 0; }
+export function testVcpuVmcs(id: u32): u64 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vmcs : 0; }
+export function testVcpuHalted(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).halted : false; }
+export function testDomainStop(id: u32, reason: string): void { const d = testDomain(id); if (d !== null) domainStop(d, reason); }

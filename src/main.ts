@@ -8,7 +8,10 @@ import { BootInfo, parseBootInfo } from "./boot/bootinfo";
 import { optionValue } from "./boot/cmdline";
 import { framesInit, framesFree, framesTotal } from "./mm/frames";
 import { bootReservedRanges } from "./mm/reserved";
-import { vmxProbe, vmxPrintSummary, vmxPrintMissing, vmxMiscMsr, vmxPreemptionTimerRate, VMX_OK } from "./vmx/capabilities";
+import {
+  vmxProbe, vmxPrintSummary, vmxPrintMissing, vmxMiscMsr, vmxPreemptionTimerRate, vmxCanSet, vmxExitCtlsMsr, VMX_OK,
+} from "./vmx/capabilities";
+import { EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmx";
 import { vmxEnable } from "./vmx/vmxon";
 import { runInit, run } from "./vmx/run";
 import { buildBootDomains } from "./domain/builder";
@@ -48,7 +51,7 @@ export function kmain(handoff: u32): void {
 
   picMaskAll();
   vmxEnable();
-  runInit(vmxPreemptionTimerRate(vmxMiscMsr()));
+  runInit(vmxPreemptionTimerRate(vmxMiscMsr()), vmxCanSet(vmxExitCtlsMsr(), EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
   buildBootDomains(bi, handoff);
   if (domains.length == 0) {
     println("hv: no domains to run; halting");

@@ -45,7 +45,8 @@ export const HANDOFF_GDT: u32 = 32;        // host GDT base, for HOST_GDTR_BASE
 export const HANDOFF_IDT: u32 = 40;        // host IDT base, for HOST_IDTR_BASE
 export const HANDOFF_TSS: u32 = 48;        // host TSS base, for HOST_TR_BASE
 export const HANDOFF_VMEXIT: u32 = 56;     // boot/vmx.asm vm_exit, for HOST_RIP
-export const HANDOFF_SIZE: u32 = 64;
+export const HANDOFF_VMEXIT_FLOOR: u32 = 64; // boot/vmx.asm vm_exit_floor (bench only)
+export const HANDOFF_SIZE: u32 = 72;
 
 // Host segment selectors of the boot stub's GDT (boot/entry.asm).
 export const HOST_SEL_CODE: u32 = 0x08;

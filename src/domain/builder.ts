@@ -31,6 +31,7 @@ import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT2_BOOTLOADER_MAGIC } from "../arch
 import { rdtsc } from "../arch/hw";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
+import { optionValue } from "../boot/cmdline";
 
 const GPA_PML4: u64 = 0x1000;
 const GPA_GDT: u64 = 0x7000;
@@ -75,6 +76,8 @@ function moduleError(index: i32, message: string): void {
 // Returns the domain, or null (and nothing allocated) if it could not be built.
 export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, handoff: u32): Domain | null {
   const dom = new Domain(nextId++, cfg.name);
+  const exitPath = optionValue(cfg.cmdline, "exit");
+  dom.floorExits = exitPath !== null && exitPath == "floor";
   dom.eptPml4 = eptCreate();
   if (dom.eptPml4 == 0) return buildFailed(dom, "out of memory for its EPT");
   dom.eptPointer = eptPointer(dom.eptPml4, false);

@@ -34,6 +34,7 @@ export class Domain {
   state: u32 = DOMAIN_RUNNABLE;
   stopReason: string = "";
   exitCode: i32 = -1;
+  floorExits: bool = false;      // `exit=floor`: the benchmark's NASM exit path
   memBytes: u64 = 0;
   eptPml4: u64 = 0;              // EPT root (physical)
   eptPointer: u64 = 0;

@@ -3,7 +3,7 @@
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
 import { pickNext } from "../sched/roundrobin";
 import { switchTo } from "../sched/switch";
-import { vmenter, halt_forever } from "../arch/hw";
+import { vmenter, halt_forever, rdtsc } from "../arch/hw";
 import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
 import {
   VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
@@ -22,11 +22,20 @@ import { println } from "../log/log";
 import { dec, hex } from "../lib/str";
 
 // Time slice in VMX-preemption timer ticks (TSC >> the rate in IA32_VMX_MISC).
+// The timer value is written once per slice: exits save what is left of it
+// (VM-exit control "save VMX-preemption timer value"), so a guest that exits
+// often still loses the CPU when its slice is used up.
+const SLICE_TSC: u64 = 1 << 21;
 let sliceTicks: u32 = 0;
+let timerRate: u32 = 0;
+// Without that control the timer restarts at each entry; the slice is then
+// re-armed from the TSC with what is left of it.
+let timerSaved = true;
 
-export function runInit(timerRate: u32): void {
-  const SLICE_TSC: u64 = 1 << 21;
-  sliceTicks = <u32>(SLICE_TSC >> timerRate);
+export function runInit(rate: u32, saveControlAllowed: bool): void {
+  timerRate = rate;
+  sliceTicks = <u32>(SLICE_TSC >> rate);
+  timerSaved = saveControlAllowed;
 }
 
 export function run(): void {
@@ -38,9 +47,15 @@ export function run(): void {
       return;
     }
     switchTo(vcpu);
+    vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, sliceTicks);
+    const sliceEnd = rdtsc() + SLICE_TSC;
     // A vCPU keeps the CPU until its slice is used up, it blocks or yields.
     while (true) {
-      vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, sliceTicks);
+      if (!timerSaved) {
+        const now = rdtsc();
+        if (now >= sliceEnd) break;
+        vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (sliceEnd - now) >> timerRate);
+      }
       const action = enterOnce(vcpu);
       if (action == ACTION_NEXT || action == 0) continue;
       if (action == ACTION_BLOCK) vcpu.halted = true;
@@ -50,7 +65,7 @@ export function run(): void {
 }
 
 // One VM entry and the handling of the exit that ends it; the action taken.
-function enterOnce(vcpu: Vcpu): u32 {
+export function enterOnce(vcpu: Vcpu): u32 {
   const status = vmenter(vcpu.regs);
   if (status != VMX_SUCCEED) {
     const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";

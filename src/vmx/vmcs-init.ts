@@ -6,7 +6,7 @@ import { Vcpu } from "../sched/domain";
 import { vmclear, vmptrld, read_cr0, read_cr3, read_cr4, rdmsr } from "../arch/hw";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_VMX_BASIC, IA32_PAT, IA32_EFER, IA32_PAT_RESET, IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "../arch/msr";
-import { HANDOFF_GDT, HANDOFF_IDT, HANDOFF_TSS, HANDOFF_VMEXIT, HOST_SEL_CODE, HOST_SEL_DATA, HOST_SEL_TSS } from "../arch/layout";
+import { HANDOFF_GDT, HANDOFF_IDT, HANDOFF_TSS, HANDOFF_VMEXIT, HANDOFF_VMEXIT_FLOOR, HOST_SEL_CODE, HOST_SEL_DATA, HOST_SEL_TSS } from "../arch/layout";
 import * as F from "../arch/vmcs";
 import * as V from "../arch/vmx";
 import { CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_PG, CR4_PAE, EFER_LME, EFER_LMA, RFLAGS_FIXED } from "../arch/cr";
@@ -80,7 +80,7 @@ export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
   vmcsReleased();
 
   controls(vcpu, start.mode == START_LONG64);
-  hostState(handoff);
+  hostState(handoff, vcpu.domain.floorExits);
   guestState(vcpu, start);
 }
 
@@ -97,7 +97,8 @@ function controls(vcpu: Vcpu, longMode: bool): void {
   proc2 |= proc2Allowed & (V.PROC2_ENABLE_VPID | V.PROC2_ENABLE_RDTSCP | V.PROC2_ENABLE_INVPCID);
   vmcsWrite(F.SECONDARY_VM_EXEC_CONTROL, vmxAdjustControls(vmxProc2CtlsMsr(), proc2));
   vmcsWrite(F.VM_EXIT_CONTROLS, vmxAdjustControls(vmxExitCtlsMsr(),
-    V.EXIT_HOST_ADDRESS_SPACE_SIZE | V.EXIT_SAVE_IA32_PAT | V.EXIT_LOAD_IA32_PAT | V.EXIT_SAVE_IA32_EFER | V.EXIT_LOAD_IA32_EFER));
+    V.EXIT_HOST_ADDRESS_SPACE_SIZE | V.EXIT_SAVE_IA32_PAT | V.EXIT_LOAD_IA32_PAT | V.EXIT_SAVE_IA32_EFER |
+    V.EXIT_LOAD_IA32_EFER | V.EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
   vmcsWrite(F.VM_ENTRY_CONTROLS, vmxAdjustControls(vmxEntryCtlsMsr(),
     V.ENTRY_LOAD_IA32_PAT | V.ENTRY_LOAD_IA32_EFER | (longMode ? V.ENTRY_IA_32E_MODE_GUEST : 0)));
   vmcsWrite(F.EXCEPTION_BITMAP, 0);
@@ -119,7 +120,7 @@ function controls(vcpu: Vcpu, longMode: bool): void {
 
 // What the CPU loads on every VM exit (Vol. 3C 25.5): this CPU's state as
 // the boot stub set it up.
-function hostState(handoff: u32): void {
+function hostState(handoff: u32, floorExits: bool): void {
   vmcsWrite(F.HOST_CR0, read_cr0());
   vmcsWrite(F.HOST_CR3, read_cr3());
   vmcsWrite(F.HOST_CR4, read_cr4());
@@ -140,7 +141,7 @@ function hostState(handoff: u32): void {
   vmcsWrite(F.HOST_IA32_SYSENTER_EIP, 0);
   vmcsWrite(F.HOST_IA32_PAT, rdmsr(IA32_PAT));
   vmcsWrite(F.HOST_IA32_EFER, rdmsr(IA32_EFER));
-  vmcsWrite(F.HOST_RIP, load<u64>(handoff + HANDOFF_VMEXIT));
+  vmcsWrite(F.HOST_RIP, load<u64>(handoff + (floorExits ? HANDOFF_VMEXIT_FLOOR : HANDOFF_VMEXIT)));
 }
 
 function segment(sel: u32, base: u32, limit: u32, ar: u32, value: u32, baseField: u32, limitField: u32, arField: u32): void {

@@ -4,6 +4,7 @@
 // test builds a fresh Machine; instantiation takes a few milliseconds.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { SimVmx } from "./vmx";
 
 export const WASM_PATH = fileURLToPath(new URL("../../build/hv.wasm", import.meta.url));
 
@@ -28,6 +29,7 @@ export type CpuidRegs = [number, number, number, number]; // eax, ebx, ecx, edx
 export interface MachineOptions {
   cpuid?: Record<string, CpuidRegs>; // key "leaf" or "leaf:subleaf", numbers in hex or decimal
   msrs?: Record<number, bigint>;
+  vmx?: boolean; // simulate the VMX and XSAVE instructions (tests/sim/vmx.ts)
 }
 
 export class Machine {
@@ -43,11 +45,16 @@ export class Machine {
   tsc = 0n;
   cr0 = 0x80050033n; // PG, AM, WP, NE, ET, MP, PE
   cr4 = 0x20n;       // PAE
+  cr3 = 0x1000n;
+  readonly vmx: SimVmx | null;
 
   constructor(opts: MachineOptions = {}) {
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.setCpuid(k, v);
     for (const [k, v] of Object.entries(opts.msrs ?? {})) this.msrs.set(Number(k), v);
-    this.instance = new WebAssembly.Instance(wasmModule(), { hw: this.withUnsimulated(this.imports()) });
+    this.vmx = opts.vmx ? new SimVmx(() => this.memory.buffer) : null;
+    const hw = this.imports();
+    if (this.vmx !== null) Object.assign(hw, this.vmx.imports());
+    this.instance = new WebAssembly.Instance(wasmModule(), { hw: this.withUnsimulated(hw) });
     this.exports = this.instance.exports;
     this.memory = this.exports.memory as WebAssembly.Memory;
   }
@@ -105,6 +112,10 @@ export class Machine {
         return this.tsc;
       },
       read_cr0: () => this.cr0,
+      write_cr0: (v: bigint) => {
+        this.cr0 = BigInt.asUintN(64, v);
+      },
+      read_cr3: () => this.cr3,
       read_cr4: () => this.cr4,
       write_cr4: (v: bigint) => {
         this.cr4 = BigInt.asUintN(64, v);

@@ -12,6 +12,7 @@ function treeCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), "hv-float-"));
   cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
   cpSync(join(root, "Makefile"), join(dir, "Makefile"));
+  cpSync(join(root, "tests/guests/guests.mk"), join(dir, "tests/guests/guests.mk"));
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
   return dir;
 }
