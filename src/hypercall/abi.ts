@@ -14,6 +14,7 @@ export const HC_VERSION: u32 = 0;        // () -> HYPERCALL_ABI_VERSION
 export const HC_CONSOLE_WRITE: u32 = 1;  // (gpa, len) -> bytes written
 export const HC_YIELD: u32 = 2;          // () -> 0; gives up the CPU
 export const HC_SHUTDOWN: u32 = 3;       // (code) -> does not return
+export const HC_COUNT: u32 = 4;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
