@@ -164,7 +164,8 @@ export function testDomainCreate(start: u64, size: u64, line: string, handoff: u
   return dom.id;
 }
 export function testDomainError(): string { return lastDomainError; }
-// One VM entry of the domain's vCPU 0 and the handling of its exit, as one
+// One VM entry of the domain's vCPU 0 and the handling of its exit (switchTo,
+// the preemption timer set to `timer` as run() arms a slice, enterOnce), as one
 // iteration of run()'s inner loop; the action (ACTION_*), or 0xffffffff if
 // there is no such domain or it is stopped.
 export function testEnterOnce(id: u32, timer: u32): u32 {

@@ -26,6 +26,7 @@ export const CPUID_7_EBX_SGX: u32 = 1 << 2;
 export const CPUID_LEAF_PERFMON: u32 = 0xa;         // architectural performance monitoring
 export const CPUID_LEAF_TOPOLOGY: u32 = 0xb;        // x2APIC topology; EDX = x2APIC ID
 export const CPUID_LEAF_XSAVE: u32 = 0xd;
+export const CPUID_D_1_EAX_XSAVES: u32 = 1 << 3;      // XSAVES/XRSTORS and IA32_XSS
 // Leaves 0x40000000-0x4fffffff are reserved for hypervisors (SDM Vol. 2A,
 // CPUID: "no existing or future CPU will return processor identification or
 // feature information" there).

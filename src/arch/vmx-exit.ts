@@ -346,3 +346,7 @@ export const VECTOR_CP: u32 = 21;  // control protection (error code)
   return vector < 32 && ((<u32>0x00227d00 >> vector) & 1) != 0;
 }
 
+
+// Pending debug exceptions (SDM Vol. 3C 25.4.2, Table 25-4): BS, a single-step
+// trap the guest is owed.
+export const PENDING_DBG_BS: u64 = 1 << 14;

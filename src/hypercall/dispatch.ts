@@ -9,7 +9,7 @@ import { guestCopy } from "../domain/memory";
 import { domainStop } from "../domain/lifecycle";
 import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
-  HC_CONSOLE_WRITE_MAX, EFAULT, EINVAL, ENOSYS,
+  HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS,
 } from "./abi";
 import { dec } from "../lib/str";
 
@@ -17,8 +17,13 @@ import { dec } from "../lib/str";
 const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
 
 // `wide` is false for a caller in 32-bit mode, whose registers' upper halves
-// are undefined: its arguments are truncated to 32 bits.
-export function hypercall(vcpu: Vcpu, wide: bool): u32 {
+// are undefined: its arguments are truncated to 32 bits. Only the guest's
+// kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
+export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
+  if (cpl != 0) {
+    setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
+    return ACTION_NEXT;
+  }
   const mask: u64 = wide ? 0xffffffffffffffff : 0xffffffff;
   const nr = gpr(vcpu, REG_RAX) & mask;
   const a0 = gpr(vcpu, REG_RDI) & mask;

@@ -6,8 +6,7 @@ import { Vcpu } from "./domain";
 import { vmptrld, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_KERNEL_GS_BASE } from "../arch/msr";
-import { XCR0_X87, XCR0_SSE, XCR0_AVX } from "../arch/cr";
-import { hostXcr0Supported } from "../vmx/vmxon";
+import { guestXcr0Allowed } from "../vmx/exit/xsetbv";
 import { panic } from "../log/log";
 
 let stateOwner: Vcpu | null = null; // whose FPU state and MSRs are in the CPU
@@ -15,7 +14,7 @@ let loaded: Vcpu | null = null;     // whose VMCS is current
 
 export function switchTo(next: Vcpu): void {
   if (stateOwner !== next) {
-    const all = hostXcr0Supported & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+    const all = guestXcr0Allowed();
     xsetbv(0, all);
     if (stateOwner !== null) xsave(stateOwner!.xsaveArea, all);
     xrstor(next.xsaveArea, all);

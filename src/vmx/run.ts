@@ -7,7 +7,7 @@ import { vmenter, halt_forever, rdtsc } from "../arch/hw";
 import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
 import {
   VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
-  VMX_PREEMPTION_TIMER_VALUE, EXIT_QUALIFICATION, vmInstructionErrorText,
+  VMX_PREEMPTION_TIMER_VALUE, EXIT_QUALIFICATION, vmInstructionErrorText, GUEST_RFLAGS, GUEST_PENDING_DEBUG_EXCEPTIONS,
 } from "../arch/vmcs";
 import {
   EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName,
@@ -19,6 +19,8 @@ import { reinjectIdtVectoring } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
 import { domainStop } from "../domain/lifecycle";
 import { println } from "../log/log";
+import { RFLAGS_TF } from "../arch/cr";
+import { PENDING_DBG_BS } from "../arch/vmx-exit";
 import { dec, hex } from "../lib/str";
 
 // Time slice in VMX-preemption timer ticks (TSC >> the rate in IA32_VMX_MISC).
@@ -90,10 +92,15 @@ export function enterOnce(vcpu: Vcpu): u32 {
   return action;
 }
 
-// Completes the instruction that exited: RIP past it, and the one-
-// instruction interrupt shadow of STI / MOV SS ends (Vol. 3C 27.6.1).
+// Completes the instruction that exited: RIP past it, the one-instruction
+// interrupt shadow of STI / MOV SS ends (Vol. 3C 27.6.1), and a guest
+// single-stepping with RFLAGS.TF gets its #DB after the instruction, as
+// pending debug exception BS (25.4.2).
 function skipInstruction(): void {
   vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + vmcsRead(VM_EXIT_INSTRUCTION_LEN));
+  if (vmcsRead(GUEST_RFLAGS) & RFLAGS_TF) {
+    vmcsWrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsRead(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
+  }
   const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
   if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
     vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));

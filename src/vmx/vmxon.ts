@@ -8,6 +8,7 @@ import { VMX_SUCCEED } from "../arch/vmx-status";
 import { frameAlloc } from "../mm/frames";
 import { vmxRevisionId } from "./capabilities";
 import { zeroFrame } from "../mm/scrub";
+import { guestXcr0Allowed } from "./exit/xsetbv";
 import { print, println, printDec, printHex, panic } from "../log/log";
 
 const cpuidOut = memory.data(16);
@@ -32,7 +33,7 @@ export function vmxEnable(): void {
   cr4 = (cr4 | rdmsr(IA32_VMX_CR4_FIXED0)) & rdmsr(IA32_VMX_CR4_FIXED1);
   write_cr4(cr4);
   // Every state component a guest may use, so XSAVE and XRSTOR cover them.
-  xsetbv(0, hostXcr0Supported & (XCR0_X87 | XCR0_SSE | XCR0_AVX));
+  xsetbv(0, guestXcr0Allowed());
 
   const region = frameAlloc();
   if (region == 0) panic("no memory for the VMXON region");

@@ -212,7 +212,7 @@ describe("exit dispatch: RIP rules", () => {
         expect(s.action, `${what} len ${len}`).toBe(act);
         expect(s.after - s.before, `${what} len ${len}`).toBe(BigInt(len));
         expect(s.intr, "STI/MOV SS blocking cleared, NMI blocking kept").toBe(NMI_BLOCKING);
-        intr = intr === STI ? MOV_SS : STI | MOV_SS;
+        intr = intr === STI ? MOV_SS : STI; // never both: invalid guest state
       }
       expect(w.get(F.GUEST_RIP)).toBe(ENTRY_RIP + 20n);
       expect(w.state(id)).toBe(DOMAIN_RUNNABLE);
@@ -477,5 +477,81 @@ describe("simulated VMX CPU (tests/sim/vmx.ts)", () => {
     expect(hw.vmread(F.GUEST_RIP)).toBe(0n);               // reset by VMCLEAR
     m.vmx!.writeAnyField = true;
     expect(hw.vmwrite(F.VM_EXIT_REASON, 10n)).toBe(0);
+  });
+});
+
+describe("exit dispatch: hypercall privilege and the XSAVE policy", () => {
+  it("VMCALL from CPL 3 is refused with -EPERM and changes nothing (src/vmx/exit/vmcall.ts)", () => {
+    const w = world();
+    const id = w.create();
+    const action = w.enter(id, (c) => {
+      c.set(0x4818, c.get(0x4818) | 0x60n); // GUEST_SS_ACCESS_RIGHTS.DPL = 3: CPL 3
+      c.set(0x802, 0x2b);                     // GUEST_CS_SELECTOR, RPL 3
+      c.setReg(REG.RAX, 3);                   // HC_SHUTDOWN
+      c.setReg(REG.RDI, 0);
+      return c.exit(R.VMCALL, { length: 3 });
+    });
+    expect(w.state(id)).toBe(DOMAIN_RUNNABLE);
+    expect(action).toBe(ACT.NEXT);
+    expect(w.reg(id, REG.RAX)).toBe(BigInt.asUintN(64, -1n)); // -EPERM
+  });
+
+  it("XSETBV accepts every XCR0 component CPUID.(EAX=0DH,ECX=0) shows the guest (src/vmx/exit/cpuid.ts)", () => {
+    // Skylake/Coffee Lake: x87, SSE, AVX, MPX BNDREGS and BNDCSR.
+    const m = new Machine({ vmx: true, cpuid: { ...CPUID, "0xd": [0x1f, 0x440, 0x440, 0] }, msrs: VMX_MSRS });
+    const e = m.exports;
+    e.framesInitRange(0x100000n, 0x2f0000n);
+    expect(e.vmxProbe()).toBe(0);
+    e.vmxEnable();
+    for (let i = 0; i < 8; i++) m.view.setBigUint64(HANDOFF + 8 * i, 0x110000n, true);
+    m.write(IMAGE, IMAGE_BYTES);
+    const id = e.testDomainCreate(BigInt(IMAGE), BigInt(IMAGE_BYTES.length), m.newString("domain name=x mem=1152K kind=flat64"), HANDOFF);
+    const vmx = m.vmx!;
+    vmx.guest = (c) => (c.setReg(REG.RAX, 0xd), c.setReg(REG.RCX, 0), c.exit(R.CPUID, { length: 2 }));
+    e.testEnterOnce(id, 0);
+    const advertised = vmx.reg(e.testVcpuRegs(id), REG.RAX);
+    vmx.guest = (c) => (c.setReg(REG.RCX, 0), c.setReg(REG.RDX, 0), c.setReg(REG.RAX, advertised), c.exit(R.XSETBV, { length: 3 }));
+    expect(advertised & 0x18n).toBe(0n); // MPX hidden: the vCPU switch does not save it
+    expect(e.testEnterOnce(id, 0)).toBe(ACT.NEXT);
+  });
+});
+
+describe("exit dispatch: CR0 and single-step edge cases", () => {
+  const VALID = 0x80000000, HARD_EXCEPTION = 3 << 8, DELIVER_CODE = 1 << 11, GP = 13;
+
+  it("MOV to CR0 enabling paging with EFER.LME set and CR4.PAE clear raises #GP(0), RIP unchanged", () => {
+    const w = world();
+    const id = w.create();
+    const before = w.get(F.GUEST_RIP);
+    const action = w.enter(id, (c) => {
+      c.set(F.GUEST_CR0, c.get(F.GUEST_CR0) & ~(1n << 31n)); // paging off
+      c.set(F.CR0_READ_SHADOW, c.get(F.CR0_READ_SHADOW) & ~(1n << 31n));
+      c.set(F.GUEST_CR4, c.get(F.GUEST_CR4) & ~(1n << 5n));  // PAE off
+      c.set(F.GUEST_IA32_EFER, 1n << 8n);                    // LME, not LMA
+      c.setReg(REG.RBX, 0x80000011);                          // PG | ET | PE
+      return c.exit(R.CR_ACCESS, { qualification: 0 | (3 << 8), length: 3 });
+    });
+    expect(action).toBe(ACT.RESUME);
+    expect(w.get(F.GUEST_RIP)).toBe(before);
+    expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
+    expect(w.get(F.GUEST_IA32_EFER)).toBe(1n << 8n); // LMA not set
+  });
+
+  it("an emulated instruction under RFLAGS.TF leaves a single-step #DB pending (BS)", () => {
+    const w = world();
+    const id = w.create();
+    w.enter(id, (c) => {
+      c.set(F.GUEST_RFLAGS, 0x102n); // TF
+      c.setReg(REG.RAX, 0);
+      c.setReg(REG.RCX, 0);
+      return c.exit(R.CPUID, { length: 2 });
+    });
+    expect(w.get(F.GUEST_PENDING_DEBUG_EXCEPTIONS) & (1n << 14n)).toBe(1n << 14n);
+    w.enter(id, (c) => {
+      c.set(F.GUEST_RFLAGS, 0x2n);
+      c.set(F.GUEST_PENDING_DEBUG_EXCEPTIONS, 0n);
+      return c.exit(R.CPUID, { length: 2 });
+    });
+    expect(w.get(F.GUEST_PENDING_DEBUG_EXCEPTIONS)).toBe(0n);
   });
 });

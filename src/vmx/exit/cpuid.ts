@@ -9,15 +9,20 @@ import {
   CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX, CPUID_LEAF_FEATURES, CPUID_1_ECX_VMX, CPUID_1_ECX_SMX,
   CPUID_1_ECX_HYPERVISOR, CPUID_1_ECX_MONITOR, CPUID_1_ECX_PDCM, CPUID_1_ECX_X2APIC, CPUID_1_ECX_OSXSAVE,
   CPUID_1_EBX_APIC_ID_SHIFT, CPUID_LEAF_EXTENDED_FEATURES, CPUID_7_EBX_SGX, CPUID_LEAF_PERFMON,
-  CPUID_LEAF_TOPOLOGY, CPUID_LEAF_HYPERVISOR, CPUID_LEAF_HYPERVISOR_FEATURES,
+  CPUID_LEAF_TOPOLOGY, CPUID_LEAF_HYPERVISOR, CPUID_LEAF_HYPERVISOR_FEATURES, CPUID_LEAF_XSAVE,
+  CPUID_D_1_EAX_XSAVES,
 } from "../../arch/cpuid";
 import { GUEST_CR4 } from "../../arch/vmcs";
-import { CR4_OSXSAVE } from "../../arch/cr";
+import { CR4_OSXSAVE, XCR0_AVX } from "../../arch/cr";
+import { guestXcr0Allowed } from "./xsetbv";
 import { HYPERCALL_ABI_VERSION } from "../../hypercall/abi";
 import { vmcsRead } from "../vmcs";
 import { gpr, setGpr, REG_RAX, REG_RBX, REG_RCX, REG_RDX } from "../regs";
 
 const out = memory.data(16);
+const scratch = memory.data(16);
+// The legacy XSAVE region and the XSAVE header (SDM Vol. 1 13.4).
+const XSAVE_LEGACY_AND_HEADER: u32 = 576;
 
 // "tshvTSHVtshv" as EBX, ECX, EDX (little-endian ASCII).
 const SIGNATURE_EBX: u32 = 0x76687374; // "tshv"
@@ -31,7 +36,7 @@ export function handleCpuid(vcpu: Vcpu): u32 {
     hypervisorLeaf(leaf);
   } else {
     cpuid(leaf, subleaf, out);
-    filter(vcpu, leaf);
+    filter(vcpu, leaf, subleaf);
   }
   setGpr(vcpu, REG_RAX, load<u32>(out, CPUID_EAX));
   setGpr(vcpu, REG_RBX, load<u32>(out, CPUID_EBX));
@@ -52,7 +57,7 @@ function hypervisorLeaf(leaf: u32): void {
   }
 }
 
-function filter(vcpu: Vcpu, leaf: u32): void {
+function filter(vcpu: Vcpu, leaf: u32, subleaf: u32): void {
   if (leaf == CPUID_LEAF_FEATURES) {
     let ecx = load<u32>(out, CPUID_ECX);
     ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM | CPUID_1_ECX_X2APIC | CPUID_1_ECX_OSXSAVE);
@@ -67,5 +72,30 @@ function filter(vcpu: Vcpu, leaf: u32): void {
     memory.fill(out, 0, 16);
   } else if (leaf == CPUID_LEAF_TOPOLOGY) {
     store<u32>(out, vcpu.index, CPUID_EDX);
+  } else if (leaf == CPUID_LEAF_XSAVE) {
+    filterXsave(subleaf);
+  }
+}
+
+// Leaf 0xD describes exactly the XCR0 components XSETBV accepts
+// (src/vmx/exit/xsetbv.ts), and no supervisor state (XSAVES is not enabled).
+function filterXsave(subleaf: u32): void {
+  const allowed = <u32>guestXcr0Allowed();
+  if (subleaf == 0) {
+    store<u32>(out, load<u32>(out, CPUID_EAX) & allowed, CPUID_EAX);
+    store<u32>(out, 0, CPUID_EDX);
+    // ECX: the area for every allowed component; the last one ends it.
+    let size: u32 = XSAVE_LEGACY_AND_HEADER;
+    if (allowed & <u32>XCR0_AVX) {
+      cpuid(CPUID_LEAF_XSAVE, 2, scratch);
+      size = load<u32>(scratch, CPUID_EBX) + load<u32>(scratch, CPUID_EAX);
+    }
+    store<u32>(out, size, CPUID_ECX);
+  } else if (subleaf == 1) {
+    store<u32>(out, load<u32>(out, CPUID_EAX) & ~CPUID_D_1_EAX_XSAVES, CPUID_EAX);
+    store<u32>(out, 0, CPUID_ECX);
+    store<u32>(out, 0, CPUID_EDX);
+  } else if (subleaf >= 32 || (allowed & (1 << subleaf)) == 0) {
+    memory.fill(out, 0, 16);
   }
 }

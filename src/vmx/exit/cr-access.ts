@@ -65,6 +65,11 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
   const wasPaging = (vmcsRead(GUEST_CR0) & CR0_PG) != 0;
   const paging = (value & CR0_PG) != 0;
   let efer = vmcsRead(GUEST_IA32_EFER);
+  // IA-32e mode needs PAE paging (Vol. 3A 10.8.5).
+  if (paging && !wasPaging && (efer & EFER_LME) != 0 && (vmcsRead(GUEST_CR4) & CR4_PAE) == 0) {
+    injectException(VECTOR_GP, true, 0);
+    return ACTION_RESUME;
+  }
   if (paging != wasPaging && (efer & EFER_LME) != 0) {
     // IA32_EFER.LMA follows CR0.PG when LME is set (Vol. 3A 10.8.5).
     let entry = <u32>vmcsRead(VM_ENTRY_CONTROLS);

@@ -11,10 +11,16 @@ import { VECTOR_GP } from "../../arch/vmx-exit";
 import { XCR0_X87, XCR0_SSE, XCR0_AVX } from "../../arch/cr";
 import { hostXcr0Supported } from "../vmxon";
 
+// The components guests may enable: those the CPU has among the ones the
+// vCPU switch saves (CPUID leaf 0xD says the same).
+export function guestXcr0Allowed(): u64 {
+  return hostXcr0Supported & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+}
+
 export function handleXsetbv(vcpu: Vcpu): u32 {
   const index = <u32>gpr(vcpu, REG_RCX);
   const value = (gpr(vcpu, REG_RDX) << 32) | (gpr(vcpu, REG_RAX) & 0xffffffff);
-  const allowed = hostXcr0Supported & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+  const allowed = guestXcr0Allowed();
   if (index != 0 || (value & XCR0_X87) == 0 || (value & ~allowed) != 0 ||
       ((value & XCR0_AVX) != 0 && (value & XCR0_SSE) == 0)) {
     injectException(VECTOR_GP, true, 0);
