@@ -187,3 +187,49 @@ export function testVcpuRegs(id: u32): u32 { const d = testDomain(id); return d 
 export function testVcpuVmcs(id: u32): u64 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vmcs : 0; }
 export function testVcpuHalted(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).halted : false; }
 export function testDomainStop(id: u32, reason: string): void { const d = testDomain(id); if (d !== null) domainStop(d, reason); }
+
+// ── Management hypercalls (tests/unit/hypercall.test.ts) ───────────────────
+// Appended by the hypercall-ABI management work: rights, pause state, run
+// time and guest memory of a test domain (by id).
+import { domainCharge } from "./domain/lifecycle";
+import { guestToHost as testGuestToHostOf } from "./domain/memory";
+export function testDomainSetRights(id: u32, rights: u32): void { const d = testDomain(id); if (d !== null) d.rights = rights; }
+export function testDomainRights(id: u32): u32 { const d = testDomain(id); return d !== null ? d.rights : 0; }
+export function testDomainPaused(id: u32): bool { const d = testDomain(id); return d !== null ? d.paused : false; }
+export function testDomainCharge(id: u32, ticks: u64): void { const d = testDomain(id); if (d !== null) domainCharge(d, ticks); }
+export function testDomainCount(): u32 { return <u32>domains.length; }
+// Host (wasm) address of the domain's guest-physical `gpa`, or 0.
+export function testGuestToHost(id: u32, gpa: u64): u64 { const d = testDomain(id); return d !== null ? testGuestToHostOf(d, gpa) : 0; }
+export { rightsFromCmdline } from "./hypercall/rights";
+
+// ── Scheduler policy on a simulated clock (tests/unit/credit.test.ts) ──────
+// Appended by the credit-scheduler work. One policy instance, driven through
+// the SchedPolicy abstract class exactly as the run loop will call it.
+import { SchedPolicy, policyCreate } from "./sched/policy";
+let testPolicy: SchedPolicy | null = null;
+// Returns false if the parameters are refused.
+export function schedTestCreate(id: u32, cpus: u32, maxVcpus: u32, period: u64, slice: u64): bool {
+  testPolicy = policyCreate(id, cpus, maxVcpus, period, slice);
+  return testPolicy !== null;
+}
+export function schedAdd(vcpu: u32, domain: u32, mask: u64): bool { return testPolicy!.add(vcpu, domain, mask); }
+export function schedRemove(vcpu: u32): void { testPolicy!.remove(vcpu); }
+export function schedSetDomainParams(domain: u32, weight: u32, cap: u32): void { testPolicy!.setDomainParams(domain, weight, cap); }
+export function schedSetAffinity(vcpu: u32, mask: u64): bool { return testPolicy!.setAffinity(vcpu, mask); }
+export function schedBlock(vcpu: u32): void { testPolicy!.block(vcpu); }
+export function schedWake(vcpu: u32, now: u64): i32 { return testPolicy!.wake(vcpu, now); }
+export function schedPick(cpu: u32, now: u64): i32 { return testPolicy!.pick(cpu, now); }
+export function schedSlice(cpu: u32): u64 { return testPolicy!.slice(cpu); }
+export function schedCharge(vcpu: u32, ran: u64, now: u64): void { testPolicy!.charge(vcpu, ran, now); }
+export function schedTick(now: u64): void { testPolicy!.tick(now); }
+export function schedQueueLength(cpu: u32): u32 { return testPolicy!.queueLength(cpu); }
+export function schedRunning(cpu: u32): i32 { return testPolicy!.running(cpu); }
+export function schedBusyTicks(cpu: u32): u64 { return testPolicy!.busyTicks(cpu); }
+export function schedIdleTicks(cpu: u32): u64 { return testPolicy!.idleTicks(cpu); }
+export function schedSteals(cpu: u32): u64 { return testPolicy!.steals(cpu); }
+export function schedVcpuState(vcpu: u32): u32 { return testPolicy!.vcpuState(vcpu); }
+export function schedVcpuCpu(vcpu: u32): i32 { return testPolicy!.vcpuCpu(vcpu); }
+export function schedVcpuPriority(vcpu: u32): i32 { return testPolicy!.vcpuPriority(vcpu); }
+export function schedVcpuRunTicks(vcpu: u32): u64 { return testPolicy!.vcpuRunTicks(vcpu); }
+export function schedDomainCredit(domain: u32): i64 { return testPolicy!.domainCredit(domain); }
+export function schedPolicyName(): string { return testPolicy!.name(); }

@@ -24,11 +24,9 @@ export const DEV_DEBUG_EXIT: u32 = 2; // isa-debug-exit: a write stops the domai
 export const PORT_ACTION_CONTINUE: i32 = 0;
 export const PORT_ACTION_STOP: i32 = 1; // stop the domain; code in portBusExitCode()
 
-// QEMU's isa-debug-exit as test kernels configure it (iobase=0xf4,
-// iosize=0x04). A write of v stops the domain with exit code v (QEMU itself
-// would exit with status (v << 1) | 1). Reads return 0, as in QEMU.
-export const ISA_DEBUG_EXIT_PORT: u32 = 0xf4;
-export const ISA_DEBUG_EXIT_SIZE: u32 = 4;
+// QEMU's isa-debug-exit (ports in src/arch/platform.ts) as a device of a
+// domain: a write of v stops the domain with exit code v (QEMU itself would
+// exit with status (v << 1) | 1). Reads return 0, as in QEMU.
 
 export const PORTBUS_MAX_RANGES: u32 = 16;
 export const PORTBUS_RANGES: u32 = 8;

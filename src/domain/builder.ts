@@ -24,22 +24,21 @@ import { StartState, vmcsInit, START_REAL, START_PROTECTED32, START_LONG64 } fro
 import { xsaveAreaSize } from "../vmx/vmxon";
 import { Console } from "../devices/console";
 import { Uart16550 } from "../devices/uart16550";
-import { PortBus, portBusRegister, DEV_UART, DEV_DEBUG_EXIT, ISA_DEBUG_EXIT_SIZE } from "../devices/portbus";
+import { PortBus, portBusRegister, DEV_UART, DEV_DEBUG_EXIT } from "../devices/portbus";
 import { COM1 } from "../arch/uart16550";
-import { ISA_DEBUG_EXIT_PORT } from "../arch/platform";
+import { ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE } from "../arch/platform";
 import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT2_BOOTLOADER_MAGIC } from "../arch/multiboot";
 import { rdtsc } from "../arch/hw";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
+import { rightsFromCmdline } from "../hypercall/rights";
+import { PTE_P, PTE_RW, PTE_PS } from "../arch/paging";
 
 const GPA_PML4: u64 = 0x1000;
 const GPA_GDT: u64 = 0x7000;
 const GPA_BOOTINFO: u64 = 0x8000;
 const GPA_STACK_TOP: u64 = 0x80000;
-const PTE_P: u64 = 1;
-const PTE_RW: u64 = 2;
-const PTE_PS: u64 = 0x80;
 const MXCSR_RESET: u32 = 0x1f80;
 const XSAVE_MXCSR_OFFSET: usize = 24;
 
@@ -78,6 +77,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   const dom = new Domain(nextId++, cfg.name);
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
+  dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
   dom.eptPml4 = eptCreate();
   if (dom.eptPml4 == 0) return buildFailed(dom, "out of memory for its EPT");
   dom.eptPointer = eptPointer(dom.eptPml4, false);

@@ -38,3 +38,9 @@ export function domainStop(dom: Domain, reason: string): void {
     dom.eptPml4 = 0;
   }
 }
+
+// Run-time accounting: the run loop charges `ticks` TSC ticks spent in the
+// guest (reported by HC_DOMAIN_INFO). Allocates nothing.
+export function domainCharge(dom: Domain, ticks: u64): void {
+  dom.runTicks += ticks;
+}

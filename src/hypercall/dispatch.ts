@@ -4,21 +4,27 @@
 // copied, never used in place.
 import { Vcpu } from "../sched/domain";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_STOP } from "../vmx/action";
-import { gpr, setGpr, REG_RAX, REG_RDI, REG_RSI } from "../vmx/regs";
+import { gpr, setGpr, REG_RAX, REG_RDI, REG_RSI, REG_RDX, REG_R10 } from "../vmx/regs";
 import { guestCopy } from "../domain/memory";
 import { domainStop } from "../domain/lifecycle";
 import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
-  HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS,
+  HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_CONTROL,
+  HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
+  HC_LOG_READ, HC_COUNT,
 } from "./abi";
+import { hasRight } from "./rights";
+import { hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead } from "./manage";
 import { dec } from "../lib/str";
 
 // Bounce buffer for console writes: guest bytes are copied in, then used.
 const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
 
 // `wide` is false for a caller in 32-bit mode, whose registers' upper halves
-// are undefined: its arguments are truncated to 32 bits. Only the guest's
-// kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
+// are undefined: its arguments are truncated to 32 bits, and it has only
+// three (EDI, ESI, EDX; R10, which it cannot reach, reads as 0). Only the
+// guest's kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
+// Management calls (HC_DOMAIN_LIST .. HC_LOG_READ) also need RIGHT_CONTROL.
 export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   if (cpl != 0) {
     setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
@@ -28,9 +34,22 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   const nr = gpr(vcpu, REG_RAX) & mask;
   const a0 = gpr(vcpu, REG_RDI) & mask;
   const a1 = gpr(vcpu, REG_RSI) & mask;
+  const a2 = gpr(vcpu, REG_RDX) & mask;
+  const a3 = wide ? gpr(vcpu, REG_R10) : 0;
+  const dom = vcpu.domain;
   let result: i64 = -<i64>ENOSYS;
   let action = ACTION_NEXT;
-  if (nr == HC_VERSION) {
+  if (nr >= <u64>HC_DOMAIN_LIST && nr < <u64>HC_COUNT) {
+    // Management: the right first, so a DomU learns nothing else.
+    if (!hasRight(dom, RIGHT_CONTROL)) result = -<i64>EPERM;
+    else if (nr == HC_DOMAIN_LIST) result = hcDomainList(dom, a0, a1);
+    else if (nr == HC_DOMAIN_INFO) result = hcDomainInfo(dom, a0, a1);
+    else if (nr == HC_DOMAIN_PAUSE) result = hcDomainPause(dom, a0, true);
+    else if (nr == HC_DOMAIN_UNPAUSE) result = hcDomainPause(dom, a0, false);
+    else if (nr == HC_DOMAIN_DESTROY) result = hcDomainDestroy(dom, a0);
+    else if (nr == HC_CONSOLE_READ) result = hcConsoleRead(dom, a0, a1, a2, a3);
+    else if (nr == HC_LOG_READ) result = hcLogRead(dom, a0, a1, a2);
+  } else if (nr == HC_VERSION) {
     result = HYPERCALL_ABI_VERSION;
   } else if (nr == HC_CONSOLE_WRITE) {
     result = consoleWrite(vcpu, a0, a1);

@@ -50,6 +50,12 @@ export class Domain {
   exitCounts: StaticArray<u64> = new StaticArray<u64>(EXIT_COUNT_SLOTS);
   // MSRs already reported as unknown, so each is logged once.
   reportedMsrs: u32[] = [];
+  // Rights (RIGHT_* in src/hypercall/abi.ts): RIGHT_CONTROL from the module's `control=1`.
+  rights: u32 = 0;
+  // Paused by a management hypercall: the scheduler does not pick it.
+  paused: bool = false;
+  // TSC ticks spent in the guest (domainCharge, src/domain/lifecycle.ts).
+  runTicks: u64 = 0;
   constructor(public id: u32, public name: string) {}
 }
 

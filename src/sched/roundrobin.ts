@@ -9,7 +9,7 @@ export function pickNext(): Vcpu | null {
   const n = domains.length;
   for (let i = 1; i <= n; i++) {
     const d = unchecked(domains[(cursor + i) % n]);
-    if (d.state != DOMAIN_RUNNABLE) continue;
+    if (d.state != DOMAIN_RUNNABLE || d.paused) continue;
     const v = unchecked(d.vcpus[0]);
     if (v.halted) continue;
     cursor = (cursor + i) % n;

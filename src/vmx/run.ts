@@ -17,7 +17,7 @@ import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
 import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
-import { domainStop } from "../domain/lifecycle";
+import { domainStop, domainCharge } from "../domain/lifecycle";
 import { println } from "../log/log";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
@@ -68,7 +68,9 @@ export function run(): void {
 
 // One VM entry and the handling of the exit that ends it; the action taken.
 export function enterOnce(vcpu: Vcpu): u32 {
+  const entered = rdtsc();
   const status = vmenter(vcpu.regs);
+  domainCharge(vcpu.domain, rdtsc() - entered);
   if (status != VMX_SUCCEED) {
     const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
     vmcsDump();

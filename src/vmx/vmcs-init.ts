@@ -5,7 +5,7 @@
 import { Vcpu } from "../sched/domain";
 import { vmclear, vmptrld, read_cr0, read_cr3, read_cr4, rdmsr } from "../arch/hw";
 import { VMX_SUCCEED } from "../arch/vmx-status";
-import { IA32_VMX_BASIC, IA32_PAT, IA32_EFER, IA32_PAT_RESET, IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "../arch/msr";
+import { IA32_VMX_BASIC, IA32_PAT, IA32_EFER, IA32_PAT_RESET } from "../arch/msr";
 import { HANDOFF_GDT, HANDOFF_IDT, HANDOFF_TSS, HANDOFF_VMEXIT, HANDOFF_VMEXIT_FLOOR, HOST_SEL_CODE, HOST_SEL_DATA, HOST_SEL_TSS } from "../arch/layout";
 import * as F from "../arch/vmcs";
 import * as V from "../arch/vmx";
@@ -14,7 +14,7 @@ import {
   vmxRevisionId, vmxAdjustControls, vmxPinCtlsMsr, vmxProcCtlsMsr, vmxProc2CtlsMsr, vmxExitCtlsMsr,
   vmxEntryCtlsMsr, vmxAllowed1,
 } from "./capabilities";
-import { CR0_OWNED, CR4_OWNED } from "./exit/cr-access";
+import { CR0_OWNED, CR4_OWNED, legalCr0, legalCr4 } from "./exit/cr-access";
 import { vmcsWrite } from "./vmcs";
 import { frameAlloc } from "../mm/frames";
 import { zeroFrame } from "../mm/scrub";
@@ -159,12 +159,6 @@ function dataSegments(sel: u32, limit: u32, ar: u32): void {
   segment(F.GUEST_GS_SELECTOR, 0, limit, ar, sel, F.GUEST_GS_BASE, F.GUEST_GS_LIMIT, F.GUEST_GS_ACCESS_RIGHTS);
 }
 
-// Guest-visible CR0 `cr0` made legal for VMX: fixed bits, except PE and PG
-// which unrestricted guest lets the guest clear.
-function actualCr0(cr0: u64): u64 {
-  return (cr0 | (rdmsr(IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG))) & rdmsr(IA32_VMX_CR0_FIXED1);
-}
-
 function guestState(vcpu: Vcpu, s: StartState): void {
   let cr0: u64 = CR0_ET;
   let cr4: u64 = 0;
@@ -195,9 +189,9 @@ function guestState(vcpu: Vcpu, s: StartState): void {
   segment(F.GUEST_LDTR_SELECTOR, 0, 0, F.SEGMENT_AR_UNUSABLE, 0, F.GUEST_LDTR_BASE, F.GUEST_LDTR_LIMIT, F.GUEST_LDTR_ACCESS_RIGHTS);
   if (s.mode != START_LONG64) vmcsWrite(F.GUEST_GDTR_BASE, 0);
   vmcsWrite(F.GUEST_IDTR_BASE, 0);
-  vmcsWrite(F.GUEST_CR0, actualCr0(cr0));
+  vmcsWrite(F.GUEST_CR0, legalCr0(cr0));
   vmcsWrite(F.CR0_READ_SHADOW, cr0);
-  vmcsWrite(F.GUEST_CR4, (cr4 | rdmsr(IA32_VMX_CR4_FIXED0)) & rdmsr(IA32_VMX_CR4_FIXED1));
+  vmcsWrite(F.GUEST_CR4, legalCr4(cr4));
   vmcsWrite(F.CR4_READ_SHADOW, cr4);
   vmcsWrite(F.GUEST_IA32_EFER, efer);
   vmcsWrite(F.GUEST_IA32_PAT, IA32_PAT_RESET);

@@ -43,6 +43,7 @@ export const GUESTS: Guest[] = [
     domain: "hc_bad_pointer_fails_cleanly", test: "hypercall_bad_pointer_fails_cleanly",
     file: "hypercall_bad_pointer_fails_cleanly.elf", mem: "2M", expect: "pass",
   },
+  { domain: "management_hypercall_eperm", file: "management_hypercall_eperm.elf", mem: "2M", expect: "pass" },
   {
     domain: "ept_outside_memory_stops_domain", file: "ept_outside_memory_stops_domain.elf", mem: `${EPT_GUEST_MEM_MB}M`,
     expect: "stopped",

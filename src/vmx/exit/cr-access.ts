@@ -31,6 +31,17 @@ export const CR4_OWNED: u64 = CR4_VMXE | CR4_SMXE;
 
 const pdptes = memory.data(32);
 
+// The guest-visible CR0 `cr0` made legal for VMX (fixed bits, A.7), except PE
+// and PG, which unrestricted guest lets the guest clear.
+export function legalCr0(cr0: u64): u64 {
+  return (cr0 | (rdmsr(IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG))) & rdmsr(IA32_VMX_CR0_FIXED1);
+}
+
+// The guest-visible CR4 made legal for VMX (fixed bits, A.8: VMXE set).
+export function legalCr4(cr4: u64): u64 {
+  return (cr4 | rdmsr(IA32_VMX_CR4_FIXED0)) & rdmsr(IA32_VMX_CR4_FIXED1);
+}
+
 export function handleCrAccess(vcpu: Vcpu): u32 {
   const q = vmcsRead(EXIT_QUALIFICATION);
   const cr = <u32>(q & CR_ACCESS_CR_MASK);
@@ -59,9 +70,7 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
-  // Unrestricted guest lifts the fixed-1 requirement on PE and PG.
-  const fixed0 = rdmsr(IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
-  const actual = (value | fixed0) & rdmsr(IA32_VMX_CR0_FIXED1);
+  const actual = legalCr0(value);
   const wasPaging = (vmcsRead(GUEST_CR0) & CR0_PG) != 0;
   const paging = (value & CR0_PG) != 0;
   let efer = vmcsRead(GUEST_IA32_EFER);
@@ -97,7 +106,7 @@ function writeCr4(vcpu: Vcpu, value: u64): u32 {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
-  vmcsWrite(GUEST_CR4, (value | rdmsr(IA32_VMX_CR4_FIXED0)) & fixed1);
+  vmcsWrite(GUEST_CR4, legalCr4(value));
   vmcsWrite(CR4_READ_SHADOW, value);
   return ACTION_NEXT;
 }

@@ -1,0 +1,146 @@
+// Management hypercalls (HC_DOMAIN_LIST ... HC_LOG_READ): the control
+// domain's view of and power over the others. The dispatcher has already
+// checked the caller's RIGHT_CONTROL. Each call validates every id, size and
+// guest buffer before it changes or writes anything, so a malformed call
+// returns a negative errno and has no effect; none allocates, except that
+// HC_DOMAIN_DESTROY makes the stop-reason string of the domain it ends.
+import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
+import { guestCopy, guestToHost } from "../domain/memory";
+import { domainStop } from "../domain/lifecycle";
+import { logRead } from "../log/log";
+import {
+  ESRCH, EFAULT, EINVAL, RIGHT_CONTROL,
+  HC_DOMAIN_LIST_MAX, HC_CONSOLE_READ_MAX, HC_LOG_READ_MAX,
+  DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
+  DOMFLAG_PAUSED, DOMFLAG_CONTROL,
+  DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
+} from "./abi";
+import { dec } from "../lib/str";
+
+// One record, built here and then copied out.
+const record = memory.data(<i32>DOMINFO_SIZE, 8);
+// Bytes read from a ring before they go to the guest.
+const READ_BOUNCE_SIZE: u32 = HC_CONSOLE_READ_MAX > HC_LOG_READ_MAX ? HC_CONSOLE_READ_MAX : HC_LOG_READ_MAX;
+const readBounce = memory.data(<i32>READ_BOUNCE_SIZE);
+
+@inline function err(e: u32): i64 { return -<i64>e; }
+
+// The domain with this id (stopped ones included), or null.
+export function domainById(id: u64): Domain | null {
+  if (id > 0xffffffff) return null;
+  for (let i = 0; i < domains.length; i++) {
+    const d = unchecked(domains[i]);
+    if (<u64>d.id == id) return d;
+  }
+  return null;
+}
+
+// Is every byte of [gpa, gpa + len) RAM of `dom`? (What guestCopy checks,
+// without copying: for calls that write their buffer piecewise.)
+function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
+  if (len == 0) return true;
+  const end = gpa + len;
+  if (end < gpa || end > dom.memBytes) return false;
+  let p = gpa;
+  while (p < end) {
+    if (guestToHost(dom, p) == 0) return false;
+    p = (p & ~(<u64>0xfff)) + 0x1000;
+  }
+  return true;
+}
+
+// The DOMREC_SIZE head of a record, at `record`.
+function fillRecord(d: Domain): void {
+  store<u32>(record + DOMREC_ID, d.id);
+  store<u32>(record + DOMREC_STATE, d.state);
+  store<u64>(record + DOMREC_MEM_KIB, d.memBytes >> 10);
+  store<u32>(record + DOMREC_VCPUS, <u32>d.vcpus.length);
+  let flags: u32 = 0;
+  if (d.paused) flags |= DOMFLAG_PAUSED;
+  if ((d.rights & RIGHT_CONTROL) != 0) flags |= DOMFLAG_CONTROL;
+  store<u32>(record + DOMREC_FLAGS, flags);
+  const n = d.name.length;
+  for (let i: u32 = 0; i < DOMREC_NAME_MAX; i++) {
+    let b: u8 = 0;
+    if (i < DOMREC_NAME_MAX - 1 && <i32>i < n) {
+      const ch = d.name.charCodeAt(<i32>i);
+      b = ch >= 0x20 && ch < 0x7f ? <u8>ch : 0x3f;
+    }
+    store<u8>(record + DOMREC_NAME + i, b);
+  }
+}
+
+// HC_DOMAIN_LIST: up to `max` records, in creation (id) order.
+export function hcDomainList(caller: Domain, buf: u64, max: u64): i64 {
+  if (max > <u64>HC_DOMAIN_LIST_MAX) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, max * DOMREC_SIZE)) return err(EFAULT);
+  let n: u64 = 0;
+  for (let i = 0; i < domains.length && n < max; i++) {
+    fillRecord(unchecked(domains[i]));
+    guestCopy(caller, buf + n * DOMREC_SIZE, record, DOMREC_SIZE, true);
+    n++;
+  }
+  return <i64>n;
+}
+
+// HC_DOMAIN_INFO: one DOMINFO_SIZE record.
+export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
+  const d = domainById(id);
+  if (d === null) return err(ESRCH);
+  fillRecord(d);
+  store<u64>(record + DOMINFO_RUN_TICKS, d.runTicks);
+  store<i32>(record + DOMINFO_EXIT_CODE, d.exitCode);
+  store<u32>(record + DOMINFO_EXIT_SLOTS, DOMINFO_EXIT_COUNT_MAX);
+  for (let i: u32 = 0; i < DOMINFO_EXIT_COUNT_MAX; i++) {
+    store<u64>(record + DOMINFO_EXITS + (i << 3), i < EXIT_COUNT_SLOTS ? unchecked(d.exitCounts[i]) : 0);
+  }
+  return guestCopy(caller, buf, record, DOMINFO_SIZE, true) ? 0 : err(EFAULT);
+}
+
+// A live domain other than the caller for pause, unpause and destroy:
+// 0, or the errno.
+function liveTarget(caller: Domain, d: Domain | null, selfAllowed: bool): u32 {
+  if (d === null || d.state == DOMAIN_STOPPED) return ESRCH;
+  if (!selfAllowed && d === caller) return EINVAL;
+  return 0;
+}
+
+// HC_DOMAIN_PAUSE / HC_DOMAIN_UNPAUSE. Idempotent. A domain may not pause
+// itself (nothing would run it again to unpause).
+export function hcDomainPause(caller: Domain, id: u64, pause: bool): i64 {
+  const d = domainById(id);
+  const e = liveTarget(caller, d, !pause);
+  if (e != 0) return err(e);
+  d!.paused = pause;
+  return 0;
+}
+
+// HC_DOMAIN_DESTROY: domainStop, which scrubs and frees its memory.
+export function hcDomainDestroy(caller: Domain, id: u64): i64 {
+  const d = domainById(id);
+  const e = liveTarget(caller, d, false);
+  if (e != 0) return err(e);
+  domainStop(d!, "destroyed by domain " + dec(caller.id));
+  return 0;
+}
+
+// HC_CONSOLE_READ: bytes of another domain's console ring from absolute
+// position `from` (clamped to the oldest byte the ring still holds).
+export function hcConsoleRead(caller: Domain, id: u64, from: u64, buf: u64, len: u64): i64 {
+  const d = domainById(id);
+  if (d === null || changetype<usize>(d.console) == 0) return err(ESRCH);
+  if (len > <u64>HC_CONSOLE_READ_MAX) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
+  const n = d.console.read(from, readBounce, <u32>len);
+  guestCopy(caller, buf, readBounce, <u64>n, true);
+  return <i64>n;
+}
+
+// HC_LOG_READ: bytes of the hypervisor log ring from absolute position `from`.
+export function hcLogRead(caller: Domain, from: u64, buf: u64, len: u64): i64 {
+  if (len > <u64>HC_LOG_READ_MAX) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
+  const n = logRead(from, readBounce, <u32>len);
+  guestCopy(caller, buf, readBounce, <u64>n, true);
+  return <i64>n;
+}

@@ -1,0 +1,374 @@
+// The management hypercalls (src/hypercall/manage.ts, dispatched by
+// src/hypercall/dispatch.ts) on the compiled wasm against the simulated VMX
+// CPU (tests/sim/vmx.ts): each call's success path, and for every malformed
+// or unauthorised call the errno and "nothing changed". Domains are built by
+// the real builder (a `control=1` module gets RIGHT_CONTROL) and the caller's
+// VMCALL exit is driven through the run loop's enterOnce, as in
+// tests/unit/exit-dispatch.test.ts.
+import { describe, expect, it } from "vitest";
+import { Machine } from "../sim/machine";
+import { F, REG, SimVmx } from "../sim/vmx";
+
+const VMX_MSRS: Record<number, bigint> = {
+  0x3a: 0x5n,
+  0x480: 0xda040000000004n, 0x481: 0x7f00000016n, 0x482: 0xfff9fffe0401e172n,
+  0x483: 0x1ffffff00036dffn, 0x484: 0x3ffff000011ffn, 0x485: 0x7004c1e7n,
+  0x486: 0x80000021n, 0x487: 0xffffffffn, 0x488: 0x2000n, 0x489: 0x3727ffn, 0x48a: 0x2en,
+  0x48b: 0x5fbcff00000000n, 0x48c: 0xf0106734141n, 0x48d: 0x7f00000016n,
+  0x48e: 0xfff9fffe04006172n, 0x48f: 0x1ffffff00036dfbn, 0x490: 0x3ffff000011fbn, 0x491: 0x1n,
+  0x277: 0x0007040600070406n,
+  0xc0000080: 0xd01n,
+};
+const CPUID: Record<string, [number, number, number, number]> = {
+  "0": [0x16, 0x756e6547, 0x6c65746e, 0x49656e69],
+  "1": [0x000906ea, 0x03100800, 0x7ffafbbf, 0xbfebfbff],
+  "7": [0, 0x029c6fbf, 0, 0x9c000400],
+  "0xa": [0x07300404, 0, 0, 0x603],
+  "0xd": [0x7, 0x340, 0x340, 0],
+};
+
+// The ABI (src/hypercall/abi.ts).
+const HC = {
+  VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
+  DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, COUNT: 11,
+};
+const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ, HC.LOG_READ];
+const EPERM = -1n, ESRCH = -3n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
+const RIGHT_CONTROL = 1;
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 712;
+const DOMFLAG_PAUSED = 1, DOMFLAG_CONTROL = 2;
+const DOMAIN_RUNNABLE = 0, DOMAIN_STOPPED = 2;
+const VMCALL = 18, CPUID_EXIT = 10;
+const ACT_NEXT = 1;
+
+const HANDOFF = 0x3000, IMAGE = 0x20000;
+const IMAGE_BYTES = Uint8Array.from([0x0f, 0xa2, 0xf4, 0xeb, 0xfd]);
+const MEM = 0x120000;     // 1152K: the test domains' memory
+const BUF = 0x20000;      // a guest buffer well inside it
+const U64 = (1n << 64n) - 1n;
+
+function world() {
+  const m = new Machine({ vmx: true, cpuid: CPUID, msrs: VMX_MSRS });
+  const e = m.exports;
+  const vmx = m.vmx as SimVmx;
+  e.framesInitRange(0x100000n, 0x2f0000n);
+  expect(e.vmxProbe()).toBe(0);
+  e.vmxEnable();
+  for (let i = 0; i < 8; i++) m.view.setBigUint64(HANDOFF + 8 * i, BigInt(0x110000 + i * 0x1000), true);
+  m.write(IMAGE, IMAGE_BYTES);
+  const create = (name: string, extra = ""): number => {
+    const line = m.newString(`/boot/t.bin domain name=${name} mem=1152K kind=flat64 ${extra}`);
+    const id = e.testDomainCreate(BigInt(IMAGE), BigInt(IMAGE_BYTES.length), line, HANDOFF);
+    if (id === 0) throw new Error(`domain not built: ${m.str("testDomainError")}`);
+    return id;
+  };
+  // The first domain also allocates the shared VMX bitmaps: frame counts
+  // are compared after it.
+  e.testDomainStop(create("warmup"), m.newString("warm-up"));
+  const w = {
+    m, e, vmx, create,
+    free: (): bigint => e.framesFree(),
+    state: (id: number): number => e.testDomainState(id),
+    paused: (id: number): boolean => e.testDomainPaused(id) !== 0,
+    stopReason: (id: number): string => m.str("testDomainStopReason", id) ?? "",
+    // One VMCALL by domain `id`: RAX = nr, RDI, RSI, RDX, R10 = args; the
+    // result as a signed number. `wide` false: a caller in 32-bit mode.
+    hc(id: number, nr: number, args: Array<bigint | number> = [], wide = true): bigint {
+      const regs = [REG.RDI, REG.RSI, REG.RDX, REG.R10];
+      vmx.guest = (c) => {
+        c.setReg(REG.RAX, nr);
+        for (let i = 0; i < regs.length; i++) c.setReg(regs[i], BigInt.asUintN(64, BigInt(args[i] ?? 0)));
+        const ar = c.get(F.GUEST_CS_ACCESS_RIGHTS);
+        c.set(F.GUEST_CS_ACCESS_RIGHTS, wide ? ar | 0x2000n : ar & ~0x2000n);
+        return c.exit(VMCALL, { length: 3 });
+      };
+      const action = e.testEnterOnce(id, 0x1000) >>> 0;
+      expect(action, `hypercall ${nr} action`).toBe(ACT_NEXT);
+      return BigInt.asIntN(64, vmx.reg(e.testVcpuRegs(id), REG.RAX));
+    },
+    // Guest-physical memory of domain `id`, through its EPT.
+    read(id: number, gpa: number, len: number): Uint8Array {
+      const out = new Uint8Array(len);
+      for (let i = 0; i < len; i++) {
+        const h = Number(e.testGuestToHost(id, BigInt(gpa + i)));
+        if (h === 0) throw new Error(`gpa ${gpa + i} not mapped`);
+        out[i] = m.bytes[h];
+      }
+      return out;
+    },
+    write(id: number, gpa: number, data: Uint8Array): void {
+      for (let i = 0; i < data.length; i++) m.bytes[Number(e.testGuestToHost(id, BigInt(gpa + i)))] = data[i];
+    },
+    fill(id: number, gpa: number, len: number, v: number): void { w.write(id, gpa, new Uint8Array(len).fill(v)); },
+  };
+  return w;
+}
+
+// A control domain and an ordinary one.
+function pair() {
+  const w = world();
+  const ctl = w.create("ctl", "control=1");
+  const dom = w.create("dom");
+  return { w, ctl, dom };
+}
+
+interface Rec { id: number; state: number; memKiB: bigint; vcpus: number; flags: number; name: string }
+function parseRec(b: Uint8Array, off = 0): Rec {
+  const v = new DataView(b.buffer, b.byteOffset + off);
+  const nameBytes = b.subarray(off + 24, off + 56);
+  const nul = nameBytes.indexOf(0);
+  return {
+    id: v.getUint32(0, true), state: v.getUint32(4, true), memKiB: v.getBigUint64(8, true),
+    vcpus: v.getUint32(16, true), flags: v.getUint32(20, true),
+    name: Buffer.from(nameBytes.subarray(0, nul < 0 ? 32 : nul)).toString("latin1"),
+  };
+}
+
+describe("management hypercalls: the control right", () => {
+  it("a module with control=1 holds RIGHT_CONTROL; others (control=0, control=yes, none) do not", () => {
+    const w = world();
+    expect(w.e.testDomainRights(w.create("a", "control=1"))).toBe(RIGHT_CONTROL);
+    for (const opt of ["control=0", "control=yes", "control=", "xcontrol=1", ""]) {
+      expect(w.e.rightsFromCmdline(w.m.newString(`name=x mem=1M ${opt}`)), opt).toBe(0);
+    }
+    expect(w.e.rightsFromCmdline(w.m.newString("control=0 control=1"))).toBe(RIGHT_CONTROL); // last wins
+  });
+
+  it("a domain without the right gets -EPERM from every management call and nothing changes", () => {
+    const { w, ctl, dom } = pair();
+    w.fill(dom, BUF, 0x1000, 0xa5);
+    const free = w.free();
+    const calls: Array<[number, Array<number | bigint>]> = [
+      [HC.DOMAIN_LIST, [BUF, 4]], [HC.DOMAIN_INFO, [ctl, BUF]], [HC.DOMAIN_PAUSE, [ctl]],
+      [HC.DOMAIN_UNPAUSE, [ctl]], [HC.DOMAIN_DESTROY, [ctl]], [HC.CONSOLE_READ, [ctl, 0, BUF, 64]],
+      [HC.LOG_READ, [0, BUF, 64]],
+      // Even with bad arguments the answer is -EPERM: a DomU learns nothing else.
+      [HC.DOMAIN_INFO, [999, BUF]], [HC.DOMAIN_LIST, [BUF, 1 << 20]], [HC.LOG_READ, [0, U64 - 8n, 64]],
+    ];
+    expect(calls.map(([nr]) => nr).filter((n, i, a) => a.indexOf(n) === i).sort((a, b) => a - b)).toEqual(MANAGEMENT);
+    for (const [nr, args] of calls) expect(w.hc(dom, nr, args), `call ${nr}`).toBe(EPERM);
+    expect(w.state(ctl)).toBe(DOMAIN_RUNNABLE);
+    expect(w.paused(ctl)).toBe(false);
+    expect(w.free()).toBe(free);
+    expect(w.read(dom, BUF, 0x1000).every((b) => b === 0xa5)).toBe(true);
+    expect(w.state(dom)).toBe(DOMAIN_RUNNABLE);
+    // Paused by the control domain, the DomU cannot unpause itself either.
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [dom])).toBe(0n);
+    expect(w.hc(dom, HC.DOMAIN_UNPAUSE, [dom])).toBe(EPERM);
+    expect(w.paused(dom)).toBe(true);
+  });
+
+  it("numbers at or above HC_COUNT are -ENOSYS, with or without the right", () => {
+    const { w, ctl, dom } = pair();
+    for (const id of [ctl, dom]) {
+      expect(w.hc(id, HC.COUNT)).toBe(ENOSYS);
+      expect(w.hc(id, 0x7fffffff)).toBe(ENOSYS);
+    }
+  });
+});
+
+describe("management hypercalls: success paths", () => {
+  it("HC_DOMAIN_LIST fills one record per domain, in id order, and returns the count", () => {
+    const { w, ctl, dom } = pair();
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [dom])).toBe(0n);
+    w.fill(ctl, BUF, 0x400, 0xee);
+    const n = w.hc(ctl, HC.DOMAIN_LIST, [BUF, 8]);
+    expect(n).toBe(BigInt(w.e.testDomainCount()));
+    expect(n).toBe(3n); // warmup (stopped), ctl, dom
+    const b = w.read(ctl, BUF, 0x400);
+    const recs = [0, 1, 2].map((i) => parseRec(b, i * DOMREC_SIZE));
+    expect(recs[0]).toMatchObject({ name: "warmup", state: DOMAIN_STOPPED, memKiB: 1152n, flags: 0 });
+    expect(recs[1]).toEqual({ id: ctl, state: DOMAIN_RUNNABLE, memKiB: 1152n, vcpus: 1, flags: DOMFLAG_CONTROL, name: "ctl" });
+    expect(recs[2]).toEqual({ id: dom, state: DOMAIN_RUNNABLE, memKiB: 1152n, vcpus: 1, flags: DOMFLAG_PAUSED, name: "dom" });
+    // The name field is NUL-padded; nothing past the last record is written.
+    expect(b.subarray(DOMREC_SIZE + 24 + 3, DOMREC_SIZE + 56).every((x) => x === 0)).toBe(true);
+    expect(b.subarray(3 * DOMREC_SIZE).every((x) => x === 0xee)).toBe(true);
+    // A smaller buffer: only that many records.
+    w.fill(ctl, BUF, 0x400, 0xee);
+    expect(w.hc(ctl, HC.DOMAIN_LIST, [BUF, 1])).toBe(1n);
+    expect(parseRec(w.read(ctl, BUF, DOMREC_SIZE)).name).toBe("warmup");
+    expect(w.read(ctl, BUF + DOMREC_SIZE, 0x100).every((x) => x === 0xee)).toBe(true);
+    expect(w.hc(ctl, HC.DOMAIN_LIST, [BUF, 0])).toBe(0n);
+    expect(w.hc(ctl, HC.DOMAIN_LIST, [U64, 0])).toBe(0n); // no bytes: no buffer needed
+  });
+
+  it("HC_DOMAIN_INFO: the record, run time and exit counts by reason", () => {
+    const { w, ctl, dom } = pair();
+    for (let i = 0; i < 3; i++) {
+      w.vmx.guest = (c) => (c.setReg(REG.RAX, 0), c.setReg(REG.RCX, 0), c.exit(CPUID_EXIT, { length: 2 }));
+      expect(w.e.testEnterOnce(dom, 0x1000)).toBe(ACT_NEXT);
+    }
+    w.e.testDomainCharge(dom, 1000n);
+    w.e.testDomainCharge(dom, 0x100000000n);
+    w.fill(ctl, BUF, DOMINFO_SIZE + 16, 0xee);
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [dom, BUF])).toBe(0n);
+    const b = w.read(ctl, BUF, DOMINFO_SIZE + 16);
+    const v = new DataView(b.buffer);
+    expect(parseRec(b)).toEqual({ id: dom, state: DOMAIN_RUNNABLE, memKiB: 1152n, vcpus: 1, flags: 0, name: "dom" });
+    // Run ticks: each entry charges the TSC it spent in the guest (the
+    // simulated TSC moves 1000 per read: 1000 per entry), plus the charges above.
+    expect(v.getBigUint64(56, true)).toBe(3n * 1000n + 0x100000000n + 1000n);
+    expect(v.getInt32(64, true)).toBe(-1);                          // exit code
+    expect(v.getUint32(68, true)).toBe(80);                         // exit slots
+    const exits = Array.from({ length: 80 }, (_, i) => v.getBigUint64(72 + 8 * i, true));
+    for (let r = 0; r < 80; r++) expect(exits[r], `reason ${r}`).toBe(w.e.testDomainExitCount(dom, r));
+    expect(exits[CPUID_EXIT]).toBe(3n);
+    expect(exits.reduce((a, x) => a + x, 0n)).toBe(3n);
+    expect(b.subarray(DOMINFO_SIZE).every((x) => x === 0xee)).toBe(true);
+    // The caller itself: its VMCALLs so far, this one included.
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [ctl, BUF])).toBe(0n);
+    const c = new DataView(w.read(ctl, BUF, DOMINFO_SIZE).buffer);
+    expect(c.getUint32(20, true)).toBe(DOMFLAG_CONTROL);
+    expect(c.getBigUint64(72 + 8 * VMCALL, true)).toBe(2n);
+  });
+
+  it("HC_DOMAIN_PAUSE / HC_DOMAIN_UNPAUSE set and clear `paused`, idempotently; not the caller itself", () => {
+    const { w, ctl, dom } = pair();
+    expect(w.paused(dom)).toBe(false);
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [dom])).toBe(0n);
+    expect(w.paused(dom)).toBe(true);
+    expect(w.state(dom)).toBe(DOMAIN_RUNNABLE); // paused is not a state change
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [dom])).toBe(0n);
+    expect(w.paused(dom)).toBe(true);
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [dom, BUF])).toBe(0n);
+    expect(parseRec(w.read(ctl, BUF, DOMREC_SIZE)).flags).toBe(DOMFLAG_PAUSED);
+    expect(w.hc(ctl, HC.DOMAIN_UNPAUSE, [dom])).toBe(0n);
+    expect(w.paused(dom)).toBe(false);
+    expect(w.hc(ctl, HC.DOMAIN_UNPAUSE, [dom])).toBe(0n);
+    expect(w.paused(dom)).toBe(false);
+    // Pausing itself would leave nothing to unpause it.
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [ctl])).toBe(EINVAL);
+    expect(w.paused(ctl)).toBe(false);
+    expect(w.hc(ctl, HC.DOMAIN_UNPAUSE, [ctl])).toBe(0n);
+  });
+
+  it("HC_DOMAIN_DESTROY stops the domain, scrubs and returns its frames; it is never entered again", () => {
+    const w = world();
+    const before = w.free();
+    const ctl = w.create("ctl", "control=1");
+    const afterCtl = w.free();
+    const dom = w.create("victim");
+    expect(w.free()).toBeLessThan(afterCtl);
+    w.fill(dom, 0, MEM, 0x5a);
+    const hpa = Number(w.e.testGuestToHost(dom, BigInt(BUF)));
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [dom])).toBe(0n);
+    w.m.takeSerial();
+    expect(w.hc(ctl, HC.DOMAIN_DESTROY, [dom])).toBe(0n);
+    expect(w.state(dom)).toBe(DOMAIN_STOPPED);
+    expect(w.stopReason(dom)).toBe(`destroyed by domain ${ctl}`);
+    expect(w.m.takeSerial()).toContain(`hv: domain ${dom} (victim) stopped: destroyed by domain ${ctl}`);
+    expect(w.free()).toBe(afterCtl);
+    expect(w.e.testDomainChunks(dom)).toBe(0);
+    expect(w.e.testVcpuVmcs(dom)).toBe(0n);
+    expect(w.m.bytes.subarray(hpa, hpa + 0x1000).every((x) => x === 0)).toBe(true); // scrubbed
+    expect(w.e.testEnterOnce(dom, 0) >>> 0).toBe(0xffffffff);
+    // Its id stays known (stopped) but nothing more can be done to it.
+    for (const nr of [HC.DOMAIN_DESTROY, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE]) expect(w.hc(ctl, nr, [dom]), `call ${nr}`).toBe(ESRCH);
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [dom, BUF])).toBe(0n);
+    expect(parseRec(w.read(ctl, BUF, DOMREC_SIZE))).toMatchObject({ id: dom, state: DOMAIN_STOPPED, name: "victim" });
+    // The caller is unaffected and may not destroy itself.
+    expect(w.hc(ctl, HC.DOMAIN_DESTROY, [ctl])).toBe(EINVAL);
+    expect(w.state(ctl)).toBe(DOMAIN_RUNNABLE);
+    w.e.testDomainStop(ctl, w.m.newString("done"));
+    expect(w.free()).toBe(before);
+  });
+
+  it("HC_CONSOLE_READ copies the target's console ring from a position", () => {
+    const { w, ctl, dom } = pair();
+    const text = Buffer.from("hello from dom\n", "latin1");
+    w.write(dom, BUF, text);
+    expect(w.hc(dom, HC.CONSOLE_WRITE, [BUF, text.length])).toBe(BigInt(text.length));
+    w.fill(ctl, BUF, 64, 0xee);
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, 64])).toBe(BigInt(text.length));
+    const got = w.read(ctl, BUF, 64);
+    expect(Buffer.from(got.subarray(0, text.length)).toString("latin1")).toBe("hello from dom\n");
+    expect(got.subarray(text.length).every((x) => x === 0xee)).toBe(true);
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 6, BUF, 4])).toBe(4n);
+    expect(Buffer.from(w.read(ctl, BUF, 4)).toString("latin1")).toBe("from");
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, text.length, BUF, 64])).toBe(0n);
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, U64, BUF, 64])).toBe(0n);
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, 0])).toBe(0n);
+    // The console of a stopped domain can still be read.
+    w.e.testDomainStop(dom, w.m.newString("done"));
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, 5])).toBe(5n);
+    expect(Buffer.from(w.read(ctl, BUF, 5)).toString("latin1")).toBe("hello");
+  });
+
+  it("HC_LOG_READ copies the hypervisor log ring (what went to the serial port, without CRs)", () => {
+    const { w, ctl } = pair();
+    const log = w.m.serial.replace(/\r/g, "");
+    expect(log.length).toBeGreaterThan(100);
+    expect(w.hc(ctl, HC.LOG_READ, [0, BUF, 4096])).toBe(BigInt(Math.min(4096, Number(w.e.logHead()))));
+    expect(Buffer.from(w.read(ctl, BUF, 100)).toString("latin1")).toBe(log.slice(0, 100));
+    expect(w.hc(ctl, HC.LOG_READ, [10, BUF, 20])).toBe(20n);
+    expect(Buffer.from(w.read(ctl, BUF, 20)).toString("latin1")).toBe(log.slice(10, 30));
+    expect(w.hc(ctl, HC.LOG_READ, [w.e.logHead(), BUF, 64])).toBe(0n);
+  });
+
+  it("a 32-bit caller: arguments truncated to 32 bits, R10 (len of HC_CONSOLE_READ) reads as 0", () => {
+    const { w, ctl, dom } = pair();
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [(0xdeadn << 32n) | BigInt(dom), (0xbeefn << 32n) | BigInt(BUF)], false)).toBe(0n);
+    expect(parseRec(w.read(ctl, BUF, DOMREC_SIZE)).id).toBe(dom);
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [(0xdeadn << 32n) | BigInt(dom), BUF])).toBe(ESRCH); // 64-bit: not truncated
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, 64], false)).toBe(0n);
+  });
+});
+
+describe("management hypercalls: malformed calls fail and change nothing", () => {
+  const badIds = [0n, 999n, 1n << 32n, U64];
+
+  it("-ESRCH for an id that names no domain (ids are not truncated)", () => {
+    const { w, ctl, dom } = pair();
+    w.fill(ctl, BUF, 0x400, 0xee);
+    const free = w.free();
+    for (const id of [...badIds, (1n << 32n) | BigInt(dom)]) {
+      expect(w.hc(ctl, HC.DOMAIN_INFO, [id, BUF]), `info ${id}`).toBe(ESRCH);
+      expect(w.hc(ctl, HC.DOMAIN_PAUSE, [id]), `pause ${id}`).toBe(ESRCH);
+      expect(w.hc(ctl, HC.DOMAIN_UNPAUSE, [id]), `unpause ${id}`).toBe(ESRCH);
+      expect(w.hc(ctl, HC.DOMAIN_DESTROY, [id]), `destroy ${id}`).toBe(ESRCH);
+      expect(w.hc(ctl, HC.CONSOLE_READ, [id, 0, BUF, 64]), `console ${id}`).toBe(ESRCH);
+    }
+    expect(w.read(ctl, BUF, 0x400).every((x) => x === 0xee)).toBe(true);
+    expect([w.state(dom), w.paused(dom), w.free()]).toEqual([DOMAIN_RUNNABLE, false, free]);
+  });
+
+  it("-EFAULT for a buffer outside the caller's memory, straddling its end, or wrapping around 2^64; nothing written", () => {
+    const { w, ctl, dom } = pair();
+    w.write(dom, BUF, Buffer.from("some console bytes for the read\n"));
+    w.hc(dom, HC.CONSOLE_WRITE, [BUF, 32]);
+    const bad = (len: number): Array<bigint> => [
+      BigInt(MEM), BigInt(MEM) + 0x1000n, 1n << 32n, BigInt(MEM - 8), // outside, and straddling the end
+      U64 - 0xfn, U64 & ~0xfffn, 1n << 63n,                          // wrapping, or far beyond
+    ].filter((g) => g !== BigInt(MEM - 8) || len > 8);
+    w.fill(ctl, MEM - 0x1000, 0x1000, 0xee);
+    for (const gpa of bad(DOMINFO_SIZE)) {
+      expect(w.hc(ctl, HC.DOMAIN_LIST, [gpa, 4]), `list at ${gpa}`).toBe(EFAULT);
+      expect(w.hc(ctl, HC.DOMAIN_INFO, [dom, gpa]), `info at ${gpa}`).toBe(EFAULT);
+      expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, gpa, 32]), `console at ${gpa}`).toBe(EFAULT);
+      expect(w.hc(ctl, HC.LOG_READ, [0, gpa, 32]), `log at ${gpa}`).toBe(EFAULT);
+    }
+    // The whole declared buffer counts, not just what would be filled: 3
+    // records fit before the end, room for 1024 was claimed.
+    expect(w.hc(ctl, HC.DOMAIN_LIST, [MEM - 4 * DOMREC_SIZE, 1024])).toBe(EFAULT);
+    expect(w.hc(ctl, HC.LOG_READ, [w.e.logHead(), MEM - 8, 64])).toBe(EFAULT); // nothing to read, still checked
+    expect(w.read(ctl, MEM - 0x1000, 0x1000).every((x) => x === 0xee)).toBe(true);
+    // Exactly at the end is fine.
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [dom, MEM - DOMINFO_SIZE])).toBe(0n);
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, MEM - 32, 32])).toBe(32n);
+  });
+
+  it("-EINVAL for sizes over the limits", () => {
+    const { w, ctl, dom } = pair();
+    w.fill(ctl, BUF, 0x2000, 0xee);
+    for (const max of [1025n, 0x100000000n, U64, U64 / 56n + 1n]) expect(w.hc(ctl, HC.DOMAIN_LIST, [BUF, max]), `max ${max}`).toBe(EINVAL);
+    for (const len of [4097n, 0x100000000n + 16n, U64]) {
+      expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, len]), `console len ${len}`).toBe(EINVAL);
+      expect(w.hc(ctl, HC.LOG_READ, [0, BUF, len]), `log len ${len}`).toBe(EINVAL);
+    }
+    expect(w.read(ctl, BUF, 0x2000).every((x) => x === 0xee)).toBe(true);
+    // The limits themselves are accepted.
+    expect(w.hc(ctl, HC.DOMAIN_LIST, [0, 1024])).toBe(3n);
+    expect(w.hc(ctl, HC.LOG_READ, [0, BUF, 4096])).toBeGreaterThan(0n);
+    expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, 4096])).toBe(0n);
+  });
+});
