@@ -32,6 +32,8 @@ import { rdtsc } from "../arch/hw";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
+import { schedAdd } from "../sched/scheduler";
+import { CREDIT_DEFAULT_WEIGHT } from "../sched/credit";
 import { rightsFromCmdline } from "../hypercall/rights";
 import { PTE_P, PTE_RW, PTE_PS } from "../arch/paging";
 
@@ -74,6 +76,14 @@ function moduleError(index: i32, message: string): void {
 
 // Returns the domain, or null (and nothing allocated) if it could not be built.
 export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, handoff: u32): Domain | null {
+  const weight = schedOption(cfg.cmdline, "weight", CREDIT_DEFAULT_WEIGHT, 1, 65535);
+  const cap = schedOption(cfg.cmdline, "cap", 0, 0, 100);
+  if (weight < 0 || cap < 0) {
+    print("hv: domain ");
+    print(cfg.name);
+    println(" not created: weight must be 1-65535 and cap 0-100 (% of one CPU)");
+    return null;
+  }
   const dom = new Domain(nextId++, cfg.name);
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
@@ -138,6 +148,10 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
   dom.vcpus.push(vcpu);
   vmcsInit(vcpu, handoff, start);
+  if (!schedAdd(vcpu, <u32>weight, <u32>cap)) {
+    domainStop(dom, "too many vCPUs for the scheduler");
+    return null;
+  }
   domains.push(dom);
 
   print("hv: domain ");
@@ -155,6 +169,21 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   print(img.mode == ENTRY_LONG64 ? " (64-bit)" : img.mode == ENTRY_REAL ? " (real mode)" : " (32-bit multiboot)");
   println("");
   return dom;
+}
+
+// `key=<decimal>` from the domain's command line: `dflt` when absent, -1
+// when not a number in [min, max].
+function schedOption(cmdline: string, key: string, dflt: i32, min: i32, max: i32): i32 {
+  const s = optionValue(cmdline, key);
+  if (s === null) return dflt;
+  if (s.length == 0 || s.length > 5) return -1;
+  let v: i32 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v < min || v > max ? -1 : v;
 }
 
 function buildFailed(dom: Domain, why: string): Domain | null {

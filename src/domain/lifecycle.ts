@@ -2,6 +2,7 @@
 // (memory scrubbed first, so nothing of it reaches the next owner).
 import { Domain, DOMAIN_STOPPED } from "../sched/domain";
 import { forgetVcpu } from "../sched/switch";
+import { schedRemove } from "../sched/scheduler";
 import { vmclear, invept, invvpid } from "../arch/hw";
 import { INVEPT_ALL_CONTEXT, INVVPID_SINGLE_CONTEXT } from "../arch/vmx";
 import { frameFree } from "../mm/frames";
@@ -23,6 +24,7 @@ export function domainStop(dom: Domain, reason: string): void {
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
     forgetVcpu(v);
+    schedRemove(v);
     if (v.vmcs != 0) {
       vmclear(v.vmcs);
       frameFree(v.vmcs);

@@ -4,6 +4,8 @@
 // guest buffer before it changes or writes anything, so a malformed call
 // returns a negative errno and has no effect; none allocates, except that
 // HC_DOMAIN_DESTROY makes the stop-reason string of the domain it ends.
+import { schedDomainUnpaused } from "../sched/scheduler";
+import { rdtsc } from "../arch/hw";
 import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
 import { guestCopy, guestToHost } from "../domain/memory";
 import { domainStop } from "../domain/lifecycle";
@@ -112,6 +114,7 @@ export function hcDomainPause(caller: Domain, id: u64, pause: bool): i64 {
   const e = liveTarget(caller, d, !pause);
   if (e != 0) return err(e);
   d!.paused = pause;
+  if (!pause) schedDomainUnpaused(d!, rdtsc());
   return 0;
 }
 

@@ -25,6 +25,8 @@ export class Vcpu {
   cstar: u64 = 0;
   sfmask: u64 = 0;
   halted: bool = false;
+  pausedOut: bool = false;       // taken off the run queue while its domain is paused
+  schedId: i32 = -1;             // the scheduler policy's id for it
   constructor(public domain: Domain, public index: u32) {
     memory.fill(this.regs, 0, VCPU_REGS_SIZE);
   }

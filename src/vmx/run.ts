@@ -1,7 +1,7 @@
 // The run loop: pick a vCPU, enter it, handle the exit, repeat. A failed
 // VM entry stops only the domain at fault.
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
-import { pickNext } from "../sched/roundrobin";
+import { schedPick, schedSlice, schedCharge, schedAnyRunnable } from "../sched/scheduler";
 import { switchTo } from "../sched/switch";
 import { vmenter, halt_forever, rdtsc } from "../arch/hw";
 import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
@@ -16,52 +16,62 @@ import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS } from "../arch/vmx-exit"
 import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
 import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring } from "./event";
-import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
+import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
 import { domainStop, domainCharge } from "../domain/lifecycle";
 import { println } from "../log/log";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
 import { dec, hex } from "../lib/str";
 
-// Time slice in VMX-preemption timer ticks (TSC >> the rate in IA32_VMX_MISC).
-// The timer value is written once per slice: exits save what is left of it
+// The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
+// rate ticks. It is written once per slice: exits save what is left of it
 // (VM-exit control "save VMX-preemption timer value"), so a guest that exits
-// often still loses the CPU when its slice is used up.
-const SLICE_TSC: u64 = 1 << 21;
-let sliceTicks: u32 = 0;
+// often still loses the CPU when its slice is used up. Without that control
+// the timer restarts at each entry and is re-armed from the TSC instead.
 let timerRate: u32 = 0;
-// Without that control the timer restarts at each entry; the slice is then
-// re-armed from the TSC with what is left of it.
 let timerSaved = true;
 
 export function runInit(rate: u32, saveControlAllowed: bool): void {
   timerRate = rate;
-  sliceTicks = <u32>(SLICE_TSC >> rate);
   timerSaved = saveControlAllowed;
 }
 
 export function run(): void {
   while (true) {
-    const vcpu = pickNext();
+    const now = rdtsc();
+    const vcpu = schedPick(now);
     if (vcpu === null) {
-      println("hv: no runnable vCPU left; idle");
-      halt_forever();
-      return;
+      if (!schedAnyRunnable()) {
+        println("hv: no runnable vCPU left; idle");
+        halt_forever();
+        return;
+      }
+      // A capped domain waits for its next period; the host has no timer
+      // interrupt yet, so the wait is a TSC poll.
+      const until = now + schedSlice();
+      while (rdtsc() < until) {}
+      continue;
     }
     switchTo(vcpu);
-    vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, sliceTicks);
-    const sliceEnd = rdtsc() + SLICE_TSC;
-    // A vCPU keeps the CPU until its slice is used up, it blocks or yields.
+    const slice = schedSlice();
+    vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, slice >> timerRate);
+    const start = rdtsc();
+    const sliceEnd = start + slice;
+    // The vCPU keeps the CPU until its slice is used up, it halts or yields.
     while (true) {
       if (!timerSaved) {
-        const now = rdtsc();
-        if (now >= sliceEnd) break;
-        vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (sliceEnd - now) >> timerRate);
+        const t = rdtsc();
+        if (t >= sliceEnd) break;
+        vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (sliceEnd - t) >> timerRate);
       }
       const action = enterOnce(vcpu);
-      if (action == ACTION_NEXT || action == 0) continue;
+      if (action == ACTION_NEXT || action == ACTION_RESUME) continue;
       if (action == ACTION_BLOCK) vcpu.halted = true;
       break;
+    }
+    if (vcpu.domain.state != DOMAIN_STOPPED) {
+      const end = rdtsc();
+      schedCharge(vcpu, end - start, end, vcpu.halted);
     }
   }
 }
