@@ -103,7 +103,7 @@ run: deps $(BUILD)/hv.iso
 	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
 
 test: deps
-	$(MAKE) $(BUILD)/hv.iso guests
+	$(MAKE) $(BUILD)/hv.iso guests $(BUILD)/dom0.elf
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
 
 test-unit: deps $(BUILD)/hv.wasm
@@ -117,3 +117,35 @@ clean:
 
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts
+
+# ── Domain 0 ────────────────────────────────────────────────────────────────
+# dom0/**/*.ts --asc--> build/dom0/dom0.wasm --wasm2c -n dom0--> dom0.c/.h
+#   --clang--> dom0.o; boot/wasm-rt.c compiled unchanged against dom0/rt/
+#   (hv.h maps the module's names, layout.h the alias and heap limit);
+#   dom0/boot.asm --nasm--> boot.o; ld.lld -T dom0/linker.ld --> build/dom0.elf
+# The wasm memory base is 2 MiB (asc wants it in decimal), above the image at
+# 1 MiB (dom0/linker.ld asserts the image ends below it).
+DOM0_BUILD     := $(BUILD)/dom0
+DOM0_SRC       := $(shell find dom0 -name '*.ts') src/hypercall/abi.ts
+DOM0_ASCFLAGS  := -O3 --runtime stub --disable simd --memoryBase 2097152 \
+  --maximumMemory 256 --use abort=dom0/uart/abort
+DOM0_CFLAGS    := $(filter-out -I$(BUILD) -Iboot,$(CFLAGS)) -Idom0/rt -I$(DOM0_BUILD)
+
+$(DOM0_BUILD)/dom0.wasm: $(DOM0_SRC) Makefile
+	@mkdir -p $(@D)
+	$(ASC) dom0/main.ts $(DOM0_ASCFLAGS) -o $@ --textFile $(DOM0_BUILD)/dom0.wat
+	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
+$(DOM0_BUILD)/dom0.c: $(DOM0_BUILD)/dom0.wasm
+	wasm2c -n dom0 $< -o $@
+$(DOM0_BUILD)/dom0.o: $(DOM0_BUILD)/dom0.c
+	clang $(DOM0_CFLAGS) -c $< -o $@
+$(DOM0_BUILD)/wasm-rt.o: boot/wasm-rt.c $(DOM0_BUILD)/dom0.c dom0/rt/hv.h dom0/rt/layout.h
+	clang $(DOM0_CFLAGS) -c $< -o $@
+$(DOM0_BUILD)/boot.o: dom0/boot.asm
+	@mkdir -p $(@D)
+	nasm -f elf64 -w+all $< -o $@
+$(BUILD)/dom0.elf: $(DOM0_BUILD)/boot.o $(DOM0_BUILD)/dom0.o $(DOM0_BUILD)/wasm-rt.o dom0/linker.ld
+	ld.lld -nostdlib -static -z max-page-size=4096 -T dom0/linker.ld \
+	  $(DOM0_BUILD)/boot.o $(DOM0_BUILD)/dom0.o $(DOM0_BUILD)/wasm-rt.o -o $@
+dom0: $(BUILD)/dom0.elf
+.PHONY: dom0

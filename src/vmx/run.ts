@@ -66,7 +66,11 @@ export function run(): void {
       }
       const action = enterOnce(vcpu);
       if (action == ACTION_NEXT || action == ACTION_RESUME) continue;
-      if (action == ACTION_BLOCK) vcpu.halted = true;
+      if (action == ACTION_BLOCK) {
+        vcpu.halted = true;
+        // A prompt without a newline still reaches the log.
+        vcpu.domain.console.flush();
+      }
       break;
     }
     if (vcpu.domain.state != DOMAIN_STOPPED) {
