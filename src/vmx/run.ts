@@ -73,18 +73,17 @@ export function run(): void {
       }
       break;
     }
-    if (vcpu.domain.state != DOMAIN_STOPPED) {
-      const end = rdtsc();
-      schedCharge(vcpu, end - start, end, vcpu.halted);
-    }
+    // Run time is charged per slice, not per exit: it includes the exits
+    // handled for the vCPU, as the guest's own TSC does.
+    const end = rdtsc();
+    domainCharge(vcpu.domain, end - start);
+    if (vcpu.domain.state != DOMAIN_STOPPED) schedCharge(vcpu, end - start, end, vcpu.halted);
   }
 }
 
 // One VM entry and the handling of the exit that ends it; the action taken.
 export function enterOnce(vcpu: Vcpu): u32 {
-  const entered = rdtsc();
   const status = vmenter(vcpu.regs);
-  domainCharge(vcpu.domain, rdtsc() - entered);
   if (status != VMX_SUCCEED) {
     const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
     vmcsDump();
