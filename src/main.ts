@@ -2,9 +2,9 @@
 // shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block.
 import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC } from "./arch/layout";
 import { rdtsc, halt_forever } from "./arch/hw";
-import { print, println, printHex, printDec, panic } from "./log/log";
+import { print, println, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
-import { BootInfo, parseBootInfo } from "./boot/bootinfo";
+import { parseBootInfo, bootInfoPrint } from "./boot/bootinfo";
 import { optionValue } from "./boot/cmdline";
 import { framesInit, framesFree, framesTotal } from "./mm/frames";
 import { bootReservedRanges } from "./mm/reserved";
@@ -29,7 +29,7 @@ export function kmain(handoff: u32): void {
 
   const bi = parseBootInfo(<u32>load<u64>(handoff + HANDOFF_MB_MAGIC), <u32>load<u64>(handoff + HANDOFF_MB_INFO));
   if (bi.error.length != 0) panic("bad boot information: " + bi.error);
-  printBootInfo(bi);
+  bootInfoPrint(bi);
 
   framesInit(bi.memory, bootReservedRanges(bi));
   print("hv: memory: ");
@@ -58,46 +58,6 @@ export function kmain(handoff: u32): void {
     halt_forever();
   }
   run();
-}
-
-const MEMORY_TYPES = ["reserved", "available", "reserved", "ACPI reclaimable", "ACPI NVS", "bad memory"];
-
-function printBootInfo(bi: BootInfo): void {
-  print("hv: booted by ");
-  print(bi.loaderName.length != 0 ? bi.loaderName : "an unnamed loader");
-  print(" (multiboot");
-  if (bi.protocol == 2) print("2");
-  print("), command line \"");
-  print(bi.cmdline);
-  println("\"");
-  for (let i = 0; i < bi.memory.length; i++) {
-    const m = bi.memory[i];
-    print("hv:   ");
-    printHex(m.base, 12);
-    print("-");
-    printHex(m.base + m.length - 1, 12);
-    print(" ");
-    println(m.type < <u32>MEMORY_TYPES.length ? MEMORY_TYPES[m.type] : "reserved");
-  }
-  for (let i = 0; i < bi.modules.length; i++) {
-    const m = bi.modules[i];
-    print("hv: module ");
-    printDec(i);
-    print(": ");
-    printHex(m.start, 12);
-    print("-");
-    printHex(m.end, 12);
-    print(" \"");
-    print(m.cmdline);
-    println("\"");
-  }
-  if (bi.rsdp != 0) {
-    print("hv: ACPI RSDP at ");
-    printHex(bi.rsdp, 8);
-    print(", revision ");
-    printDec(bi.rsdpRevision);
-    println("");
-  }
 }
 
 // Test only: `debug_fault=pf` touches memory beyond the direct map (a page
