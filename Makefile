@@ -26,8 +26,10 @@ layout = $(shell sed -n 's/^export const $(1): u[0-9]* = \(0x[0-9a-fA-F]*\|[0-9]
 WASM_BASE  := $(call layout,HV_WASM_BASE)
 WASM_PAGES := $(shell echo $$(( $(call layout,HV_WASM_END) / 65536 )))
 
+# ASC_EXTRA: e.g. --debug (function names survive into the native symbols;
+# bench/exit-profile.ts builds that way into BUILD=build/profile).
 ASCFLAGS := -O3 --runtime stub --disable simd --memoryBase $$(($(WASM_BASE))) \
-  --maximumMemory $(WASM_PAGES) --use abort=src/log/log/abort
+  --maximumMemory $(WASM_PAGES) --use abort=src/log/log/abort $(ASC_EXTRA)
 
 # Freestanding kernel code: no libc, no red zone (interrupts use the stack
 # below RSP), no SSE/x87 (guest FPU state must never be clobbered), no PIC.
@@ -40,7 +42,7 @@ CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone \
   -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
   -I$(BUILD) -Iboot
 
-.PHONY: all deps run test test-unit test-integration bench check-float clean
+.PHONY: all deps run test test-unit test-integration bench bench-profile check-float clean
 all: $(BUILD)/hv.iso
 
 include tests/guests/guests.mk
@@ -126,7 +128,7 @@ bench: deps $(BUILD)/hv.iso guests
 # The wasm memory base is 2 MiB (asc wants it in decimal), above the image at
 # 1 MiB (dom0/linker.ld asserts the image ends below it).
 DOM0_BUILD     := $(BUILD)/dom0
-DOM0_SRC       := $(shell find dom0 -name '*.ts') src/hypercall/abi.ts
+DOM0_SRC       := $(shell find dom0 -name '*.ts') $(HV_SRC)
 DOM0_ASCFLAGS  := -O3 --runtime stub --disable simd --memoryBase 2097152 \
   --maximumMemory 256 --use abort=dom0/uart/abort
 DOM0_CFLAGS    := $(filter-out -I$(BUILD) -Iboot,$(CFLAGS)) -Idom0/rt -I$(DOM0_BUILD)
@@ -149,3 +151,6 @@ $(BUILD)/dom0.elf: $(DOM0_BUILD)/boot.o $(DOM0_BUILD)/dom0.o $(DOM0_BUILD)/wasm-
 	  $(DOM0_BUILD)/boot.o $(DOM0_BUILD)/dom0.o $(DOM0_BUILD)/wasm-rt.o -o $@
 dom0: $(BUILD)/dom0.elf
 .PHONY: dom0
+
+bench-profile: deps guests
+	$(NODE_BIN)/tsx bench/exit-profile.ts

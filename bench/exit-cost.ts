@@ -117,12 +117,7 @@ async function main(): Promise<number> {
     rows.push(["loop (per iter)", String(lo.perIter), String(lf.perIter), "", String(lo.total), String(lf.total), `${lo.kept}/${lf.kept}`]);
     printTable(rows);
     console.log("\n(batch totals include the other domain's time slices; per-exit figures drop preempted iterations)");
-    // Where the whole-path cost goes, if the hypervisor reports it.
-    const breakdown = out.split("\n").filter((l) =>
-      /^hv:.*(breakdown|exit cost|exit path|cycles|ticks|exits?:)/i.test(l) && DOMAINS.some((d) => l.includes(d.label)) ||
-      /^hv: (exit|path)[- ]?(breakdown|profile|cost)/i.test(l));
-    if (breakdown.length) console.log("\nhypervisor breakdown:\n" + breakdown.map((l) => "  " + l).join("\n"));
-    else console.log("\n(the hypervisor printed no breakdown of the exit path)");
+    console.log("\nwhere the time goes, function by function: make bench-profile");
     if (floor.get("cpuid")!.perIter === ours.get("cpuid")!.perIter && floor.get("vmcall")!.perIter === ours.get("vmcall")!.perIter)
       console.log("note: floor == ours: exit=floor is probably not implemented yet (the option was ignored)");
     return 0;

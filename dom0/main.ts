@@ -5,8 +5,10 @@
 //
 // This first brick proves the pipeline and the ABI end to end: it reports the
 // ABI version, lists the domains (a management call: needs the control
-// right), reads the hypervisor log, prints the shell prompt and halts.
+// right), reads the hypervisor log, builds and starts the domains of the
+// boot modules left to it (dom0/build.ts), prints the shell prompt and halts.
 import { vmcall, rdtsc, halt_forever } from "./hw";
+import { buildModuleDomains } from "./build";
 import { puts, putsln, putc, putDec, putSigned, putHex, putcstr } from "./uart";
 import {
   HC_VERSION, HC_DOMAIN_LIST, HC_LOG_READ, HC_LOG_READ_MAX, EPERM,
@@ -82,6 +84,9 @@ export function kmain(mbi: u32): void {
     putSigned(got);
     putsln(")");
   }
+
+  // Modules left for Domain 0 (`start=dom0`) become domains now.
+  buildModuleDomains();
 
   puts("dom0: at the prompt after ");
   putDec(rdtsc());

@@ -233,3 +233,14 @@ export function schedVcpuPriority(vcpu: u32): i32 { return testPolicy!.vcpuPrior
 export function schedVcpuRunTicks(vcpu: u32): u64 { return testPolicy!.vcpuRunTicks(vcpu); }
 export function schedDomainCredit(domain: u32): i64 { return testPolicy!.domainCredit(domain); }
 export function schedPolicyName(): string { return testPolicy!.name(); }
+
+// ── Run-time domain building (tests/unit/hypercall-build.test.ts) ──────────
+// Appended by the Domain 0 lifecycle work: boot modules as the hypervisor
+// keeps them (src/domain/modules.ts) and the created vCPU's scheduler slot.
+import { moduleRegister as testModuleRegisterOf } from "./domain/modules";
+export function testModuleRegister(start: u64, end: u64, line: string, take: bool): void {
+  testModuleRegisterOf(new BootModule(start, end, line), take);
+}
+export function testVcpuSchedId(id: u32): i32 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).schedId : -2; }
+export { isBootDomainModule } from "./domain/modules";
+export { isForDom0 } from "./domain/config";

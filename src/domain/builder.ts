@@ -1,34 +1,47 @@
 // The domain builder: a boot module tagged `domain name=... mem=...` becomes
 // a domain with its own memory, EPT, devices and one vCPU, entered the way
-// its image asks (src/domain/image.ts). Domain 0 will build domains through
-// the same path. A bad config or a corrupt image is logged and skipped;
-// nothing else is affected.
+// its image asks (src/domain/image.ts). Domain 0 builds domains at run time
+// through the same steps, one hypercall each (src/hypercall/build.ts):
 //
-// Guest-physical layout the builder uses below GUEST_RESERVED_LOW:
+//   domainCreate    memory (zeroed), EPT, devices, one vCPU with its VMCS;
+//                   state DOMAIN_CREATED: not scheduled
+//   (load)          the image's segments and the boot information
+//                   (imageBootInfo, src/domain/entry.ts) into guest memory
+//   domainSetEntry  a VCPUENTRY record (imageEntry makes the one an image
+//                   needs): validated, the identity map and GDT written for a
+//                   64-bit entry, the vCPU's guest state set
+//   domainStart     onto the scheduler
+//
+// The boot path (domainBuild) runs exactly these functions. A bad config or
+// a corrupt image is logged and skipped; nothing else is affected.
+//
+// Guest-physical layout the builder uses below GUEST_RESERVED_LOW (the
+// GUEST_*_GPA constants of src/hypercall/abi.ts):
 //   0x1000  PML4, 0x2000 PDPT, 0x3000-0x6fff four PDs: identity map of the
 //           first 4 GiB with 2 MiB pages (64-bit entry only)
 //   0x7000  GDT: null, 64-bit code (0x08), data (0x10)
 //   0x8000  the multiboot information structure
 //   0x80000 initial stack top (64-bit entry)
-import { Domain, Vcpu, domains } from "../sched/domain";
+import { Domain, Vcpu, domains, DOMAIN_RUNNABLE, DOMAIN_STOPPED } from "../sched/domain";
 import { BootInfo, BootModule } from "../boot/bootinfo";
-import { DomainConfig, isDomainModule, parseDomainConfig } from "./config";
-import {
-  GuestImage, parseImage, ENTRY_PROTECTED32_MULTIBOOT1, ENTRY_PROTECTED32_MULTIBOOT2, ENTRY_LONG64, ENTRY_REAL,
-} from "./image";
-import { writeMultiboot1Info, writeMultiboot2Info, bootInfoErrorText, BOOTINFO_MAX } from "./bootinfo-writer";
+import { DomainConfig, parseDomainConfig } from "./config";
+import { GuestImage, parseImage, ENTRY_LONG64, ENTRY_REAL } from "./image";
+import { bootInfoErrorText } from "./bootinfo-writer";
+import { imageBootInfo, imageEntry } from "./entry";
+import { moduleRegister, isBootDomainModule } from "./modules";
 import { guestMemoryAlloc, guestMemoryFree, guestCopy } from "./memory";
 import { domainStop } from "./lifecycle";
 import { eptCreate, eptPointer, eptDestroy } from "../ept/ept";
 import { StartState, vmcsInit, START_REAL, START_PROTECTED32, START_LONG64 } from "../vmx/vmcs-init";
 import { xsaveAreaSize } from "../vmx/vmxon";
+import { forgetVcpu } from "../sched/switch";
 import { Console } from "../devices/console";
 import { Uart16550 } from "../devices/uart16550";
 import { PortBus, portBusRegister, DEV_UART, DEV_DEBUG_EXIT } from "../devices/portbus";
 import { COM1 } from "../arch/uart16550";
 import { ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE } from "../arch/platform";
-import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT2_BOOTLOADER_MAGIC } from "../arch/multiboot";
-import { rdtsc } from "../arch/hw";
+import { rdtsc, vmclear } from "../arch/hw";
+import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
@@ -36,23 +49,51 @@ import { schedAdd } from "../sched/scheduler";
 import { CREDIT_DEFAULT_WEIGHT } from "../sched/credit";
 import { rightsFromCmdline } from "../hypercall/rights";
 import { PTE_P, PTE_RW, PTE_PS } from "../arch/paging";
+import {
+  ENOMEM, EINVAL, ESRCH, DOMSTATE_CREATED,
+  VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
+  VCPUENTRY_CR3, VCPUENTRY_GDT_BASE, VCPUENTRY_GDT_LIMIT, VCPUENTRY_REAL_CS, VCPUENTRY_SIZE,
+  VCPU_MODE_REAL, VCPU_MODE_PROTECTED32, VCPU_MODE_LONG64, VCPUENTRY_FLAG_BUILDER_TABLES,
+  GUEST_PML4_GPA, GUEST_GDT_GPA, GUEST_BOOTINFO_GPA,
+} from "../hypercall/abi";
 
-const GPA_PML4: u64 = 0x1000;
-const GPA_GDT: u64 = 0x7000;
-const GPA_BOOTINFO: u64 = 0x8000;
-const GPA_STACK_TOP: u64 = 0x80000;
+// Made by domainCreate, not yet started: not on the scheduler.
+export const DOMAIN_CREATED: u32 = DOMSTATE_CREATED;
+
+const GDT_LIMIT: u32 = 23;
 const MXCSR_RESET: u32 = 0x1f80;
 const XSAVE_MXCSR_OFFSET: usize = 24;
+// Frames a VMCS may need besides the domain's memory: the VMCS itself and,
+// the first time, the three shared VMX bitmaps (vmcsInit panics without).
+const VMCS_FRAMES: u64 = 4;
 
 // One page of scratch for what the builder writes into a guest.
 const page = memory.data(4096, 8);
+// The boot path's entry record.
+const entryRecord = memory.data(<i32>VCPUENTRY_SIZE, 8);
 
 let nextId: u32 = 1;
+let bootHandoff: u32 = 0;
+
+// What domainStart needs of a created domain.
+class Pending {
+  entrySet: bool = false;
+  constructor(public dom: Domain, public weight: u32, public cap: u32) {}
+}
+const pending: Pending[] = [];
+
+function pendingOf(dom: Domain): i32 {
+  for (let i = 0; i < pending.length; i++) if (unchecked(pending[i]).dom === dom) return i;
+  return -1;
+}
 
 export function buildBootDomains(bi: BootInfo, handoff: u32): void {
+  bootHandoff = handoff;
   for (let i = 0; i < bi.modules.length; i++) {
     const m = unchecked(bi.modules[i]);
-    if (!isDomainModule(m.cmdline)) continue;
+    const take = isBootDomainModule(m.cmdline);
+    moduleRegister(m, take);
+    if (!take) continue;
     const cfg = parseDomainConfig(m.cmdline, "dom" + dec(nextId));
     if (cfg.error.length != 0) {
       moduleError(i, cfg.error);
@@ -74,85 +115,35 @@ function moduleError(index: i32, message: string): void {
   println(message);
 }
 
-// Returns the domain, or null (and nothing allocated) if it could not be built.
+// The boot stub's hand-off block (host state of every VMCS).
+export function builderHandoff(): u32 { return bootHandoff; }
+
+// The default name of the next domain (no name= in its config).
+export function nextDomainName(): string {
+  return "dom" + dec(nextId);
+}
+
+// Boot path: create, load from the module, set the entry, start. Returns
+// the domain, or null (and nothing allocated) if it could not be built.
 export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, handoff: u32): Domain | null {
-  const weight = schedOption(cfg.cmdline, "weight", CREDIT_DEFAULT_WEIGHT, 1, 65535);
-  const cap = schedOption(cfg.cmdline, "cap", 0, 0, 100);
-  if (weight < 0 || cap < 0) {
-    print("hv: domain ");
-    print(cfg.name);
-    println(" not created: weight must be 1-65535 and cap 0-100 (% of one CPU)");
+  // The boot information first: its errors need no domain.
+  const biSize = imageBootInfo(img, page, cfg.memBytes, cfg.cmdline);
+  if (biSize < 0 || !imageEntry(img, entryRecord)) {
+    notCreated(cfg.name, biSize < 0 ? "boot information: " + bootInfoErrorText(biSize) : "unknown entry mode");
     return null;
   }
-  const dom = new Domain(nextId++, cfg.name);
-  const exitPath = optionValue(cfg.cmdline, "exit");
-  dom.floorExits = exitPath !== null && exitPath == "floor";
-  dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
-  dom.eptPml4 = eptCreate();
-  if (dom.eptPml4 == 0) return buildFailed(dom, "out of memory for its EPT");
-  dom.eptPointer = eptPointer(dom.eptPml4, false);
-  const memError = guestMemoryAlloc(dom, cfg.memBytes);
-  if (memError.length != 0) return buildFailed(dom, memError);
-
+  const dom = domainCreate(cfg, handoff);
+  if (dom === null) return null;
   for (let i = 0; i < img.segments.length; i++) {
     const s = unchecked(img.segments[i]);
     if (!guestCopy(dom, s.gpa, <usize>(m.start + s.fileOffset), s.fileSize, true)) {
-      return buildFailed(dom, "segment at " + dec(s.gpa) + " does not fit its memory");
+      return undoCreate(dom, "segment at " + dec(s.gpa) + " does not fit its memory");
     }
   }
-
-  const start = new StartState();
-  start.rip = img.entry;
-  if (img.mode == ENTRY_PROTECTED32_MULTIBOOT1 || img.mode == ENTRY_PROTECTED32_MULTIBOOT2) {
-    const mb2 = img.mode == ENTRY_PROTECTED32_MULTIBOOT2;
-    const rc = mb2 ? writeMultiboot2Info(page, GPA_BOOTINFO, cfg.memBytes, cfg.cmdline)
-                   : writeMultiboot1Info(page, GPA_BOOTINFO, cfg.memBytes, cfg.cmdline);
-    if (rc < 0) return buildFailed(dom, "boot information: " + bootInfoErrorText(rc));
-    guestCopy(dom, GPA_BOOTINFO, page, <u64>rc, true);
-    start.mode = START_PROTECTED32;
-    start.rax = mb2 ? MULTIBOOT2_BOOTLOADER_MAGIC : MULTIBOOT_BOOTLOADER_MAGIC;
-    start.rbx = GPA_BOOTINFO;
-  } else if (img.mode == ENTRY_LONG64) {
-    const rc = writeMultiboot2Info(page, GPA_BOOTINFO, cfg.memBytes, cfg.cmdline);
-    if (rc < 0) return buildFailed(dom, "boot information: " + bootInfoErrorText(rc));
-    guestCopy(dom, GPA_BOOTINFO, page, <u64>rc, true);
-    writeLongModeTables(dom);
-    start.mode = START_LONG64;
-    start.cr3 = GPA_PML4;
-    start.gdtBase = GPA_GDT;
-    start.gdtLimit = 23;
-    start.rsp = GPA_STACK_TOP;
-    start.rax = MULTIBOOT2_BOOTLOADER_MAGIC;
-    start.rbx = GPA_BOOTINFO;
-    start.rdi = GPA_BOOTINFO;
-  } else if (img.mode == ENTRY_REAL) {
-    start.mode = START_REAL;
-    start.realCs = img.realCs;
-    start.rip = img.realIp;
-  } else {
-    return buildFailed(dom, "unknown entry mode");
-  }
-
-  const con = Console.create(cfg.name);
-  dom.console = con;
-  dom.portBus = PortBus.create();
-  portBusRegister(dom.portBus, COM1, 8, DEV_UART, changetype<usize>(Uart16550.create(con)));
-  portBusRegister(dom.portBus, ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, DEV_DEBUG_EXIT, 0);
-  // The guest's TSC starts near zero and only moves forward.
-  dom.tscOffset = 0 - rdtsc();
-
-  const vcpu = new Vcpu(dom, 0);
-  vcpu.vpid = dom.id;
-  vcpu.xsaveArea = (heap.alloc(<usize>xsaveAreaSize + 64) + 63) & ~<usize>63;
-  memory.fill(vcpu.xsaveArea, 0, xsaveAreaSize);
-  store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
-  dom.vcpus.push(vcpu);
-  vmcsInit(vcpu, handoff, start);
-  if (!schedAdd(vcpu, <u32>weight, <u32>cap)) {
-    domainStop(dom, "too many vCPUs for the scheduler");
-    return null;
-  }
-  domains.push(dom);
+  guestCopy(dom, GUEST_BOOTINFO_GPA, page, <u64>biSize, true);
+  const e = domainSetEntry(dom, 0, entryRecord);
+  if (e != 0) return undoCreate(dom, "entry state refused (errno " + dec(e) + ")");
+  if (domainStart(dom) != 0) return null;
 
   print("hv: domain ");
   printDec(dom.id);
@@ -171,6 +162,142 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   return dom;
 }
 
+// Why the last domainCreate returned null: EINVAL (weight= or cap=) or ENOMEM.
+let createErrno: u32 = 0;
+export function domainCreateErrno(): u32 { return createErrno; }
+
+// A new domain for `cfg`: zeroed memory mapped by its EPT, console, UART and
+// debug-exit port, one vCPU with its VMCS (a placeholder entry until
+// domainSetEntry). State DOMAIN_CREATED, in `domains`, not scheduled. On
+// failure null, domainCreateErrno() says why, and no frame stays allocated.
+export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
+  bootHandoff = handoff;
+  const weight = schedOption(cfg.cmdline, "weight", CREDIT_DEFAULT_WEIGHT, 1, 65535);
+  const cap = schedOption(cfg.cmdline, "cap", 0, 0, 100);
+  if (weight < 0 || cap < 0) {
+    createErrno = EINVAL;
+    notCreated(cfg.name, "weight must be 1-65535 and cap 0-100 (% of one CPU)");
+    return null;
+  }
+  createErrno = ENOMEM;
+  const dom = new Domain(nextId++, cfg.name);
+  const exitPath = optionValue(cfg.cmdline, "exit");
+  dom.floorExits = exitPath !== null && exitPath == "floor";
+  dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
+  dom.eptPml4 = eptCreate();
+  if (dom.eptPml4 == 0) return createFailed(dom, "out of memory for its EPT");
+  dom.eptPointer = eptPointer(dom.eptPml4, false);
+  const memError = guestMemoryAlloc(dom, cfg.memBytes);
+  if (memError.length != 0) return createFailed(dom, memError);
+  if (<u64>framesFree() < VMCS_FRAMES) return createFailed(dom, "out of memory for its VMCS");
+
+  const con = Console.create(cfg.name);
+  dom.console = con;
+  dom.portBus = PortBus.create();
+  portBusRegister(dom.portBus, COM1, 8, DEV_UART, changetype<usize>(Uart16550.create(con)));
+  portBusRegister(dom.portBus, ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, DEV_DEBUG_EXIT, 0);
+  // The guest's TSC starts near zero and only moves forward.
+  dom.tscOffset = 0 - rdtsc();
+
+  const vcpu = new Vcpu(dom, 0);
+  vcpu.vpid = dom.id;
+  vcpu.xsaveArea = (heap.alloc(<usize>xsaveAreaSize + 64) + 63) & ~<usize>63;
+  memory.fill(vcpu.xsaveArea, 0, xsaveAreaSize);
+  store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
+  dom.vcpus.push(vcpu);
+  vmcsInit(vcpu, handoff, new StartState());
+  dom.state = DOMAIN_CREATED;
+  domains.push(dom);
+  pending.push(new Pending(dom, <u32>weight, <u32>cap));
+  createErrno = 0;
+  return dom;
+}
+
+@inline function canonical(a: u64): bool {
+  const top = a >> 47;
+  return top == 0 || top == 0x1ffff;
+}
+
+// Sets vCPU `index` of a created domain to enter as the VCPUENTRY record at
+// host address `rec` says (layout and rules: src/hypercall/abi.ts). Returns
+// 0, or an errno with nothing changed: ESRCH (no such vCPU), EINVAL (not a
+// created domain, or a malformed record). Leaves the vCPU's VMCS current:
+// a caller that runs a vCPU next must make that one's current again.
+export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
+  const p = pendingOf(dom);
+  if (dom.state != DOMAIN_CREATED || p < 0) return EINVAL;
+  if (index >= <u64>dom.vcpus.length) return ESRCH;
+  const mode = load<u32>(rec + VCPUENTRY_MODE);
+  const flags = load<u32>(rec + VCPUENTRY_FLAGS);
+  const s = new StartState();
+  s.rip = load<u64>(rec + VCPUENTRY_RIP);
+  s.rsp = load<u64>(rec + VCPUENTRY_RSP);
+  s.rax = load<u64>(rec + VCPUENTRY_RAX);
+  s.rbx = load<u64>(rec + VCPUENTRY_RBX);
+  s.rdi = load<u64>(rec + VCPUENTRY_RDI);
+  s.cr3 = load<u64>(rec + VCPUENTRY_CR3);
+  s.gdtBase = load<u64>(rec + VCPUENTRY_GDT_BASE);
+  s.gdtLimit = load<u32>(rec + VCPUENTRY_GDT_LIMIT);
+  s.realCs = load<u32>(rec + VCPUENTRY_REAL_CS);
+  const mem = dom.memBytes;
+  const low32 = (s.rip | s.rsp | s.rax | s.rbx | s.rdi) <= 0xffffffff;
+  const tables = (flags & VCPUENTRY_FLAG_BUILDER_TABLES) != 0;
+  if ((flags & ~VCPUENTRY_FLAG_BUILDER_TABLES) != 0) return EINVAL;
+  if (mode == VCPU_MODE_REAL) {
+    if (tables || !low32 || s.realCs > 0xffff || s.rip > 0xffff || s.rsp > 0xffff) return EINVAL;
+    if ((<u64>s.realCs << 4) + s.rip >= mem) return EINVAL;
+    s.mode = START_REAL;
+  } else if (mode == VCPU_MODE_PROTECTED32) {
+    if (tables || !low32 || s.rip >= mem) return EINVAL;
+    s.mode = START_PROTECTED32;
+  } else if (mode == VCPU_MODE_LONG64) {
+    if (!canonical(s.rip) || !canonical(s.rsp)) return EINVAL;
+    if (tables) {
+      s.cr3 = GUEST_PML4_GPA;
+      s.gdtBase = GUEST_GDT_GPA;
+      s.gdtLimit = GDT_LIMIT;
+    } else {
+      if ((s.cr3 & 0xfff) != 0 || s.cr3 >= mem || mem - s.cr3 < 0x1000) return EINVAL;
+      if (s.gdtLimit < GDT_LIMIT || s.gdtLimit > 0xffff || s.gdtBase >= mem ||
+        mem - s.gdtBase < <u64>s.gdtLimit + 1) return EINVAL;
+    }
+    s.mode = START_LONG64;
+  } else {
+    return EINVAL;
+  }
+  if (tables) writeLongModeTables(dom);
+  // A fresh VMCS for the new entry state: the old one goes back first, so
+  // vmcsInit's frame is always there.
+  const v = unchecked(dom.vcpus[<i32>index]);
+  if (v.vmcs != 0) {
+    vmclear(v.vmcs);
+    forgetVcpu(v);
+    frameFree(v.vmcs);
+    v.vmcs = 0;
+  }
+  vmcsInit(v, bootHandoff, s);
+  unchecked(pending[p]).entrySet = true;
+  return 0;
+}
+
+// Puts a created domain whose entry is set on the scheduler. 0, or EINVAL
+// (not a created domain, or no entry set yet); ENOMEM if the scheduler is
+// full (the domain is then stopped).
+export function domainStart(dom: Domain): u32 {
+  const p = pendingOf(dom);
+  if (dom.state != DOMAIN_CREATED || p < 0 || !unchecked(pending[p]).entrySet) return EINVAL;
+  const pd = unchecked(pending[p]);
+  pending.splice(p, 1);
+  dom.state = DOMAIN_RUNNABLE;
+  for (let i = 0; i < dom.vcpus.length; i++) {
+    if (!schedAdd(unchecked(dom.vcpus[i]), pd.weight, pd.cap)) {
+      domainStop(dom, "too many vCPUs for the scheduler");
+      return ENOMEM;
+    }
+  }
+  return 0;
+}
+
 // `key=<decimal>` from the domain's command line: `dflt` when absent, -1
 // when not a number in [min, max].
 function schedOption(cmdline: string, key: string, dflt: i32, min: i32, max: i32): i32 {
@@ -186,34 +313,64 @@ function schedOption(cmdline: string, key: string, dflt: i32, min: i32, max: i32
   return v < min || v > max ? -1 : v;
 }
 
-function buildFailed(dom: Domain, why: string): Domain | null {
+function notCreated(name: string, why: string): void {
   print("hv: domain ");
-  print(dom.name);
+  print(name);
   print(" not created: ");
   println(why);
+}
+
+function buildFailed(dom: Domain, why: string): Domain | null {
+  notCreated(dom.name, why);
   guestMemoryFree(dom);
   if (dom.eptPml4 != 0) eptDestroy(dom.eptPml4);
   dom.eptPml4 = 0;
   return null;
 }
 
+// domainCreate's failure: nothing kept, its id not used up.
+function createFailed(dom: Domain, why: string): Domain | null {
+  if (dom.id == nextId - 1) nextId--;
+  return buildFailed(dom, why);
+}
+
+// Takes back a domain domainCreate made (boot path failures): as if it had
+// never been created.
+function undoCreate(dom: Domain, why: string): Domain | null {
+  const p = pendingOf(dom);
+  if (p >= 0) pending.splice(p, 1);
+  const i = domains.indexOf(dom);
+  if (i >= 0) domains.splice(i, 1);
+  for (let k = 0; k < dom.vcpus.length; k++) {
+    const v = unchecked(dom.vcpus[k]);
+    forgetVcpu(v);
+    if (v.vmcs != 0) {
+      vmclear(v.vmcs);
+      frameFree(v.vmcs);
+      v.vmcs = 0;
+    }
+  }
+  dom.state = DOMAIN_STOPPED;
+  return buildFailed(dom, why);
+}
+
 // Identity map of the first 4 GiB with 2 MiB pages, and a flat GDT, for a
 // guest entered in 64-bit mode.
 function writeLongModeTables(dom: Domain): void {
   memory.fill(page, 0, 4096);
-  store<u64>(page, (GPA_PML4 + 0x1000) | PTE_P | PTE_RW);
-  guestCopy(dom, GPA_PML4, page, 4096, true);
+  store<u64>(page, (GUEST_PML4_GPA + 0x1000) | PTE_P | PTE_RW);
+  guestCopy(dom, GUEST_PML4_GPA, page, 4096, true);
   memory.fill(page, 0, 4096);
-  for (let i: u64 = 0; i < 4; i++) store<u64>(page + <usize>(i * 8), (GPA_PML4 + 0x2000 + i * 0x1000) | PTE_P | PTE_RW);
-  guestCopy(dom, GPA_PML4 + 0x1000, page, 4096, true);
+  for (let i: u64 = 0; i < 4; i++) store<u64>(page + <usize>(i * 8), (GUEST_PML4_GPA + 0x2000 + i * 0x1000) | PTE_P | PTE_RW);
+  guestCopy(dom, GUEST_PML4_GPA + 0x1000, page, 4096, true);
   for (let pd: u64 = 0; pd < 4; pd++) {
     for (let i: u64 = 0; i < 512; i++) {
       store<u64>(page + <usize>(i * 8), ((pd << 30) + (i << 21)) | PTE_P | PTE_RW | PTE_PS);
     }
-    guestCopy(dom, GPA_PML4 + 0x2000 + pd * 0x1000, page, 4096, true);
+    guestCopy(dom, GUEST_PML4_GPA + 0x2000 + pd * 0x1000, page, 4096, true);
   }
   memory.fill(page, 0, 24);
   store<u64>(page + 8, 0x00af9a000000ffff);  // 0x08: 64-bit code
   store<u64>(page + 16, 0x00cf92000000ffff); // 0x10: data
-  guestCopy(dom, GPA_GDT, page, 24, true);
+  guestCopy(dom, GUEST_GDT_GPA, page, 24, true);
 }

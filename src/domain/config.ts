@@ -8,6 +8,7 @@
 // key=value words and plain words belong to the guest and are not errors.
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
+import { optionValue } from "../boot/cmdline";
 
 export const DOMAIN_KIND_AUTO: u32 = 0;      // detect ELF / multiboot header
 export const DOMAIN_KIND_FLAT64: u32 = 1;    // raw image, 64-bit entry at load
@@ -114,6 +115,13 @@ export function domainWordEnd(line: string): i32 {
 // Is this module a guest domain (a `domain` word on its command line)?
 export function isDomainModule(line: string): bool {
   return domainWordEnd(line) >= 0;
+}
+
+// `start=dom0` on a domain module: Domain 0 builds it at run time (through
+// the hypercalls); the hypervisor does not build it at boot.
+export function isForDom0(line: string): bool {
+  const v = optionValue(line, "start");
+  return v !== null && v == "dom0";
 }
 
 // Parses a module command line; `defaultName` (e.g. "dom3") is used when

@@ -22,12 +22,20 @@ export const HC_DOMAIN_UNPAUSE: u32 = 7; // (id) -> 0
 export const HC_DOMAIN_DESTROY: u32 = 8; // (id) -> 0; stopped, memory scrubbed and freed (-EINVAL for the caller itself)
 export const HC_CONSOLE_READ: u32 = 9;   // (id, from position, buf gpa, len) -> bytes copied from the domain's console ring
 export const HC_LOG_READ: u32 = 10;      // (from position, buf gpa, len) -> bytes copied from the hypervisor log ring
-export const HC_COUNT: u32 = 11;         // numbers at or above it are unknown (-ENOSYS)
+// Building a domain at run time (create -> load -> set entry -> start).
+export const HC_MODULE_LIST: u32 = 11;   // (buf gpa, max entries) -> records written (MODREC_SIZE each): boot modules the hypervisor did not take at boot
+export const HC_MODULE_READ: u32 = 12;   // (module index, offset, buf gpa, len) -> bytes copied (0 at or past the end); len <= HC_MODULE_READ_MAX
+export const HC_DOMAIN_CREATE: u32 = 13; // (config gpa, len) -> new domain id; config as a module command line (`domain name= mem= ...`); DOMSTATE_CREATED until started
+export const HC_DOMAIN_LOAD: u32 = 14;   // (id, dst gpa in the target, src gpa in the caller, len) -> len; target not yet started; len <= HC_DOMAIN_LOAD_MAX
+export const HC_VCPU_SET_ENTRY: u32 = 15; // (id, vcpu, entry gpa) -> 0; a VCPUENTRY_SIZE record; target not yet started
+export const HC_DOMAIN_START: u32 = 16;  // (id) -> 0; the created domain is scheduled (-EINVAL before HC_VCPU_SET_ENTRY or if already started)
+export const HC_COUNT: u32 = 17;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
 export const ESRCH: u32 = 3;
 export const EFAULT: u32 = 14;
+export const ENOMEM: u32 = 12;           // not enough free frames for the new domain
 export const EINVAL: u32 = 22;
 export const ENOSYS: u32 = 38;
 
@@ -46,6 +54,7 @@ export const HC_LOG_READ_MAX: u32 = 4096;     // bytes in one HC_LOG_READ
 export const DOMSTATE_RUNNABLE: u32 = 0;
 export const DOMSTATE_BLOCKED: u32 = 1;  // every vCPU halted
 export const DOMSTATE_STOPPED: u32 = 2;  // stopped or destroyed; its id is not reused
+export const DOMSTATE_CREATED: u32 = 3;  // made by HC_DOMAIN_CREATE, not yet started
 
 // HC_DOMAIN_LIST record (little endian, byte offsets).
 export const DOMREC_ID: u32 = 0;         // u32
@@ -66,3 +75,45 @@ export const DOMINFO_EXIT_SLOTS: u32 = 68;  // u32, number of exit counters (DOM
 export const DOMINFO_EXITS: u32 = 72;       // u64[80], VM exits by basic reason; the last slot counts all reasons >= 79
 export const DOMINFO_EXIT_COUNT_MAX: u32 = 80;
 export const DOMINFO_SIZE: u32 = 712;
+
+// Run-time domain building limits (larger values: -EINVAL).
+export const HC_MODULE_LIST_MAX: u32 = 64;        // entries in one HC_MODULE_LIST
+export const HC_MODULE_READ_MAX: u32 = 65536;     // bytes in one HC_MODULE_READ
+export const HC_DOMAIN_CONFIG_MAX: u32 = 1024;    // bytes of HC_DOMAIN_CREATE's config (printable ASCII and tabs)
+export const HC_DOMAIN_LOAD_MAX: u32 = 65536;     // bytes in one HC_DOMAIN_LOAD
+
+// HC_MODULE_LIST record (little endian, byte offsets).
+export const MODREC_INDEX: u32 = 0;      // u32, the module's index (HC_MODULE_READ's argument)
+export const MODREC_CMDLINE_LEN: u32 = 4; // u32, the full command line's length (> MODREC_CMDLINE_MAX - 1: truncated)
+export const MODREC_SIZE_BYTES: u32 = 8; // u64, the module's size
+export const MODREC_CMDLINE: u32 = 16;   // u8[96], ASCII, NUL-padded
+export const MODREC_CMDLINE_MAX: u32 = 96;
+export const MODREC_SIZE: u32 = 112;
+
+// HC_VCPU_SET_ENTRY record (little endian, byte offsets).
+export const VCPUENTRY_MODE: u32 = 0;     // u32, VCPU_MODE_*
+export const VCPUENTRY_FLAGS: u32 = 4;    // u32, VCPUENTRY_FLAG_*
+export const VCPUENTRY_RIP: u32 = 8;      // u64 (real mode: the IP, <= 0xffff)
+export const VCPUENTRY_RSP: u32 = 16;     // u64
+export const VCPUENTRY_RAX: u32 = 24;     // u64
+export const VCPUENTRY_RBX: u32 = 32;     // u64
+export const VCPUENTRY_RDI: u32 = 40;     // u64
+export const VCPUENTRY_CR3: u32 = 48;     // u64, long64 without BUILDER_TABLES: 4K-aligned page tables in guest memory
+export const VCPUENTRY_GDT_BASE: u32 = 56; // u64, long64 without BUILDER_TABLES: GDT with code64 0x08, data 0x10
+export const VCPUENTRY_GDT_LIMIT: u32 = 64; // u32, >= 23, <= 0xffff
+export const VCPUENTRY_REAL_CS: u32 = 68; // u32, real mode: the code segment, <= 0xffff
+export const VCPUENTRY_SIZE: u32 = 72;
+export const VCPU_MODE_REAL: u32 = 0;       // real mode at REAL_CS:RIP
+export const VCPU_MODE_PROTECTED32: u32 = 1; // 32-bit protected mode, paging off; registers < 4 GiB
+export const VCPU_MODE_LONG64: u32 = 2;     // 64-bit mode
+// long64: the hypervisor writes its identity map of the first 4 GiB (2 MiB
+// pages) at GUEST_PML4_GPA and a flat GDT at GUEST_GDT_GPA, and uses them
+// (CR3 and GDT fields ignored).
+export const VCPUENTRY_FLAG_BUILDER_TABLES: u32 = 1;
+
+// The builder's guest-physical layout, below 64 KiB (boot-time domains; a
+// run-time builder writes its boot information at the same place).
+export const GUEST_PML4_GPA: u64 = 0x1000;      // PML4, PDPT 0x2000, four PDs 0x3000-0x6fff
+export const GUEST_GDT_GPA: u64 = 0x7000;       // null, code64 0x08, data 0x10
+export const GUEST_BOOTINFO_GPA: u64 = 0x8000;  // the multiboot information (<= 4 KiB)
+export const GUEST_STACK_TOP: u64 = 0x80000;    // initial RSP of a 64-bit entry

@@ -11,10 +11,13 @@ import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
   HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_CONTROL,
   HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
-  HC_LOG_READ, HC_COUNT,
+  HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
+  HC_COUNT,
 } from "./abi";
 import { hasRight } from "./rights";
 import { hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead } from "./manage";
+import { hcModuleList, hcModuleRead, hcDomainCreate, hcDomainLoad, hcVcpuSetEntry, hcDomainStart } from "./build";
+import { switchTo } from "../sched/switch";
 import { dec } from "../lib/str";
 
 // Bounce buffer for console writes: guest bytes are copied in, then used.
@@ -24,7 +27,7 @@ const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
 // are undefined: its arguments are truncated to 32 bits, and it has only
 // three (EDI, ESI, EDX; R10, which it cannot reach, reads as 0). Only the
 // guest's kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
-// Management calls (HC_DOMAIN_LIST .. HC_LOG_READ) also need RIGHT_CONTROL.
+// Management calls (HC_DOMAIN_LIST .. HC_DOMAIN_START) also need RIGHT_CONTROL.
 export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   if (cpl != 0) {
     setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
@@ -49,6 +52,15 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_DOMAIN_DESTROY) result = hcDomainDestroy(dom, a0);
     else if (nr == HC_CONSOLE_READ) result = hcConsoleRead(dom, a0, a1, a2, a3);
     else if (nr == HC_LOG_READ) result = hcLogRead(dom, a0, a1, a2);
+    else if (nr == HC_MODULE_LIST) result = hcModuleList(dom, a0, a1);
+    else if (nr == HC_MODULE_READ) result = hcModuleRead(dom, a0, a1, a2, a3);
+    else if (nr == HC_DOMAIN_CREATE) result = hcDomainCreate(dom, a0, a1);
+    else if (nr == HC_DOMAIN_LOAD) result = hcDomainLoad(dom, a0, a1, a2, a3);
+    else if (nr == HC_VCPU_SET_ENTRY) result = hcVcpuSetEntry(dom, a0, a1, a2);
+    else if (nr == HC_DOMAIN_START) result = hcDomainStart(dom, a0);
+    // Building a VMCS (create, set entry) makes it current: the caller's
+    // must be again before its RIP is advanced and it is re-entered.
+    if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY) switchTo(vcpu);
   } else if (nr == HC_VERSION) {
     result = HYPERCALL_ABI_VERSION;
   } else if (nr == HC_CONSOLE_WRITE) {

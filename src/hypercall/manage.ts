@@ -39,7 +39,7 @@ export function domainById(id: u64): Domain | null {
 
 // Is every byte of [gpa, gpa + len) RAM of `dom`? (What guestCopy checks,
 // without copying: for calls that write their buffer piecewise.)
-function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
+export function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
   if (len == 0) return true;
   const end = gpa + len;
   if (end < gpa || end > dom.memBytes) return false;

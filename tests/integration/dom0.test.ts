@@ -21,11 +21,12 @@ beforeAll(() => {
   if (r.status !== 0) throw new Error(`make build/dom0.elf guests failed:\n${r.stdout}\n${r.stderr}`);
 }, 180_000);
 
-async function bootDom0(dom0Cmdline: string, run: (e: Emulator) => Promise<void>) {
+async function bootDom0(dom0Cmdline: string, run: (e: Emulator) => Promise<void>,
+  guestCmdline = "domain name=hypercall_version mem=2M") {
   const iso = makeIso({
     modules: [
       { path: DOM0_ELF, cmdline: dom0Cmdline },
-      { path: GUEST, cmdline: "domain name=hypercall_version mem=2M" },
+      { path: GUEST, cmdline: guestCmdline },
     ],
     title: "tshv-dom0",
   });
@@ -67,5 +68,29 @@ describe("Domain 0 (Bochs)", () => {
       expect(out).not.toMatch(/\[dom0\] dom0: domain \d+/);
       expect(out).not.toMatch(/\[dom0\] dom0#/);
     });
+  }, TEST_MS);
+
+  test("a module marked start=dom0 is built and started by Domain 0 through hypercalls, not at boot", async () => {
+    await bootDom0("domain name=dom0 mem=16M control=1", async (e) => {
+      await e.waitFor("[dom0] dom0: Domain 0 up, ABI 0x00010000 (1.0)\n", BOOT_MS);
+      await e.waitFor(/\[dom0\] dom0: created domain (\d+) hypercall_version from module 1\n/, 120_000);
+      const created = e.elapsed();
+      await e.waitFor("[hypercall_version] RESULT hypercall_version PASS", 120_000);
+      // Domain 0 reaches its prompt too (before or after the guest's line).
+      if (!/\[dom0\] dom0# *\n/.test(e.output())) await e.waitFor(/\[dom0\] dom0# *\n/, 60_000);
+      const out = e.output();
+      // Not started by the hypervisor at boot: the boot-time list has only dom0.
+      const list = [...out.matchAll(/\[dom0\] dom0: domain (\d+) (\S+) (runnable|blocked|stopped) (\d+)\n/g)];
+      expect(list.map((m) => m[2])).toEqual(["dom0"]);
+      expect(out).toMatch(/hv: domain 2 \(hypercall_version\) created by domain 1: memory 2048 KiB\n/);
+      expect(out).toMatch(/hv: domain 2 \(hypercall_version\) started by domain 1\n/);
+      expect(out).toContain("[dom0] dom0: created domain 2 hypercall_version from module 1\n");
+      expect(out.indexOf("[dom0] dom0: created domain 2")).toBeLessThan(out.indexOf("[hypercall_version] RESULT"));
+      expect(out).not.toMatch(/dom0: module \d+:/);
+      expect(out).toMatch(/\[dom0\] dom0# *\n/);
+      const ticks = /\[dom0\] dom0: create to start took (\d+) TSC ticks/.exec(out);
+      console.log(`bochs: domain created by dom0 at ${created.toFixed(1)} s, guest PASS at ${e.elapsed().toFixed(1)} s` +
+        (ticks ? `; HC_DOMAIN_CREATE..HC_DOMAIN_START ${ticks[1]} dom0 TSC ticks` : ""));
+    }, "domain name=hypercall_version mem=2M start=dom0");
   }, TEST_MS);
 });

@@ -30,10 +30,12 @@ const CPUID: Record<string, [number, number, number, number]> = {
 // The ABI (src/hypercall/abi.ts).
 const HC = {
   VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
-  DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, COUNT: 11,
+  DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
+  DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, COUNT: 17,
 };
-const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ, HC.LOG_READ];
-const EPERM = -1n, ESRCH = -3n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
+const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ, HC.LOG_READ,
+  HC.MODULE_LIST, HC.MODULE_READ, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START];
+const EPERM = -1n, ESRCH = -3n, ENOMEM = -12n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
 const RIGHT_CONTROL = 1;
 const DOMREC_SIZE = 56, DOMINFO_SIZE = 712;
 const DOMFLAG_PAUSED = 1, DOMFLAG_CONTROL = 2;
@@ -47,11 +49,15 @@ const MEM = 0x120000;     // 1152K: the test domains' memory
 const BUF = 0x20000;      // a guest buffer well inside it
 const U64 = (1n << 64n) - 1n;
 
-function world() {
+// Frames for the domains: [0x100000, 0x3f0000) below the wasm's static data
+// and heap (HV_WASM_BASE, 4 MiB), or a larger range well above the heap.
+function world(framesBase = 0x100000n, framesLen = 0x2f0000n) {
   const m = new Machine({ vmx: true, cpuid: CPUID, msrs: VMX_MSRS });
   const e = m.exports;
   const vmx = m.vmx as SimVmx;
-  e.framesInitRange(0x100000n, 0x2f0000n);
+  const need = Number(framesBase + framesLen);
+  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
+  e.framesInitRange(framesBase, framesLen);
   expect(e.vmxProbe()).toBe(0);
   e.vmxEnable();
   for (let i = 0; i < 8; i++) m.view.setBigUint64(HANDOFF + 8 * i, BigInt(0x110000 + i * 0x1000), true);
@@ -105,8 +111,8 @@ function world() {
 }
 
 // A control domain and an ordinary one.
-function pair() {
-  const w = world();
+function pair(framesBase?: bigint, framesLen?: bigint) {
+  const w = world(framesBase, framesLen);
   const ctl = w.create("ctl", "control=1");
   const dom = w.create("dom");
   return { w, ctl, dom };
@@ -142,6 +148,8 @@ describe("management hypercalls: the control right", () => {
       [HC.DOMAIN_LIST, [BUF, 4]], [HC.DOMAIN_INFO, [ctl, BUF]], [HC.DOMAIN_PAUSE, [ctl]],
       [HC.DOMAIN_UNPAUSE, [ctl]], [HC.DOMAIN_DESTROY, [ctl]], [HC.CONSOLE_READ, [ctl, 0, BUF, 64]],
       [HC.LOG_READ, [0, BUF, 64]],
+      [HC.MODULE_LIST, [BUF, 4]], [HC.MODULE_READ, [0, 0, BUF, 64]], [HC.DOMAIN_CREATE, [BUF, 16]],
+      [HC.DOMAIN_LOAD, [ctl, 0x10000, BUF, 16]], [HC.VCPU_SET_ENTRY, [ctl, 0, BUF]], [HC.DOMAIN_START, [ctl]],
       // Even with bad arguments the answer is -EPERM: a DomU learns nothing else.
       [HC.DOMAIN_INFO, [999, BUF]], [HC.DOMAIN_LIST, [BUF, 1 << 20]], [HC.LOG_READ, [0, U64 - 8n, 64]],
     ];
@@ -370,5 +378,291 @@ describe("management hypercalls: malformed calls fail and change nothing", () =>
     expect(w.hc(ctl, HC.DOMAIN_LIST, [0, 1024])).toBe(3n);
     expect(w.hc(ctl, HC.LOG_READ, [0, BUF, 4096])).toBeGreaterThan(0n);
     expect(w.hc(ctl, HC.CONSOLE_READ, [dom, 0, BUF, 4096])).toBe(0n);
+  });
+});
+
+// ── Run-time domain building (src/hypercall/build.ts, src/domain/builder.ts) ──
+const DOMAIN_CREATED = 3;
+const MODREC_SIZE = 112, VCPUENTRY_SIZE = 72;
+const MODE_REAL = 0, MODE_P32 = 1, MODE_LONG64 = 2, FLAG_TABLES = 1;
+const MOD_A = 0x40000, MOD_B = 0x50000, MOD_C = 0x60000; // module bytes, outside the frame allocator's range
+const CFG = 0x30000, ENT = 0x31000;                      // caller buffers
+
+function entryRecord(f: Partial<{ mode: number; flags: number; rip: bigint; rsp: bigint; rax: bigint; rbx: bigint; rdi: bigint;
+  cr3: bigint; gdtBase: bigint; gdtLimit: number; realCs: number }>): Uint8Array {
+  const b = new Uint8Array(VCPUENTRY_SIZE);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, f.mode ?? MODE_LONG64, true);
+  v.setUint32(4, f.flags ?? 0, true);
+  const q: Array<[number, bigint | undefined]> = [[8, f.rip], [16, f.rsp], [24, f.rax], [32, f.rbx], [40, f.rdi], [48, f.cr3], [56, f.gdtBase]];
+  for (const [o, x] of q) v.setBigUint64(o, x ?? 0n, true);
+  v.setUint32(64, f.gdtLimit ?? 0, true);
+  v.setUint32(68, f.realCs ?? 0, true);
+  return b;
+}
+
+// A control domain, three boot modules (0: for Dom0, 1: taken at boot, 2:
+// not a domain) and helpers for the build calls.
+// Room for two more 1 MiB domains besides ctl and dom.
+function builder() {
+  const { w, ctl, dom } = pair(0xa00000n, 0x460000n);
+  const lineA = "/boot/t.bin domain name=rt mem=1152K kind=flat64 start=dom0";
+  const dataB = new Uint8Array(0x1800).map((_, i) => (i * 7) & 0xff);
+  w.m.write(MOD_A, IMAGE_BYTES);
+  w.m.write(MOD_B, dataB);
+  w.m.write(MOD_C, dataB);
+  w.e.testModuleRegister(BigInt(MOD_A), BigInt(MOD_A + IMAGE_BYTES.length), w.m.newString(lineA), false);
+  w.e.testModuleRegister(BigInt(MOD_B), BigInt(MOD_B + 0x1800), w.m.newString("/boot/b.elf domain name=b mem=1M"), true);
+  w.e.testModuleRegister(BigInt(MOD_C), BigInt(MOD_C + 0x1800), w.m.newString("/boot/initrd.img"), false);
+  const b = {
+    w, ctl, dom, lineA, dataB,
+    // HC_DOMAIN_CREATE with `text` placed in the caller's memory.
+    create(text: string, from = ctl): bigint {
+      w.write(from, CFG, Buffer.from(text, "latin1"));
+      return w.hc(from, HC.DOMAIN_CREATE, [CFG, text.length]);
+    },
+    setEntry(id: number | bigint, rec: Uint8Array, vcpu = 0): bigint {
+      w.write(ctl, ENT, rec);
+      return w.hc(ctl, HC.VCPU_SET_ENTRY, [id, vcpu, ENT]);
+    },
+    vmcsField(id: number, field: number): bigint {
+      return w.vmx.vmcss.get(w.e.testVcpuVmcs(id))!.fields.get(field) ?? 0n;
+    },
+    // Nothing of the caller's state moved: its VMCS is current again.
+    callerCurrent(): void { expect(w.vmx.current).toBe(w.e.testVcpuVmcs(ctl)); },
+  };
+  return b;
+}
+
+describe("run-time domain building: boot modules", () => {
+  it("a `domain` module is built at boot unless marked start=dom0", () => {
+    const w = world();
+    const take = (l: string) => w.e.isBootDomainModule(w.m.newString(l)) !== 0;
+    expect(take("/b domain name=a mem=1M")).toBe(true);
+    expect(take("/b domain name=a mem=1M start=dom0")).toBe(false);
+    expect(take("/b domain name=a mem=1M start=hv")).toBe(true);
+    expect(take("/b initrd")).toBe(false);
+    expect(w.e.isForDom0(w.m.newString("/b domain start=dom0 mem=1M"))).toBe(1);
+    expect(w.e.isForDom0(w.m.newString("/b domain start=dom0x mem=1M"))).toBe(0);
+  });
+
+  it("HC_MODULE_LIST lists the modules not taken at boot: index, full length, size, command line", () => {
+    const { w, ctl, lineA } = builder();
+    w.fill(ctl, BUF, 0x400, 0xee);
+    expect(w.hc(ctl, HC.MODULE_LIST, [BUF, 8])).toBe(2n);
+    const b = w.read(ctl, BUF, 0x400);
+    const v = new DataView(b.buffer);
+    const rec = (i: number) => ({
+      index: v.getUint32(i * MODREC_SIZE, true), len: v.getUint32(i * MODREC_SIZE + 4, true),
+      size: v.getBigUint64(i * MODREC_SIZE + 8, true),
+      cmdline: Buffer.from(b.subarray(i * MODREC_SIZE + 16, i * MODREC_SIZE + 16 + 96)).toString("latin1").replace(/\0+$/, ""),
+    });
+    expect(rec(0)).toEqual({ index: 0, len: lineA.length, size: BigInt(IMAGE_BYTES.length), cmdline: lineA });
+    expect(rec(1)).toEqual({ index: 2, len: 16, size: 0x1800n, cmdline: "/boot/initrd.img" });
+    expect(b.subarray(2 * MODREC_SIZE).every((x) => x === 0xee)).toBe(true);
+    expect(w.hc(ctl, HC.MODULE_LIST, [BUF, 1])).toBe(1n);
+    expect(w.hc(ctl, HC.MODULE_LIST, [U64, 0])).toBe(0n);
+    // Limits and buffers: -EINVAL, -EFAULT, nothing written.
+    w.fill(ctl, BUF, 0x400, 0xee);
+    expect(w.hc(ctl, HC.MODULE_LIST, [BUF, 65])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.MODULE_LIST, [BUF, U64])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.MODULE_LIST, [MEM - MODREC_SIZE, 2])).toBe(EFAULT);
+    expect(w.hc(ctl, HC.MODULE_LIST, [U64 - 0xfn, 1])).toBe(EFAULT);
+    expect(w.read(ctl, BUF, 0x400).every((x) => x === 0xee)).toBe(true);
+  });
+
+  it("HC_MODULE_READ copies a listed module's bytes, clipped at its end; taken or unknown modules are -ESRCH", () => {
+    const { w, ctl, dataB } = builder();
+    expect(w.hc(ctl, HC.MODULE_READ, [0, 0, BUF, 64])).toBe(BigInt(IMAGE_BYTES.length));
+    expect(w.read(ctl, BUF, IMAGE_BYTES.length)).toEqual(IMAGE_BYTES);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0x100, BUF, 0x1000])).toBe(0x1000n);
+    expect(w.read(ctl, BUF, 0x1000)).toEqual(dataB.subarray(0x100, 0x1100));
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0x1000, BUF, 0x1000])).toBe(0x800n);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0x1800, BUF, 16])).toBe(0n);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, U64, BUF, 16])).toBe(0n);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0, BUF, 65536])).toBe(0x1800n);
+    w.fill(ctl, BUF, 0x100, 0xee);
+    for (const idx of [1n, 3n, 999n, 1n << 32n, U64]) expect(w.hc(ctl, HC.MODULE_READ, [idx, 0, BUF, 16]), `module ${idx}`).toBe(ESRCH);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0, BUF, 65537])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0, MEM - 8, 16])).toBe(EFAULT);
+    expect(w.hc(ctl, HC.MODULE_READ, [2, 0x17f8, MEM - 8, 16])).toBe(EFAULT); // the whole len is checked
+    expect(w.read(ctl, BUF, 0x100).every((x) => x === 0xee)).toBe(true);
+  });
+});
+
+describe("run-time domain building: create, load, set entry, start", () => {
+  it("the whole path builds a domain that runs like a boot-time one", () => {
+    const bld = builder();
+    const { w, ctl, lineA } = bld;
+    const free = w.free();
+    const count = w.e.testDomainCount();
+    const id = Number(bld.create(lineA));
+    expect(id).toBe(count + 1);
+    bld.callerCurrent();
+    expect(w.state(id)).toBe(DOMAIN_CREATED);
+    expect(w.e.testVcpuSchedId(id)).toBe(-1);       // not on the scheduler
+    expect(w.e.testVcpuVmcs(id)).not.toBe(0n);      // VMCS built
+    expect(w.free()).toBeLessThan(free);
+    expect(w.m.takeSerial()).toContain(`hv: domain ${id} (rt) created by domain ${ctl}: memory 1152 KiB`);
+    // Listed as created.
+    expect(w.hc(ctl, HC.DOMAIN_INFO, [id, BUF])).toBe(0n);
+    expect(parseRec(w.read(ctl, BUF, DOMREC_SIZE))).toMatchObject({ id, state: DOMAIN_CREATED, memKiB: 1152n, vcpus: 1, name: "rt" });
+    // Memory is zeroed; load the image from the module through the caller.
+    expect(w.read(id, 0x100000, 16).every((x) => x === 0)).toBe(true);
+    expect(w.hc(ctl, HC.MODULE_READ, [0, 0, BUF, 64])).toBe(5n);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x100000, BUF, 5])).toBe(5n);
+    expect(w.read(id, 0x100000, 5)).toEqual(IMAGE_BYTES);
+    // Across a page boundary of both sides, 64 KiB at once.
+    w.fill(ctl, 0x40ff0, 0x10000, 0x3c);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x20ff8, 0x40ff0, 0x10000])).toBe(0x10000n);
+    expect(w.read(id, 0x20ff8, 0x10000).every((x) => x === 0x3c)).toBe(true);
+    expect(w.read(id, 0x20ff0, 8).every((x) => x === 0)).toBe(true);
+    // Start before the entry is set: -EINVAL.
+    expect(w.hc(ctl, HC.DOMAIN_START, [id])).toBe(EINVAL);
+    expect(w.state(id)).toBe(DOMAIN_CREATED);
+    // 64-bit entry with the builder's tables (what imageEntry makes for flat64).
+    const used = free - w.free();
+    expect(bld.setEntry(id, entryRecord({ mode: MODE_LONG64, flags: FLAG_TABLES, rip: 0x100000n, rsp: 0x80000n,
+      rax: 0x36d76289n, rbx: 0x8000n, rdi: 0x8000n }))).toBe(0n);
+    bld.callerCurrent();
+    expect(free - w.free()).toBe(used); // the old VMCS frame went back
+    const pml4 = new DataView(w.read(id, 0x1000, 8).buffer).getBigUint64(0, true);
+    expect(pml4).toBe(0x2003n);
+    expect(new DataView(w.read(id, 0x7008, 8).buffer).getBigUint64(0, true)).toBe(0x00af9a000000ffffn);
+    expect(bld.vmcsField(id, F.GUEST_RIP)).toBe(0x100000n);
+    expect(bld.vmcsField(id, F.GUEST_CR3)).toBe(0x1000n);
+    expect(bld.vmcsField(id, F.GUEST_RSP)).toBe(0x80000n);
+    expect(w.vmx.reg(w.e.testVcpuRegs(id), REG.RBX)).toBe(0x8000n);
+    expect(w.e.testVcpuVmcs(id)).not.toBe(0n);
+    // Start: on the scheduler, runnable; a second start or load is refused.
+    expect(w.hc(ctl, HC.DOMAIN_START, [id])).toBe(0n);
+    expect(w.m.takeSerial()).toContain(`hv: domain ${id} (rt) started by domain ${ctl}`);
+    expect(w.state(id)).toBe(DOMAIN_RUNNABLE);
+    expect(w.e.testVcpuSchedId(id)).toBeGreaterThanOrEqual(0);
+    expect(w.hc(ctl, HC.DOMAIN_START, [id])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x100000, BUF, 5])).toBe(EINVAL);
+    expect(bld.setEntry(id, entryRecord({ mode: MODE_LONG64, flags: FLAG_TABLES, rip: 0x100000n }))).toBe(EINVAL);
+    // It runs: its first exit is the image's CPUID.
+    w.vmx.guest = (c) => {
+      expect(c.get(F.GUEST_RIP)).toBe(0x100000n);
+      c.setReg(REG.RAX, 0); c.setReg(REG.RCX, 0);
+      return c.exit(CPUID_EXIT, { length: 2 });
+    };
+    expect(w.e.testEnterOnce(id, 0x1000)).toBe(ACT_NEXT);
+    // Destroyed, every frame comes back.
+    expect(w.hc(ctl, HC.DOMAIN_DESTROY, [id])).toBe(0n);
+    expect(w.free()).toBe(free);
+  });
+  it("protected-mode and real-mode entries set the registers; a destroyed created domain leaks nothing", () => {
+    const bld = builder();
+    const { w, ctl } = bld;
+    const free = w.free();
+    const id = Number(bld.create("domain mem=1M"));
+    expect(id).toBeGreaterThan(0);
+    expect(parseRec((w.hc(ctl, HC.DOMAIN_INFO, [id, BUF]), w.read(ctl, BUF, DOMREC_SIZE))).name).toBe(`dom${id}`);
+    expect(bld.setEntry(id, entryRecord({ mode: MODE_P32, rip: 0x20000n, rax: 0x2badb002n, rbx: 0x8000n }))).toBe(0n);
+    expect(bld.vmcsField(id, F.GUEST_RIP)).toBe(0x20000n);
+    expect(w.vmx.reg(w.e.testVcpuRegs(id), REG.RAX)).toBe(0x2badb002n);
+    expect(bld.setEntry(id, entryRecord({ mode: MODE_REAL, rip: 0x7c00n }))).toBe(0n); // may be set again before start
+    expect(bld.vmcsField(id, F.GUEST_RIP)).toBe(0x7c00n);
+    expect(w.hc(ctl, HC.DOMAIN_DESTROY, [id])).toBe(0n);
+    expect(w.free()).toBe(free);
+    expect(w.hc(ctl, HC.DOMAIN_START, [id])).toBe(EINVAL);   // stopped: known id, not a created domain
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0, BUF, 1])).toBe(EINVAL);
+  });
+});
+
+describe("run-time domain building: malformed calls fail and change nothing", () => {
+  it("HC_DOMAIN_CREATE: -EINVAL for a bad config or length, -EFAULT for a bad buffer, -ENOMEM when memory is short", () => {
+    const b = builder();
+    const { w, ctl } = b;
+    const free = w.free();
+    const count = w.e.testDomainCount();
+    for (const text of ["name=x mem=1M", "domain name=x", "domain mem=3G", "domain name=bad/name mem=1M",
+      "domain mem=1M weight=0", "domain mem=1M cap=101", "domain mem=1M kind=elf", "domain mem=1M\0"]) {
+      expect(b.create(text), text).toBe(EINVAL);
+    }
+    expect(w.hc(ctl, HC.DOMAIN_CREATE, [CFG, 0])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_CREATE, [CFG, 1025])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_CREATE, [CFG, U64])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_CREATE, [MEM - 4, 16])).toBe(EFAULT);
+    expect(w.hc(ctl, HC.DOMAIN_CREATE, [U64 - 3n, 16])).toBe(EFAULT);
+    b.callerCurrent();
+    expect([w.free(), w.e.testDomainCount()]).toEqual([free, count]);
+    // More memory than is free: -ENOMEM, and every frame taken on the way
+    // (EPT tables, guest memory) is back.
+    expect(free).toBeLessThan(0x800n);
+    expect(b.create("domain name=big mem=8M")).toBe(ENOMEM);
+    expect(b.create(`domain name=big mem=${Number(free) * 4}K`)).toBe(ENOMEM);       // all of it: no room for EPT/VMCS
+    expect(b.create(`domain name=big mem=${Number(free) * 4 - 8}K`)).toBe(ENOMEM);   // the VMCS check
+    expect([w.free(), w.e.testDomainCount()]).toEqual([free, count]);
+    b.callerCurrent();
+    // And a domain still fits afterwards, with the next id (failures use none).
+    expect(b.create("domain name=ok mem=1M")).toBe(BigInt(count + 1));
+  });
+
+  it("HC_DOMAIN_LOAD: -ESRCH, -EINVAL (started target, len over 64 KiB), -EFAULT on either side; nothing copied", () => {
+    const b = builder();
+    const { w, ctl, dom } = b;
+    const id = Number(b.create("domain name=t mem=1M"));
+    w.fill(ctl, BUF, 0x100, 0x77);
+    for (const bad of [0n, 999n, (1n << 32n) | BigInt(id), U64]) expect(w.hc(ctl, HC.DOMAIN_LOAD, [bad, 0x10000, BUF, 16])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [dom, 0x10000, BUF, 16])).toBe(EINVAL);   // a running domain
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [ctl, 0x10000, BUF, 16])).toBe(EINVAL);   // the caller itself
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x10000, BUF, 0x10001])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x100000 - 8, BUF, 16])).toBe(EFAULT); // past the target's 1 MiB
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, U64 - 7n, BUF, 16])).toBe(EFAULT);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x10000, MEM - 8, 16])).toBe(EFAULT);   // past the caller's memory
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x10000, U64 - 7n, 16])).toBe(EFAULT);
+    expect(w.read(id, 0xff000, 0x1000).every((x) => x === 0)).toBe(true);
+    expect(w.read(id, 0x10000, 16).every((x) => x === 0)).toBe(true);
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0x100000 - 16, BUF, 16])).toBe(16n);   // exactly at the end
+    expect(w.hc(ctl, HC.DOMAIN_LOAD, [id, 0, BUF, 0])).toBe(0n);
+  });
+
+  it("HC_VCPU_SET_ENTRY and HC_DOMAIN_START: malformed records are -EINVAL, the vCPU keeps its state", () => {
+    const b = builder();
+    const { w, ctl, dom } = b;
+    const id = Number(b.create("domain name=e mem=1M"));
+    const good = entryRecord({ mode: MODE_P32, rip: 0x20000n });
+    expect(b.setEntry(id, good)).toBe(0n);
+    const bad: Array<[string, Uint8Array]> = [
+      ["mode 3", entryRecord({ mode: 3 })],
+      ["unknown flag", entryRecord({ mode: MODE_LONG64, flags: 2, rip: 0x100000n })],
+      ["tables flag outside long mode", entryRecord({ mode: MODE_P32, flags: FLAG_TABLES, rip: 0x20000n })],
+      ["p32 rip past memory", entryRecord({ mode: MODE_P32, rip: 0x100000n })],
+      ["p32 rax above 4G", entryRecord({ mode: MODE_P32, rip: 0x20000n, rax: 1n << 32n })],
+      ["real cs > 0xffff", entryRecord({ mode: MODE_REAL, realCs: 0x10000 })],
+      ["real ip > 0xffff", entryRecord({ mode: MODE_REAL, rip: 0x10000n })],
+      ["real cs:ip past memory", entryRecord({ mode: MODE_REAL, realCs: 0xffff, rip: 0xfff0n })],
+      ["long64 non-canonical rip", entryRecord({ mode: MODE_LONG64, flags: FLAG_TABLES, rip: 1n << 47n })],
+      ["long64 cr3 unaligned", entryRecord({ mode: MODE_LONG64, rip: 0x20000n, cr3: 0x1008n, gdtBase: 0x7000n, gdtLimit: 23 })],
+      ["long64 cr3 past memory", entryRecord({ mode: MODE_LONG64, rip: 0x20000n, cr3: 0x100000n, gdtBase: 0x7000n, gdtLimit: 23 })],
+      ["long64 gdt limit < 23", entryRecord({ mode: MODE_LONG64, rip: 0x20000n, cr3: 0x1000n, gdtBase: 0x7000n, gdtLimit: 15 })],
+      ["long64 gdt past memory", entryRecord({ mode: MODE_LONG64, rip: 0x20000n, cr3: 0x1000n, gdtBase: 0xffff0n, gdtLimit: 23 })],
+    ];
+    w.fill(id, 0x1000, 0x7000, 0x11);
+    const vmcs = w.e.testVcpuVmcs(id);
+    for (const [what, rec] of bad) {
+      expect(b.setEntry(id, rec), what).toBe(EINVAL);
+      b.callerCurrent();
+    }
+    expect(w.e.testVcpuVmcs(id)).toBe(vmcs);
+    expect(b.vmcsField(id, F.GUEST_RIP)).toBe(0x20000n);
+    expect(w.read(id, 0x1000, 0x7000).every((x) => x === 0x11)).toBe(true); // no tables written
+    // Own tables are accepted when they lie in memory.
+    expect(b.setEntry(id, entryRecord({ mode: MODE_LONG64, rip: 0x20000n, cr3: 0xff000n, gdtBase: 0xfffe8n, gdtLimit: 23 }))).toBe(0n);
+    expect(b.vmcsField(id, F.GUEST_CR3)).toBe(0xff000n);
+    expect(w.read(id, 0x1000, 0x7000).every((x) => x === 0x11)).toBe(true);
+    // Ids, vCPUs and the record's buffer.
+    expect(b.setEntry(id, good, 1)).toBe(ESRCH);
+    expect(w.hc(ctl, HC.VCPU_SET_ENTRY, [id, U64, ENT])).toBe(ESRCH);
+    expect(b.setEntry(999, good)).toBe(ESRCH);
+    expect(b.setEntry(dom, good)).toBe(EINVAL);
+    expect(w.hc(ctl, HC.VCPU_SET_ENTRY, [id, 0, MEM - 8])).toBe(EFAULT);
+    for (const bad2 of [0n, 999n, U64]) expect(w.hc(ctl, HC.DOMAIN_START, [bad2])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.DOMAIN_START, [dom])).toBe(EINVAL);
+    expect(w.state(id)).toBe(DOMAIN_CREATED);
+    expect(w.hc(ctl, HC.DOMAIN_START, [id])).toBe(0n);
   });
 });

@@ -1,0 +1,148 @@
+// Run-time domain building (HC_MODULE_LIST ... HC_DOMAIN_START): Domain 0
+// reads a boot module, creates a domain, loads its image and boot
+// information, sets the vCPU's entry and starts it. The dispatcher has
+// already checked the caller's RIGHT_CONTROL. Every id, size and guest range
+// is checked before anything changes; a malformed call returns a negative
+// errno and has no effect. The builder steps themselves are
+// src/domain/builder.ts, shared with the boot-time path.
+import { Domain } from "../sched/domain";
+import { guestCopy } from "../domain/memory";
+import { moduleAvailable, moduleCount } from "../domain/modules";
+import { parseDomainConfig } from "../domain/config";
+import {
+  domainCreate, domainCreateErrno, domainSetEntry, domainStart, nextDomainName, builderHandoff, DOMAIN_CREATED,
+} from "../domain/builder";
+import { domainById, guestRangeOk } from "./manage";
+import { stringFromBytes } from "../lib/str";
+import { print, println, printDec } from "../log/log";
+import {
+  ESRCH, EFAULT, EINVAL,
+  HC_MODULE_LIST_MAX, HC_MODULE_READ_MAX, HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX,
+  MODREC_INDEX, MODREC_CMDLINE_LEN, MODREC_SIZE_BYTES, MODREC_CMDLINE, MODREC_CMDLINE_MAX, MODREC_SIZE,
+  VCPUENTRY_SIZE,
+} from "./abi";
+
+@inline function err(e: u32): i64 { return -<i64>e; }
+
+const modRecord = memory.data(<i32>MODREC_SIZE, 8);
+const configBounce = memory.data(<i32>HC_DOMAIN_CONFIG_MAX);
+const entryBounce = memory.data(<i32>VCPUENTRY_SIZE, 8);
+// HC_DOMAIN_LOAD copies caller -> bounce -> target.
+const loadBounce = memory.data(<i32>HC_DOMAIN_LOAD_MAX, 4096);
+
+// HC_MODULE_LIST: up to `max` records of the modules not taken at boot, in
+// module order.
+export function hcModuleList(caller: Domain, buf: u64, max: u64): i64 {
+  if (max > <u64>HC_MODULE_LIST_MAX) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, max * MODREC_SIZE)) return err(EFAULT);
+  let n: u64 = 0;
+  for (let i = 0; i < moduleCount() && n < max; i++) {
+    const m = moduleAvailable(<u64>i);
+    if (m === null) continue;
+    memory.fill(modRecord, 0, MODREC_SIZE);
+    store<u32>(modRecord + MODREC_INDEX, <u32>i);
+    const line = m.cmdline;
+    store<u32>(modRecord + MODREC_CMDLINE_LEN, <u32>line.length);
+    store<u64>(modRecord + MODREC_SIZE_BYTES, m.end - m.start);
+    for (let k = 0; k < line.length && k < <i32>MODREC_CMDLINE_MAX - 1; k++) {
+      const ch = line.charCodeAt(k);
+      store<u8>(modRecord + MODREC_CMDLINE + <u32>k, ch >= 0x20 && ch < 0x7f ? <u8>ch : 0x3f);
+    }
+    guestCopy(caller, buf + n * MODREC_SIZE, modRecord, MODREC_SIZE, true);
+    n++;
+  }
+  return <i64>n;
+}
+
+// HC_MODULE_READ: bytes [offset, offset + len) of a listed module, clipped
+// at its end; copied straight from the module (reserved memory).
+export function hcModuleRead(caller: Domain, index: u64, offset: u64, buf: u64, len: u64): i64 {
+  const m = moduleAvailable(index);
+  if (m === null) return err(ESRCH);
+  if (len > <u64>HC_MODULE_READ_MAX) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
+  const size = m.end - m.start;
+  if (offset >= size) return 0;
+  const n = size - offset < len ? size - offset : len;
+  guestCopy(caller, buf, <usize>(m.start + offset), n, true);
+  return <i64>n;
+}
+
+// HC_DOMAIN_CREATE: the config text (printable ASCII and tabs, no NUL) is
+// parsed as a module command line; -EINVAL if it is not a valid config,
+// -ENOMEM if the memory is not there (nothing kept).
+export function hcDomainCreate(caller: Domain, gpa: u64, len: u64): i64 {
+  if (len == 0 || len > <u64>HC_DOMAIN_CONFIG_MAX) return err(EINVAL);
+  if (!guestCopy(caller, gpa, configBounce, len, false)) return err(EFAULT);
+  for (let i: u32 = 0; i < <u32>len; i++) {
+    const c = load<u8>(configBounce + i);
+    if ((c < 0x20 || c >= 0x7f) && c != 0x09) return err(EINVAL);
+  }
+  const cfg = parseDomainConfig(stringFromBytes(configBounce, <u32>len), nextDomainName());
+  if (cfg.error.length != 0) {
+    print("hv: HC_DOMAIN_CREATE by domain ");
+    printDec(caller.id);
+    print(": ");
+    println(cfg.error);
+    return err(EINVAL);
+  }
+  const d = domainCreate(cfg, builderHandoff());
+  if (d === null) return err(domainCreateErrno());
+  print("hv: domain ");
+  printDec(d.id);
+  print(" (");
+  print(d.name);
+  print(") created by domain ");
+  printDec(caller.id);
+  print(": memory ");
+  printDec(d.memBytes >> 10);
+  println(" KiB");
+  return <i64>d.id;
+}
+
+// A created (not yet started) domain by id: null with the errno in `e`.
+let targetErrno: u32 = 0;
+function createdTarget(id: u64): Domain | null {
+  const d = domainById(id);
+  if (d === null) { targetErrno = ESRCH; return null; }
+  if (d.state != DOMAIN_CREATED) { targetErrno = EINVAL; return null; }
+  return d;
+}
+
+// HC_DOMAIN_LOAD: [src, src + len) of the caller to [dst, dst + len) of
+// the target, both checked whole before anything is copied.
+export function hcDomainLoad(caller: Domain, id: u64, dst: u64, src: u64, len: u64): i64 {
+  const d = createdTarget(id);
+  if (d === null) return err(targetErrno);
+  if (len > <u64>HC_DOMAIN_LOAD_MAX) return err(EINVAL);
+  if (!guestRangeOk(d, dst, len) || !guestRangeOk(caller, src, len)) return err(EFAULT);
+  guestCopy(caller, src, loadBounce, len, false);
+  guestCopy(d, dst, loadBounce, len, true);
+  return <i64>len;
+}
+
+// HC_VCPU_SET_ENTRY: the VCPUENTRY record at `gpa` of the caller.
+export function hcVcpuSetEntry(caller: Domain, id: u64, vcpu: u64, gpa: u64): i64 {
+  const d = createdTarget(id);
+  if (d === null) return err(targetErrno);
+  if (!guestCopy(caller, gpa, entryBounce, VCPUENTRY_SIZE, false)) return err(EFAULT);
+  const e = domainSetEntry(d, vcpu, entryBounce);
+  return e == 0 ? 0 : err(e);
+}
+
+// HC_DOMAIN_START.
+export function hcDomainStart(caller: Domain, id: u64): i64 {
+  const d = createdTarget(id);
+  if (d === null) return err(targetErrno);
+  const e = domainStart(d);
+  if (e != 0) return err(e);
+  print("hv: domain ");
+  printDec(d.id);
+  print(" (");
+  print(d.name);
+  print(") started by domain ");
+  printDec(caller.id);
+  println("");
+  return 0;
+}
+
