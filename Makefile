@@ -15,6 +15,7 @@ DEB_TOOLS := nasm:nasm clang:clang ld.lld:lld ld:binutils nm:binutils wasm2c:wab
 DEB_FILES := /usr/lib/grub/i386-pc/multiboot2.mod:grub-pc-bin \
   /usr/lib/grub/x86_64-efi/multiboot2.mod:grub-efi-amd64-bin \
   /usr/share/bochs/BIOS-bochs-latest:bochsbios /usr/share/vgabios/vgabios.bin:vgabios \
+  /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0:bochs-term \
   /usr/share/OVMF/OVMF_CODE.fd:ovmf /usr/include/stdlib.h:libc6-dev
 
 HV_SRC  := $(shell find src -name '*.ts')
