@@ -75,17 +75,27 @@ export function guestToHost(dom: Domain, gpa: u64): u64 {
   return hpa == EPT_UNMAPPED ? 0 : hpa;
 }
 
+// Is every byte of the guest's [gpa, gpa + len) its RAM? (A range that
+// wraps around 2^64 is not.)
+export function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
+  if (len == 0) return true;
+  const end = gpa + len;
+  if (end < gpa || end > dom.memBytes) return false;
+  for (let p = gpa; p < end; p = (p & ~(PAGE_4K - 1)) + PAGE_4K) {
+    if (guestToHost(dom, p) == 0) return false;
+  }
+  return true;
+}
+
 // Copies `len` bytes between the hypervisor address `host` and the guest's
 // [gpa, gpa + len), page by page. Returns false, having copied nothing, if
 // any byte lies outside the guest's RAM.
 export function guestCopy(dom: Domain, gpa: u64, host: usize, len: u64, toGuest: bool): bool {
-  if (len == 0) return true;
-  if (gpa + len < gpa || gpa + len > dom.memBytes) return false;
+  if (!guestRangeOk(dom, gpa, len)) return false;
   let done: u64 = 0;
   while (done < len) {
     const g = gpa + done;
     const h = guestToHost(dom, g);
-    if (h == 0) return false;
     let n = PAGE_4K - (g & (PAGE_4K - 1));
     if (n > len - done) n = len - done;
     if (toGuest) memory.copy(<usize>h, host + <usize>done, <usize>n);

@@ -6,13 +6,13 @@
 // errno and has no effect. The builder steps themselves are
 // src/domain/builder.ts, shared with the boot-time path.
 import { Domain } from "../sched/domain";
-import { guestCopy } from "../domain/memory";
+import { guestCopy, guestRangeOk } from "../domain/memory";
 import { moduleAvailable, moduleCount } from "../domain/modules";
 import { parseDomainConfig } from "../domain/config";
 import {
   domainCreate, domainCreateErrno, domainSetEntry, domainStart, nextDomainName, builderHandoff, DOMAIN_CREATED,
 } from "../domain/builder";
-import { domainById, guestRangeOk } from "./manage";
+import { domainById } from "./manage";
 import { stringFromBytes } from "../lib/str";
 import { print, println, printDec } from "../log/log";
 import {

@@ -7,7 +7,7 @@
 import { schedDomainUnpaused } from "../sched/scheduler";
 import { rdtsc } from "../arch/hw";
 import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
-import { guestCopy, guestToHost } from "../domain/memory";
+import { guestCopy, guestRangeOk } from "../domain/memory";
 import { domainStop } from "../domain/lifecycle";
 import { logRead } from "../log/log";
 import {
@@ -35,20 +35,6 @@ export function domainById(id: u64): Domain | null {
     if (<u64>d.id == id) return d;
   }
   return null;
-}
-
-// Is every byte of [gpa, gpa + len) RAM of `dom`? (What guestCopy checks,
-// without copying: for calls that write their buffer piecewise.)
-export function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
-  if (len == 0) return true;
-  const end = gpa + len;
-  if (end < gpa || end > dom.memBytes) return false;
-  let p = gpa;
-  while (p < end) {
-    if (guestToHost(dom, p) == 0) return false;
-    p = (p & ~(<u64>0xfff)) + 0x1000;
-  }
-  return true;
 }
 
 // The DOMREC_SIZE head of a record, at `record`.
