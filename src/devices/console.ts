@@ -22,6 +22,7 @@
 //
 // Every field is position independent, so the block can be copied as is for
 // a snapshot.
+import { ringRead } from "../lib/ring";
 import { putc } from "../log/log";
 
 export const CONSOLE_RING_SIZE: u32 = 16384; // a power of two
@@ -95,17 +96,7 @@ export class Console {
   // Copies up to `len` bytes from absolute position `from` (clamped to the
   // oldest byte the ring still holds) to `dst`; returns the count.
   read(from: u64, dst: usize, len: u32): u32 {
-    const base = changetype<usize>(this) + CONSOLE_RING;
-    const head = this.head;
-    const oldest = head > <u64>CONSOLE_RING_SIZE ? head - CONSOLE_RING_SIZE : 0;
-    let pos = from < oldest ? oldest : from;
-    let n: u32 = 0;
-    while (pos < head && n < len) {
-      store<u8>(dst + n, load<u8>(base + (<u32>pos & (CONSOLE_RING_SIZE - 1))));
-      pos++;
-      n++;
-    }
-    return n;
+    return ringRead(changetype<usize>(this) + CONSOLE_RING, CONSOLE_RING_SIZE, this.head, from, dst, len);
   }
 }
 

@@ -3,6 +3,7 @@
 // serial port. The print functions allocate nothing, so exit paths may log.
 import { serialPutc, serialDrain } from "./serial";
 import { halt_forever } from "../arch/hw";
+import { ringRead } from "../lib/ring";
 
 const RING_SIZE: u32 = 1 << 16; // a power of two
 const ring = memory.data(RING_SIZE);
@@ -50,15 +51,7 @@ export function printDec(v: u64): void {
 // Reads the ring: copies up to `len` bytes starting at absolute position
 // `from` (clamped to what the ring still holds) to `dst`; returns the count.
 export function logRead(from: u64, dst: usize, len: u32): u32 {
-  const oldest = ringHead > <u64>RING_SIZE ? ringHead - RING_SIZE : 0;
-  let pos = from < oldest ? oldest : from;
-  let n: u32 = 0;
-  while (pos < ringHead && n < len) {
-    store<u8>(dst + n, load<u8>(ring + <usize>(<u32>pos & (RING_SIZE - 1))));
-    pos++;
-    n++;
-  }
-  return n;
+  return ringRead(ring, RING_SIZE, ringHead, from, dst, len);
 }
 
 export function logHead(): u64 {
