@@ -3,3 +3,10 @@
 export const PTE_P: u64 = 1 << 0;    // present
 export const PTE_RW: u64 = 1 << 1;   // writable
 export const PTE_PS: u64 = 1 << 7;   // a 2 MiB page in a PDE (1 GiB in a PDPTE)
+
+// A linear address is canonical when bits 63:47 are all equal (4-level
+// paging, SDM Vol. 3A 3.3.7.1); base-address MSRs and 64-bit RIP/RSP must be.
+@inline export function isCanonical(a: u64): bool {
+  const top = a >> 47;
+  return top == 0 || top == 0x1ffff;
+}

@@ -48,7 +48,7 @@ import { optionValue } from "../boot/cmdline";
 import { schedAdd } from "../sched/scheduler";
 import { CREDIT_DEFAULT_WEIGHT } from "../sched/credit";
 import { rightsFromCmdline } from "../hypercall/rights";
-import { PTE_P, PTE_RW, PTE_PS } from "../arch/paging";
+import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
   ENOMEM, EINVAL, ESRCH, DOMSTATE_CREATED,
   VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
@@ -213,11 +213,6 @@ export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
   return dom;
 }
 
-@inline function canonical(a: u64): bool {
-  const top = a >> 47;
-  return top == 0 || top == 0x1ffff;
-}
-
 // Sets vCPU `index` of a created domain to enter as the VCPUENTRY record at
 // host address `rec` says (layout and rules: src/hypercall/abi.ts). Returns
 // 0, or an errno with nothing changed: ESRCH (no such vCPU), EINVAL (not a
@@ -251,7 +246,7 @@ export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
     if (tables || !low32 || s.rip >= mem) return EINVAL;
     s.mode = START_PROTECTED32;
   } else if (mode == VCPU_MODE_LONG64) {
-    if (!canonical(s.rip) || !canonical(s.rsp)) return EINVAL;
+    if (!isCanonical(s.rip) || !isCanonical(s.rsp)) return EINVAL;
     if (tables) {
       s.cr3 = GUEST_PML4_GPA;
       s.gdtBase = GUEST_GDT_GPA;

@@ -3,7 +3,7 @@
 // hypervisor bug (a bad field or value) and panics naming the field.
 import { vmread, vmwrite } from "../arch/hw";
 import { VMX_SUCCEED } from "../arch/vmx-status";
-import { VM_INSTRUCTION_ERROR, vmInstructionErrorText, VMCS_FIELD_COUNT, VMCS_FIELDS } from "../arch/vmcs";
+import { VM_INSTRUCTION_ERROR, vmInstructionErrorText, VMCS_FIELD_COUNT, vmcsFieldEncoding } from "../arch/vmcs";
 import { print, println, printHex, panic } from "../log/log";
 
 @inline export function vmcsRead(field: u32): u64 {
@@ -33,7 +33,7 @@ function vmcsWriteFailed(field: u32, value: u64): void {
 export function vmcsDump(): void {
   println("hv: VMCS dump (field = value):");
   for (let i: u32 = 0; i < VMCS_FIELD_COUNT; i++) {
-    const f = load<u32>(VMCS_FIELDS + (<usize>i << 2));
+    const f = vmcsFieldEncoding(i);
     print(i % 4 == 0 ? "hv:  " : " ");
     printHex(f, 4);
     print("=");

@@ -3,6 +3,7 @@
 // switch (kept per vCPU and loaded on switch: src/sched/switch.ts), and a few
 // read-only identification MSRs. Any other MSR gets #GP(0), as on a CPU
 // without it; each is logged once per domain.
+import { isCanonical } from "../../arch/paging";
 import { Vcpu } from "../../sched/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
 import { vmcsRead, vmcsWrite } from "../vmcs";
@@ -79,11 +80,6 @@ const WRITE_DONE: u32 = 0;
 const WRITE_FAULT: u32 = 1;
 const WRITE_UNKNOWN: u32 = 2;
 
-// Bits 63:48 must be a sign extension of bit 47 for a base address MSR.
-@inline function canonical(v: u64): bool {
-  return <u64>((<i64>(v << 16)) >> 16) == v;
-}
-
 function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
   switch (msr) {
     case IA32_TSC:
@@ -97,16 +93,16 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_MISC_ENABLE:
       return WRITE_DONE; // accepted and ignored
     case IA32_SYSENTER_CS: vmcsWrite(GUEST_SYSENTER_CS, value & 0xffff); return WRITE_DONE;
-    case IA32_SYSENTER_ESP: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_ESP, value); return WRITE_DONE;
-    case IA32_SYSENTER_EIP: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_EIP, value); return WRITE_DONE;
+    case IA32_SYSENTER_ESP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_ESP, value); return WRITE_DONE;
+    case IA32_SYSENTER_EIP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_EIP, value); return WRITE_DONE;
     case IA32_PAT: vmcsWrite(GUEST_IA32_PAT, value); return WRITE_DONE;
     case IA32_EFER: return writeEfer(value);
-    case IA32_FS_BASE: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_FS_BASE, value); return WRITE_DONE;
-    case IA32_GS_BASE: if (!canonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_GS_BASE, value); return WRITE_DONE;
-    case IA32_KERNEL_GS_BASE: if (!canonical(value)) return WRITE_FAULT; vcpu.kernelGsBase = value; break;
+    case IA32_FS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_FS_BASE, value); return WRITE_DONE;
+    case IA32_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_GS_BASE, value); return WRITE_DONE;
+    case IA32_KERNEL_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vcpu.kernelGsBase = value; break;
     case IA32_STAR: vcpu.star = value; break;
-    case IA32_LSTAR: if (!canonical(value)) return WRITE_FAULT; vcpu.lstar = value; break;
-    case IA32_CSTAR: if (!canonical(value)) return WRITE_FAULT; vcpu.cstar = value; break;
+    case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.lstar = value; break;
+    case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.cstar = value; break;
     case IA32_FMASK: vcpu.sfmask = value; break;
     default: return WRITE_UNKNOWN;
   }
