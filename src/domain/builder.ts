@@ -46,7 +46,6 @@ import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
 import { schedAdd } from "../sched/scheduler";
-import { CREDIT_DEFAULT_WEIGHT } from "../sched/credit";
 import { rightsFromCmdline } from "../hypercall/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
@@ -162,24 +161,12 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   return dom;
 }
 
-// Why the last domainCreate returned null: EINVAL (weight= or cap=) or ENOMEM.
-let createErrno: u32 = 0;
-export function domainCreateErrno(): u32 { return createErrno; }
-
 // A new domain for `cfg`: zeroed memory mapped by its EPT, console, UART and
 // debug-exit port, one vCPU with its VMCS (a placeholder entry until
 // domainSetEntry). State DOMAIN_CREATED, in `domains`, not scheduled. On
-// failure null, domainCreateErrno() says why, and no frame stays allocated.
+// failure (out of memory) null, and no frame stays allocated.
 export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
   bootHandoff = handoff;
-  const weight = schedOption(cfg.cmdline, "weight", CREDIT_DEFAULT_WEIGHT, 1, 65535);
-  const cap = schedOption(cfg.cmdline, "cap", 0, 0, 100);
-  if (weight < 0 || cap < 0) {
-    createErrno = EINVAL;
-    notCreated(cfg.name, "weight must be 1-65535 and cap 0-100 (% of one CPU)");
-    return null;
-  }
-  createErrno = ENOMEM;
   const dom = new Domain(nextId++, cfg.name);
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
@@ -208,8 +195,7 @@ export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
   vmcsInit(vcpu, handoff, new StartState());
   dom.state = DOMAIN_CREATED;
   domains.push(dom);
-  pending.push(new Pending(dom, <u32>weight, <u32>cap));
-  createErrno = 0;
+  pending.push(new Pending(dom, cfg.weight, cfg.cap));
   return dom;
 }
 
@@ -291,21 +277,6 @@ export function domainStart(dom: Domain): u32 {
     }
   }
   return 0;
-}
-
-// `key=<decimal>` from the domain's command line: `dflt` when absent, -1
-// when not a number in [min, max].
-function schedOption(cmdline: string, key: string, dflt: i32, min: i32, max: i32): i32 {
-  const s = optionValue(cmdline, key);
-  if (s === null) return dflt;
-  if (s.length == 0 || s.length > 5) return -1;
-  let v: i32 = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) - 0x30;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v < min || v > max ? -1 : v;
 }
 
 function notCreated(name: string, why: string): void {

@@ -9,6 +9,7 @@
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
+import { CREDIT_DEFAULT_WEIGHT } from "../sched/credit";
 
 export const DOMAIN_KIND_AUTO: u32 = 0;      // detect ELF / multiboot header
 export const DOMAIN_KIND_FLAT64: u32 = 1;    // raw image, 64-bit entry at load
@@ -19,6 +20,8 @@ export const DOMAIN_MEM_MIN: u64 = 0x100000;        // 1 MiB
 export const DOMAIN_MEM_MAX: u64 = 0x80000000;      // 2 GiB
 export const DOMAIN_MEM_ALIGN: u64 = 0x1000;
 export const DOMAIN_VCPUS_MAX: u32 = 64;
+export const DOMAIN_WEIGHT_MAX: u32 = 65535;
+export const DOMAIN_CAP_MAX: u32 = 100;    // % of one CPU; 0 = no cap
 
 // parseSize's answer for anything that is not a size.
 export const BAD_SIZE: u64 = 0xffffffffffffffff;
@@ -29,6 +32,8 @@ export class DomainConfig {
   vcpus: u32 = 1;
   kind: u32 = DOMAIN_KIND_AUTO;
   load: u64 = 0;             // 0: the kind's default
+  weight: u32 = CREDIT_DEFAULT_WEIGHT; // scheduler weight
+  cap: u32 = 0;              // % of one CPU, 0 = no cap
   cmdline: string = "";      // the guest's command line
   error: string = "";        // "" when valid
 
@@ -124,6 +129,16 @@ export function isForDom0(line: string): bool {
   return v !== null && v == "dom0";
 }
 
+// A count written in plain decimal digits, or BAD_SIZE.
+function plainDecimal(value: string): u64 {
+  if (value.length == 0) return BAD_SIZE;
+  for (let k = 0; k < value.length; k++) {
+    const ch = value.charCodeAt(k);
+    if (ch < 0x30 || ch > 0x39) return BAD_SIZE;
+  }
+  return parseSize(value);
+}
+
 // Parses a module command line; `defaultName` (e.g. "dom3") is used when
 // there is no name=.
 export function parseDomainConfig(line: string, defaultName: string): DomainConfig {
@@ -164,16 +179,23 @@ export function parseDomainConfig(line: string, defaultName: string): DomainConf
       c.memBytes = v;
       haveMem = true;
     } else if (key == "vcpus") {
-      const v = parseSize(value);
-      let plain = value.length > 0;
-      for (let k = 0; k < value.length; k++) {
-        const ch = value.charCodeAt(k);
-        if (ch < 0x30 || ch > 0x39) plain = false;
-      }
-      if (!plain || v == BAD_SIZE || v < 1 || v > <u64>DOMAIN_VCPUS_MAX) {
+      const v = plainDecimal(value);
+      if (v == BAD_SIZE || v < 1 || v > <u64>DOMAIN_VCPUS_MAX) {
         return c.fail(word + ": bad vcpu count (1 to " + dec(DOMAIN_VCPUS_MAX) + ")");
       }
       c.vcpus = <u32>v;
+    } else if (key == "weight") {
+      const v = plainDecimal(value);
+      if (v == BAD_SIZE || v < 1 || v > <u64>DOMAIN_WEIGHT_MAX) {
+        return c.fail(word + ": bad weight (1 to " + dec(DOMAIN_WEIGHT_MAX) + ")");
+      }
+      c.weight = <u32>v;
+    } else if (key == "cap") {
+      const v = plainDecimal(value);
+      if (v == BAD_SIZE || v > <u64>DOMAIN_CAP_MAX) {
+        return c.fail(word + ": bad cap (0 to " + dec(DOMAIN_CAP_MAX) + ", % of one CPU; 0 = none)");
+      }
+      c.cap = <u32>v;
     } else if (key == "kind") {
       if (value == "auto") c.kind = DOMAIN_KIND_AUTO;
       else if (value == "flat64") c.kind = DOMAIN_KIND_FLAT64;

@@ -10,13 +10,13 @@ import { guestCopy, guestRangeOk } from "../domain/memory";
 import { moduleAvailable, moduleCount } from "../domain/modules";
 import { parseDomainConfig } from "../domain/config";
 import {
-  domainCreate, domainCreateErrno, domainSetEntry, domainStart, nextDomainName, builderHandoff, DOMAIN_CREATED,
+  domainCreate, domainSetEntry, domainStart, nextDomainName, builderHandoff, DOMAIN_CREATED,
 } from "../domain/builder";
 import { domainById } from "./manage";
 import { stringFromBytes } from "../lib/str";
 import { print, println, printDec } from "../log/log";
 import {
-  ESRCH, EFAULT, EINVAL,
+  ESRCH, EFAULT, EINVAL, ENOMEM,
   HC_MODULE_LIST_MAX, HC_MODULE_READ_MAX, HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX,
   MODREC_INDEX, MODREC_CMDLINE_LEN, MODREC_SIZE_BYTES, MODREC_CMDLINE, MODREC_CMDLINE_MAX, MODREC_SIZE,
   VCPUENTRY_SIZE,
@@ -87,7 +87,7 @@ export function hcDomainCreate(caller: Domain, gpa: u64, len: u64): i64 {
     return err(EINVAL);
   }
   const d = domainCreate(cfg, builderHandoff());
-  if (d === null) return err(domainCreateErrno());
+  if (d === null) return err(ENOMEM);
   print("hv: domain ");
   printDec(d.id);
   print(" (");

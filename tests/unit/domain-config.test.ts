@@ -62,6 +62,11 @@ describe("domain config", () => {
     ["domain mem=16M vcpus=0", "vcpus=0: bad vcpu count (1 to 64)"],
     ["domain mem=16M vcpus=65", "vcpus=65: bad vcpu count (1 to 64)"],
     ["domain mem=16M vcpus=2k", "vcpus=2k: bad vcpu count (1 to 64)"],
+    ["domain mem=16M weight=0", "weight=0: bad weight (1 to 65535)"],
+    ["domain mem=16M weight=65536", "weight=65536: bad weight (1 to 65535)"],
+    ["domain mem=16M weight=0x10", "weight=0x10: bad weight (1 to 65535)"],
+    ["domain mem=16M cap=101", "cap=101: bad cap (0 to 100, % of one CPU; 0 = none)"],
+    ["domain mem=16M cap=-1", "cap=-1: bad cap (0 to 100, % of one CPU; 0 = none)"],
     ["domain mem=16M kind=elf", "kind=elf: unknown kind (use auto, flat64 or realmode)"],
     ["domain mem=16M load=zz", "load=zz: bad address (use e.g. 0x100000)"],
     ["domain mem=16M load=0x1000000", "load=0x1000000: outside the guest's 16M of memory"],
@@ -69,6 +74,12 @@ describe("domain config", () => {
   for (const [line, err] of bad) {
     it(`rejects "${line.slice(0, 40)}"`, () => expect(parse(line).error).toBe(err));
   }
+
+  it("accepts scheduler weights 1-65535 and caps 0-100", () => {
+    for (const ok of ["weight=1", "weight=65535", "cap=0", "cap=100", "weight=7 cap=25"]) {
+      expect(parse(`domain mem=16M ${ok}`).error, ok).toBe("");
+    }
+  });
 
   it("accepts a 31-character name and the last of repeated keys", () => {
     expect(parse("domain mem=16M name=" + "a".repeat(31)).name).toBe("a".repeat(31));
