@@ -13,9 +13,6 @@
 DOM0_ALIAS      equ 0xffff800000000000
 ALIAS_PML4_SLOT equ (DOM0_ALIAS >> 39) & 511
 STACK_SIZE      equ 0x10000
-COM1            equ 0x3f8
-COM1_LSR        equ COM1 + 5
-LSR_THRE        equ 0x20
 
 %macro import 1
 global Z_hwZ_%1
@@ -24,7 +21,6 @@ Z_hwZ_%1:
 
 extern hv_start
 global _start
-global serial_puts, serial_hex64, serial_drain
 
 section .text
 bits 64
@@ -77,62 +73,6 @@ import halt_forever
     cli
 .h: hlt
     jmp .h
-
-; What boot/wasm-rt.c uses to report a trap.
-serial_putc:                        ; AL = byte; keeps everything but RDX, RCX
-    push rax
-    mov ecx, 100000
-    mov dx, COM1_LSR
-.wait:
-    in al, dx
-    test al, LSR_THRE
-    jnz .ready
-    dec ecx
-    jnz .wait
-.ready:
-    pop rax
-    mov dx, COM1
-    out dx, al
-    ret
-
-serial_puts:                        ; (const char *s)
-    push rsi
-    mov rsi, rdi
-.next:
-    lodsb
-    test al, al
-    jz .done
-    call serial_putc
-    jmp .next
-.done:
-    pop rsi
-    ret
-
-serial_hex64:                       ; (uint64_t v)
-    push rbx
-    mov al, '0'
-    call serial_putc
-    mov al, 'x'
-    call serial_putc
-    mov rbx, rdi
-    mov r8d, 16
-.digit:
-    rol rbx, 4
-    mov eax, ebx
-    and eax, 0xf
-    cmp eax, 10
-    jb .num
-    add eax, 'a' - '0' - 10
-.num:
-    add eax, '0'
-    call serial_putc
-    dec r8d
-    jnz .digit
-    pop rbx
-    ret
-
-serial_drain:                       ; the emulated UART sends at once
-    ret
 
 section .bss
 align 16
