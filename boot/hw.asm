@@ -108,3 +108,35 @@ import halt_forever
 .halt:
     hlt
     jmp .halt
+
+; XSAVE state of the guests. The host itself never touches x87/SSE/AVX
+; state (the microkernel is built without floating point).
+import xsave                            ; (area, mask)
+    mov rax, HV_DIRECT_MAP
+    add rsi, rax
+    mov eax, edx
+    shr rdx, 32
+    xsave [rsi]
+    ret
+
+import xrstor                           ; (area, mask)
+    mov rax, HV_DIRECT_MAP
+    add rsi, rax
+    mov eax, edx
+    shr rdx, 32
+    xrstor [rsi]
+    ret
+
+import xgetbv                           ; (index) -> value
+    mov ecx, esi
+    xgetbv
+    shl rdx, 32
+    or rax, rdx
+    ret
+
+import xsetbv                           ; (index, value)
+    mov ecx, esi
+    mov eax, edx
+    shr rdx, 32
+    xsetbv
+    ret
