@@ -261,8 +261,7 @@ async function launch(spec: LaunchSpec): Promise<Emulator> {
     for (const w of [...waiters]) w();
   };
   const serialLog = fs.createWriteStream(path.join(dir, "serial.log"));
-  // A copy for debugging only: losing it (its directory removed while the
-  // stream still opens, after a failed start) must not fail the run.
+  // A copy for debugging only: losing it must not fail the run.
   serialLog.on("error", () => {});
 
   const logTail = (chars = 3000) => {
@@ -302,8 +301,10 @@ async function launch(spec: LaunchSpec): Promise<Emulator> {
     if (pid > 0) killGroupSync(pid);
     live.delete(pid);
     server.close();
-    serialLog.end();
-    if (!keepTmp(opts)) fs.rmSync(dir, { recursive: true, force: true });
+    // The stream opens its file asynchronously: let it finish before the
+    // directory goes, or the late file makes the removal fail.
+    await new Promise<void>((r) => serialLog.end(() => r()));
+    if (!keepTmp(opts)) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     throw e;
   }
   server.close(); // one connection is all we take
