@@ -29,13 +29,20 @@ export const HC_DOMAIN_CREATE: u32 = 13; // (config gpa, len) -> new domain id; 
 export const HC_DOMAIN_LOAD: u32 = 14;   // (id, dst gpa in the target, src gpa in the caller, len) -> len; target not yet started; len <= HC_DOMAIN_LOAD_MAX
 export const HC_VCPU_SET_ENTRY: u32 = 15; // (id, vcpu, entry gpa) -> 0; a VCPUENTRY_SIZE record; target not yet started
 export const HC_DOMAIN_START: u32 = 16;  // (id) -> 0; the created domain is scheduled (-EINVAL before HC_VCPU_SET_ENTRY or if already started)
-export const HC_COUNT: u32 = 17;         // numbers at or above it are unknown (-ENOSYS)
+// Events, the console and the host (Domain 0's drivers and shell).
+export const HC_EVENT_SETUP: u32 = 17;   // (page gpa, vector, flags) -> 0, or with EVSETUP_FLAG_CONSOLE the hypervisor log's write position; events for the caller's vCPU 0
+export const HC_CONSOLE_INPUT: u32 = 18; // (id, buf gpa, len) -> bytes queued to domain id's emulated UART receiver (fewer when its input ring is full)
+export const HC_HOST_INFO: u32 = 19;     // (buf gpa) -> 0; one HOSTINFO_SIZE record
+export const HC_CPU_INFO: u32 = 20;      // (cpu, buf gpa) -> 0; one CPUINFO_SIZE record (-EINVAL at or past HOSTINFO_CPUS_FOUND)
+export const HC_HOST_POWER: u32 = 21;    // (HOST_POWER_*) -> does not return (-EINVAL for an unknown operation)
+export const HC_COUNT: u32 = 22;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
 export const ESRCH: u32 = 3;
 export const EFAULT: u32 = 14;
 export const ENOMEM: u32 = 12;           // not enough free frames for the new domain
+export const EBUSY: u32 = 16;            // the physical console is already held by another domain
 export const EINVAL: u32 = 22;
 export const ENOSYS: u32 = 38;
 
@@ -117,3 +124,41 @@ export const GUEST_PML4_GPA: u64 = 0x1000;      // PML4, PDPT 0x2000, four PDs 0
 export const GUEST_GDT_GPA: u64 = 0x7000;       // null, code64 0x08, data 0x10
 export const GUEST_BOOTINFO_GPA: u64 = 0x8000;  // the multiboot information (<= 4 KiB)
 export const GUEST_STACK_TOP: u64 = 0x80000;    // initial RSP of a 64-bit entry
+
+// Event page (HC_EVENT_SETUP): one 4 KiB-aligned page of the caller's memory.
+// The hypervisor sets a bit in EVPAGE_PENDING (locked OR) and injects the
+// vector as an external interrupt once the vCPU has interrupts enabled; a
+// vCPU halted with interrupts enabled wakes. The domain takes the bits with
+// an atomic exchange. Vectors 32-255.
+export const EVPAGE_PENDING: u32 = 0;    // u64, bit per EVENT_*
+export const EVENT_VECTOR_MIN: u32 = 32;
+export const EVENT_SERIAL: u32 = 0;      // the physical COM1 raised its interrupt (the console holder)
+export const EVENT_LOG: u32 = 1;         // the hypervisor log has new bytes (the console holder)
+export const EVENT_CONSOLE: u32 = 2;     // some domain's console ring has new bytes (control domains)
+// HC_EVENT_SETUP flags.
+export const EVSETUP_FLAG_CONSOLE: u32 = 1; // take the physical serial console: the hypervisor stops printing its log on COM1 (a panic still does); needs RIGHT_CONTROL and the COM1 ports (Domain 0)
+
+// HC_HOST_INFO record (little endian, byte offsets).
+export const HOSTINFO_MEM_TOTAL_KIB: u32 = 0;  // u64, usable RAM
+export const HOSTINFO_MEM_FREE_KIB: u32 = 8;   // u64, free for new domains
+export const HOSTINFO_CPUS_FOUND: u32 = 16;    // u32, CPUs the firmware lists (HC_CPU_INFO's range)
+export const HOSTINFO_CPUS_ONLINE: u32 = 20;   // u32, CPUs in VMX root running vCPUs
+export const HOSTINFO_UPTIME_TICKS: u32 = 24;  // u64, TSC ticks since the hypervisor started
+export const HOSTINFO_DOMAINS: u32 = 32;       // u32, live (not stopped) domains
+export const HOSTINFO_SIZE: u32 = 40;
+
+// HC_CPU_INFO record.
+export const CPUINFO_APIC_ID: u32 = 0;     // u32
+export const CPUINFO_FLAGS: u32 = 4;       // u32, CPUFLAG_*
+export const CPUINFO_BUSY_TICKS: u32 = 8;  // u64, TSC ticks running vCPUs (exits included)
+export const CPUINFO_IDLE_TICKS: u32 = 16; // u64, TSC ticks idle (halted or waiting)
+export const CPUINFO_RUNQ: u32 = 24;       // u32, runnable vCPUs queued on it
+export const CPUINFO_CURRENT: u32 = 28;    // u32, id of the domain running there, 0 if idle
+export const CPUINFO_SIZE: u32 = 32;
+export const CPUFLAG_ONLINE: u32 = 1;      // started and in VMX root
+export const CPUFLAG_BSP: u32 = 2;         // the boot processor
+export const CPUFLAG_FAILED: u32 = 4;      // listed but did not start (left out)
+
+// HC_HOST_POWER operations.
+export const HOST_POWER_OFF: u32 = 0;
+export const HOST_REBOOT: u32 = 1;
