@@ -1,8 +1,9 @@
 ; The host IDT: one stub per exception (vectors 0-31). A fault in the
 ; hypervisor prints the vector, error code, RIP, CR2, control registers, every
 ; GPR and a frame-pointer backtrace on COM1, then halts: always diagnosable.
-; Vectors 32-255 are not present: a stray interrupt becomes a #GP whose error
-; code names the IDT entry (SDM Vol. 3A, 6.13).
+; Vectors 32-255 are not present unless another file fills their gate
+; (smp.asm): a stray interrupt becomes a #NP whose error code names the IDT
+; entry (SDM Vol. 3A, 6.13).
 
 SEL_CODE64      equ 0x08
 IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
@@ -10,7 +11,7 @@ IST_DF          equ 1
 IST_NMI         equ 2
 IST_MC          equ 3
 
-global idt_init, idt
+global idt_init, idt, idt_ptr
 extern serial_putc, serial_puts, serial_hex64, serial_drain
 
 ; Vectors for which the CPU pushes an error code (SDM Vol. 3A, Table 6-1).
@@ -242,10 +243,10 @@ msg_halted:     db 10, "hv: halted", 10, 0
 
 section .bss
 align 16
-idt:    resb 32 * 16
+idt:    resb 256 * 16
 
 section .data
 align 8
 idt_ptr:
-    dw 32 * 16 - 1
+    dw 256 * 16 - 1
     dq idt

@@ -244,3 +244,6 @@ export function testModuleRegister(start: u64, end: u64, line: string, take: boo
 export function testVcpuSchedId(id: u32): i32 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).schedId : -2; }
 export { isBootDomainModule } from "./domain/modules";
 export { isForDom0 } from "./domain/config";
+
+// ── Per-CPU data (src/cpu/percpu.ts, tests/unit/layout.test.ts) ───────────
+export { percpuLayoutCheck } from "./cpu/percpu";

@@ -1,7 +1,10 @@
 // The microkernel's entry: boot/entry.asm enters long mode and the runtime
 // shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block.
-import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS } from "./arch/layout";
-import { rdtsc, halt_forever } from "./arch/hw";
+import {
+  HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS, CPU_STATE_ONLINE, CPU_STATE_FAILED,
+} from "./arch/layout";
+import { IA32_PAT } from "./arch/msr";
+import { rdtsc, halt_forever, wrmsr, cpu_idle } from "./arch/hw";
 import { print, println, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
 import { parseBootInfo, bootInfoPrint } from "./boot/bootinfo";
@@ -12,7 +15,8 @@ import {
   vmxProbe, vmxPrintSummary, vmxPrintMissing, vmxMiscMsr, vmxPreemptionTimerRate, vmxCanSet, vmxExitCtlsMsr, VMX_OK,
 } from "./vmx/capabilities";
 import { EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmx";
-import { vmxEnable } from "./vmx/vmxon";
+import { vmxEnable, vmxCpuEnable } from "./vmx/vmxon";
+import { vmxCpuCheck } from "./vmx/capabilities";
 import { runInit, run } from "./vmx/run";
 import { buildBootDomains } from "./domain/builder";
 import { domains } from "./sched/domain";
@@ -20,6 +24,9 @@ import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
 import { lapicInit, lapicId } from "./platform/lapic";
 import { acpiInit, acpiPrint } from "./platform/acpi";
+import { smpBootCpu, smpStart, smpBootPat, smpStartTicks } from "./platform/smp";
+import { thisCpu } from "./cpu/percpu";
+import { dec } from "./lib/str";
 
 export * from "./exports";
 
@@ -44,6 +51,7 @@ export function kmain(handoff: u32): void {
 
   lapicInit(HV_VECTOR_SPURIOUS);
   acpiPrint(acpiInit(bi.rsdp, lapicId()));
+  smpBootCpu();
 
   if (vmxProbe() != VMX_OK) {
     vmxPrintMissing();
@@ -56,6 +64,9 @@ export function kmain(handoff: u32): void {
 
   picMaskAll();
   vmxEnable();
+  thisCpu().state = CPU_STATE_ONLINE;
+  println("hv: CPU 0 (APIC id " + dec(thisCpu().apicId) + ") up, VMX root (boot CPU)");
+  smpStart(bi, handoff);
   runInit(vmxPreemptionTimerRate(vmxMiscMsr()), vmxCanSet(vmxExitCtlsMsr(), EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
   buildBootDomains(bi, handoff);
   if (domains.length == 0) {
@@ -63,6 +74,33 @@ export function kmain(handoff: u32): void {
     halt_forever();
   }
   run();
+}
+
+// Every other CPU, from boot/trampoline.asm with the big lock held: its
+// local APIC, VMX root operation, then idle. Returns only if the CPU cannot
+// join (it is left out and halts).
+export function apMain(index: u32): void {
+  const cpu = thisCpu();
+  lapicInit(HV_VECTOR_SPURIOUS);
+  let why = vmxCpuCheck();
+  if (why.length == 0) {
+    wrmsr(IA32_PAT, smpBootPat());
+    why = vmxCpuEnable();
+  }
+  const name = "hv: CPU " + dec(index) + " (APIC id " + dec(cpu.apicId) + ")";
+  if (why.length != 0) {
+    cpu.state = CPU_STATE_FAILED;
+    println(name + " cannot enter VMX root: " + why + "; left out");
+    return;
+  }
+  cpu.state = CPU_STATE_ONLINE;
+  println(name + " up, VMX root; 64-bit mode " + dec(smpStartTicks(cpu)) + " TSC ticks after INIT, VMX root after " +
+    dec(rdtsc() - cpu.startTsc));
+  while (true) {
+    const t = rdtsc();
+    cpu_idle();
+    cpu.idleTicks += rdtsc() - t;
+  }
 }
 
 // Test only: `debug_fault=pf` touches memory beyond the direct map (a page

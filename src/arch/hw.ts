@@ -32,6 +32,20 @@
 // Stops this CPU for good: interrupts off, HLT in a loop.
 @external("hw", "halt_forever") export declare function halt_forever(): void;
 
+// ── SMP (boot/smp.asm) ────────────────────────────────────────────────────
+// This CPU's per-CPU block (PERCPU_* in layout.ts) and index, through
+// IA32_GS_BASE.
+@external("hw", "this_cpu") export declare function this_cpu(): usize;
+@external("hw", "cpu_index") export declare function cpu_index(): u32;
+// Halts until an interrupt with the big lock let go (other CPUs run the
+// microkernel meanwhile); returns holding it again, interrupts off.
+@external("hw", "cpu_idle") export declare function cpu_idle(): void;
+// Lets the CPUs already waiting for the big lock have it once.
+@external("hw", "lock_yield") export declare function lock_yield(): void;
+// LOCK CMPXCHG on the u32 at `addr`: returns the old value; it was replaced
+// by `value` iff that equals `expected`.
+@external("hw", "cmpxchg32") export declare function cmpxchg32(addr: usize, expected: u32, value: u32): u32;
+
 // ── VMX (SDM Vol. 3C Chapter 31) ──────────────────────────────────────────
 // Each VMX instruction returns its status: VMX_SUCCEED, VMX_FAIL_INVALID
 // (CF=1: no current VMCS) or VMX_FAIL_VALID (ZF=1: VM_INSTRUCTION_ERROR says

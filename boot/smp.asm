@@ -1,0 +1,147 @@
+; The big hypervisor lock, per-CPU data access and the idle wait.
+;
+; The microkernel is wasm2c code and not reentrant (wasm globals, the stub
+; runtime's bump allocator, static buffers), so exactly one CPU runs it at a
+; time: a CPU holds the big lock whenever it runs microkernel code and lets
+; go of it only while it is in a guest (vmenter in boot/vmx.asm, from just
+; before VMLAUNCH/VMRESUME to the first thing after the VM exit) and while it
+; halts in the idle loop (cpu_idle). The boot CPU takes it before kmain; an
+; application processor before apMain (boot/trampoline.asm).
+;
+; A ticket lock: CPUs get the lock in the order they asked for it, so a CPU
+; coming back from a guest cannot be starved by the others.
+;
+; Each CPU finds its own per-CPU block (PERCPU_* in layout.inc) through
+; IA32_GS_BASE; a VM exit reloads it from the VMCS's HOST_GS_BASE.
+
+%include "layout.inc"
+
+LAPIC_EOI       equ 0xb0                ; src/arch/apic.ts
+SEL_CODE64      equ 0x08
+IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
+
+%macro import 1
+global Z_hwZ_%1
+Z_hwZ_%1:
+%endmacro
+
+global hv_lock_acquire, hv_lock_release, hv_lock_ticket, hv_lock_wait, smp_idt_init
+extern idt
+
+section .text
+bits 64
+
+; Takes the big lock. Clobbers EAX and the flags only (callers in vmx.asm
+; rely on it).
+hv_lock_acquire:
+    call hv_lock_ticket
+    ; fall through
+; Waits until ticket EAX is served. Clobbers the flags only.
+hv_lock_wait:
+    cmp [rel lock_serving], eax
+    je .mine
+    pause
+    jmp hv_lock_wait
+.mine:
+    ret
+
+; EAX = the next ticket. Clobbers the flags only.
+hv_lock_ticket:
+    mov eax, 1
+    lock xadd [rel lock_next], eax
+    ret
+
+; Gives the lock to the next ticket. Only the holder writes lock_serving,
+; so a plain increment is enough; x86 stores are not reordered with older
+; stores, so everything written under the lock is visible before the hand-over.
+; Clobbers the flags only.
+hv_lock_release:
+    inc dword [rel lock_serving]
+    ret
+
+; () -> this CPU's per-CPU block (a wasm, i.e. physical, address).
+import this_cpu
+    mov rax, [gs:PERCPU_SELF]
+    ret
+
+; () -> this CPU's index (0 = the boot CPU).
+import cpu_index
+    mov eax, [gs:PERCPU_INDEX]
+    ret
+
+; () Halts this CPU until an interrupt, without the big lock: the other CPUs
+; run meanwhile. STI's one-instruction shadow covers the HLT, so an
+; interrupt that became pending since the caller last looked wakes the HLT
+; instead of being lost. Returns with the lock held and interrupts off.
+import cpu_idle
+    call hv_lock_release
+    sti
+    hlt
+    cli
+    call hv_lock_acquire
+    ret
+
+; () Lets every CPU already waiting for the big lock have it once, then
+; takes it back (the boot CPU hands it to a CPU it just started).
+import lock_yield
+    call hv_lock_release
+    call hv_lock_acquire
+    ret
+
+; (address, expected, new) -> the old value: LOCK CMPXCHG on the u32 at a
+; wasm address; it was replaced iff the result equals `expected`.
+import cmpxchg32
+    mov r8, HV_DIRECT_MAP
+    add r8, rsi
+    mov eax, edx
+    lock cmpxchg [r8], ecx
+    ret
+
+; Host interrupts the idle loop waits for. Nothing to record: after every
+; wake-up the CPU looks at its run queue. A fixed interrupt needs its EOI.
+host_irq:
+    push rax
+    mov rax, [gs:PERCPU_LAPIC]
+    mov dword [rax + LAPIC_EOI], 0
+    pop rax
+    iretq
+
+; A spurious interrupt takes no EOI (SDM Vol. 3A 11.9).
+host_spurious:
+    iretq
+
+; Gates for the LAPIC timer, the IPI and the spurious vector in the shared
+; IDT (idt.asm made room for all 256 vectors). Clobbers RAX, RCX, RDI.
+smp_idt_init:
+    mov ecx, HV_VECTOR_TIMER
+    lea rax, [rel host_irq]
+    call set_gate
+    mov ecx, HV_VECTOR_IPI
+    lea rax, [rel host_irq]
+    call set_gate
+    mov ecx, HV_VECTOR_SPURIOUS
+    lea rax, [rel host_spurious]
+    ; fall through
+; Gate ECX -> handler RAX.
+set_gate:
+    lea rdi, [rel idt]
+    shl ecx, 4
+    add rdi, rcx
+    mov [rdi], ax                       ; offset 15:0
+    mov word [rdi + 2], SEL_CODE64
+    mov word [rdi + 4], IDT_INTERRUPT << 8
+    shr rax, 16
+    mov [rdi + 6], ax                   ; offset 31:16
+    shr rax, 16
+    mov [rdi + 8], eax                  ; offset 63:32
+    mov dword [rdi + 12], 0
+    ret
+
+section .data
+; The two counters on separate cache lines: waiters spin reading
+; lock_serving while newcomers write lock_next.
+align 64
+lock_next:      dd 0
+align 64
+lock_serving:   dd 0
+align 64
