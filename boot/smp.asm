@@ -36,14 +36,32 @@ bits 64
 hv_lock_acquire:
     call hv_lock_ticket
     ; fall through
-; Waits until ticket EAX is served. Clobbers the flags only.
+; Waits until ticket EAX is served. Meanwhile it does what the holder may
+; ask of a CPU without the lock: VMCLEAR a VMCS that is active here
+; (PERCPU_VMCLEAR_REQ; the holder sent an IPI, which brought this CPU out of
+; its guest or its HLT and into this loop), so that the VMCS can be loaded
+; on another CPU or freed (SDM Vol. 3C 25.11.1). If it was the current VMCS,
+; there is none now. Clobbers the flags only.
 hv_lock_wait:
     cmp [rel lock_serving], eax
     je .mine
+    cmp qword [gs:PERCPU_VMCLEAR_REQ], 0
+    jne .vmclear
     pause
     jmp hv_lock_wait
 .mine:
     ret
+.vmclear:
+    push rcx
+    vmclear [gs:PERCPU_VMCLEAR_REQ]
+    mov rcx, [gs:PERCPU_VMCLEAR_REQ]
+    cmp rcx, [gs:PERCPU_VMCS]
+    jne .acked
+    mov qword [gs:PERCPU_VMCS], 0
+.acked:
+    mov qword [gs:PERCPU_VMCLEAR_REQ], 0
+    pop rcx
+    jmp hv_lock_wait
 
 ; EAX = the next ticket. Clobbers the flags only.
 hv_lock_ticket:
@@ -81,11 +99,28 @@ import cpu_idle
     call hv_lock_acquire
     ret
 
+; () Takes the host interrupts pending at this CPU (an IPI or the LAPIC
+; timer that caused an external-interrupt VM exit): they stay pending in the
+; local APIC until interrupts are enabled, and a pending one would end every
+; VM entry at once. STI's shadow covers the NOP; they are delivered before
+; the CLI.
+import cpu_take_interrupts
+    sti
+    nop
+    cli
+    ret
+
 ; () Lets every CPU already waiting for the big lock have it once, then
 ; takes it back (the boot CPU hands it to a CPU it just started).
 import lock_yield
     call hv_lock_release
     call hv_lock_acquire
+    ret
+
+; () PAUSE: a spin-wait iteration; also keeps the compiler from hoisting the
+; wasm loads of a polling loop out of it.
+import cpu_relax
+    pause
     ret
 
 ; (address, expected, new) -> the old value: LOCK CMPXCHG on the u32 at a

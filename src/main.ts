@@ -22,9 +22,10 @@ import { buildBootDomains } from "./domain/builder";
 import { domains } from "./sched/domain";
 import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
-import { lapicInit, lapicId } from "./platform/lapic";
+import { lapicInit, lapicId, lapicTimerCalibrate, lapicTimerRate } from "./platform/lapic";
+import { tscCalibrate, tscMeasured, tscFromMicros } from "./cpu/tsc";
 import { acpiInit, acpiPrint } from "./platform/acpi";
-import { smpBootCpu, smpStart, smpBootPat, smpStartTicks } from "./platform/smp";
+import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStartScheduling } from "./platform/smp";
 import { thisCpu } from "./cpu/percpu";
 import { dec } from "./lib/str";
 
@@ -61,6 +62,7 @@ export function kmain(handoff: u32): void {
   print("hv: boot to VT-x summary took ");
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
+  timersCalibrate();
 
   picMaskAll();
   vmxEnable();
@@ -73,7 +75,17 @@ export function kmain(handoff: u32): void {
     println("hv: no domains to run; halting");
     halt_forever();
   }
+  smpStartScheduling();
   run();
+}
+
+// The TSC against the PIT (delays in real time: starting the other CPUs),
+// then the LAPIC timer against the TSC (the idle loop's wake-up).
+function timersCalibrate(): void {
+  const hz = tscCalibrate();
+  lapicTimerCalibrate(tscFromMicros(1000));
+  println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: the PIT did not answer)") +
+    ", LAPIC timer " + (lapicTimerRate() != 0 ? dec(lapicTimerRate()) + " ticks per 65536 TSC ticks" : "not counting"));
 }
 
 // Every other CPU, from boot/trampoline.asm with the big lock held: its
@@ -96,11 +108,13 @@ export function apMain(index: u32): void {
   cpu.state = CPU_STATE_ONLINE;
   println(name + " up, VMX root; 64-bit mode " + dec(smpStartTicks(cpu)) + " TSC ticks after INIT, VMX root after " +
     dec(rdtsc() - cpu.startTsc));
-  while (true) {
+  // Idle until the boot CPU has built the boot domains and starts scheduling.
+  while (!smpScheduling()) {
     const t = rdtsc();
     cpu_idle();
     cpu.idleTicks += rdtsc() - t;
   }
+  run();
 }
 
 // Test only: `debug_fault=pf` touches memory beyond the direct map (a page

@@ -40,6 +40,10 @@
 // Halts until an interrupt with the big lock let go (other CPUs run the
 // microkernel meanwhile); returns holding it again, interrupts off.
 @external("hw", "cpu_idle") export declare function cpu_idle(): void;
+// Lets the host interrupts pending at this CPU be delivered (and EOIed).
+@external("hw", "cpu_take_interrupts") export declare function cpu_take_interrupts(): void;
+// PAUSE, in polling loops (a call, so each iteration reads memory again).
+@external("hw", "cpu_relax") export declare function cpu_relax(): void;
 // Lets the CPUs already waiting for the big lock have it once.
 @external("hw", "lock_yield") export declare function lock_yield(): void;
 // LOCK CMPXCHG on the u32 at `addr`: returns the old value; it was replaced

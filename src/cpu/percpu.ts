@@ -9,7 +9,7 @@ import {
   HV_CPUS_MAX, CPU_STATE_ONLINE, CPU_STATE_FAILED, PERCPU_SELF, PERCPU_INDEX, PERCPU_APIC_ID, PERCPU_STATE,
   PERCPU_IN_GUEST, PERCPU_STACK_TOP, PERCPU_GDT, PERCPU_TSS, PERCPU_VMXON, PERCPU_VMCS, PERCPU_VMCLEAR_REQ,
   PERCPU_LAPIC, PERCPU_BUSY_TICKS, PERCPU_IDLE_TICKS, PERCPU_XSAVE_OWNER, PERCPU_VMCS_OWNER, PERCPU_START_TSC,
-  PERCPU_UP_TSC, PERCPU_GDTR,
+  PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN,
 } from "../arch/layout";
 import { Vcpu } from "../sched/domain";
 
@@ -35,6 +35,8 @@ export class PerCpu {
   vmcsOwner: Vcpu | null;  // PERCPU_VMCS_OWNER: whose VMCS is current
   startTsc: u64;          // PERCPU_START_TSC
   upTsc: u64;             // PERCPU_UP_TSC
+  resched: u32;           // PERCPU_RESCHED
+  tlbGen: u32;            // PERCPU_TLB_GEN
 }
 
 // Block addresses by CPU index; 0 for a CPU not (yet) given one.
@@ -108,6 +110,8 @@ export function percpuLayoutCheck(): u32 {
   if (offsetof<PerCpu>("vmcsOwner") != PERCPU_VMCS_OWNER) bad |= 1 << 15;
   if (offsetof<PerCpu>("startTsc") != PERCPU_START_TSC) bad |= 1 << 16;
   if (offsetof<PerCpu>("upTsc") != PERCPU_UP_TSC) bad |= 1 << 17;
+  if (offsetof<PerCpu>("resched") != PERCPU_RESCHED) bad |= 1 << 19;
+  if (offsetof<PerCpu>("tlbGen") != PERCPU_TLB_GEN) bad |= 1 << 20;
   if (offsetof<PerCpu>() > PERCPU_GDTR) bad |= 1 << 18;   // must end before the GDTR
   return bad;
 }

@@ -1,9 +1,10 @@
 // Stopping a domain: it never runs again, and everything it held goes back
 // (memory scrubbed first, so nothing of it reaches the next owner).
 import { Domain, DOMAIN_STOPPED } from "../sched/domain";
-import { forgetVcpu } from "../sched/switch";
+import { forgetVcpu, vmcsEvict, tlbFlushEverywhere } from "../sched/switch";
+import { vpidFree } from "../vmx/vpid";
 import { schedRemove } from "../sched/scheduler";
-import { vmclear, invept, invvpid } from "../arch/hw";
+import { invept, invvpid } from "../arch/hw";
 import { INVEPT_ALL_CONTEXT, INVVPID_SINGLE_CONTEXT } from "../arch/vmx";
 import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
@@ -23,17 +24,24 @@ export function domainStop(dom: Domain, reason: string): void {
   dom.stopReason = reason;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    forgetVcpu(v);
     schedRemove(v);
+    // A vCPU in a guest on another CPU leaves it first: the VMCLEAR request
+    // is served only once that CPU is out of the guest (src/cpu/ipi.ts).
+    vmcsEvict(v);
+    forgetVcpu(v);
     if (v.vmcs != 0) {
-      vmclear(v.vmcs);
       frameFree(v.vmcs);
       v.vmcs = 0;
     }
-    if (v.vpid != 0) invvpid(INVVPID_SINGLE_CONTEXT, v.vpid, 0);
+    if (v.vpid != 0) {
+      invvpid(INVVPID_SINGLE_CONTEXT, v.vpid, 0);
+      vpidFree(v.vpid);
+    }
   }
-  // Cached translations of this EPT must not outlive its tables.
+  // Cached translations of this EPT and these VPIDs must not outlive its
+  // tables: here at once, on every other CPU before its next VM entry.
   if (dom.eptPointer != 0) invept(INVEPT_ALL_CONTEXT, 0);
+  tlbFlushEverywhere();
   guestMemoryFree(dom);
   if (dom.eptPml4 != 0) {
     eptDestroy(dom.eptPml4);

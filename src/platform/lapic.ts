@@ -2,7 +2,7 @@
 // enable, EOI, inter-processor interrupts and the one-shot timer. The
 // hypervisor never clears IA32_APIC_BASE.EN (some CPUs, and Bochs, cannot
 // enable it again).
-import { rdmsr, wrmsr } from "../arch/hw";
+import { rdmsr, wrmsr, rdtsc } from "../arch/hw";
 import { IA32_APIC_BASE, IA32_APIC_BASE_ENABLE } from "../arch/msr";
 import {
   LAPIC_ID, LAPIC_TPR, LAPIC_EOI, LAPIC_SVR, LAPIC_ESR, LAPIC_ICR_LOW, LAPIC_ICR_HIGH, LAPIC_LVT_TIMER,
@@ -84,4 +84,34 @@ export function lapicTimerStop(): void {
 
 export function lapicTimerRemaining(): u32 {
   return reg(LAPIC_TIMER_CURRENT);
+}
+
+// The timer's rate against the TSC: timer ticks (divide by 1) per 2^16 TSC
+// ticks, measured by lapicTimerCalibrate; 0 if the timer did not count.
+let timerPerTsc16: u64 = 0;
+
+// Lets the timer count down from the top for `tscTicks` TSC ticks.
+export function lapicTimerCalibrate(tscTicks: u64): void {
+  setReg(LAPIC_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_1);
+  setReg(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);
+  setReg(LAPIC_TIMER_INITIAL, 0xffffffff);
+  const t0 = rdtsc();
+  let t1 = t0;
+  while (t1 - t0 < tscTicks) t1 = rdtsc();
+  const counted = <u64>(0xffffffff - reg(LAPIC_TIMER_CURRENT));
+  setReg(LAPIC_TIMER_INITIAL, 0);
+  timerPerTsc16 = t1 > t0 ? (counted << 16) / (t1 - t0) : 0;
+}
+
+// Timer ticks per 2^16 TSC ticks (0: no usable timer).
+export function lapicTimerRate(): u64 { return timerPerTsc16; }
+
+// One-shot: `vector` after about `tscTicks` TSC ticks. False if the timer
+// has no known rate.
+export function lapicTimerArmTsc(vector: u32, tscTicks: u64): bool {
+  if (timerPerTsc16 == 0) return false;
+  let t = (tscTicks >> 16) * timerPerTsc16 + (((tscTicks & 0xffff) * timerPerTsc16) >> 16);
+  if (t > 0xffffffff) t = 0xffffffff;
+  lapicTimerOneShot(vector, <u32>t);
+  return true;
 }

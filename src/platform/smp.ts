@@ -26,8 +26,9 @@ import { BootInfo } from "../boot/bootinfo";
 import { optionValue } from "../boot/cmdline";
 import { parseSize, BAD_SIZE } from "../domain/config";
 import { frameAllocContiguous } from "../mm/frames";
-import { PerCpu, thisCpu, cpuRegister, cpusSetFound, cpusOnline } from "../cpu/percpu";
-import { tscCalibrate, tscMeasured, tscFromMicros, tscDelay } from "../cpu/tsc";
+import { PerCpu, thisCpu, cpuRegister, cpusSetFound, cpusOnline, cpusFound } from "../cpu/percpu";
+import { cpuKick } from "../cpu/ipi";
+import { tscFromMicros, tscDelay } from "../cpu/tsc";
 import { acpiCpuCount, acpiCpuApicId } from "./acpi";
 import { lapicId, lapicBase, lapicSendInit, lapicSendStartup } from "./lapic";
 import { println } from "../log/log";
@@ -70,13 +71,12 @@ export function smpBootCpu(): void {
 }
 
 // Starts every CPU the MADT lists besides the boot one. The boot CPU is in
-// VMX root already; the others join it one by one.
+// VMX root already, the TSC rate known (src/cpu/tsc.ts); the others join it
+// one by one.
 export function smpStart(bi: BootInfo, handoff: u32): void {
   const n = acpiCpuCount();
   cpusSetFound(n);
   if (n <= 1) return;
-  const hz = tscCalibrate();
-  println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: no PIT answer)"));
 
   const start = <usize>load<u64>(handoff + HANDOFF_TRAMPOLINE);
   const size = <usize>load<u64>(handoff + HANDOFF_TRAMPOLINE_END) - start;
@@ -208,4 +208,15 @@ export function smpBootPat(): u64 { return bootPat; }
 // For the log: TSC ticks from INIT to 64-bit mode on CPU `c`.
 export function smpStartTicks(c: PerCpu): u64 {
   return c.upTsc > c.startTsc ? c.upTsc - c.startTsc : 0;
+}
+
+// The other CPUs idle from apMain until the boot CPU has built the boot
+// domains; then every CPU runs its run loop.
+let scheduling = false;
+
+export function smpScheduling(): bool { return scheduling; }
+
+export function smpStartScheduling(): void {
+  scheduling = true;
+  for (let i: u32 = 1; i < cpusFound(); i++) cpuKick(i);
 }

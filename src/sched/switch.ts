@@ -10,7 +10,11 @@
 // switchOut, so a vCPU's FPU state is in its XSAVE area whenever another
 // CPU could pick it.
 import { Vcpu } from "./domain";
-import { vmptrld, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
+import { vmptrld, vmclear, invvpid, invept, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
+import { VCPU_LAUNCHED, VCPU_HOST_RSP } from "../arch/layout";
+import { INVVPID_SINGLE_CONTEXT, INVVPID_ALL_CONTEXT, INVEPT_ALL_CONTEXT } from "../arch/vmx";
+import { vmcsHostPerCpu } from "../vmx/vmcs-init";
+import { cpuVmclear } from "../cpu/ipi";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_KERNEL_GS_BASE } from "../arch/msr";
 import { guestXcr0Allowed } from "../vmx/exit/xsetbv";
@@ -19,6 +23,7 @@ import { panic } from "../log/log";
 
 export function switchTo(next: Vcpu): void {
   const cpu = thisCpu();
+  const here = <i32>cpu.index;
   if (cpu.xsaveOwner !== next) {
     const all = guestXcr0Allowed();
     xsetbv(0, all);
@@ -33,11 +38,48 @@ export function switchTo(next: Vcpu): void {
     wrmsr(IA32_KERNEL_GS_BASE, next.kernelGsBase);
     cpu.xsaveOwner = next;
   }
+  // Migration: a VMCS active on another CPU is cleared there first (SDM
+  // Vol. 3C 25.11.1), then it is loaded here and launched afresh.
+  if (next.vmcsCpu != here && next.vmcsCpu >= 0) vmcsEvict(next);
   if (cpu.vmcsOwner !== next) {
     if (vmptrld(next.vmcs) != VMX_SUCCEED) panic("VMPTRLD failed");
     cpu.vmcsOwner = next;
     cpu.vmcs = next.vmcs;
   }
+  if (next.vmcsCpu != here) {
+    next.vmcsCpu = here;
+    if (next.hostCpu != here) {
+      vmcsHostPerCpu();
+      next.hostCpu = here;
+      // Its linear translations cached here may predate what it did on the
+      // other CPU (KVM flushes a vCPU's VPID when it arrives, too).
+      if (next.vpid != 0) invvpid(INVVPID_SINGLE_CONTEXT, next.vpid, 0);
+    }
+  }
+  next.ranOn |= <u64>1 << <u64>here;
+}
+
+// Makes the vCPU's VMCS clear (not active on any CPU): VMCLEAR where it is
+// active, here or by request on its CPU (src/cpu/ipi.ts). Its next entry is
+// a VMLAUNCH; the host RSP is written again. The vCPU must not be in a guest.
+export function vmcsEvict(v: Vcpu): void {
+  const at = v.vmcsCpu;
+  if (at < 0 || v.vmcs == 0) return;
+  const cpu = thisCpu();
+  if (at == <i32>cpu.index) {
+    vmclear(v.vmcs);
+    if (cpu.vmcs == v.vmcs) cpu.vmcs = 0;
+  } else {
+    cpuVmclear(<u32>at, v.vmcs);
+  }
+  const c = at == <i32>cpu.index ? cpu : cpuBlock(<u32>at);
+  if (c !== null && c.vmcsOwner === v) {
+    c.vmcsOwner = null;
+    c.vmcs = 0;
+  }
+  v.vmcsCpu = -1;
+  store<u64>(v.regs + VCPU_LAUNCHED, 0);
+  store<u64>(v.regs + VCPU_HOST_RSP, 0);
 }
 
 // This CPU is about to idle: the FPU state it holds goes back to its vCPU's
@@ -52,14 +94,20 @@ export function switchOut(): void {
   cpu.xsaveOwner = null;
 }
 
-// Another VMCS was made current (a new vCPU being set up).
-export function vmcsReleased(vmcs: u64): void {
+// A new VMCS for `v` was made current and launch-clear here (vmcsInit),
+// with this CPU's host state.
+export function vmcsMadeHere(v: Vcpu): void {
   const cpu = thisCpu();
-  cpu.vmcsOwner = null;
-  cpu.vmcs = vmcs;
+  cpu.vmcsOwner = null;   // switchTo loads it again for the run
+  cpu.vmcs = v.vmcs;
+  v.vmcsCpu = <i32>cpu.index;
+  v.hostCpu = <i32>cpu.index;
+  store<u64>(v.regs + VCPU_LAUNCHED, 0);
+  store<u64>(v.regs + VCPU_HOST_RSP, 0);
 }
 
-// The vCPU is gone: nothing of it is live on any CPU any more.
+// The vCPU is gone: nothing of it is live on any CPU any more (its VMCS
+// was evicted first).
 export function forgetVcpu(v: Vcpu): void {
   forgetOn(thisCpu(), v);
   for (let i: u32 = 0; i < cpusFound(); i++) {
@@ -74,4 +122,21 @@ function forgetOn(c: PerCpu, v: Vcpu): void {
     c.vmcsOwner = null;
     c.vmcs = 0;
   }
+}
+
+// TLB generations: a domain's EPT and VPIDs going away bumps the count
+// (tlbFlushEverywhere); each CPU flushes every EPT- and VPID-tagged
+// translation before its next VM entry once it sees a newer count, so none
+// survives into a domain that reuses the EPT root frame or a VPID.
+let tlbGen: u32 = 0;
+
+export function tlbFlushEverywhere(): void {
+  tlbGen++;
+}
+
+export function tlbCatchUp(cpu: PerCpu): void {
+  if (cpu.tlbGen == tlbGen) return;
+  invept(INVEPT_ALL_CONTEXT, 0);
+  invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+  cpu.tlbGen = tlbGen;
 }

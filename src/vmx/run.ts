@@ -1,9 +1,11 @@
-// The run loop: pick a vCPU, enter it, handle the exit, repeat. A failed
-// VM entry stops only the domain at fault.
+// The run loop, one per CPU (the boot CPU from kmain, the others from
+// apMain): pick a vCPU, enter it, handle the exit, repeat; with nothing to
+// run, idle. A failed VM entry stops only the domain at fault.
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
-import { schedPick, schedSlice, schedCharge, schedAnyRunnable } from "../sched/scheduler";
-import { switchTo } from "../sched/switch";
-import { vmenter, halt_forever, rdtsc } from "../arch/hw";
+import { schedPick, schedSlice, schedCharge } from "../sched/scheduler";
+import { switchTo, switchOut, tlbCatchUp } from "../sched/switch";
+import { vmenter, rdtsc, cpu_idle, lock_yield } from "../arch/hw";
+import { HV_VECTOR_TIMER } from "../arch/layout";
 import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
 import {
   VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
@@ -18,10 +20,11 @@ import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring } from "./event";
 import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
 import { domainStop, domainCharge } from "../domain/lifecycle";
-import { println } from "../log/log";
+import { PerCpu, thisCpu } from "../cpu/percpu";
+import { lapicTimerArmTsc, lapicTimerStop } from "../platform/lapic";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
-import { dec, hex } from "../lib/str";
+import { hex } from "../lib/str";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
 // rate ticks. It is written once per slice: exits save what is left of it
@@ -36,28 +39,26 @@ export function runInit(rate: u32, saveControlAllowed: bool): void {
   timerSaved = saveControlAllowed;
 }
 
+// This CPU's run loop; never returns.
 export function run(): void {
+  const cpu = thisCpu();
+  const index = cpu.index;
   while (true) {
+    cpu.resched = 0;
     const now = rdtsc();
-    const vcpu = schedPick(now);
+    const vcpu = schedPick(index, now);
     if (vcpu === null) {
-      if (!schedAnyRunnable()) {
-        println("hv: no runnable vCPU left; idle");
-        halt_forever();
-        return;
-      }
-      // A capped domain waits for its next period; the host has no timer
-      // interrupt yet, so the wait is a TSC poll.
-      const until = now + schedSlice();
-      while (rdtsc() < until) {}
+      idle(cpu, schedSlice(index));
       continue;
     }
+    tlbCatchUp(cpu);
     switchTo(vcpu);
-    const slice = schedSlice();
+    const slice = schedSlice(index);
     vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, slice >> timerRate);
     const start = rdtsc();
     const sliceEnd = start + slice;
-    // The vCPU keeps the CPU until its slice is used up, it halts or yields.
+    // The vCPU keeps the CPU until its slice is used up, it halts or yields,
+    // or another CPU asks this one to pick again (cpu.resched, by IPI).
     while (true) {
       if (!timerSaved) {
         const t = rdtsc();
@@ -65,7 +66,10 @@ export function run(): void {
         vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (sliceEnd - t) >> timerRate);
       }
       const action = enterOnce(vcpu);
-      if (action == ACTION_NEXT || action == ACTION_RESUME) continue;
+      if (action == ACTION_NEXT || action == ACTION_RESUME) {
+        if (cpu.resched == 0) continue;
+        break;
+      }
       if (action == ACTION_BLOCK) {
         vcpu.halted = true;
         // A prompt without a newline still reaches the log.
@@ -76,14 +80,37 @@ export function run(): void {
     // Run time is charged per slice, not per exit: it includes the exits
     // handled for the vCPU, as the guest's own TSC does.
     const end = rdtsc();
-    domainCharge(vcpu.domain, end - start);
-    if (vcpu.domain.state != DOMAIN_STOPPED) schedCharge(vcpu, end - start, end, vcpu.halted);
+    cpu.busyTicks += end - start;
+    if (vcpu.domain.state != DOMAIN_STOPPED) {
+      domainCharge(vcpu.domain, end - start);
+      schedCharge(vcpu, end - start, end, vcpu.halted);
+    }
   }
+}
+
+// Nothing to run here for up to `ticks`: the FPU state goes back to its
+// vCPU (another CPU may take it), the LAPIC timer is set for the end of the
+// wait and the CPU halts without the big lock; an IPI (a vCPU for this CPU)
+// or the timer wakes it.
+function idle(cpu: PerCpu, ticks: u64): void {
+  switchOut();
+  const t = rdtsc();
+  if (lapicTimerArmTsc(HV_VECTOR_TIMER, ticks)) {
+    cpu_idle();
+    lapicTimerStop();
+  } else {
+    // No usable timer: wait out the time, letting the other CPUs run.
+    while (rdtsc() - t < ticks && cpu.resched == 0) lock_yield();
+  }
+  cpu.idleTicks += rdtsc() - t;
 }
 
 // One VM entry and the handling of the exit that ends it; the action taken.
 export function enterOnce(vcpu: Vcpu): u32 {
   const status = vmenter(vcpu.regs);
+  // Stopped by another CPU while in the guest: its VMCS is cleared and its
+  // memory gone; nothing of it may be touched.
+  if (vcpu.domain.state == DOMAIN_STOPPED) return ACTION_STOP;
   if (status != VMX_SUCCEED) {
     const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
     vmcsDump();

@@ -18,7 +18,7 @@ import { CR0_OWNED, CR4_OWNED, legalCr0, legalCr4 } from "./exit/cr-access";
 import { vmcsWrite } from "./vmcs";
 import { frameAlloc } from "../mm/frames";
 import { zeroFrame } from "../mm/scrub";
-import { vmcsReleased } from "../sched/switch";
+import { vmcsMadeHere } from "../sched/switch";
 import { thisCpu } from "../cpu/percpu";
 import { panic } from "../log/log";
 
@@ -78,7 +78,7 @@ export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
   store<u32>(<usize>vmcs, vmxRevisionId(rdmsr(IA32_VMX_BASIC)));
   vcpu.vmcs = vmcs;
   if (vmclear(vmcs) != VMX_SUCCEED || vmptrld(vmcs) != VMX_SUCCEED) panic("VMCLEAR/VMPTRLD of a new VMCS failed");
-  vmcsReleased(vmcs);
+  vmcsMadeHere(vcpu);
 
   controls(vcpu, start.mode == START_LONG64);
   hostState(handoff, vcpu.domain.floorExits);

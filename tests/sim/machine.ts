@@ -140,6 +140,8 @@ export class Machine {
         this.tsc += 1000n;
       },
       lock_yield: () => {},
+      cpu_relax: () => {},
+      cpu_take_interrupts: () => {},
       cmpxchg32: (addr: number, expected: number, value: number) => {
         const v = new DataView(this.memory.buffer);
         const old = v.getUint32(addr, true);
