@@ -46,7 +46,7 @@ import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
-import { schedAdd } from "../sched/scheduler";
+import { schedAdd, schedOnlineMask } from "../sched/scheduler";
 import { rightsFromCmdline } from "../hypercall/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
@@ -180,6 +180,7 @@ export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
   if (<u64>framesFree() < VMCS_FRAMES + <u64>cfg.vcpus - 1) return createFailed(dom, "out of memory for its VMCSs");
   dom.weight = cfg.weight;
   dom.cap = cfg.cap;
+  if ((cfg.cpus & schedOnlineMask()) == 0) return createFailed(dom, "cpus= names no online CPU");
 
   const con = Console.create(cfg.name);
   dom.console = con;
@@ -191,6 +192,7 @@ export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
 
   for (let i: u32 = 0; i < cfg.vcpus; i++) {
     const vcpu = new Vcpu(dom, i);
+    vcpu.affinity = cfg.cpus;
     vcpu.vpid = vpidAlloc();
     if (vcpu.vpid == 0) return undoCreate(dom, "no VPID left");
     vcpu.xsaveArea = (heap.alloc(<usize>xsaveAreaSize + 64) + 63) & ~<usize>63;

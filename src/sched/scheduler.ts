@@ -25,7 +25,7 @@ function p(): SchedPolicy {
     const n = cpusFound();
     policy = policyCreate(POLICY_CREDIT, n > 0 ? n : 1, MAX_VCPUS, PERIOD_TSC, SLICE_TSC);
     if (policy === null) panic("no scheduler policy");
-    policy!.setOnline(onlineMask());
+    policy!.setOnline(schedOnlineMask());
   }
   return policy!;
 }
@@ -120,7 +120,7 @@ export function schedRemove(v: Vcpu): void {
 // Pins the vCPU to the CPUs in `mask` (bit i = CPU i). False if no online
 // CPU is in it. A running vCPU leaves a CPU now outside its mask at once.
 export function schedSetAffinity(v: Vcpu, mask: u64): bool {
-  if ((mask & onlineMask()) == 0) return false;
+  if ((mask & schedOnlineMask()) == 0) return false;
   if (v.schedId >= 0 && !p().setAffinity(v.schedId, mask)) return false;
   v.affinity = mask;
   if (v.schedId < 0) return true;
@@ -129,7 +129,9 @@ export function schedSetAffinity(v: Vcpu, mask: u64): bool {
   return true;
 }
 
-function onlineMask(): u64 {
+// The CPUs vCPUs may run on (bit n = CPU n); CPU 0 alone before the other
+// CPUs were started.
+export function schedOnlineMask(): u64 {
   const m = cpusOnlineMask();
   return m != 0 ? m : 1;
 }
