@@ -10,6 +10,15 @@ import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
 import { guestMemoryFree } from "./memory";
 import { print, println, printDec } from "../log/log";
+import { dec } from "../lib/str";
+import { cpusOnline } from "../cpu/percpu";
+
+// "0,2,3": the CPUs of a mask.
+function cpuListText(mask: u64): string {
+  let s = "";
+  for (let c: u64 = 0; c < 64; c++) if ((mask >> c) & 1) s += (s.length != 0 ? "," : "") + dec(c);
+  return s;
+}
 
 export function domainStop(dom: Domain, reason: string): void {
   if (dom.state == DOMAIN_STOPPED) return;
@@ -24,6 +33,10 @@ export function domainStop(dom: Domain, reason: string): void {
   dom.stopReason = reason;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
+    // Where it ran, on a host with a choice (pinning shows here).
+    if (cpusOnline() > 1 && v.ranOn != 0) {
+      println("hv: domain " + dec(dom.id) + " (" + dom.name + ") vCPU " + dec(i) + " ran on CPUs " + cpuListText(v.ranOn));
+    }
     schedRemove(v);
     // A vCPU in a guest on another CPU leaves it first: the VMCLEAR request
     // is served only once that CPU is out of the guest (src/cpu/ipi.ts).
