@@ -105,8 +105,7 @@ export function buildBootDomains(bi: BootInfo, handoff: u32): void {
     const take = isBootDomainModule(m.cmdline);
     moduleRegister(m, take);
     if (!take) continue;
-    const mem = dom0 === null && isControlModule(m.cmdline) ? dom0Mem : 0;
-    const cfg = parseDomainConfig(m.cmdline, "dom" + dec(nextId), mem);
+    const cfg = bootDomainConfig(m.cmdline, "dom" + dec(nextId));
     if (cfg.error.length != 0) {
       moduleError(i, cfg.error);
       continue;
@@ -129,16 +128,25 @@ function moduleError(index: i32, message: string): void {
 
 // `dom0_mem=<size>` (the hypervisor's command line): Domain 0's memory,
 // whatever its module's mem= says. A bad value is reported and ignored.
-function dom0MemOption(cmdline: string): void {
+// Returns the size taken, or 0.
+export function dom0MemOption(cmdline: string): u64 {
   dom0Mem = 0;
   const value = optionValue(cmdline, "dom0_mem");
-  if (value === null) return;
+  if (value === null) return 0;
   const e = memSizeError(parseSize(value));
   if (e.length != 0) {
     println("hv: dom0_mem=" + value + ": " + e + "; Domain 0 gets the mem= of its module");
-    return;
+    return 0;
   }
   dom0Mem = parseSize(value);
+  return dom0Mem;
+}
+
+// A boot module's configuration; the one that will be Domain 0 (no Domain 0
+// yet, `control=1`) gets dom0_mem= if it was given.
+export function bootDomainConfig(cmdline: string, defaultName: string): DomainConfig {
+  const mem = dom0 === null && isControlModule(cmdline) ? dom0Mem : 0;
+  return parseDomainConfig(cmdline, defaultName, mem);
 }
 
 function isControlModule(cmdline: string): bool {
