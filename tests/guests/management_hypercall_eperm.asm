@@ -1,8 +1,7 @@
 ; A DomU (no `control=1`) calls every management, event, console and host
-; hypercall, with arguments
-; that would be valid for a control domain (its own id 1.. and a buffer in its
-; memory), and gets -EPERM from each; the buffer stays untouched and the
-; basic calls still work afterwards.
+; hypercall, with arguments that would be valid for a control domain (its
+; own id 1.. and a buffer in its memory), and gets -EPERM from each; the
+; buffer stays untouched and the basic calls still work afterwards.
 %define TEST_NAME "management_hypercall_eperm"
 %include "lib.inc"
 
