@@ -71,6 +71,11 @@ export function logOnSerial(): bool {
   return toSerial;
 }
 
+// Has a line ended since logTakeNewLines (while the log was not on serial)?
+@inline export function logHasNewLines(): bool {
+  return newLines;
+}
+
 // Did a line end since the last call (while the log was not on serial)?
 export function logTakeNewLines(): bool {
   const r = newLines;

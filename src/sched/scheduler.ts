@@ -79,11 +79,14 @@ export function schedWake(v: Vcpu, now: u64, urgent: bool): void {
   if (urgent) preempt = true;
 }
 
-// Should the running vCPU give up the CPU now? Clears the request.
-export function schedTakePreempt(): bool {
-  const r = preempt;
+// Should the running vCPU give up the CPU now? (Checked after every exit.)
+@inline export function schedPreemptPending(): bool {
+  return preempt;
+}
+
+// The running vCPU is giving up the CPU: the request is served.
+export function schedPreemptDone(): void {
   preempt = false;
-  return r;
 }
 
 // Runnable vCPUs queued on `cpu`.

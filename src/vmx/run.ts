@@ -3,7 +3,7 @@
 // domain at fault.
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
 import {
-  schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyAlive, schedTakePreempt,
+  schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyAlive, schedPreemptPending, schedPreemptDone,
 } from "../sched/scheduler";
 import { switchTo } from "../sched/switch";
 import { cpuChargeBusy, cpuChargeIdle, cpuSetCurrent } from "../sched/cpus";
@@ -26,7 +26,7 @@ import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPendingEvent } from "./event";
 import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
 import { domainStop, domainCharge } from "../domain/lifecycle";
-import { println } from "../log/log";
+import { println, logHasNewLines } from "../log/log";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
 import { dec, hex } from "../lib/str";
@@ -80,8 +80,9 @@ export function run(): void {
       }
       const action = enterOnce(vcpu);
       if (action == ACTION_NEXT || action == ACTION_RESUME) {
-        if (schedTakePreempt()) break;
-        continue;
+        if (!schedPreemptPending()) continue;
+        schedPreemptDone();
+        break;
       }
       if (action == ACTION_BLOCK) {
         vcpu.halted = true;
@@ -126,8 +127,9 @@ function idle(now: u64): void {
 // One VM entry and the handling of the exit that ends it; the action taken.
 // The vCPU's VMCS is current.
 export function enterOnce(vcpu: Vcpu): u32 {
-  serialConsolePoll();
-  injectPendingEvent(vcpu);
+  // Both checks inline: this is every entry's path.
+  if (logHasNewLines()) serialConsolePoll();
+  if (vcpu.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
   const status = vmenter(vcpu.regs);
   if (status != VMX_SUCCEED) {
     const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
