@@ -17,12 +17,13 @@ import { schedWake } from "../sched/scheduler";
 import { guestRangeOk, guestToHost } from "./memory";
 import { serialConsoleCheck, serialConsoleTake } from "../platform/serial-console";
 import { locked_or64, rdtsc } from "../arch/hw";
+import { VECTOR_COUNT } from "../arch/vmx-exit";
 import {
   EFAULT, EINVAL, RIGHT_CONTROL, EVPAGE_PENDING, EVENT_VECTOR_MIN, EVENT_CONSOLE, EVSETUP_FLAG_CONSOLE,
 } from "../hypercall/abi";
 
 const PAGE_SIZE: u64 = 4096;
-const VECTOR_MAX: u64 = 255;
+const VECTOR_MAX: u64 = <u64>VECTOR_COUNT - 1;
 
 @inline function err(e: u32): i64 { return -<i64>e; }
 

@@ -14,8 +14,7 @@ import { eventRaise } from "../domain/events";
 import { lapicEoi } from "./lapic";
 import { irq_take } from "../arch/hw";
 import { HV_VECTOR_IRQ_BASE, HV_VECTOR_IRQ_COUNT, HV_VECTOR_SPURIOUS } from "../arch/layout";
-
-const VECTORS: u32 = 256;
+import { VECTOR_COUNT as VECTORS } from "../arch/vmx-exit";
 
 const owners = new StaticArray<Domain | null>(<i32>HV_VECTOR_IRQ_COUNT);
 const ownerEvents = new StaticArray<u32>(<i32>HV_VECTOR_IRQ_COUNT);

@@ -113,7 +113,9 @@ function idle(now: u64): void {
   if (waitsForPeriod && !lapicTimerUsable()) {
     // No calibrated timer to wake the CPU: wait out the period on the TSC.
     const until = now + schedSlice();
-    while (rdtsc() < until) {}
+    let t = rdtsc();
+    while (t < until) t = rdtsc();
+    cpuChargeIdle(CPU, t - now);
     return;
   }
   if (waitsForPeriod) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(schedSlice()));

@@ -65,9 +65,6 @@ function onesFrame(): u64 {
   return f;
 }
 
-// I/O bitmap A covers ports 0-0x7fff, one bit per port, 1 = exit (25.6.4).
-const IO_BITMAP_A_PORTS: u32 = 0x8000;
-
 // A private I/O bitmap A on which every port exits; 0 if no frame is free.
 export function ioBitmapAlloc(): u64 {
   const f = frameAlloc();
@@ -78,7 +75,7 @@ export function ioBitmapAlloc(): u64 {
 // Ports [base, base + count) of bitmap A no longer exit: the guest's IN and
 // OUT reach the hardware.
 export function ioBitmapPass(bitmapA: u64, base: u32, count: u32): void {
-  for (let p = base; p < base + count && p < IO_BITMAP_A_PORTS; p++) {
+  for (let p = base; p < base + count && p < V.IO_BITMAP_A_PORTS; p++) {
     const b = <usize>bitmapA + (p >> 3);
     store<u8>(b, load<u8>(b) & ~(<u8>1 << <u8>(p & 7)));
   }
