@@ -47,6 +47,9 @@ export {
   acpiIoapicCount, acpiIoapicBase, acpiIoapicGsiBase, acpiIsaIrqGsi, acpiIsaIrqFlags, ACPI_CPUS_MAX,
 } from "./platform/acpi";
 
+// ── I/O APICs (src/platform/ioapic.ts), over what acpiInit found ──────────
+export { ioapicInit, ioapicUnits, ioapicRouteIsa, ioapicUnmask, ioapicMask, ioapicVector } from "./platform/ioapic";
+
 // ── Per-domain devices (src/devices/): console ring, 16550 UART, port bus ──
 // Instances are pointers (u32); the free functions take them first.
 export {
