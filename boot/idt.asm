@@ -1,6 +1,7 @@
-; The host IDT: one stub per exception (vectors 0-31), and one per host
-; interrupt vector of src/arch/layout.ts (I/O APIC inputs, the LAPIC timer,
-; the run-queue IPI, the spurious vector).
+; The host IDT: one stub per exception (vectors 0-31) and one per interrupt
+; vector (32-255): the host vectors of src/arch/layout.ts (I/O APIC inputs,
+; the LAPIC timer, the run-queue IPI, the spurious vector), and the others,
+; which nothing should raise but which firmware-programmed sources could.
 ;
 ; A fault in the hypervisor prints the vector, error code, RIP, CR2, control
 ; registers, every GPR and a frame-pointer backtrace on COM1, then halts:
@@ -10,15 +11,17 @@
 ; other CPUs may record into it later) and returns: no EOI, and no call into
 ; the microkernel, whose wasm2c code is not reentrant. The host runs with
 ; IF=0 except inside idle_wait and irq_window (boot/hw.asm); the run loop
-; takes the recorded vectors with irq_take and EOIs them (src/platform/irq.ts).
-; Other vectors are not present: a stray interrupt there becomes a #NP whose
-; error code names the IDT entry (SDM Vol. 3A, 6.13).
+; takes the recorded vectors with irq_take and EOIs them (src/platform/irq.ts),
+; which counts and reports a vector nobody owns: a stray interrupt must not
+; bring the hypervisor down.
 
 %include "layout.inc"
 
 SEL_CODE64      equ 0x08
 IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
 IDT_VECTORS     equ 256
+FIRST_INTERRUPT equ 32                  ; 0-31: exceptions
+SPURIOUS        equ HV_VECTOR_SPURIOUS  ; the last vector; its stub records nothing
 IST_DF          equ 1
 IST_NMI         equ 2
 IST_MC          equ 3
@@ -50,15 +53,11 @@ exception_%+v:
 %assign v v+1
 %endrep
 
-%assign v HV_VECTOR_IRQ_BASE
-%rep HV_VECTOR_IRQ_COUNT
+%assign v FIRST_INTERRUPT
+%rep SPURIOUS - FIRST_INTERRUPT
 IRQ_STUB v
 %assign v v+1
 %endrep
-%assign v HV_VECTOR_TIMER
-IRQ_STUB v
-%assign v HV_VECTOR_IPI
-IRQ_STUB v
 
 ; The LAPIC's spurious vector needs no EOI and means nothing.
 irq_spurious:
@@ -224,8 +223,7 @@ set_gate:
     mov dword [rdi + 12], 0
     ret
 
-; Fills the exception and host interrupt gates and loads the IDT.
-; Clobbers RAX, RCX, RDX, RSI, RDI.
+; Fills every gate and loads the IDT. Clobbers RAX, RCX, RDX, RDI.
 idt_init:
     lea rdx, [rel stub_table]
     xor ecx, ecx
@@ -236,22 +234,13 @@ idt_init:
     cmp ecx, 32
     jb .exception
     lea rdx, [rel irq_table]
-    xor esi, esi
+    mov ecx, FIRST_INTERRUPT
 .irq:
-    mov rax, [rdx + rsi*8]
-    lea ecx, [rsi + HV_VECTOR_IRQ_BASE]
+    mov rax, [rdx + rcx*8 - FIRST_INTERRUPT*8]
     call set_gate
-    inc esi
-    cmp esi, HV_VECTOR_IRQ_COUNT
+    inc ecx
+    cmp ecx, HV_VECTOR_SPURIOUS
     jb .irq
-%assign v HV_VECTOR_TIMER
-    mov ecx, v
-    lea rax, [rel irq_%+v]
-    call set_gate
-%assign v HV_VECTOR_IPI
-    mov ecx, v
-    lea rax, [rel irq_%+v]
-    call set_gate
     mov ecx, HV_VECTOR_SPURIOUS
     lea rax, [rel irq_spurious]
     call set_gate
@@ -272,8 +261,8 @@ stub_table:
 %endrep
 
 irq_table:
-%assign v HV_VECTOR_IRQ_BASE
-%rep HV_VECTOR_IRQ_COUNT
+%assign v FIRST_INTERRUPT
+%rep SPURIOUS - FIRST_INTERRUPT
     dq irq_%+v
 %assign v v+1
 %endrep

@@ -13,7 +13,8 @@ import { Domain } from "../sched/domain";
 import { eventRaise } from "../domain/events";
 import { lapicEoi } from "./lapic";
 import { irq_take } from "../arch/hw";
-import { HV_VECTOR_IRQ_BASE, HV_VECTOR_IRQ_COUNT, HV_VECTOR_SPURIOUS } from "../arch/layout";
+import { HV_VECTOR_IRQ_BASE, HV_VECTOR_IRQ_COUNT, HV_VECTOR_SPURIOUS, HV_VECTOR_TIMER, HV_VECTOR_IPI } from "../arch/layout";
+import { print, println, printHex } from "../log/log";
 import { VECTOR_COUNT as VECTORS } from "../arch/vmx-exit";
 
 const owners = new StaticArray<Domain | null>(<i32>HV_VECTOR_IRQ_COUNT);
@@ -38,12 +39,19 @@ export function irqDispatch(vector: u32): void {
   if (vector == HV_VECTOR_SPURIOUS) return; // no EOI for the spurious vector (SDM Vol. 3A 11.9)
   lapicEoi();
   const gsi = vector - HV_VECTOR_IRQ_BASE;
-  if (gsi < HV_VECTOR_IRQ_COUNT) {
-    const d = unchecked(owners[gsi]);
-    if (d !== null) eventRaise(d, unchecked(ownerEvents[gsi]), true);
+  if (gsi < HV_VECTOR_IRQ_COUNT && unchecked(owners[gsi]) !== null) {
+    eventRaise(unchecked(owners[gsi])!, unchecked(ownerEvents[gsi]), true);
+    return;
   }
   // HV_VECTOR_TIMER ended an idle wait: the run loop looks again.
   // HV_VECTOR_IPI: another CPU changed this one's run queue (SMP).
+  if (vector == HV_VECTOR_TIMER || vector == HV_VECTOR_IPI) return;
+  // Nobody's: a masked input or a source the firmware left armed. Said once.
+  if (unchecked(counts[vector]) == 1) {
+    print("hv: interrupt on vector ");
+    printHex(vector, 2);
+    println(" that nothing owns; counted and ignored");
+  }
 }
 
 // Takes every vector the interrupt stubs recorded; how many there were.

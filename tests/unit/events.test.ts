@@ -295,16 +295,26 @@ describe("events: HLT", () => {
 });
 
 describe("events: physical interrupts", () => {
-  it("an I/O APIC vector goes to its owner as an event, EOI'd; the spurious vector is only counted", () => {
+  it("an I/O APIC vector goes to its owner as an event; an unowned one is reported once; the spurious one only counted", () => {
     const { w, d0 } = withEvents();
     w.e.testIrqBind(4, d0, EVENT_SERIAL);
     w.e.irqDispatch(HV_VECTOR_IRQ_BASE + 4);
     expect(w.e.irqCount(HV_VECTOR_IRQ_BASE + 4)).toBe(1n);
     expect(w.takeBits(d0)).toBe(1n);
     expect(w.pending(d0)).toBe(true);
-    w.e.irqDispatch(HV_VECTOR_IRQ_BASE + 5);          // no owner
+    // No owner: counted, reported once, no event.
+    w.m.takeSerial();
+    w.e.irqDispatch(HV_VECTOR_IRQ_BASE + 5);
+    w.e.irqDispatch(HV_VECTOR_IRQ_BASE + 5);
+    w.e.irqDispatch(0x99);
+    expect(w.e.irqCount(HV_VECTOR_IRQ_BASE + 5)).toBe(2n);
+    const said = w.m.takeSerial();
+    expect(said.split("hv: interrupt on vector 0x35 that nothing owns; counted and ignored").length).toBe(2);
+    expect(said).toContain("hv: interrupt on vector 0x99 that nothing owns");
     w.e.irqDispatch(HV_VECTOR_SPURIOUS);
+    w.e.irqDispatch(0xf0);                            // the LAPIC timer: it only ends an idle wait
     expect(w.e.irqCount(HV_VECTOR_SPURIOUS)).toBe(1n);
+    expect(w.m.takeSerial()).toBe("");
     expect(w.u64(d0, PAGE)).toBe(0n);
   });
 
