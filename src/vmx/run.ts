@@ -57,6 +57,8 @@ export function run(): void {
     irq_window();
     irqDrain();
     serialConsolePoll();
+    // A preemption asked for by a wake-up is served by this pick.
+    schedPreemptDone();
     const now = rdtsc();
     const vcpu = schedPick(now);
     if (vcpu === null) {
