@@ -57,13 +57,13 @@ export function hcCpuInfo(caller: Domain, cpu: u64, buf: u64): i64 {
 // comes back to the hypervisor first, so its last words reach the port.
 export function hcHostPower(caller: Domain, op: u64): i64 {
   if (op != <u64>HOST_POWER_OFF && op != <u64>HOST_REBOOT) return err(EINVAL);
+  const h = serialConsoleHolder();
+  if (h !== null) serialConsoleRelease(h, op == <u64>HOST_REBOOT ? "reboot" : "power off");
   print("hv: domain ");
   printDec(caller.id);
   print(" (");
   print(caller.name);
   println(op == <u64>HOST_REBOOT ? ") asks for a reboot" : ") asks for power off");
-  const h = serialConsoleHolder();
-  if (h !== null) serialConsoleRelease(h, op == <u64>HOST_REBOOT ? "reboot" : "power off");
   if (op == <u64>HOST_REBOOT) reboot();
   else powerOff();
   return 0; // only where neither worked: the emulators' ports are absent and the CPU halted

@@ -599,6 +599,7 @@ describe("host calls", () => {
       // The console came back first, so the last words reach COM1.
       expect(said).toContain(`hv: serial console back from domain ${d0} (d0): ${op === HOST_REBOOT ? "reboot" : "power off"}`);
       const writes = w.m.portWrites.filter(([p]) => p === 0x8900 || p === 0xcf9 || p === 0x64).map(([p, v]) => [p, v]);
+      expect(said).toContain(`hv: domain ${d0} (d0) asks for ${op === HOST_REBOOT ? "a reboot" : "power off"}`);
       if (op === HOST_POWER_OFF) {
         expect(said).toContain("hv: powering off");
         expect(String.fromCharCode(...writes.map(([, v]) => v))).toBe("Shutdown");
