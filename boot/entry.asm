@@ -33,7 +33,7 @@ SEL_TSS         equ 0x18
 
 global entry32, handoff, gdt_tss, tss
 extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start, idt, vm_exit, vm_exit_floor
-extern smp_idt_init, hv_lock_acquire, trampoline_start, trampoline_end, ap_entry64
+extern hv_lock_acquire, trampoline_start, trampoline_end, ap_entry64
 extern _native_end, _bss_start, _bss_end
 
 section .text.entry32
@@ -157,7 +157,6 @@ entry64:
     mov ax, SEL_TSS
     ltr ax
     call idt_init
-    call smp_idt_init
 
     ; The boot CPU's per-CPU block (index 0); the other CPUs' are made by
     ; src/platform/smp.ts.

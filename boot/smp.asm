@@ -1,11 +1,11 @@
-; The big hypervisor lock, per-CPU data access and the idle wait.
+; The big hypervisor lock and per-CPU data access.
 ;
 ; The microkernel is wasm2c code and not reentrant (wasm globals, the stub
 ; runtime's bump allocator, static buffers), so exactly one CPU runs it at a
 ; time: a CPU holds the big lock whenever it runs microkernel code and lets
 ; go of it only while it is in a guest (vmenter in boot/vmx.asm, from just
 ; before VMLAUNCH/VMRESUME to the first thing after the VM exit) and while it
-; halts in the idle loop (cpu_idle). The boot CPU takes it before kmain; an
+; halts in the idle loop (idle_wait, boot/hw.asm). The boot CPU takes it before kmain; an
 ; application processor before apMain (boot/trampoline.asm).
 ;
 ; A ticket lock: CPUs get the lock in the order they asked for it, so a CPU
@@ -16,17 +16,12 @@
 
 %include "layout.inc"
 
-LAPIC_EOI       equ 0xb0                ; src/arch/apic.ts
-SEL_CODE64      equ 0x08
-IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
-
 %macro import 1
 global Z_hwZ_%1
 Z_hwZ_%1:
 %endmacro
 
-global hv_lock_acquire, hv_lock_release, hv_lock_ticket, hv_lock_wait, smp_idt_init
-extern idt
+global hv_lock_acquire, hv_lock_release, hv_lock_ticket, hv_lock_wait
 
 section .text
 bits 64
@@ -87,29 +82,6 @@ import cpu_index
     mov eax, [gs:PERCPU_INDEX]
     ret
 
-; () Halts this CPU until an interrupt, without the big lock: the other CPUs
-; run meanwhile. STI's one-instruction shadow covers the HLT, so an
-; interrupt that became pending since the caller last looked wakes the HLT
-; instead of being lost. Returns with the lock held and interrupts off.
-import cpu_idle
-    call hv_lock_release
-    sti
-    hlt
-    cli
-    call hv_lock_acquire
-    ret
-
-; () Takes the host interrupts pending at this CPU (an IPI or the LAPIC
-; timer that caused an external-interrupt VM exit): they stay pending in the
-; local APIC until interrupts are enabled, and a pending one would end every
-; VM entry at once. STI's shadow covers the NOP; they are delivered before
-; the CLI.
-import cpu_take_interrupts
-    sti
-    nop
-    cli
-    ret
-
 ; () Lets every CPU already waiting for the big lock have it once, then
 ; takes it back (the boot CPU hands it to a CPU it just started).
 import lock_yield
@@ -130,46 +102,6 @@ import cmpxchg32
     add r8, rsi
     mov eax, edx
     lock cmpxchg [r8], ecx
-    ret
-
-; Host interrupts the idle loop waits for. Nothing to record: after every
-; wake-up the CPU looks at its run queue. A fixed interrupt needs its EOI.
-host_irq:
-    push rax
-    mov rax, [gs:PERCPU_LAPIC]
-    mov dword [rax + LAPIC_EOI], 0
-    pop rax
-    iretq
-
-; A spurious interrupt takes no EOI (SDM Vol. 3A 11.9).
-host_spurious:
-    iretq
-
-; Gates for the LAPIC timer, the IPI and the spurious vector in the shared
-; IDT (idt.asm made room for all 256 vectors). Clobbers RAX, RCX, RDI.
-smp_idt_init:
-    mov ecx, HV_VECTOR_TIMER
-    lea rax, [rel host_irq]
-    call set_gate
-    mov ecx, HV_VECTOR_IPI
-    lea rax, [rel host_irq]
-    call set_gate
-    mov ecx, HV_VECTOR_SPURIOUS
-    lea rax, [rel host_spurious]
-    ; fall through
-; Gate ECX -> handler RAX.
-set_gate:
-    lea rdi, [rel idt]
-    shl ecx, 4
-    add rdi, rcx
-    mov [rdi], ax                       ; offset 15:0
-    mov word [rdi + 2], SEL_CODE64
-    mov word [rdi + 4], IDT_INTERRUPT << 8
-    shr rax, 16
-    mov [rdi + 6], ax                   ; offset 31:16
-    shr rax, 16
-    mov [rdi + 8], eax                  ; offset 63:32
-    mov dword [rdi + 12], 0
     ret
 
 section .data

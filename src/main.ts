@@ -4,7 +4,8 @@ import {
   HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS, CPU_STATE_ONLINE, CPU_STATE_FAILED,
 } from "./arch/layout";
 import { IA32_PAT } from "./arch/msr";
-import { rdtsc, halt_forever, wrmsr, cpu_idle } from "./arch/hw";
+import { rdtsc, halt_forever, wrmsr, idle_wait } from "./arch/hw";
+import { irqDrain } from "./platform/irq";
 import { print, println, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
 import { parseBootInfo, bootInfoPrint } from "./boot/bootinfo";
@@ -22,16 +23,19 @@ import { buildBootDomains } from "./domain/builder";
 import { domains } from "./sched/domain";
 import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
-import { lapicInit, lapicId, lapicTimerCalibrate, lapicTimerRate } from "./platform/lapic";
-import { tscCalibrate, tscMeasured, tscFromMicros } from "./cpu/tsc";
+import { lapicInit, lapicId, lapicTimerCalibrate } from "./platform/lapic";
+import { tscCalibrate, tscMeasured } from "./cpu/tsc";
 import { acpiInit, acpiPrint } from "./platform/acpi";
+import { ioapicInit, ioapicUnits } from "./platform/ioapic";
 import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStartScheduling } from "./platform/smp";
-import { thisCpu } from "./cpu/percpu";
+import { thisCpu, cpusSetBootTsc } from "./cpu/percpu";
 import { dec } from "./lib/str";
 
 export * from "./exports";
 
 const VERSION = "0.1.0";
+// TSC ticks over which the LAPIC timer is measured at boot.
+const LAPIC_CALIBRATE_TSC: u64 = 1 << 20;
 
 export function kmain(handoff: u32): void {
   serialInit();
@@ -53,6 +57,19 @@ export function kmain(handoff: u32): void {
   lapicInit(HV_VECTOR_SPURIOUS);
   acpiPrint(acpiInit(bi.rsdp, lapicId()));
   smpBootCpu();
+  cpusSetBootTsc(load<u64>(handoff + HANDOFF_ENTRY_TSC));
+  picMaskAll();
+  const inputs = ioapicInit();
+  const perTsc = lapicTimerCalibrate(LAPIC_CALIBRATE_TSC);
+  print("hv: interrupts: ");
+  printDec(inputs);
+  print(" I/O APIC inputs (");
+  printDec(ioapicUnits());
+  print(" unit");
+  print(ioapicUnits() == 1 ? "" : "s");
+  print(") masked; LAPIC timer ");
+  printDec((perTsc * 1000000) >> 32);
+  println(" ticks per million TSC ticks");
 
   if (vmxProbe() != VMX_OK) {
     vmxPrintMissing();
@@ -62,11 +79,9 @@ export function kmain(handoff: u32): void {
   print("hv: boot to VT-x summary took ");
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
-  timersCalibrate();
+  tscPrint(tscCalibrate());
 
-  picMaskAll();
   vmxEnable();
-  thisCpu().state = CPU_STATE_ONLINE;
   println("hv: CPU 0 (APIC id " + dec(thisCpu().apicId) + ") up, VMX root (boot CPU)");
   smpStart(bi, handoff);
   runInit(vmxPreemptionTimerRate(vmxMiscMsr()), vmxCanSet(vmxExitCtlsMsr(), EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
@@ -79,13 +94,10 @@ export function kmain(handoff: u32): void {
   run();
 }
 
-// The TSC against the PIT (delays in real time: starting the other CPUs),
-// then the LAPIC timer against the TSC (the idle loop's wake-up).
-function timersCalibrate(): void {
-  const hz = tscCalibrate();
-  lapicTimerCalibrate(tscFromMicros(1000));
-  println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: the PIT did not answer)") +
-    ", LAPIC timer " + (lapicTimerRate() != 0 ? dec(lapicTimerRate()) + " ticks per 65536 TSC ticks" : "not counting"));
+// The TSC's rate, measured against the PIT: the other CPUs are started
+// with delays in real time.
+function tscPrint(hz: u64): void {
+  println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: the PIT did not answer)"));
 }
 
 // Every other CPU, from boot/trampoline.asm with the big lock held: its
@@ -111,8 +123,9 @@ export function apMain(index: u32): void {
   // Idle until the boot CPU has built the boot domains and starts scheduling.
   while (!smpScheduling()) {
     const t = rdtsc();
-    cpu_idle();
+    idle_wait();
     cpu.idleTicks += rdtsc() - t;
+    irqDrain();
   }
   run();
 }

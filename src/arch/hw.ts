@@ -37,11 +37,6 @@
 // IA32_GS_BASE.
 @external("hw", "this_cpu") export declare function this_cpu(): usize;
 @external("hw", "cpu_index") export declare function cpu_index(): u32;
-// Halts until an interrupt with the big lock let go (other CPUs run the
-// microkernel meanwhile); returns holding it again, interrupts off.
-@external("hw", "cpu_idle") export declare function cpu_idle(): void;
-// Lets the host interrupts pending at this CPU be delivered (and EOIed).
-@external("hw", "cpu_take_interrupts") export declare function cpu_take_interrupts(): void;
 // PAUSE, in polling loops (a call, so each iteration reads memory again).
 @external("hw", "cpu_relax") export declare function cpu_relax(): void;
 // Lets the CPUs already waiting for the big lock have it once.
@@ -49,6 +44,23 @@
 // LOCK CMPXCHG on the u32 at `addr`: returns the old value; it was replaced
 // by `value` iff that equals `expected`.
 @external("hw", "cmpxchg32") export declare function cmpxchg32(addr: usize, expected: u32, value: u32): u32;
+
+// ── Host interrupts (boot/idt.asm records each vector taken, per CPU) ────
+// The host runs with IF=0; only these two let interrupts in.
+// STI; HLT; CLI without the big lock (the other CPUs run the microkernel
+// meanwhile): sleeps until an interrupt has been taken (or one was pending);
+// returns holding the lock again.
+@external("hw", "idle_wait") export declare function idle_wait(): void;
+// STI; NOP; CLI: takes the interrupts pending at the local APIC.
+@external("hw", "irq_window") export declare function irq_window(): void;
+// The lowest vector this CPU took and has not yet returned, cleared; -1 if none.
+@external("hw", "irq_take") export declare function irq_take(): i32;
+
+// LOCK OR of `bits` into the u64 at `addr` (memory a guest may share).
+@external("hw", "locked_or64") export declare function locked_or64(addr: usize, bits: u64): void;
+
+// Resets the CPU with a triple fault (an empty IDT); does not return.
+@external("hw", "triple_fault") export declare function triple_fault(): void;
 
 // ── VMX (SDM Vol. 3C Chapter 31) ──────────────────────────────────────────
 // Each VMX instruction returns its status: VMX_SUCCEED, VMX_FAIL_INVALID

@@ -56,6 +56,7 @@ export const HV_CPUS_MAX: u32 = 64;         // scheduler masks are u64
 //
 //   0x000 ┌ self, index, APIC id, state, in-guest flag  ┐ read by NASM too
 //         │ stack top, GDT, TSS, VMXON region, VMCS ... │
+//   0x0a0 ├ pending host interrupt vectors (256 bits)   ┤
 //   0x0f0 ├ GDTR pseudo-descriptor (limit, base)        ┤
 //   0x100 ├ GDT: null, code64 0x08, data 0x10, TSS 0x18 ┤ other CPUs only: the
 //   0x180 ├ TSS (IST1 #DF, IST2 NMI, IST3 #MC)          ┘ boot CPU's are in entry.asm
@@ -80,6 +81,8 @@ export const PERCPU_START_TSC: u32 = 104;   // u64, TSC when the boot CPU sent I
 export const PERCPU_UP_TSC: u32 = 112;      // u64, TSC when it reached 64-bit mode
 export const PERCPU_RESCHED: u32 = 120;     // u32, 1: pick again after the current exit (another CPU asked)
 export const PERCPU_TLB_GEN: u32 = 124;     // u32, the TLB flush generation this CPU has caught up with
+export const PERCPU_CURRENT: u32 = 128;     // u32, the id of the domain running here, 0 if none
+export const PERCPU_IRQ_PENDING: u32 = 160; // u64[4], a bit per vector the IDT stubs took here (boot/idt.asm)
 export const PERCPU_GDTR: u32 = 0xf6;       // u16 limit, then u64 base at 0xf8
 export const PERCPU_GDT_AREA: u32 = 0x100;
 export const PERCPU_TSS_AREA: u32 = 0x180;

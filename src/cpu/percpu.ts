@@ -4,12 +4,13 @@
 // the others' when it starts their CPUs. Everything the hypervisor keeps
 // per CPU lives here, so that the NASM side (boot/smp.asm, vmx.asm) and the
 // microkernel agree on one layout, checked by percpuLayoutCheck.
-import { this_cpu, cpu_index } from "../arch/hw";
+import { this_cpu, cpu_index, rdtsc } from "../arch/hw";
+import { CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED } from "../hypercall/abi";
 import {
   HV_CPUS_MAX, CPU_STATE_ONLINE, CPU_STATE_FAILED, PERCPU_SELF, PERCPU_INDEX, PERCPU_APIC_ID, PERCPU_STATE,
   PERCPU_IN_GUEST, PERCPU_STACK_TOP, PERCPU_GDT, PERCPU_TSS, PERCPU_VMXON, PERCPU_VMCS, PERCPU_VMCLEAR_REQ,
   PERCPU_LAPIC, PERCPU_BUSY_TICKS, PERCPU_IDLE_TICKS, PERCPU_XSAVE_OWNER, PERCPU_VMCS_OWNER, PERCPU_START_TSC,
-  PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN,
+  PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN, PERCPU_CURRENT, PERCPU_IRQ_PENDING,
 } from "../arch/layout";
 import { Vcpu } from "../sched/domain";
 
@@ -37,11 +38,13 @@ export class PerCpu {
   upTsc: u64;             // PERCPU_UP_TSC
   resched: u32;           // PERCPU_RESCHED
   tlbGen: u32;            // PERCPU_TLB_GEN
+  current: u32;           // PERCPU_CURRENT
 }
 
 // Block addresses by CPU index; 0 for a CPU not (yet) given one.
 const blocks = new StaticArray<usize>(<i32>HV_CPUS_MAX);
 let found: u32 = 1;
+let bootTsc: u64 = 0;
 
 @inline export function thisCpu(): PerCpu {
   return changetype<PerCpu>(this_cpu());
@@ -59,11 +62,18 @@ export function cpuRegister(index: u32, block: usize): void {
   if (index < HV_CPUS_MAX) unchecked(blocks[index] = block);
 }
 
-// CPU `index`'s block, or null if it has none (never started).
+// CPU `index`'s block, or null if it has none (never started). The boot
+// CPU's is there from the start (boot/entry.asm), registered or not.
 export function cpuBlock(index: u32): PerCpu | null {
   if (index >= HV_CPUS_MAX) return null;
   const b = unchecked(blocks[index]);
+  if (b == 0 && index == 0) return thisCpuIfBoot();
   return b != 0 ? changetype<PerCpu>(b) : null;
+}
+
+function thisCpuIfBoot(): PerCpu | null {
+  const c = thisCpu();
+  return c.index == 0 ? c : null;
 }
 
 export function cpuOnline(index: u32): bool {
@@ -89,6 +99,32 @@ export function cpusOnlineMask(): u64 {
   return m;
 }
 
+// ── The host's CPUs as HC_HOST_INFO and HC_CPU_INFO report them ─────────
+
+export function cpusSetBootTsc(tsc: u64): void { bootTsc = tsc; }
+
+// TSC ticks since the boot loader handed over.
+export function hostUptime(): u64 { return rdtsc() - bootTsc; }
+
+export function cpuApicId(cpu: u32): u32 {
+  const c = cpuBlock(cpu);
+  return c !== null ? c.apicId : 0;
+}
+
+// CPUFLAG_*: online, the boot processor, or listed but left out.
+export function cpuFlags(cpu: u32): u32 {
+  if (cpu >= found) return 0;
+  let f: u32 = cpu == 0 ? CPUFLAG_BSP : 0;
+  if (cpuOnline(cpu)) f |= CPUFLAG_ONLINE;
+  else if (cpu != 0) f |= CPUFLAG_FAILED;
+  return f;
+}
+
+export function cpuBusyTicks(cpu: u32): u64 { const c = cpuBlock(cpu); return c !== null ? c.busyTicks : 0; }
+export function cpuIdleTicks(cpu: u32): u64 { const c = cpuBlock(cpu); return c !== null ? c.idleTicks : 0; }
+// The id of the domain running on `cpu`, 0 if none.
+export function cpuCurrent(cpu: u32): u32 { const c = cpuBlock(cpu); return c !== null ? c.current : 0; }
+
 // 0 if PerCpu's fields sit at the PERCPU_* offsets, else a bit per mismatch.
 export function percpuLayoutCheck(): u32 {
   let bad: u32 = 0;
@@ -112,6 +148,7 @@ export function percpuLayoutCheck(): u32 {
   if (offsetof<PerCpu>("upTsc") != PERCPU_UP_TSC) bad |= 1 << 17;
   if (offsetof<PerCpu>("resched") != PERCPU_RESCHED) bad |= 1 << 19;
   if (offsetof<PerCpu>("tlbGen") != PERCPU_TLB_GEN) bad |= 1 << 20;
-  if (offsetof<PerCpu>() > PERCPU_GDTR) bad |= 1 << 18;   // must end before the GDTR
+  if (offsetof<PerCpu>("current") != PERCPU_CURRENT) bad |= 1 << 21;
+  if (offsetof<PerCpu>() > PERCPU_IRQ_PENDING) bad |= 1 << 18;   // must end before the pending bitmap   // must end before the GDTR
   return bad;
 }

@@ -9,6 +9,8 @@ import { INVEPT_ALL_CONTEXT, INVVPID_SINGLE_CONTEXT } from "../arch/vmx";
 import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
 import { guestMemoryFree } from "./memory";
+import { eventsStop } from "./events";
+import { serialConsoleRelease } from "../platform/serial-console";
 import { print, println, printDec } from "../log/log";
 import { dec } from "../lib/str";
 import { cpusOnline } from "../cpu/percpu";
@@ -22,6 +24,8 @@ function cpuListText(mask: u64): string {
 
 export function domainStop(dom: Domain, reason: string): void {
   if (dom.state == DOMAIN_STOPPED) return;
+  // First, so the lines below reach the serial port again.
+  serialConsoleRelease(dom, reason);
   if (changetype<usize>(dom.console) != 0) dom.console.flush();
   print("hv: domain ");
   printDec(dom.id);
@@ -31,6 +35,7 @@ export function domainStop(dom: Domain, reason: string): void {
   println(reason);
   dom.state = DOMAIN_STOPPED;
   dom.stopReason = reason;
+  eventsStop(dom);
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
     // Where it ran, on a host with a choice (pinning shows here).
@@ -50,6 +55,11 @@ export function domainStop(dom: Domain, reason: string): void {
       invvpid(INVVPID_SINGLE_CONTEXT, v.vpid, 0);
       vpidFree(v.vpid);
     }
+  }
+  // Its VMCSs are cleared: the I/O bitmap is no longer referenced.
+  if (dom.ioBitmapA != 0) {
+    frameFree(dom.ioBitmapA);
+    dom.ioBitmapA = 0;
   }
   // Cached translations of this EPT and these VPIDs must not outlive its
   // tables: here at once, on every other CPU before its next VM entry.

@@ -6,7 +6,7 @@
 // concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
 import { Vcpu, Domain, DOMAIN_STOPPED } from "./domain";
 import { SchedPolicy, policyCreate, POLICY_CREDIT } from "./policy";
-import { thisCpuIndex, cpusFound, cpusOnlineMask } from "../cpu/percpu";
+import { thisCpu, thisCpuIndex, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
 import { panic } from "../log/log";
 
@@ -80,14 +80,53 @@ export function schedCharge(v: Vcpu, ran: u64, now: u64, halted: bool): void {
   p().charge(v.schedId, ran, now);
 }
 
-// An event for a halted vCPU: it may run again. The CPU the policy names
-// (idle, or running something the vCPU outranks) picks again at once.
-export function schedWake(v: Vcpu, now: u64): void {
-  if (!v.halted || v.schedId < 0) return;
+// A halted vCPU has an event: back on a run queue. The policy names a CPU
+// that should pick again: an idle one is kicked (IPI) always; one running
+// something the woken vCPU outranks only if `urgent` (a physical interrupt
+// is behind the event), so that it does not wait out that slice.
+export function schedWake(v: Vcpu, now: u64, urgent: bool): void {
   v.halted = false;
-  if (v.pausedOut) return;   // runs once its domain is unpaused
+  if (v.schedId < 0 || v.pausedOut) return;   // a paused one runs once unpaused
   const cpu = p().wake(v.schedId, now);
-  if (cpu >= 0) cpuKick(<u32>cpu);
+  if (cpu >= 0 && (urgent || p().running(<u32>cpu) < 0)) cpuKick(<u32>cpu);
+}
+
+// Should the vCPU running on this CPU give it up now? (Checked after every
+// exit: another CPU, or a wake-up here, set this CPU's resched flag.)
+@inline export function schedPreemptPending(): bool {
+  return thisCpu().resched != 0;
+}
+
+// This CPU picks again: the request is served.
+export function schedPreemptDone(): void {
+  thisCpu().resched = 0;
+}
+
+// Runnable vCPUs queued on `cpu`.
+export function schedQueueLength(cpu: u32): u32 {
+  return p().queueLength(cpu);
+}
+
+// True while some vCPU could run without an event (one waiting out its
+// domain's cap); false when every vCPU is halted, paused or gone.
+export function schedAnyRunnable(): bool {
+  for (let i = 0; i < vcpusById.length; i++) {
+    const v = unchecked(vcpusById[i]);
+    if (v.domain.state != DOMAIN_STOPPED && !v.halted && !v.domain.paused) return true;
+  }
+  return false;
+}
+
+// False once nothing can ever run again: every vCPU stopped, or halted with
+// interrupts disabled (no event can wake it), or paused with no running
+// domain left to unpause it.
+export function schedAnyAlive(): bool {
+  for (let i = 0; i < vcpusById.length; i++) {
+    const v = unchecked(vcpusById[i]);
+    if (v.domain.state == DOMAIN_STOPPED || v.domain.paused) continue;
+    if (!v.halted || v.haltIf) return true;
+  }
+  return false;
 }
 
 export function schedDomainUnpaused(d: Domain, now: u64): void {

@@ -1,11 +1,17 @@
 // The run loop, one per CPU (the boot CPU from kmain, the others from
 // apMain): pick a vCPU, enter it, handle the exit, repeat; with nothing to
-// run, idle. A failed VM entry stops only the domain at fault.
+// run, sleep until an interrupt. A failed VM entry stops only the domain at
+// fault.
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
-import { schedPick, schedSlice, schedCharge } from "../sched/scheduler";
+import {
+  schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyAlive, schedPreemptPending, schedPreemptDone,
+} from "../sched/scheduler";
 import { switchTo, switchOut, tlbCatchUp } from "../sched/switch";
-import { vmenter, rdtsc, cpu_idle, lock_yield } from "../arch/hw";
+import { vmenter, idle_wait, irq_window, rdtsc, lock_yield } from "../arch/hw";
 import { HV_VECTOR_TIMER } from "../arch/layout";
+import { lapicTimerOneShot, lapicTimerStop, lapicTimerUsable, lapicTicksFor } from "../platform/lapic";
+import { irqDrain } from "../platform/irq";
+import { serialConsolePoll } from "../platform/serial-console";
 import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
 import {
   VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
@@ -17,11 +23,11 @@ import {
 import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS } from "../arch/vmx-exit";
 import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
 import { dispatchExit } from "./exit";
-import { reinjectIdtVectoring } from "./event";
+import { reinjectIdtVectoring, injectPendingEvent } from "./event";
 import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
 import { domainStop, domainCharge } from "../domain/lifecycle";
 import { PerCpu, thisCpu } from "../cpu/percpu";
-import { lapicTimerArmTsc, lapicTimerStop } from "../platform/lapic";
+import { println, logHasNewLines } from "../log/log";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
 import { hex } from "../lib/str";
@@ -33,6 +39,7 @@ import { hex } from "../lib/str";
 // the timer restarts at each entry and is re-armed from the TSC instead.
 let timerRate: u32 = 0;
 let timerSaved = true;
+let saidIdle = false;
 
 export function runInit(rate: u32, saveControlAllowed: bool): void {
   timerRate = rate;
@@ -44,21 +51,32 @@ export function run(): void {
   const cpu = thisCpu();
   const index = cpu.index;
   while (true) {
-    cpu.resched = 0;
+    // Interrupts that arrived while the host ran with IF=0, and log lines
+    // for the console holder, may wake a vCPU before the pick. (A guest
+    // running with RFLAGS.IF=0 should still exit for an external interrupt;
+    // Bochs 2.7 does not make it, so there this is where they are seen.)
+    irq_window();
+    irqDrain();
+    serialConsolePoll();
+    // A preemption asked for by a wake-up or another CPU is served by this pick.
+    schedPreemptDone();
     const now = rdtsc();
     const vcpu = schedPick(index, now);
     if (vcpu === null) {
-      idle(cpu, schedSlice(index));
+      idle(cpu, now);
       continue;
     }
+    saidIdle = false;
     tlbCatchUp(cpu);
     switchTo(vcpu);
+    cpu.current = vcpu.domain.id;
     const slice = schedSlice(index);
     vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, slice >> timerRate);
     const start = rdtsc();
     const sliceEnd = start + slice;
     // The vCPU keeps the CPU until its slice is used up, it halts or yields,
-    // or another CPU asks this one to pick again (cpu.resched, by IPI).
+    // or the CPU is asked to pick again (a vCPU woken by a physical
+    // interrupt wants it, or another CPU sent an IPI).
     while (true) {
       if (!timerSaved) {
         const t = rdtsc();
@@ -67,7 +85,8 @@ export function run(): void {
       }
       const action = enterOnce(vcpu);
       if (action == ACTION_NEXT || action == ACTION_RESUME) {
-        if (cpu.resched == 0) continue;
+        if (!schedPreemptPending()) continue;
+        schedPreemptDone();
         break;
       }
       if (action == ACTION_BLOCK) {
@@ -80,6 +99,7 @@ export function run(): void {
     // Run time is charged per slice, not per exit: it includes the exits
     // handled for the vCPU, as the guest's own TSC does.
     const end = rdtsc();
+    cpu.current = 0;
     cpu.busyTicks += end - start;
     if (vcpu.domain.state != DOMAIN_STOPPED) {
       domainCharge(vcpu.domain, end - start);
@@ -88,25 +108,45 @@ export function run(): void {
   }
 }
 
-// Nothing to run here for up to `ticks`: the FPU state goes back to its
-// vCPU (another CPU may take it), the LAPIC timer is set for the end of the
-// wait and the CPU halts without the big lock; an IPI (a vCPU for this CPU)
-// or the timer wakes it.
-function idle(cpu: PerCpu, ticks: u64): void {
+// Nothing to run here: the FPU state goes back to its vCPU (another CPU may
+// take it) and the CPU sleeps without the big lock until an interrupt: COM1
+// input for Domain 0, an IPI (a vCPU for this CPU), or the LAPIC timer,
+// armed for the slice's length when some vCPU is runnable somewhere (a
+// capped domain waiting for its next period, work this CPU may steal).
+function idle(cpu: PerCpu, now: u64): void {
+  if (irqDrain() != 0) return;
   switchOut();
-  const t = rdtsc();
-  if (lapicTimerArmTsc(HV_VECTOR_TIMER, ticks)) {
-    cpu_idle();
-    lapicTimerStop();
-  } else {
-    // No usable timer: wait out the time, letting the other CPUs run.
-    while (rdtsc() - t < ticks && cpu.resched == 0) lock_yield();
+  const waits = schedAnyRunnable();
+  if (!waits && !saidIdle && !schedAnyAlive()) {
+    println("hv: no runnable vCPU left; idle");
+    saidIdle = true;
   }
-  cpu.idleTicks += rdtsc() - t;
+  const ticks = schedSlice(cpu.index);
+  if (waits && !lapicTimerUsable()) {
+    // No calibrated timer to wake the CPU: wait out the time on the TSC,
+    // letting the other CPUs have the lock.
+    let t = rdtsc();
+    while (t - now < ticks && cpu.resched == 0) {
+      lock_yield();
+      t = rdtsc();
+    }
+    cpu.idleTicks += t - now;
+    return;
+  }
+  if (waits) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(ticks));
+  const t0 = rdtsc();
+  idle_wait();
+  cpu.idleTicks += rdtsc() - t0;
+  if (waits) lapicTimerStop();
+  irqDrain();
 }
 
 // One VM entry and the handling of the exit that ends it; the action taken.
+// The vCPU's VMCS is current.
 export function enterOnce(vcpu: Vcpu): u32 {
+  // Both checks inline: this is every entry's path.
+  if (logHasNewLines()) serialConsolePoll();
+  if (vcpu.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
   const status = vmenter(vcpu.regs);
   // Stopped by another CPU while in the guest: its VMCS is cleared and its
   // memory gone; nothing of it may be touched.

@@ -12,6 +12,7 @@ import { vmxRevisionId } from "./capabilities";
 import { zeroFrame } from "../mm/scrub";
 import { guestXcr0Allowed } from "./exit/xsetbv";
 import { thisCpu } from "../cpu/percpu";
+import { CPU_STATE_ONLINE } from "../arch/layout";
 import { print, println, printDec, printHex, panic } from "../log/log";
 import { dec } from "../lib/str";
 
@@ -31,6 +32,7 @@ export function vmxEnable(): void {
   if (hostXcr0Supported == 0 || xsaveAreaSize == 0) panic("this CPU has no XSAVE, needed to keep the guests' FPU state apart");
   const error = vmxCpuEnable();
   if (error.length != 0) panic(error);
+  thisCpu().state = CPU_STATE_ONLINE;
   print("hv: VMX root operation entered; XSAVE area ");
   printDec(xsaveAreaSize);
   print(" bytes, XCR0 mask ");

@@ -82,10 +82,12 @@ describe("layout constants", () => {
     const v = exported;
     expect(v("PERCPU_SIZE")).toBe(0x1000n);
     const u64 = ["SELF", "STACK_TOP", "GDT", "TSS", "VMXON", "VMCS", "VMCLEAR_REQ", "LAPIC", "BUSY_TICKS", "IDLE_TICKS", "START_TSC", "UP_TSC"];
-    const u32 = ["INDEX", "APIC_ID", "STATE", "IN_GUEST", "XSAVE_OWNER", "VMCS_OWNER", "RESCHED", "TLB_GEN"];
+    const u32 = ["INDEX", "APIC_ID", "STATE", "IN_GUEST", "XSAVE_OWNER", "VMCS_OWNER", "RESCHED", "TLB_GEN", "CURRENT"];
     const spans: Array<[bigint, bigint]> = [];
     for (const f of u64) { const o = v(`PERCPU_${f}`); expect(o % 8n, f).toBe(0n); spans.push([o, o + 8n]); }
     for (const f of u32) { const o = v(`PERCPU_${f}`); expect(o % 4n, f).toBe(0n); spans.push([o, o + 4n]); }
+    spans.push([v("PERCPU_IRQ_PENDING"), v("PERCPU_IRQ_PENDING") + 32n]); // 256 bits
+    expect(v("PERCPU_IRQ_PENDING") % 8n).toBe(0n);
     spans.push([v("PERCPU_GDTR"), v("PERCPU_GDTR") + 10n]);         // limit u16 + base u64
     spans.push([v("PERCPU_GDT_AREA"), v("PERCPU_GDT_AREA") + 40n]); // null, code, data, 16-byte TSS
     spans.push([v("PERCPU_TSS_AREA"), v("PERCPU_TSS_AREA") + 104n]); // 64-bit TSS
