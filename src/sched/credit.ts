@@ -8,8 +8,10 @@
 // - Running debits the domain's credit; all its vCPUs share it. Credit > 0
 //   is UNDER, otherwise OVER; UNDER runs before OVER. A vCPU woken while its
 //   domain has credit is BOOST until it is next charged (I/O latency).
-// - Per-CPU FIFO run queues; pick takes the highest priority, FIFO within a
-//   priority, so a runnable UNDER vCPU waits at most (vCPUs - 1) slices.
+// - Per-CPU run queues; pick takes the highest priority and, within UNDER or
+//   OVER, the domain with the most credit (FIFO on a tie): shares follow
+//   weights even when a domain's vCPUs are queued on some CPUs more than on
+//   others.
 // - A CPU whose best local choice is OVER or nothing steals the best
 //   higher-priority queued vCPU from another CPU whose affinity allows it.
 // - Caps: a capped domain's usage per period (with overshoot carried into
@@ -395,15 +397,24 @@ export class CreditPolicy extends SchedPolicy {
     return d.cap != 0 && d.used + d.inflight >= this.capBudget(d);
   }
 
-  // The first vCPU of the highest priority in `q` that may run on `cpu`.
+  // The vCPU in `q` that may run on `cpu` with the highest priority and,
+  // within UNDER or OVER, whose domain has the most credit (as credit2
+  // picks); the first in queue order on a tie. Credit, not queue order,
+  // decides between domains because their vCPUs are spread over the CPUs
+  // unevenly: with FIFO alone a CPU's share would follow who happens to be
+  // queued there once every domain is OVER. Picking the domain furthest
+  // behind its refill keeps what each consumes in line with its weight.
   private bestIn(q: RunQueue, cpu: u32): CreditVcpu | null {
     let best: CreditVcpu | null = null;
     let bestPrio = PRIO_IDLE;
+    let bestCredit: i64 = 0;
     let v = q.head;
     while (v !== null) {
       if (this.allowed(v, cpu) && !this.parked(v.dom)) {
         const p = this.prio(v);
-        if (p > bestPrio) { best = v; bestPrio = p; if (p == PRIO_BOOST) break; }
+        if (p == PRIO_BOOST) return v;
+        const c = v.dom.credit;
+        if (p > bestPrio || (p == bestPrio && c > bestCredit)) { best = v; bestPrio = p; bestCredit = c; }
       }
       v = v.next;
     }

@@ -207,6 +207,23 @@ describe("credit scheduler policy", () => {
     for (let c = 0; c < cpus; c++) expect(s.x.schedIdleTicks(c)).toBe(0n);
   });
 
+  it("shares 4 CPUs 1:2:4 when the domains' vCPUs sit on the CPUs unevenly", () => {
+    // As a boot can leave them (each vCPU queued where it was started):
+    // weight 1 twice on CPUs 0 and 1, weight 2 twice on CPU 2, once on 1 and
+    // 3, weight 4 once on each; pinned, so no steal evens it out. With FIFO
+    // among OVER vCPUs the weight-1 domain would take 2/3 of CPU 0 and half
+    // of CPU 1; credit decides instead.
+    const s = new Sim(4);
+    [1, 2, 4].forEach((w, i) => s.params(i + 1, 256 * w));
+    for (const cpu of [0, 0, 1, 1]) s.add(1, 1n << BigInt(cpu));
+    for (const cpu of [2, 2, 1, 3]) s.add(2, 1n << BigInt(cpu));
+    for (const cpu of [0, 1, 2, 3]) s.add(3, 1n << BigInt(cpu));
+    const used = s.measure(10, 100);
+    const errs = shareErrors(used, SEVENTHS, 100 * PERIOD * 4);
+    record("1:2:4 on 4 CPUs, uneven", errs);
+    for (const e of errs) expect(e).toBeLessThan(0.05);
+  });
+
   it("keeps a capped domain at its cap even when the CPU would idle", () => {
     const s = new Sim(1);
     s.params(1, 256, 25);
