@@ -123,7 +123,9 @@ export function apMain(index: u32): void {
   // Idle until the boot CPU has built the boot domains and starts scheduling.
   while (!smpScheduling()) {
     const t = rdtsc();
+    cpu.idleSince = t;
     idle_wait();
+    cpu.idleSince = 0;
     cpu.idleTicks += rdtsc() - t;
     irqDrain();
   }

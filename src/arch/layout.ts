@@ -82,6 +82,7 @@ export const PERCPU_UP_TSC: u32 = 112;      // u64, TSC when it reached 64-bit m
 export const PERCPU_RESCHED: u32 = 120;     // u32, 1: pick again after the current exit (another CPU asked)
 export const PERCPU_TLB_GEN: u32 = 124;     // u32, the TLB flush generation this CPU has caught up with
 export const PERCPU_CURRENT: u32 = 128;     // u32, the id of the domain running here, 0 if none
+export const PERCPU_IDLE_SINCE: u32 = 136;  // u64, TSC when it last went idle, 0 while not idle
 export const PERCPU_IRQ_PENDING: u32 = 160; // u64[4], a bit per vector the IDT stubs took here (boot/idt.asm)
 export const PERCPU_GDTR: u32 = 0xf6;       // u16 limit, then u64 base at 0xf8
 export const PERCPU_GDT_AREA: u32 = 0x100;

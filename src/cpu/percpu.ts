@@ -11,6 +11,7 @@ import {
   PERCPU_IN_GUEST, PERCPU_STACK_TOP, PERCPU_GDT, PERCPU_TSS, PERCPU_VMXON, PERCPU_VMCS, PERCPU_VMCLEAR_REQ,
   PERCPU_LAPIC, PERCPU_BUSY_TICKS, PERCPU_IDLE_TICKS, PERCPU_XSAVE_OWNER, PERCPU_VMCS_OWNER, PERCPU_START_TSC,
   PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN, PERCPU_CURRENT, PERCPU_IRQ_PENDING,
+  PERCPU_IDLE_SINCE,
 } from "../arch/layout";
 import { Vcpu } from "../sched/domain";
 
@@ -39,6 +40,7 @@ export class PerCpu {
   resched: u32;           // PERCPU_RESCHED
   tlbGen: u32;            // PERCPU_TLB_GEN
   current: u32;           // PERCPU_CURRENT
+  idleSince: u64;         // PERCPU_IDLE_SINCE
 }
 
 // Block addresses by CPU index; 0 for a CPU not (yet) given one.
@@ -121,7 +123,13 @@ export function cpuFlags(cpu: u32): u32 {
 }
 
 export function cpuBusyTicks(cpu: u32): u64 { const c = cpuBlock(cpu); return c !== null ? c.busyTicks : 0; }
-export function cpuIdleTicks(cpu: u32): u64 { const c = cpuBlock(cpu); return c !== null ? c.idleTicks : 0; }
+// Idle time so far, the sleep in progress included (a CPU asleep since
+// before the question has not charged it yet).
+export function cpuIdleTicks(cpu: u32): u64 {
+  const c = cpuBlock(cpu);
+  if (c === null) return 0;
+  return c.idleTicks + (c.idleSince != 0 ? rdtsc() - c.idleSince : 0);
+}
 // The id of the domain running on `cpu`, 0 if none.
 export function cpuCurrent(cpu: u32): u32 { const c = cpuBlock(cpu); return c !== null ? c.current : 0; }
 
@@ -149,6 +157,7 @@ export function percpuLayoutCheck(): u32 {
   if (offsetof<PerCpu>("resched") != PERCPU_RESCHED) bad |= 1 << 19;
   if (offsetof<PerCpu>("tlbGen") != PERCPU_TLB_GEN) bad |= 1 << 20;
   if (offsetof<PerCpu>("current") != PERCPU_CURRENT) bad |= 1 << 21;
+  if (offsetof<PerCpu>("idleSince") != PERCPU_IDLE_SINCE) bad |= 1 << 22;
   if (offsetof<PerCpu>() > PERCPU_IRQ_PENDING) bad |= 1 << 18;   // must end before the pending bitmap   // must end before the GDTR
   return bad;
 }

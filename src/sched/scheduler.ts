@@ -117,6 +117,17 @@ export function schedAnyRunnable(): bool {
   return false;
 }
 
+// True while some vCPU waits on a run queue (for a CPU, or parked until its
+// capped domain's next period): an idle CPU must then wake by itself, as no
+// event may come. Running vCPUs need no such wake: work they leave queued
+// kicks an idle CPU (schedPick).
+export function schedAnyQueued(): bool {
+  if (policy === null) return false;
+  const n = p().cpuCount();
+  for (let c: u32 = 0; c < n; c++) if (p().queueLength(c) != 0) return true;
+  return false;
+}
+
 // False once nothing can ever run again: every vCPU stopped, or halted with
 // interrupts disabled (no event can wake it), or paused with no running
 // domain left to unpause it.

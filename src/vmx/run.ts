@@ -4,7 +4,8 @@
 // fault.
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
 import {
-  schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyAlive, schedPreemptPending, schedPreemptDone,
+  schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyQueued, schedAnyAlive, schedPreemptPending,
+  schedPreemptDone,
 } from "../sched/scheduler";
 import { switchTo, switchOut, tlbCatchUp } from "../sched/switch";
 import { vmenter, idle_wait, irq_window, rdtsc, lock_yield } from "../arch/hw";
@@ -111,13 +112,13 @@ export function run(): void {
 // Nothing to run here: the FPU state goes back to its vCPU (another CPU may
 // take it) and the CPU sleeps without the big lock until an interrupt: COM1
 // input for Domain 0, an IPI (a vCPU for this CPU), or the LAPIC timer,
-// armed for the slice's length when some vCPU is runnable somewhere (a
-// capped domain waiting for its next period, work this CPU may steal).
+// armed for the slice's length when some vCPU waits on a run queue (a capped
+// domain waiting for its next period, work this CPU may steal).
 function idle(cpu: PerCpu, now: u64): void {
   if (irqDrain() != 0) return;
   switchOut();
-  const waits = schedAnyRunnable();
-  if (!waits && !saidIdle && !schedAnyAlive()) {
+  const waits = schedAnyQueued();
+  if (!schedAnyRunnable() && !saidIdle && !schedAnyAlive()) {
     println("hv: no runnable vCPU left; idle");
     saidIdle = true;
   }
@@ -135,7 +136,9 @@ function idle(cpu: PerCpu, now: u64): void {
   }
   if (waits) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(ticks));
   const t0 = rdtsc();
+  cpu.idleSince = t0;
   idle_wait();
+  cpu.idleSince = 0;
   cpu.idleTicks += rdtsc() - t0;
   if (waits) lapicTimerStop();
   irqDrain();

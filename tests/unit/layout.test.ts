@@ -81,7 +81,7 @@ describe("layout constants", () => {
   it("the per-CPU block: fields, GDTR, GDT and TSS fit, and the class matches", () => {
     const v = exported;
     expect(v("PERCPU_SIZE")).toBe(0x1000n);
-    const u64 = ["SELF", "STACK_TOP", "GDT", "TSS", "VMXON", "VMCS", "VMCLEAR_REQ", "LAPIC", "BUSY_TICKS", "IDLE_TICKS", "START_TSC", "UP_TSC"];
+    const u64 = ["SELF", "STACK_TOP", "GDT", "TSS", "VMXON", "VMCS", "VMCLEAR_REQ", "LAPIC", "BUSY_TICKS", "IDLE_TICKS", "START_TSC", "UP_TSC", "IDLE_SINCE"];
     const u32 = ["INDEX", "APIC_ID", "STATE", "IN_GUEST", "XSAVE_OWNER", "VMCS_OWNER", "RESCHED", "TLB_GEN", "CURRENT"];
     const spans: Array<[bigint, bigint]> = [];
     for (const f of u64) { const o = v(`PERCPU_${f}`); expect(o % 8n, f).toBe(0n); spans.push([o, o + 8n]); }
