@@ -7,7 +7,7 @@
 import { this_cpu, cpu_index, rdtsc } from "../arch/hw";
 import { CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED } from "../hypercall/abi";
 import {
-  HV_CPUS_MAX, CPU_STATE_ONLINE, CPU_STATE_FAILED, PERCPU_SELF, PERCPU_INDEX, PERCPU_APIC_ID, PERCPU_STATE,
+  HV_CPUS_MAX, CPU_STATE_ONLINE, PERCPU_SELF, PERCPU_INDEX, PERCPU_APIC_ID, PERCPU_STATE,
   PERCPU_IN_GUEST, PERCPU_STACK_TOP, PERCPU_GDT, PERCPU_TSS, PERCPU_VMXON, PERCPU_VMCS, PERCPU_VMCLEAR_REQ,
   PERCPU_LAPIC, PERCPU_BUSY_TICKS, PERCPU_IDLE_TICKS, PERCPU_XSAVE_OWNER, PERCPU_VMCS_OWNER, PERCPU_START_TSC,
   PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN, PERCPU_CURRENT, PERCPU_IRQ_PENDING,
@@ -81,11 +81,6 @@ function thisCpuIfBoot(): PerCpu | null {
 export function cpuOnline(index: u32): bool {
   const c = cpuBlock(index);
   return c !== null && c.state == CPU_STATE_ONLINE;
-}
-
-export function cpuFailed(index: u32): bool {
-  const c = cpuBlock(index);
-  return c !== null && c.state == CPU_STATE_FAILED;
 }
 
 export function cpusOnline(): u32 {
