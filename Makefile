@@ -134,7 +134,7 @@ bench: deps $(BUILD)/hv.iso guests
 # 1 MiB (dom0/linker.ld asserts the image ends below it).
 DOM0_BUILD     := $(BUILD)/dom0
 DOM0_SRC       := $(shell find dom0 -name '*.ts') $(HV_SRC)
-DOM0_ASCFLAGS  := -O3 --runtime stub --disable simd --memoryBase 2097152 \
+DOM0_ASCFLAGS  := -O3 --runtime minimal --disable simd --memoryBase 2097152 \
   --maximumMemory 256 --use abort=dom0/uart/abort
 DOM0_CFLAGS    := $(filter-out -I$(BUILD) -Iboot,$(CFLAGS)) -Idom0/rt -I$(DOM0_BUILD)
 
