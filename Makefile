@@ -96,13 +96,15 @@ $(BUILD)/hv.elf: $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o boot/linker.ld $(BU
 	ld.lld -nostdlib -static -z max-page-size=4096 -L$(BUILD) -T boot/linker.ld \
 	  $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o -o $@
 
-# The example guests qemu/grub.cfg boots next to Domain 0.
-ISO_GUESTS := uart_output_reaches_log hypercall_version cpuid_hypervisor_leaf
+# The example guests qemu/grub.cfg boots next to Domain 0, and the configs
+# Domain 0's shell can `create` them from.
+ISO_GUESTS  := uart_output_reaches_log hypercall_version cpuid_hypervisor_leaf counter
+ISO_CONFIGS := tests/guests/counter.cfg
 
-$(BUILD)/hv.iso: $(BUILD)/hv.elf $(BUILD)/dom0.elf $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) qemu/grub.cfg
+$(BUILD)/hv.iso: $(BUILD)/hv.elf $(BUILD)/dom0.elf $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(ISO_CONFIGS) qemu/grub.cfg
 	rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub $(BUILD)/iso/boot/guests
 	cp $(BUILD)/hv.elf $(BUILD)/dom0.elf $(BUILD)/iso/boot/
-	cp $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(BUILD)/iso/boot/guests/
+	cp $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(ISO_CONFIGS) $(BUILD)/iso/boot/guests/
 	cp qemu/grub.cfg $(BUILD)/iso/boot/grub/
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
