@@ -41,6 +41,12 @@ export {
   vmxCr3TargetCount, vmxMaxMsrListSize, eptVpidHas, eptUsable, eptFeatureText, invvpidTypesText,
 } from "./vmx/capabilities";
 
+// ── ACPI (src/platform/acpi.ts): CPUs and interrupt controllers ─────────────
+export {
+  acpiInit, acpiFindRsdp, acpiCpuCount, acpiCpuApicId, acpiCpusDropped, acpiLapicBase,
+  acpiIoapicCount, acpiIoapicBase, acpiIoapicGsiBase, acpiIsaIrqGsi, acpiIsaIrqFlags, ACPI_CPUS_MAX,
+} from "./platform/acpi";
+
 // ── Per-domain devices (src/devices/): console ring, 16550 UART, port bus ──
 // Instances are pointers (u32); the free functions take them first.
 export {

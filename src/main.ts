@@ -1,6 +1,6 @@
 // The microkernel's entry: boot/entry.asm enters long mode and the runtime
 // shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block.
-import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC } from "./arch/layout";
+import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS } from "./arch/layout";
 import { rdtsc, halt_forever } from "./arch/hw";
 import { print, println, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
@@ -18,6 +18,8 @@ import { buildBootDomains } from "./domain/builder";
 import { domains } from "./sched/domain";
 import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
+import { lapicInit, lapicId } from "./platform/lapic";
+import { acpiInit, acpiPrint } from "./platform/acpi";
 
 export * from "./exports";
 
@@ -39,6 +41,9 @@ export function kmain(handoff: u32): void {
   println(" MiB free for domains");
 
   debugFault(bi.cmdline);
+
+  lapicInit(HV_VECTOR_SPURIOUS);
+  acpiPrint(acpiInit(bi.rsdp, lapicId()));
 
   if (vmxProbe() != VMX_OK) {
     vmxPrintMissing();

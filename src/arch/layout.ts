@@ -48,6 +48,13 @@ export const HANDOFF_VMEXIT: u32 = 56;     // boot/vmx.asm vm_exit, for HOST_RIP
 export const HANDOFF_VMEXIT_FLOOR: u32 = 64; // boot/vmx.asm vm_exit_floor (bench only)
 export const HANDOFF_SIZE: u32 = 72;
 
+// Host interrupt vectors (the boot stub's IDT has a stub for each).
+export const HV_VECTOR_IRQ_BASE: u32 = 0x30;   // I/O APIC input n (a GSI) -> 0x30 + n
+export const HV_VECTOR_IRQ_COUNT: u32 = 24;
+export const HV_VECTOR_TIMER: u32 = 0xf0;      // this CPU's LAPIC timer
+export const HV_VECTOR_IPI: u32 = 0xf1;        // another CPU wants this one to look at its run queue
+export const HV_VECTOR_SPURIOUS: u32 = 0xff;
+
 // Host segment selectors of the boot stub's GDT (boot/entry.asm).
 export const HOST_SEL_CODE: u32 = 0x08;
 export const HOST_SEL_DATA: u32 = 0x10;

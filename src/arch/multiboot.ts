@@ -71,11 +71,6 @@ export const MULTIBOOT_MEMORY_ACPI_RECLAIMABLE: u32 = 3;
 export const MULTIBOOT_MEMORY_NVS: u32 = 4;
 export const MULTIBOOT_MEMORY_BADRAM: u32 = 5;
 
-// ACPI RSDP (ACPI 6.5, 5.2.5.3): 20 bytes for revision 0, 36 from revision 2.
-export const ACPI_RSDP_V1_SIZE: u32 = 20;
-export const ACPI_RSDP_V2_SIZE: u32 = 36;
-export const ACPI_RSDP_REVISION: u32 = 15; // offset of the revision byte
-
 // ── Header side: what an OS image carries for the loader ────────────────
 // Multiboot1 header (spec 0.6.96, 3.1): magic, flags, checksum (the three
 // sum to 0 mod 2^32), then with MULTIBOOT_AOUT_KLUDGE the address fields.

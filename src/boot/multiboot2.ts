@@ -13,8 +13,8 @@ import {
   MULTIBOOT_TAG_ALIGN, MULTIBOOT_TAG_TYPE_END, MULTIBOOT_TAG_TYPE_CMDLINE,
   MULTIBOOT_TAG_TYPE_BOOT_LOADER_NAME, MULTIBOOT_TAG_TYPE_MODULE, MULTIBOOT_TAG_TYPE_MMAP,
   MULTIBOOT_TAG_TYPE_ACPI_OLD, MULTIBOOT_TAG_TYPE_ACPI_NEW,
-  ACPI_RSDP_V1_SIZE, ACPI_RSDP_V2_SIZE, ACPI_RSDP_REVISION,
 } from "../arch/multiboot";
+import { RSDP_V1_SIZE, RSDP_V2_SIZE, RSDP_REVISION } from "../arch/acpi";
 import { BootInfo, BootModule, MemoryRange, readBootString, BOOT_MODULES_MAX, BOOT_MMAP_ENTRIES_MAX } from "./bootinfo";
 import { hex, dec } from "../lib/str";
 
@@ -91,14 +91,14 @@ export function parseMultiboot2(bi: BootInfo, info: u32): bool {
     } else if (type == MULTIBOOT_TAG_TYPE_ACPI_OLD || type == MULTIBOOT_TAG_TYPE_ACPI_NEW) {
       // The payload is a copy of the RSDP; prefer the ACPI 2.0+ one (XSDT).
       const isNew = type == MULTIBOOT_TAG_TYPE_ACPI_NEW;
-      const need = HEADER_SIZE + (isNew ? ACPI_RSDP_V2_SIZE : ACPI_RSDP_V1_SIZE);
+      const need = HEADER_SIZE + (isNew ? RSDP_V2_SIZE : RSDP_V1_SIZE);
       if (size < need) {
         return bi.fail("mb2: ACPI " + (isNew ? "new" : "old") + " RSDP tag" + at + " has size " +
           dec(size) + " (< " + dec(need) + ")");
       }
       if (isNew || !haveAcpiNew) {
         bi.rsdp = <u64>(tag + HEADER_SIZE);
-        bi.rsdpRevision = load<u8>(tag + HEADER_SIZE + ACPI_RSDP_REVISION);
+        bi.rsdpRevision = load<u8>(tag + HEADER_SIZE + RSDP_REVISION);
         haveAcpiNew = haveAcpiNew || isNew;
       }
     }
