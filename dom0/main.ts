@@ -79,7 +79,6 @@ export function kmain(mbi: u32): void {
   comInit();
   const logFrom = eventsSetup();
 
-  newline();
   const version = vmcall(HC_VERSION, 0, 0, 0, 0);
   puts("dom0: Domain 0 up, ABI ");
   putHex(<u64>version, 8);

@@ -24,11 +24,11 @@ export function splitWords(s: string): Words {
     let runStart = i;   // the current run of plain characters
     while (i < n) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c == 0x7f) {
+      if (!quoted && isBlank(c)) break;
+      if ((c < 0x20 && c != 0x09) || c == 0x7f) {
         w.error = "control character in the line";
         return w;
       }
-      if (!quoted && isBlank(c)) break;
       if (c == 0x22) {
         word += s.substring(runStart, i);
         quoted = !quoted;

@@ -75,6 +75,7 @@ export interface Dom0Options {
   events?: boolean;        // HC_EVENT_SETUP works (default true)
   pci?: PciFunction[];
   cpus?: number;
+  control?: boolean;       // Domain 0 holds the control right (default true)
 }
 
 const COM1 = 0x3f8;
@@ -82,7 +83,7 @@ const COM1 = 0x3f8;
 export class Dom0 {
   readonly exports: any;
   readonly memory: WebAssembly.Memory;
-  serial = "";                              // bytes written to COM1's THR
+  serial = "";                              // bytes written to COM1's THR (take() reads them)
   rx: number[] = [];                        // bytes waiting in COM1's receiver
   domains: SimDomain[] = [];
   modules: SimModule[];
@@ -94,7 +95,12 @@ export class Dom0 {
   eventVector = 0;
   pci: PciFunction[];
   cpus: number;
+  control: boolean;
   calls: Array<{ nr: number; args: bigint[]; rc: bigint }> = [];
+  // What happens while Domain 0 sleeps in its main loop: each HLT runs the
+  // next step (which raises events with pend()); with none left, the HLT
+  // ends the run (Halted).
+  script: Array<() => void> = [];
   power: number | null = null;
   private pciAddress = 0;
   private tsc = 0n;
@@ -107,6 +113,7 @@ export class Dom0 {
     this.events = o.events ?? true;
     this.pci = o.pci ?? I440FX;
     this.cpus = o.cpus ?? 1;
+    this.control = o.control ?? true;
     for (const d of o.domains ?? [{ name: "dom0", memKiB: 16384, control: true }]) this.addDomain(d);
     const instance = new WebAssembly.Instance(wasmModule(), { hw: this.imports() });
     this.exports = instance.exports;
@@ -156,9 +163,9 @@ export class Dom0 {
     return JSON.parse(this.call(name, ...args));
   }
 
-  // Serial output since the last call, CR removed.
+  // Serial output since the last call, CR LF as LF.
   take(): string {
-    const s = this.serial;
+    const s = this.serial.replace(/\r\n/g, "\n");
     this.serial = "";
     return s;
   }
@@ -185,6 +192,23 @@ export class Dom0 {
     return this.take();
   }
 
+  // Raises events: sets bits in the event page (HC_EVENT_SETUP's).
+  pend(bits: number): void {
+    if (this.eventPage === 0) throw new Error("pend: no event page registered");
+    const old = this.view.getBigUint64(this.eventPage, true);
+    this.view.setBigUint64(this.eventPage, old | BigInt(bits), true);
+  }
+
+  // Runs kmain; returns when Domain 0 halts (the script is used up).
+  boot(): string {
+    try {
+      this.exports.kmain(0);
+    } catch (e) {
+      if (!(e instanceof Halted)) throw e;
+    }
+    return this.take();
+  }
+
   // ── The simulated machine ─────────────────────────────────────────────
   private imports(): Record<string, Function> {
     const hw: Record<string, Function> = {
@@ -205,7 +229,11 @@ export class Dom0 {
       idt_init: (v: number) => { this.eventVector = v; },
       irq_disable: () => {},
       irq_enable: () => {},
-      wait_interrupt: () => { throw new Halted("wait_interrupt with nothing pending"); },
+      wait_interrupt: () => {
+        const step = this.script.shift();
+        if (!step) throw new Halted("idle: HLT with nothing left to do");
+        step();
+      },
       xchg64: (addr: number, v: bigint) => {
         const old = this.view.getBigUint64(addr, true);
         this.view.setBigUint64(addr, BigInt.asUintN(64, v), true);
@@ -227,7 +255,7 @@ export class Dom0 {
 
   private outb(port: number, v: number): void {
     if (port === COM1 && !((this.uartRegs.get(COM1 + 3) ?? 0) & 0x80)) {
-      if (v !== 13) this.serial += String.fromCharCode(v);
+      this.serial += String.fromCharCode(v);
       return;
     }
     this.uartRegs.set(port, v);
@@ -259,6 +287,7 @@ export class Dom0 {
   private hypercall(nr: number, a: bigint[]): bigint {
     const err = (e: number) => BigInt(-e);
     const v = this.view;
+    if (nr >= HC.DOMAIN_LIST && !this.control) return err(EPERM);
     switch (nr) {
       case HC.VERSION: return 0x10000n;
       case HC.EVENT_SETUP:
