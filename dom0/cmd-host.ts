@@ -13,6 +13,7 @@ import {
 } from "./modules";
 import { pciScan, pciFound, pciRead16, pciRead8, pciClassName, PCI_VENDOR_ID, PCI_DEVICE_ID, PCI_CLASS, PCI_REVISION } from "./pci";
 import { errnoText, kibText } from "./text";
+import { dec } from "../src/lib/str";
 import {
   HC_HOST_POWER, HOST_POWER_OFF, HOST_REBOOT, CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED, MODREC_CMDLINE_MAX,
 } from "../src/hypercall/abi";
@@ -31,7 +32,10 @@ function hostOrFail(cmd: string): bool {
 
 export function cmdMem(args: string[]): void {
   if (!noArgs("mem", args) || !hostOrFail("mem")) return;
-  putsln("total " + kibText(hostMemTotalKiB()) + ", free " + kibText(hostMemFreeKiB()) + " (for new domains)");
+  const total = hostMemTotalKiB();
+  const free = hostMemFreeKiB();
+  putsln("total " + kibText(total) + " (" + dec(total) + " KiB), free " + kibText(free) + " (" + dec(free) +
+    " KiB) for new domains");
   const n = domainsLoad();
   if (n < 0) {
     fail("mem", "HC_DOMAIN_LIST failed (" + errnoText(n) + ")");

@@ -21,8 +21,11 @@ export function errnoText(rc: i64): string {
   return "-" + dec(e) + (name.length != 0 ? " " + name : "");
 }
 
-// "64 MiB", or "1028 KiB" when not whole MiB.
+// "64 MiB", "495.6 MiB" (tenths, rounded down: no floating point), or
+// "512 KiB" below 1 MiB.
 export function kibText(kib: u64): string {
-  if (kib != 0 && (kib & 1023) == 0) return dec(kib >> 10) + " MiB";
-  return dec(kib) + " KiB";
+  if (kib < 1024) return dec(kib) + " KiB";
+  if ((kib & 1023) == 0) return dec(kib >> 10) + " MiB";
+  const tenths = (kib * 10) >> 10;
+  return dec(tenths / 10) + "." + dec(tenths % 10) + " MiB";
 }

@@ -85,12 +85,9 @@ async function run(e: Emulator, cmd: string, ms = CMD_MS): Promise<string> {
 function listed(answer: string): string[][] {
   return [...answer.matchAll(/^ +(\d+) {2}(\S+) +\d+ +\d+ {2}(\w+)/gm)].map((m) => [m[1], m[2], m[3]]);
 }
-// `mem`'s free memory: its text ("480 MiB") and KiB.
-const freeText = (memAnswer: string) => /free (\d+ [MK]iB)/.exec(memAnswer)?.[1] ?? "?";
-function freeKiB(memAnswer: string): number {
-  const m = /free (\d+) ([MK])iB/.exec(memAnswer);
-  return m ? Number(m[1]) * (m[2] === "M" ? 1024 : 1) : NaN;
-}
+// `mem`'s free memory: as text ("477.5 MiB") and in KiB.
+const freeText = (memAnswer: string) => /free ([\d.]+ [MK]iB) \(/.exec(memAnswer)?.[1] ?? "?";
+const freeKiB = (memAnswer: string) => Number(/free [\d.]+ [MK]iB \((\d+) KiB\)/.exec(memAnswer)?.[1] ?? NaN);
 const lastCount = (log: string) => Math.max(0, ...[...log.matchAll(/^counter (\d+)$/gm)].map((m) => Number(m[1])));
 
 test("the Domain 0 shell over the serial console", async () => {
@@ -139,7 +136,10 @@ test("the Domain 0 shell over the serial console", async () => {
     const created = await run(e, "create counter.cfg");
     const id = /created domain (\d+) \(counter\)/.exec(created)?.[1];
     expect(id, created).toBeDefined();
-    expect(freeKiB(await run(e, "mem"))).toBe(freeKiB(mem0) - 2048);
+    // Its 2 MiB and the hypervisor's own frames for it (EPT, VMCS, console).
+    const mem1 = await run(e, "mem");
+    expect(freeKiB(mem1)).toBeLessThanOrEqual(freeKiB(mem0) - 2048);
+    console.log(`bochs: a 2 MiB domain takes ${freeKiB(mem0) - freeKiB(mem1)} KiB of host memory`);
     mark = e.output().length;
     await type(e, "console counter");
     e.write("\r");
@@ -173,10 +173,10 @@ test("the Domain 0 shell over the serial console", async () => {
     expect(resumed).toBeGreaterThan(paused);
     console.log(`bochs: counter at ${paused} while paused for 10 s, ${resumed} after unpause`);
 
-    // destroy returns its memory
-    const memBefore = freeKiB(await run(e, "mem"));
+    // destroy returns all of it
+    expect(freeKiB(await run(e, "mem"))).toBe(freeKiB(mem1));
     expect(await run(e, "destroy counter")).toContain(`destroyed domain ${id} (counter)`);
-    expect(freeKiB(await run(e, "mem"))).toBe(memBefore + 2048);
+    expect(freeKiB(await run(e, "mem"))).toBe(freeKiB(mem0));
 
     // 8 domains created and destroyed: no memory lost
     const mem8 = freeKiB(await run(e, "mem"));
@@ -184,7 +184,7 @@ test("the Domain 0 shell over the serial console", async () => {
       expect(await run(e, `create counter.elf name=c${i} memory=2 cmdline="limit=1 delay=1000"`)).toMatch(new RegExp(`created domain \\d+ \\(c${i}\\)`));
     }
     expect(listed(await run(e, "list")).map((d) => d[1])).toEqual(["dom0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"]);
-    expect(freeKiB(await run(e, "mem"))).toBe(mem8 - 8 * 2048);
+    expect(freeKiB(await run(e, "mem"))).toBeLessThanOrEqual(mem8 - 8 * 2048);
     for (let i = 1; i <= 8; i++) expect(await run(e, `destroy c${i}`)).toMatch(new RegExp(`destroyed domain \\d+ \\(c${i}\\)`));
     expect(freeKiB(await run(e, "mem"))).toBe(mem8);
 

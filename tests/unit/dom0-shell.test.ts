@@ -202,9 +202,9 @@ describe("commands", () => {
     const d = world();
     d.start();
     const before = d.run("mem");
-    expect(before).toContain("total 512 MiB, free 400 MiB (for new domains)\n");
+    expect(before).toContain("total 512 MiB (524288 KiB), free 400 MiB (409600 KiB) for new domains\n");
     for (let i = 1; i <= 8; i++) expect(d.run(`create counter.cfg name=c${i} cmdline=limit=1`)).toContain(`created domain ${i + 1} (c${i})`);
-    expect(d.run("mem")).toContain("free 384 MiB");
+    expect(d.run("mem")).toContain("free 384 MiB (393216 KiB)");
     for (let i = 1; i <= 8; i++) expect(d.run(`destroy c${i}`)).toContain(`destroyed domain ${i + 1} (c${i})`);
     expect(d.run("mem")).toBe(before);
   });
