@@ -115,7 +115,7 @@ test: deps
 	$(MAKE) $(BUILD)/hv.iso guests $(BUILD)/dom0.elf
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
 
-test-unit: deps $(BUILD)/hv.wasm
+test-unit: deps $(BUILD)/hv.wasm $(BUILD)/dom0/dom0.wasm
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
 
 test-integration: deps $(BUILD)/hv.iso guests

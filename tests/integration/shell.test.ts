@@ -71,14 +71,18 @@ async function type(e: Emulator, text: string): Promise<void> {
 // the line being typed has text after it).
 const IDLE_PROMPT = /(?:^|\n)dom0# (?=\x1b|$)/;
 
-// Runs `cmd` and returns its answer (log lines printed meanwhile included).
+// Runs `cmd` and returns its answer (log lines printed after it included):
+// the lines between the command line (its last drawing: log lines may have
+// redrawn it) and the next empty prompt.
 async function run(e: Emulator, cmd: string, ms = CMD_MS): Promise<string> {
   await type(e, cmd);
   const mark = e.output().length;
   e.write("\r");
   const m = await until(e, mark, IDLE_PROMPT, ms, `the prompt after "${cmd}"`);
-  const answer = e.output().slice(mark, mark + m.index).replace(new RegExp(`${ESC}\\[K`, "g"), "");
-  return answer.replace(/^\n/, "");
+  const out = e.output();
+  const idle = mark + m.index + m[0].indexOf("dom0# ");
+  const line = out.lastIndexOf("dom0# ", idle - 1);
+  return out.slice(out.indexOf("\n", line) + 1, idle).replace(new RegExp(`${ESC}\\[K`, "g"), "");
 }
 
 // The domain list as `[id, name, state]`.
