@@ -19,30 +19,19 @@ import { domainsLoad, domainsFindSelf } from "./domains";
 import { hostRead, hostUptime } from "./host";
 import { errnoText } from "./text";
 import { HC_VERSION, EPERM, EBUSY } from "../src/hypercall/abi";
-import { MULTIBOOT_TAG_TYPE_CMDLINE } from "../src/arch/multiboot";
-import { stringFromBytes } from "../src/lib/str";
+import { BootInfo } from "../src/boot/bootinfo";
+import { parseMultiboot2 } from "../src/boot/multiboot2";
 import { optionValue } from "../src/boot/cmdline";
 
 export * from "./exports";
 
 // The multiboot2 command line (the words after `domain` on Domain 0's boot
-// module), or "".
+// module), by the hypervisor's own parser; "" without one.
 function bootCmdline(mbi: u32): string {
   if (mbi == 0) return "";
-  const total = load<u32>(mbi);
-  let p: u32 = 8;
-  while (p + 8 <= total) {
-    const type = load<u32>(mbi + p);
-    const size = load<u32>(mbi + p + 4);
-    if (type == 0 || size < 8) break;
-    if (type == MULTIBOOT_TAG_TYPE_CMDLINE) {
-      let n: u32 = 0;
-      while (n < size - 8 && load<u8>(mbi + p + 8 + n) != 0) n++;
-      return stringFromBytes(mbi + p + 8, n);
-    }
-    p += (size + 7) & ~7;
-  }
-  return "";
+  const bi = new BootInfo();
+  parseMultiboot2(bi, mbi);
+  return bi.cmdline;
 }
 
 // Builds the domain modules the hypervisor left to Domain 0 (`start=dom0`).

@@ -74,9 +74,9 @@ export function putcstr(p: usize, max: u32): void {
   }
 }
 
-// Guest text for a terminal: a lone LF becomes CR LF; other control bytes
-// but tab, backspace, BEL and ESC (the guest's own terminal codes) pass as is.
-// `prev` is the byte before p[0]; returns the last byte written.
+// Guest text for a terminal: a lone LF becomes CR LF; every other byte
+// passes as is (a guest's own terminal codes work). `prev` is the byte
+// before p[0]; returns the last byte written.
 export function putText(p: usize, n: u32, prev: u8): u8 {
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u8>(p + i);

@@ -219,6 +219,13 @@ test("the Domain 0 shell over the serial console", async () => {
     expect(dmesg).toMatch(/^hv: domain \d+ \(c8\) created by domain 1: memory 2048 KiB$/m);
     expect(dmesg).toMatch(/^hv: domain \d+ \(c8\) stopped: destroyed by domain 1$/m);
     console.log(`bochs: shell session done at ${e.elapsed().toFixed(1)} s`);
+
+    // poweroff ends the machine
+    await type(e, "poweroff");
+    e.write("\r");
+    await e.waitFor("poweroff: now\n", CMD_MS);
+    const exit = await Promise.race([e.exited, sleep(CMD_MS).then(() => null)]);
+    expect(exit, "Bochs still running after poweroff").not.toBeNull();
   } finally {
     await e?.kill();
     iso.cleanup();
