@@ -14,7 +14,7 @@
 // is not stored twice). Walking up saves the line being typed; walking back
 // down past the newest restores it.
 
-export const LINE_MAX: i32 = 240;        // characters in a line
+export const LINE_MAX: i32 = 1024;       // characters in a line (a create with a long cmdline)
 export const HISTORY_MAX: i32 = 16;
 
 export const LE_NONE: i32 = 0;           // keep reading

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Dom0 } from "../sim/dom0";
 
 const LE_NONE = 0, LE_LINE = 1, LE_CANCEL = 2;
-const LINE_MAX = 240, HISTORY_MAX = 16;
+const LINE_MAX = 1024, HISTORY_MAX = 16;
 const UP = "\x1b[A", DOWN = "\x1b[B", RIGHT = "\x1b[C", LEFT = "\x1b[D";
 const HOME = "\x1b[H", END = "\x1b[F", DEL = "\x1b[3~";
 

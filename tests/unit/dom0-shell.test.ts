@@ -231,46 +231,6 @@ describe("commands", () => {
     expect(world({ pci: [] }).run("lspci")).toContain("lspci: no PCI function answered");
   });
 
-  it("create: not enough memory says how much is free; corrupt images name the problem; nothing changes", () => {
-    const d = world({
-      modules: [
-        { cmdline: "/boot/guests/counter.elf", bytes: COUNTER },
-        { cmdline: "/boot/truncated.elf", bytes: COUNTER.subarray(0, 40) },
-        { cmdline: "/boot/phoff.elf", bytes: elf32({ entry: 0x10000c, paddr: 0x100000, code: 64, phoff: 0x7fffff00 }) },
-        { cmdline: "/boot/outside.elf", bytes: elf32({ entry: 0x4000000c, paddr: 0x40000000, code: 64 }) },
-        { cmdline: "/boot/random.bin", bytes: Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff) },
-        { cmdline: "/boot/empty.elf", bytes: new Uint8Array(0) },
-      ],
-    });
-    d.start();
-    const before = snapshot(d);
-    const cases: Array<[string, RegExp]> = [
-      ["create name=big memory=1024 kernel=counter.elf", /^create: not enough memory for 1024 MiB: 400 MiB free$/m],
-      ["create name=t memory=2 kernel=truncated.elf", /^create: module 1 \(truncated\.elf\): ELF: file is 40 bytes, shorter than the ELF32 header \(52\)$/m],
-      ["create name=p memory=2 kernel=phoff.elf", /^create: module 2 \(phoff\.elf\): .*program header/im],
-      ["create name=o memory=2 kernel=outside.elf", /^create: module 3 \(outside\.elf\): .+/m],
-      ["create name=r memory=2 kernel=random.bin", /^create: module 4 \(random\.bin\): .+/m],
-      ["create name=e memory=2 kernel=empty.elf", /^create: module 5 \(empty\.elf\): image size 0 bytes not in 1 byte \.\. 8 MiB$/m],
-    ];
-    for (const [line, error] of cases) {
-      const out = d.run(line);
-      expect(out, line).toMatch(error);
-      console.log(out.split("\n")[1]);
-    }
-    expect(snapshot(d)).toBe(before);
-    expect(d.calls.filter((c) => CHANGING.has(c.nr) && c.rc >= 0n)).toEqual([]);
-  });
-
-  it("a failed load destroys the half-built domain", () => {
-    const d = world();
-    d.start();
-    const real = (d as any).hypercall.bind(d);
-    (d as any).hypercall = (nr: number, a: bigint[]) => (nr === HC.VCPU_SET_ENTRY ? -22n : real(nr, a));
-    expect(d.run("create counter.cfg")).toContain("create: HC_VCPU_SET_ENTRY failed (-22 EINVAL)\n");
-    expect(d.domains[1].state).toBe(STATE.STOPPED);
-    expect(d.memFreeKiB).toBe(400 * 1024);
-  });
-
   it("bad input of each kind gets its error and changes nothing", () => {
     const d = world();
     d.addDomain({ name: "web" });
