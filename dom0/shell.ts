@@ -75,7 +75,8 @@ function logCatchUp(erase: bool): void {
     if (<u32>n == RING_CHUNK && ringLapped(RING_LOG, logPos)) {
       // Fell a whole ring behind: resume at the oldest byte still held.
       const oldest = ringOldest(RING_LOG);
-      if (oldest > 0) logPos = <u64>oldest;
+      if (oldest <= <i64>logPos) break;
+      logPos = <u64>oldest;
       continue;
     }
     let end = <i32>n;
@@ -164,7 +165,7 @@ function promptKey(c: u8): void {
   }
 }
 
-// Feeds bytes as if received (the unit tests' keyboard).
+// One received byte, for the prompt or the attached console.
 export function shellInput(c: u8): void {
   if (mode == MODE_CONSOLE) consoleKey(c);
   else promptKey(c);
