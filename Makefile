@@ -133,7 +133,10 @@ bench: deps $(BUILD)/hv.iso guests
 #   (hv.h maps the module's names, layout.h the alias and heap limit);
 #   dom0/boot.asm --nasm--> boot.o; ld.lld -T dom0/linker.ld --> build/dom0.elf
 # The wasm memory base is 2 MiB (asc wants it in decimal), above the image at
-# 1 MiB (dom0/linker.ld asserts the image ends below it).
+# 1 MiB (dom0/linker.ld asserts the image ends below it). Domain 0 lives long:
+# the minimal runtime (TLSF, mark and sweep) frees, and its main loop collects
+# between events, when no object is on the stack (dom0/main.ts). Domain 0 uses
+# no function references: the shim has no funcref tables.
 DOM0_BUILD     := $(BUILD)/dom0
 DOM0_SRC       := $(shell find dom0 -name '*.ts') $(HV_SRC)
 DOM0_ASCFLAGS  := -O3 --runtime minimal --disable simd --memoryBase 2097152 \
