@@ -40,12 +40,6 @@ main:
   MGMT HC_CONSOLE_READ, 1, 0, buf, "HC_CONSOLE_READ(1, 0, buf) did not return -EPERM:"
   MGMT HC_LOG_READ, 0, buf, 64, "HC_LOG_READ(0, buf, 64) did not return -EPERM:"
   MGMT HC_LOG_READ, 0, 0xfffffff0, 0x20, "HC_LOG_READ(0, 0xfffffff0, 0x20) did not return -EPERM:"
-  ; Domain 0's calls: events and the physical console, the host, its power.
-  MGMT HC_EVENT_SETUP, buf, 64, EVSETUP_FLAG_CONSOLE, "HC_EVENT_SETUP(buf, 64, CONSOLE) did not return -EPERM:"
-  MGMT HC_CONSOLE_INPUT, 1, buf, 4, "HC_CONSOLE_INPUT(1, buf, 4) did not return -EPERM:"
-  MGMT HC_HOST_INFO, buf, 0, 0, "HC_HOST_INFO(buf) did not return -EPERM:"
-  MGMT HC_CPU_INFO, 0, buf, 0, "HC_CPU_INFO(0, buf) did not return -EPERM:"
-  MGMT HC_HOST_POWER, HOST_POWER_OFF, 0, 0, "HC_HOST_POWER(OFF) did not return -EPERM:"
   ; Nothing was written to the buffer.
   mov esi, buf
   mov ecx, BUF_DWORDS
