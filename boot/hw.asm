@@ -11,6 +11,8 @@ global Z_hwZ_%1
 Z_hwZ_%1:
 %endmacro
 
+extern irq_pending                      ; boot/idt.asm
+
 section .text
 bits 64
 
@@ -109,6 +111,56 @@ import halt_forever
     hlt
     jmp .halt
 
+; Host interrupts (boot/idt.asm records them in irq_pending). The host runs
+; with IF=0; these are the only places interrupts are let in.
+
+import idle_wait                        ; () : sleeps until an interrupt was taken
+    sti                                 ; its one-instruction shadow covers HLT:
+    hlt                                 ; no interrupt slips in between
+    cli
+    ret
+
+import irq_window                       ; () : takes what is pending at the LAPIC
+    sti
+    nop                                 ; interrupts are recognised after it
+    cli
+    ret
+
+import irq_take                         ; () -> lowest recorded vector, cleared; -1 if none
+    lea rdx, [rel irq_pending]
+    xor ecx, ecx
+.word:
+    mov rax, [rdx + rcx*8]
+    test rax, rax
+    jnz .found
+    inc ecx
+    cmp ecx, 4
+    jb .word
+    mov eax, -1
+    ret
+.found:
+    bsf rax, rax
+    lock btr [rdx + rcx*8], rax
+    shl ecx, 6
+    add eax, ecx
+    ret
+
+; (address, bits): OR into the u64 at a wasm address, atomically with
+; respect to other CPUs (a guest's vCPU may exchange the word meanwhile).
+import locked_or64
+    mov rax, HV_DIRECT_MAP
+    lock or [rax + rsi], rdx
+    ret
+
+; () : does not return. A fault with an empty IDT is a triple fault: the
+; CPU shuts down, which the chipset turns into a reset.
+import triple_fault
+    lidt [rel empty_idt]
+    int3
+.halt:
+    hlt
+    jmp .halt
+
 ; XSAVE state of the guests. The host itself never touches x87/SSE/AVX
 ; state (the microkernel is built without floating point).
 import xsave                            ; (area, mask)
@@ -140,3 +192,9 @@ import xsetbv                           ; (index, value)
     shr rdx, 32
     xsetbv
     ret
+
+section .data
+align 8
+empty_idt:
+    dw 0
+    dq 0

@@ -1,20 +1,43 @@
-; The host IDT: one stub per exception (vectors 0-31). A fault in the
-; hypervisor prints the vector, error code, RIP, CR2, control registers, every
-; GPR and a frame-pointer backtrace on COM1, then halts: always diagnosable.
-; Vectors 32-255 are not present: a stray interrupt becomes a #GP whose error
-; code names the IDT entry (SDM Vol. 3A, 6.13).
+; The host IDT: one stub per exception (vectors 0-31) and one per interrupt
+; vector (32-255): the host vectors of src/arch/layout.ts (I/O APIC inputs,
+; the LAPIC timer, the run-queue IPI, the spurious vector), and the others,
+; which nothing should raise but which firmware-programmed sources could.
+;
+; A fault in the hypervisor prints the vector, error code, RIP, CR2, control
+; registers, every GPR and a frame-pointer backtrace on COM1, then halts:
+; always diagnosable, whoever holds the serial console.
+;
+; An interrupt stub only records its vector in irq_pending (a locked BTS, so
+; other CPUs may record into it later) and returns: no EOI, and no call into
+; the microkernel, whose wasm2c code is not reentrant. The host runs with
+; IF=0 except inside idle_wait and irq_window (boot/hw.asm); the run loop
+; takes the recorded vectors with irq_take and EOIs them (src/platform/irq.ts),
+; which counts and reports a vector nobody owns: a stray interrupt must not
+; bring the hypervisor down.
+
+%include "layout.inc"
 
 SEL_CODE64      equ 0x08
 IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
+IDT_VECTORS     equ 256
+FIRST_INTERRUPT equ 32                  ; 0-31: exceptions
+SPURIOUS        equ HV_VECTOR_SPURIOUS  ; the last vector; its stub records nothing
 IST_DF          equ 1
 IST_NMI         equ 2
 IST_MC          equ 3
 
-global idt_init, idt
+global idt_init, idt, irq_pending
 extern serial_putc, serial_puts, serial_hex64, serial_drain
 
 ; Vectors for which the CPU pushes an error code (SDM Vol. 3A, Table 6-1).
 %define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+; Records vector %1 in irq_pending. Flags change, which IRETQ restores.
+%macro IRQ_STUB 1
+irq_%1:
+    lock bts qword [rel irq_pending + ((%1) / 64) * 8], (%1) % 64
+    iretq
+%endmacro
 
 section .text
 bits 64
@@ -29,6 +52,16 @@ exception_%+v:
     jmp exception_common
 %assign v v+1
 %endrep
+
+%assign v FIRST_INTERRUPT
+%rep SPURIOUS - FIRST_INTERRUPT
+IRQ_STUB v
+%assign v v+1
+%endrep
+
+; The LAPIC's spurious vector needs no EOI and means nothing.
+irq_spurious:
+    iretq
 
 ; Frame on entry, from RSP up: vector, error code, RIP, CS, RFLAGS, RSP, SS.
 exception_common:
@@ -173,13 +206,13 @@ print_dec:
     lea edi, [rdx + '0']
     jmp serial_putc
 
-; Fills the 32 exception gates and loads the IDT. Clobbers RAX, RCX, RDX, RDI.
-idt_init:
+; ECX = vector, RAX = handler: writes that IDT gate. Clobbers RAX, RDI.
+set_gate:
     lea rdi, [rel idt]
-    lea rdx, [rel stub_table]
-    xor ecx, ecx
-.gate:
-    mov rax, [rdx + rcx*8]
+    push rcx
+    shl ecx, 4
+    add rdi, rcx
+    pop rcx
     mov [rdi], ax                       ; offset 15:0
     mov word [rdi + 2], SEL_CODE64
     mov word [rdi + 4], IDT_INTERRUPT << 8
@@ -188,10 +221,29 @@ idt_init:
     shr rax, 16
     mov [rdi + 8], eax                  ; offset 63:32
     mov dword [rdi + 12], 0
-    add rdi, 16
+    ret
+
+; Fills every gate and loads the IDT. Clobbers RAX, RCX, RDX, RDI.
+idt_init:
+    lea rdx, [rel stub_table]
+    xor ecx, ecx
+.exception:
+    mov rax, [rdx + rcx*8]
+    call set_gate
     inc ecx
     cmp ecx, 32
-    jb .gate
+    jb .exception
+    lea rdx, [rel irq_table]
+    mov ecx, FIRST_INTERRUPT
+.irq:
+    mov rax, [rdx + rcx*8 - FIRST_INTERRUPT*8]
+    call set_gate
+    inc ecx
+    cmp ecx, HV_VECTOR_SPURIOUS
+    jb .irq
+    mov ecx, HV_VECTOR_SPURIOUS
+    lea rax, [rel irq_spurious]
+    call set_gate
     lea rdi, [rel idt]
     mov byte [rdi + 2*16 + 4], IST_NMI
     mov byte [rdi + 8*16 + 4], IST_DF
@@ -205,6 +257,13 @@ stub_table:
 %assign v 0
 %rep 32
     dq exception_%+v
+%assign v v+1
+%endrep
+
+irq_table:
+%assign v FIRST_INTERRUPT
+%rep SPURIOUS - FIRST_INTERRUPT
+    dq irq_%+v
 %assign v v+1
 %endrep
 
@@ -242,10 +301,13 @@ msg_halted:     db 10, "hv: halted", 10, 0
 
 section .bss
 align 16
-idt:    resb 32 * 16
+idt:    resb IDT_VECTORS * 16
+; One bit per vector taken by an interrupt stub and not yet by irq_take.
+align 8
+irq_pending: resq IDT_VECTORS / 64
 
 section .data
 align 8
 idt_ptr:
-    dw 32 * 16 - 1
+    dw IDT_VECTORS * 16 - 1
     dq idt

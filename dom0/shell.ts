@@ -126,12 +126,18 @@ function consoleOutput(): void {
   }
 }
 
+// Queues the typed bytes to the domain's UART. What its input ring has no
+// room for stays here and goes with the next event; a guest that never reads
+// loses what is typed beyond INPUT_MAX more bytes, as a full UART would.
 function sendInput(): void {
   if (inputLen == 0) return;
-  // A guest that does not read its UART fills its input ring: the rest is
-  // dropped, as a full UART would.
-  vmcall(HC_CONSOLE_INPUT, conId, input, <u64>inputLen, 0);
-  inputLen = 0;
+  const rc = vmcall(HC_CONSOLE_INPUT, conId, input, <u64>inputLen, 0);
+  if (rc > 0 && rc < <i64>inputLen) {
+    memory.copy(input, input + <usize>rc, <usize>(inputLen - <i32>rc));
+    inputLen -= <i32>rc;
+  } else if (rc != 0) {
+    inputLen = 0; // all sent, or refused (the domain is gone)
+  }
 }
 
 function consoleKey(c: u8): void {
@@ -139,9 +145,10 @@ function consoleKey(c: u8): void {
     detach("");
     return;
   }
+  if (inputLen == INPUT_MAX) sendInput();
+  if (inputLen == INPUT_MAX) return; // its ring and ours are full
   store<u8>(input + <usize>inputLen, c);
   inputLen++;
-  if (inputLen == INPUT_MAX) sendInput();
 }
 
 // One received byte at the prompt.
@@ -175,8 +182,8 @@ export function shellInput(c: u8): void {
 export function shellEvents(bits: u64): void {
   if ((bits & (1 << EVENT_SERIAL)) != 0) {
     for (let c = comRead(); c >= 0; c = comRead()) shellInput(<u8>c);
-    if (mode == MODE_CONSOLE) sendInput();
   }
+  if (mode == MODE_CONSOLE) sendInput();
   if ((bits & (1 << EVENT_CONSOLE)) != 0) {
     firstOutputPoll();
     if (mode == MODE_CONSOLE) consoleOutput();

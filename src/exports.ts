@@ -47,6 +47,9 @@ export {
   acpiIoapicCount, acpiIoapicBase, acpiIoapicGsiBase, acpiIsaIrqGsi, acpiIsaIrqFlags, ACPI_CPUS_MAX,
 } from "./platform/acpi";
 
+// ── I/O APICs (src/platform/ioapic.ts), over what acpiInit found ──────────
+export { ioapicInit, ioapicUnits, ioapicRouteIsa, ioapicUnmask, ioapicMask, ioapicVector } from "./platform/ioapic";
+
 // ── Per-domain devices (src/devices/): console ring, 16550 UART, port bus ──
 // Instances are pointers (u32); the free functions take them first.
 export {
@@ -81,7 +84,11 @@ import { writeMultiboot1Info, writeMultiboot2Info } from "./domain/bootinfo-writ
 let lastDomainConfig: DomainConfig | null = null;
 let lastGuestImage: GuestImage | null = null;
 export function domainConfigParse(line: string, defaultName: string): i32 {
-  const c = parseDomainConfig(line, defaultName);
+  return domainConfigParseMem(line, defaultName, 0);
+}
+// With dom0_mem='s override (0: none).
+export function domainConfigParseMem(line: string, defaultName: string, memOverride: u64): i32 {
+  const c = parseDomainConfig(line, defaultName, memOverride);
   lastDomainConfig = c;
   return c.error.length == 0 ? 0 : -1;
 }
@@ -136,7 +143,7 @@ export {
 // enterOnce); tests/sim/vmx.ts plays the CPU and the guest.
 import { vmxEnable } from "./vmx/vmxon";
 import { enterOnce } from "./vmx/run";
-import { domainBuild } from "./domain/builder";
+import { domainBuild, bootDomainConfig } from "./domain/builder";
 import { domainStop } from "./domain/lifecycle";
 import { switchTo } from "./sched/switch";
 import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "./sched/domain";
@@ -161,7 +168,7 @@ function testDomain(id: u32): Domain | null {
 // Returns the domain id, or 0 (testDomainError() says why).
 export function testDomainCreate(start: u64, size: u64, line: string, handoff: u32): u32 {
   lastDomainError = "";
-  const cfg = parseDomainConfig(line, "test");
+  const cfg = bootDomainConfig(line, "test");
   if (cfg.error.length != 0) { lastDomainError = cfg.error; return 0; }
   const img = parseImage(start, size, cfg.kind, cfg.memBytes, cfg.load);
   if (img.error.length != 0) { lastDomainError = img.error; return 0; }
@@ -250,3 +257,36 @@ export function testModuleRegister(start: u64, end: u64, line: string, take: boo
 export function testVcpuSchedId(id: u32): i32 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).schedId : -2; }
 export { isBootDomainModule } from "./domain/modules";
 export { isForDom0 } from "./domain/config";
+
+// ── Events, the serial console, host calls (tests/unit/events.test.ts) ────
+// Appended by the events work: raising an event, the run loop's blocking of
+// a halted vCPU, who holds COM1, Domain 0.
+import { eventRaise } from "./domain/events";
+import { schedCharge as runSchedCharge } from "./sched/scheduler";
+import { serialConsoleHolder, serialConsoleForce } from "./platform/serial-console";
+import { domain0, dom0MemOption } from "./domain/builder";
+import { rdtsc as testRdtsc } from "./arch/hw";
+import { println as logPrintln, panic as logPanic, logOnSerial } from "./log/log";
+import { irqDispatch, irqCount, irqBind } from "./platform/irq";
+export { logOnSerial, irqDispatch, irqCount };
+export { memSizeError } from "./domain/config";
+export function testEventRaise(id: u32, event: u32, fromIrq: bool): void { const d = testDomain(id); if (d !== null) eventRaise(d, event, fromIrq); }
+export function testVcpuIntrPending(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).intrPending : false; }
+export function testVcpuWindowExiting(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).windowExiting : false; }
+// What run() does when enterOnce returns ACTION_BLOCK.
+export function testVcpuBlock(id: u32): void {
+  const d = testDomain(id);
+  if (d === null) return;
+  const v = unchecked(d.vcpus[0]);
+  v.halted = true;
+  runSchedCharge(v, 0, testRdtsc(), true);
+}
+export function testConsoleHolder(): u32 { const h = serialConsoleHolder(); return h !== null ? h.id : 0; }
+export function testConsoleForce(id: u32): void { serialConsoleForce(testDomain(id)); }
+export function testDomain0(): u32 { const d = domain0(); return d !== null ? d.id : 0; }
+export function testDom0MemOption(cmdline: string): u64 { return dom0MemOption(cmdline); }
+export function testDomainIoBitmapA(id: u32): u64 { const d = testDomain(id); return d !== null ? d.ioBitmapA : 0; }
+export function testDomainIrqEvents(id: u32): u64 { const d = testDomain(id); return d !== null ? d.irqEvents : 0; }
+export function testIrqBind(gsi: u32, id: u32, event: u32): void { const d = testDomain(id); if (d !== null) irqBind(gsi, d, event); }
+export function testLog(line: string): void { logPrintln(line); }
+export function testPanic(message: string): void { logPanic(message); }

@@ -18,12 +18,16 @@ import { buildBootDomains } from "./domain/builder";
 import { domains } from "./sched/domain";
 import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
-import { lapicInit, lapicId } from "./platform/lapic";
+import { lapicInit, lapicId, lapicTimerCalibrate } from "./platform/lapic";
 import { acpiInit, acpiPrint } from "./platform/acpi";
+import { ioapicInit, ioapicUnits } from "./platform/ioapic";
+import { cpusInit } from "./sched/cpus";
 
 export * from "./exports";
 
 const VERSION = "0.1.0";
+// TSC ticks over which the LAPIC timer is measured at boot.
+const LAPIC_CALIBRATE_TSC: u64 = 1 << 20;
 
 export function kmain(handoff: u32): void {
   serialInit();
@@ -44,6 +48,19 @@ export function kmain(handoff: u32): void {
 
   lapicInit(HV_VECTOR_SPURIOUS);
   acpiPrint(acpiInit(bi.rsdp, lapicId()));
+  cpusInit(load<u64>(handoff + HANDOFF_ENTRY_TSC));
+  picMaskAll();
+  const inputs = ioapicInit();
+  const perTsc = lapicTimerCalibrate(LAPIC_CALIBRATE_TSC);
+  print("hv: interrupts: ");
+  printDec(inputs);
+  print(" I/O APIC inputs (");
+  printDec(ioapicUnits());
+  print(" unit");
+  print(ioapicUnits() == 1 ? "" : "s");
+  print(") masked; LAPIC timer ");
+  printDec((perTsc * 1000000) >> 32);
+  println(" ticks per million TSC ticks");
 
   if (vmxProbe() != VMX_OK) {
     vmxPrintMissing();
@@ -54,7 +71,6 @@ export function kmain(handoff: u32): void {
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
 
-  picMaskAll();
   vmxEnable();
   runInit(vmxPreemptionTimerRate(vmxMiscMsr()), vmxCanSet(vmxExitCtlsMsr(), EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
   buildBootDomains(bi, handoff);

@@ -20,6 +20,7 @@ export const LAPIC_TIMER_DIVIDE: u32 = 0x3e0;
 
 export const LAPIC_SVR_ENABLE: u32 = 1 << 8;
 export const LAPIC_LVT_MASKED: u32 = 1 << 16;
+export const LAPIC_LVT_VECTOR_MASK: u32 = 0xff;
 export const LAPIC_TIMER_DIVIDE_1: u32 = 0xb;
 
 // ICR: delivery mode, level, trigger, status.
@@ -39,7 +40,20 @@ export const IOAPIC_REG_VERSION: u32 = 0x01;  // bits 23:16: highest redirection
 export const IOAPIC_REG_REDIR: u32 = 0x10;    // entry n: 0x10 + 2n (low), 0x11 + 2n (high)
 export const IOAPIC_DEFAULT_BASE: u64 = 0xfec00000;
 
-// Redirection entry (low dword; the destination APIC id is bits 63:56).
-export const IOAPIC_REDIR_MASKED: u32 = 1 << 16;
-export const IOAPIC_REDIR_LEVEL: u32 = 1 << 15;
+export const IOAPIC_VERSION_MAX_REDIR_SHIFT: u32 = 16;
+export const IOAPIC_VERSION_MAX_REDIR_MASK: u32 = 0xff;
+
+// Redirection entry (82093AA 3.2.4):
+//   63      56 55    17  16  15  14  13  12  11  10  8  7      0
+//  ┌──────────┬────────┬───┬───┬───┬───┬───┬───┬──────┬────────┐
+//  │ dest APIC│   0    │ M │TM │IRR│POL│DS │DM │ mode │ vector │
+//  └──────────┴────────┴───┴───┴───┴───┴───┴───┴──────┴────────┘
+// mode 000 fixed; DM 0 physical destination; POL 1 active low; TM 1 level;
+// M 1 masked. Written as two dwords: low (bits 31:0), then high (63:32).
+export const IOAPIC_REDIR_VECTOR_MASK: u32 = 0xff;
+export const IOAPIC_REDIR_FIXED: u32 = 0 << 8;
+export const IOAPIC_REDIR_DEST_PHYSICAL: u32 = 0 << 11;
 export const IOAPIC_REDIR_ACTIVE_LOW: u32 = 1 << 13;
+export const IOAPIC_REDIR_LEVEL: u32 = 1 << 15;
+export const IOAPIC_REDIR_MASKED: u32 = 1 << 16;
+export const IOAPIC_REDIR_DEST_SHIFT: u32 = 24;   // in the high dword

@@ -32,6 +32,21 @@
 // Stops this CPU for good: interrupts off, HLT in a loop.
 @external("hw", "halt_forever") export declare function halt_forever(): void;
 
+// ── Host interrupts (boot/idt.asm records each vector taken) ─────────────
+// The host runs with IF=0; only these two let interrupts in.
+// STI; HLT; CLI: sleeps until an interrupt has been taken (or one was pending).
+@external("hw", "idle_wait") export declare function idle_wait(): void;
+// STI; NOP; CLI: takes the interrupts pending at the local APIC.
+@external("hw", "irq_window") export declare function irq_window(): void;
+// The lowest vector taken and not yet returned, cleared; -1 if none.
+@external("hw", "irq_take") export declare function irq_take(): i32;
+
+// LOCK OR of `bits` into the u64 at `addr` (memory a guest may share).
+@external("hw", "locked_or64") export declare function locked_or64(addr: usize, bits: u64): void;
+
+// Resets the CPU with a triple fault (an empty IDT); does not return.
+@external("hw", "triple_fault") export declare function triple_fault(): void;
+
 // ── VMX (SDM Vol. 3C Chapter 31) ──────────────────────────────────────────
 // Each VMX instruction returns its status: VMX_SUCCEED, VMX_FAIL_INVALID
 // (CF=1: no current VMCS) or VMX_FAIL_VALID (ZF=1: VM_INSTRUCTION_ERROR says

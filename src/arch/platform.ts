@@ -7,3 +7,18 @@ export const BOCHS_SHUTDOWN_PORT: u16 = 0x8900;
 // v ends QEMU with exit status (v << 1) | 1. Test guests see the same device.
 export const ISA_DEBUG_EXIT_PORT: u16 = 0xf4;
 export const ISA_DEBUG_EXIT_SIZE: u32 = 4;
+
+// Resetting a PC (what Linux's reboot= methods use, in this order of
+// preference): the reset control register of the PCI host bridge / PIIX
+// (Intel 82371 PIIX4 datasheet 4.1.19, "RC"), then the keyboard controller's
+// pulse-output command (8042: command 0xFE pulses the CPU reset line).
+export const RESET_CONTROL_PORT: u16 = 0xcf9;
+export const RESET_CONTROL_SYS_RST: u8 = 0x02;   // full (system) reset when RST_CPU goes 0 -> 1
+export const RESET_CONTROL_RST_CPU: u8 = 0x04;
+export const KBC_COMMAND_PORT: u16 = 0x64;
+export const KBC_PULSE_RESET: u8 = 0xfe;
+
+// PCI configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2):
+// CONFIG_ADDRESS at 0xCF8, CONFIG_DATA at 0xCFC-0xCFF.
+export const PCI_CONFIG_PORT: u16 = 0xcf8;
+export const PCI_CONFIG_PORTS: u32 = 8;

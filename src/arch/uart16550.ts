@@ -3,6 +3,8 @@
 // the per-domain UART model.
 
 export const COM1: u16 = 0x3f8;
+export const COM1_ISA_IRQ: u32 = 4;       // the PC's wiring of COM1's INTRPT (through OUT2)
+export const UART_PORTS: u32 = 8;         // registers at base + 0 .. base + 7
 export const UART_CLOCK_HZ: u32 = 1843200 / 16;
 
 export const UART_THR: u16 = 0; // transmit holding (write, DLAB=0)

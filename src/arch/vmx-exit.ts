@@ -338,6 +338,9 @@ export const VECTOR_MC: u32 = 18;  // machine check
 export const VECTOR_XM: u32 = 19;  // SIMD floating point
 export const VECTOR_VE: u32 = 20;  // virtualization exception
 export const VECTOR_CP: u32 = 21;  // control protection (error code)
+// 0-31 are architecture-defined; external interrupts use 32-255 (6.2).
+export const VECTOR_FIRST_EXTERNAL: u32 = 32;
+export const VECTOR_COUNT: u32 = 256;
 
 // Does exception `vector` push an error code? (6.15; #DF, #TS, #NP, #SS,
 // #GP, #PF, #AC, #CP.) VM entry checks this against INTR_INFO_DELIVER_CODE

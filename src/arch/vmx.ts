@@ -77,6 +77,10 @@ export const PROC2_EPT_VIOLATION_VE: u32 = 1 << 18;
 export const PROC2_ENABLE_XSAVES_XRSTORS: u32 = 1 << 20;
 export const PROC2_USE_TSC_SCALING: u32 = 1 << 25;
 
+// I/O bitmaps (25.6.4): A covers ports 0-0x7fff, B 0x8000-0xffff, one bit
+// per port, 1 = the access exits.
+export const IO_BITMAP_A_PORTS: u32 = 0x8000;
+
 // ── Primary VM-exit controls (25.7.1, Table 25-13) ───────────────────────
 export const EXIT_SAVE_DEBUG_CONTROLS: u32 = 1 << 2;
 export const EXIT_HOST_ADDRESS_SPACE_SIZE: u32 = 1 << 9;

@@ -175,6 +175,11 @@ export class Uart16550 {
     return true;
   }
 
+  // Bytes receive() can still take without dropping one.
+  rxRoom(): u32 {
+    return UART_RING_SIZE - (this.rxIn - this.rxOut);
+  }
+
   // Bytes queued and not yet read by the guest (ring + FIFO).
   rxPending(): u32 {
     return this.rxIn - this.rxOut + <u32>this.fifoCount;

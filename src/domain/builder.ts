@@ -15,6 +15,12 @@
 // The boot path (domainBuild) runs exactly these functions. A bad config or
 // a corrupt image is logged and skipped; nothing else is affected.
 //
+// Domain 0 is the first domain the boot path builds from a module with
+// `control=1` (later ones are ordinary control domains). It drives the
+// physical COM1 and PCI configuration space itself: its I/O bitmap passes
+// those ports through and it has no emulated UART. `dom0_mem=<size>` on the
+// hypervisor's command line overrides its module's mem=.
+//
 // Guest-physical layout the builder uses below GUEST_RESERVED_LOW (the
 // GUEST_*_GPA constants of src/hypercall/abi.ts):
 //   0x1000  PML4, 0x2000 PDPT, 0x3000-0x6fff four PDs: identity map of the
@@ -24,7 +30,7 @@
 //   0x80000 initial stack top (64-bit entry)
 import { Domain, Vcpu, domains, DOMAIN_RUNNABLE, DOMAIN_STOPPED } from "../sched/domain";
 import { BootInfo, BootModule } from "../boot/bootinfo";
-import { DomainConfig, parseDomainConfig } from "./config";
+import { DomainConfig, parseDomainConfig, parseSize, memSizeError } from "./config";
 import { GuestImage, parseImage, ENTRY_LONG64, ENTRY_REAL } from "./image";
 import { bootInfoErrorText } from "./bootinfo-writer";
 import { imageBootInfo, imageEntry } from "./entry";
@@ -32,14 +38,16 @@ import { moduleRegister, isBootDomainModule } from "./modules";
 import { guestMemoryAlloc, guestMemoryFree, guestCopy } from "./memory";
 import { domainStop } from "./lifecycle";
 import { eptCreate, eptPointer, eptDestroy } from "../ept/ept";
-import { StartState, vmcsInit, START_REAL, START_PROTECTED32, START_LONG64 } from "../vmx/vmcs-init";
+import {
+  StartState, vmcsInit, ioBitmapAlloc, ioBitmapPass, START_REAL, START_PROTECTED32, START_LONG64,
+} from "../vmx/vmcs-init";
 import { xsaveAreaSize } from "../vmx/vmxon";
 import { forgetVcpu } from "../sched/switch";
 import { Console } from "../devices/console";
 import { Uart16550 } from "../devices/uart16550";
 import { PortBus, portBusRegister, DEV_UART, DEV_DEBUG_EXIT } from "../devices/portbus";
-import { COM1 } from "../arch/uart16550";
-import { ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE } from "../arch/platform";
+import { COM1, UART_PORTS } from "../arch/uart16550";
+import { ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, PCI_CONFIG_PORT, PCI_CONFIG_PORTS } from "../arch/platform";
 import { rdtsc, vmclear } from "../arch/hw";
 import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
@@ -49,7 +57,7 @@ import { schedAdd } from "../sched/scheduler";
 import { rightsFromCmdline } from "../hypercall/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
-  ENOMEM, EINVAL, ESRCH, DOMSTATE_CREATED,
+  ENOMEM, EINVAL, ESRCH, DOMSTATE_CREATED, RIGHT_CONTROL,
   VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
   VCPUENTRY_CR3, VCPUENTRY_GDT_BASE, VCPUENTRY_GDT_LIMIT, VCPUENTRY_REAL_CS, VCPUENTRY_SIZE,
   VCPU_MODE_REAL, VCPU_MODE_PROTECTED32, VCPU_MODE_LONG64, VCPUENTRY_FLAG_BUILDER_TABLES,
@@ -73,6 +81,9 @@ const entryRecord = memory.data(<i32>VCPUENTRY_SIZE, 8);
 
 let nextId: u32 = 1;
 let bootHandoff: u32 = 0;
+let dom0: Domain | null = null;
+// dom0_mem= from the hypervisor's command line, checked; 0 if absent or bad.
+let dom0Mem: u64 = 0;
 
 // What domainStart needs of a created domain.
 class Pending {
@@ -88,12 +99,13 @@ function pendingOf(dom: Domain): i32 {
 
 export function buildBootDomains(bi: BootInfo, handoff: u32): void {
   bootHandoff = handoff;
+  dom0MemOption(bi.cmdline);
   for (let i = 0; i < bi.modules.length; i++) {
     const m = unchecked(bi.modules[i]);
     const take = isBootDomainModule(m.cmdline);
     moduleRegister(m, take);
     if (!take) continue;
-    const cfg = parseDomainConfig(m.cmdline, "dom" + dec(nextId));
+    const cfg = bootDomainConfig(m.cmdline, "dom" + dec(nextId));
     if (cfg.error.length != 0) {
       moduleError(i, cfg.error);
       continue;
@@ -114,6 +126,36 @@ function moduleError(index: i32, message: string): void {
   println(message);
 }
 
+// `dom0_mem=<size>` (the hypervisor's command line): Domain 0's memory,
+// whatever its module's mem= says. A bad value is reported and ignored.
+// Returns the size taken, or 0.
+export function dom0MemOption(cmdline: string): u64 {
+  dom0Mem = 0;
+  const value = optionValue(cmdline, "dom0_mem");
+  if (value === null) return 0;
+  const e = memSizeError(parseSize(value));
+  if (e.length != 0) {
+    println("hv: dom0_mem=" + value + ": " + e + "; Domain 0 gets the mem= of its module");
+    return 0;
+  }
+  dom0Mem = parseSize(value);
+  return dom0Mem;
+}
+
+// A boot module's configuration; the one that will be Domain 0 (no Domain 0
+// yet, `control=1`) gets dom0_mem= if it was given.
+export function bootDomainConfig(cmdline: string, defaultName: string): DomainConfig {
+  const mem = dom0 === null && isControlModule(cmdline) ? dom0Mem : 0;
+  return parseDomainConfig(cmdline, defaultName, mem);
+}
+
+function isControlModule(cmdline: string): bool {
+  return (rightsFromCmdline(cmdline) & RIGHT_CONTROL) != 0;
+}
+
+// Domain 0, once built (null before, or if no boot module has control=1).
+export function domain0(): Domain | null { return dom0; }
+
 // The boot stub's hand-off block (host state of every VMCS).
 export function builderHandoff(): u32 { return bootHandoff; }
 
@@ -131,7 +173,8 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
     notCreated(cfg.name, biSize < 0 ? "boot information: " + bootInfoErrorText(biSize) : "unknown entry mode");
     return null;
   }
-  const dom = domainCreate(cfg, handoff);
+  const asDom0 = dom0 === null && isControlModule(cfg.cmdline);
+  const dom = domainCreate(cfg, handoff, asDom0);
   if (dom === null) return null;
   for (let i = 0; i < img.segments.length; i++) {
     const s = unchecked(img.segments[i]);
@@ -143,6 +186,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   const e = domainSetEntry(dom, 0, entryRecord);
   if (e != 0) return undoCreate(dom, "entry state refused (errno " + dec(e) + ")");
   if (domainStart(dom) != 0) return null;
+  if (asDom0) dom0 = dom;
 
   print("hv: domain ");
   printDec(dom.id);
@@ -158,14 +202,22 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   printHex(img.entry, 8);
   print(img.mode == ENTRY_LONG64 ? " (64-bit)" : img.mode == ENTRY_REAL ? " (real mode)" : " (32-bit multiboot)");
   println("");
+  if (asDom0) {
+    print("hv: domain ");
+    printDec(dom.id);
+    print(" (");
+    print(dom.name);
+    println(") is Domain 0: COM1 (0x3f8-0x3ff) and PCI configuration (0xcf8-0xcff) passed through");
+  }
   return dom;
 }
 
 // A new domain for `cfg`: zeroed memory mapped by its EPT, console, UART and
 // debug-exit port, one vCPU with its VMCS (a placeholder entry until
-// domainSetEntry). State DOMAIN_CREATED, in `domains`, not scheduled. On
-// failure (out of memory) null, and no frame stays allocated.
-export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
+// domainSetEntry). `asDom0`: the real COM1 and PCI configuration ports
+// instead of the emulated UART. State DOMAIN_CREATED, in `domains`, not
+// scheduled. On failure (out of memory) null, and no frame stays allocated.
+export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false): Domain | null {
   bootHandoff = handoff;
   const dom = new Domain(nextId++, cfg.name);
   const exitPath = optionValue(cfg.cmdline, "exit");
@@ -176,12 +228,21 @@ export function domainCreate(cfg: DomainConfig, handoff: u32): Domain | null {
   dom.eptPointer = eptPointer(dom.eptPml4, false);
   const memError = guestMemoryAlloc(dom, cfg.memBytes);
   if (memError.length != 0) return createFailed(dom, memError);
+  if (asDom0) {
+    dom.ioBitmapA = ioBitmapAlloc();
+    if (dom.ioBitmapA == 0) return createFailed(dom, "out of memory for its I/O bitmap");
+    ioBitmapPass(dom.ioBitmapA, COM1, UART_PORTS);
+    ioBitmapPass(dom.ioBitmapA, PCI_CONFIG_PORT, PCI_CONFIG_PORTS);
+  }
   if (<u64>framesFree() < VMCS_FRAMES) return createFailed(dom, "out of memory for its VMCS");
 
   const con = Console.create(cfg.name);
   dom.console = con;
   dom.portBus = PortBus.create();
-  portBusRegister(dom.portBus, COM1, 8, DEV_UART, changetype<usize>(Uart16550.create(con)));
+  if (!asDom0) {
+    dom.uart = Uart16550.create(con);
+    portBusRegister(dom.portBus, COM1, UART_PORTS, DEV_UART, changetype<usize>(dom.uart));
+  }
   portBusRegister(dom.portBus, ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, DEV_DEBUG_EXIT, 0);
   // The guest's TSC starts near zero and only moves forward.
   dom.tscOffset = 0 - rdtsc();
@@ -288,6 +349,10 @@ function notCreated(name: string, why: string): void {
 
 function buildFailed(dom: Domain, why: string): Domain | null {
   notCreated(dom.name, why);
+  if (dom.ioBitmapA != 0) {
+    frameFree(dom.ioBitmapA);
+    dom.ioBitmapA = 0;
+  }
   guestMemoryFree(dom);
   if (dom.eptPml4 != 0) eptDestroy(dom.eptPml4);
   dom.eptPml4 = 0;

@@ -139,11 +139,22 @@ function plainDecimal(value: string): u64 {
   return parseSize(value);
 }
 
+// Why `v` (parseSize's answer) is not a domain memory size, or "".
+export function memSizeError(v: u64): string {
+  if (v == BAD_SIZE) return "bad size (use e.g. 16M)";
+  if (v < DOMAIN_MEM_MIN) return "too small (minimum 1M)";
+  if (v > DOMAIN_MEM_MAX) return "too large (maximum 2G)";
+  if ((v & (DOMAIN_MEM_ALIGN - 1)) != 0) return "not a multiple of 4K";
+  return "";
+}
+
 // Parses a module command line; `defaultName` (e.g. "dom3") is used when
-// there is no name=.
-export function parseDomainConfig(line: string, defaultName: string): DomainConfig {
+// there is no name=. `memOverride` (a size memSizeError accepts), if not
+// 0, is the memory size whatever mem= says (Domain 0 with dom0_mem=).
+export function parseDomainConfig(line: string, defaultName: string, memOverride: u64 = 0): DomainConfig {
   const c = new DomainConfig();
   c.name = defaultName;
+  if (memOverride != 0) c.memBytes = memOverride;
   const after = domainWordEnd(line);
   if (after < 0) return c.fail("not a domain module (no `domain` word in \"" + line + "\")");
   const n = line.length;
@@ -171,11 +182,10 @@ export function parseDomainConfig(line: string, defaultName: string): DomainConf
       }
       c.name = value;
     } else if (key == "mem") {
+      if (memOverride != 0) continue;
       const v = parseSize(value);
-      if (v == BAD_SIZE) return c.fail(word + ": bad size (use e.g. 16M)");
-      if (v < DOMAIN_MEM_MIN) return c.fail(word + ": too small (minimum 1M)");
-      if (v > DOMAIN_MEM_MAX) return c.fail(word + ": too large (maximum 2G)");
-      if ((v & (DOMAIN_MEM_ALIGN - 1)) != 0) return c.fail(word + ": not a multiple of 4K");
+      const e = memSizeError(v);
+      if (e.length != 0) return c.fail(word + ": " + e);
       c.memBytes = v;
       haveMem = true;
     } else if (key == "vcpus") {
@@ -208,7 +218,7 @@ export function parseDomainConfig(line: string, defaultName: string): DomainConf
       loadWord = word;
     }
   }
-  if (!haveMem) return c.fail("missing mem= (guest memory size, e.g. mem=64M)");
+  if (!haveMem && memOverride == 0) return c.fail("missing mem= (guest memory size, e.g. mem=64M)");
   if (loadWord.length > 0 && c.load >= c.memBytes) {
     return c.fail(loadWord + ": outside the guest's " + sizeText(c.memBytes) + " of memory");
   }

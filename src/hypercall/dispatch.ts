@@ -12,10 +12,14 @@ import {
   HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_CONTROL,
   HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
-  HC_COUNT,
+  HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
 } from "./abi";
 import { hasRight } from "./rights";
-import { hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead } from "./manage";
+import {
+  hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead, hcConsoleInput,
+} from "./manage";
+import { hcHostInfo, hcCpuInfo, hcHostPower } from "./host";
+import { hcEventSetup, eventConsoleOutput } from "../domain/events";
 import { hcModuleList, hcModuleRead, hcDomainCreate, hcDomainLoad, hcVcpuSetEntry, hcDomainStart } from "./build";
 import { switchTo } from "../sched/switch";
 import { dec } from "../lib/str";
@@ -27,7 +31,8 @@ const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
 // are undefined: its arguments are truncated to 32 bits, and it has only
 // three (EDI, ESI, EDX; R10, which it cannot reach, reads as 0). Only the
 // guest's kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
-// Management calls (HC_DOMAIN_LIST .. HC_DOMAIN_START) also need RIGHT_CONTROL.
+// Every call from HC_DOMAIN_LIST on (management, building, events, the
+// console and the host) also needs RIGHT_CONTROL.
 export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   if (cpl != 0) {
     setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
@@ -58,6 +63,11 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_DOMAIN_LOAD) result = hcDomainLoad(dom, a0, a1, a2, a3);
     else if (nr == HC_VCPU_SET_ENTRY) result = hcVcpuSetEntry(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_START) result = hcDomainStart(dom, a0);
+    else if (nr == HC_EVENT_SETUP) result = hcEventSetup(dom, a0, a1, a2);
+    else if (nr == HC_CONSOLE_INPUT) result = hcConsoleInput(dom, a0, a1, a2);
+    else if (nr == HC_HOST_INFO) result = hcHostInfo(dom, a0);
+    else if (nr == HC_CPU_INFO) result = hcCpuInfo(dom, a0, a1);
+    else if (nr == HC_HOST_POWER) result = hcHostPower(dom, a0);
     // Building a VMCS (create, set entry) makes it current: the caller's
     // must be again before its RIP is advanced and it is re-entered.
     if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY) switchTo(vcpu);
@@ -82,5 +92,6 @@ function consoleWrite(vcpu: Vcpu, gpa: u64, len: u64): i64 {
   if (!guestCopy(vcpu.domain, gpa, bounce, len, false)) return -<i64>EFAULT;
   const con = vcpu.domain.console;
   for (let i: u32 = 0; i < <u32>len; i++) con.put(load<u8>(bounce + i));
+  if (len != 0) eventConsoleOutput(vcpu.domain);
   return <i64>len;
 }

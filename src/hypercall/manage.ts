@@ -1,5 +1,5 @@
-// Management hypercalls (HC_DOMAIN_LIST ... HC_LOG_READ): the control
-// domain's view of and power over the others. The dispatcher has already
+// Management hypercalls (HC_DOMAIN_LIST ... HC_LOG_READ, HC_CONSOLE_INPUT):
+// the control domain's view of and power over the others. The dispatcher has already
 // checked the caller's RIGHT_CONTROL. Each call validates every id, size and
 // guest buffer before it changes or writes anything, so a malformed call
 // returns a negative errno and has no effect; none allocates, except that
@@ -12,7 +12,7 @@ import { domainStop } from "../domain/lifecycle";
 import { logRead } from "../log/log";
 import {
   ESRCH, EFAULT, EINVAL, RIGHT_CONTROL,
-  HC_DOMAIN_LIST_MAX, HC_CONSOLE_READ_MAX, HC_LOG_READ_MAX,
+  HC_DOMAIN_LIST_MAX, HC_CONSOLE_READ_MAX, HC_LOG_READ_MAX, HC_CONSOLE_WRITE_MAX,
   DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
   DOMFLAG_PAUSED, DOMFLAG_CONTROL,
   DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
@@ -21,9 +21,10 @@ import { dec } from "../lib/str";
 
 // One record, built here and then copied out.
 const record = memory.data(<i32>DOMINFO_SIZE, 8);
-// Bytes read from a ring before they go to the guest.
+// Bytes read from a ring, or typed for HC_CONSOLE_INPUT, on their way.
 const READ_BOUNCE_SIZE: u32 = HC_CONSOLE_READ_MAX > HC_LOG_READ_MAX ? HC_CONSOLE_READ_MAX : HC_LOG_READ_MAX;
-const readBounce = memory.data(<i32>READ_BOUNCE_SIZE);
+const BOUNCE_SIZE: u32 = READ_BOUNCE_SIZE > HC_CONSOLE_WRITE_MAX ? READ_BOUNCE_SIZE : HC_CONSOLE_WRITE_MAX;
+const readBounce = memory.data(<i32>BOUNCE_SIZE);
 
 @inline function err(e: u32): i64 { return -<i64>e; }
 
@@ -131,5 +132,22 @@ export function hcLogRead(caller: Domain, from: u64, buf: u64, len: u64): i64 {
   if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
   const n = logRead(from, readBounce, <u32>len);
   guestCopy(caller, buf, readBounce, <u64>n, true);
+  return <i64>n;
+}
+
+// HC_CONSOLE_INPUT: bytes typed at domain `id`'s console, into its emulated
+// UART's receiver, as many as its input ring has room for; the caller sends
+// the rest again later, so nothing is dropped or flagged as an overrun.
+// -EINVAL for Domain 0, whose COM1 is the real one.
+export function hcConsoleInput(caller: Domain, id: u64, buf: u64, len: u64): i64 {
+  if (len > <u64>HC_CONSOLE_WRITE_MAX) return err(EINVAL);
+  const d = domainById(id);
+  if (d === null || d.state == DOMAIN_STOPPED) return err(ESRCH);
+  if (changetype<usize>(d.uart) == 0) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
+  const room = <u64>d.uart.rxRoom();
+  const n = len < room ? len : room;
+  guestCopy(caller, buf, readBounce, n, false);
+  for (let i: u32 = 0; i < <u32>n; i++) d.uart.receive(load<u8>(readBounce + i));
   return <i64>n;
 }

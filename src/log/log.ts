@@ -1,5 +1,7 @@
 // The hypervisor log: every byte goes to a ring (read back later through a
 // hypercall and Dom0's `dmesg`) and, while the hypervisor owns COM1, to the
+// serial port; once Domain 0 holds COM1 (src/platform/serial-console.ts) a
+// finished line is only noted, for an EVENT_LOG. A panic always reaches the
 // serial port. The print functions allocate nothing, so exit paths may log.
 import { serialPutc, serialDrain } from "./serial";
 import { halt_forever } from "../arch/hw";
@@ -9,6 +11,7 @@ const RING_SIZE: u32 = 1 << 16; // a power of two
 const ring = memory.data(RING_SIZE);
 let ringHead: u64 = 0; // bytes ever written; the ring holds the last RING_SIZE
 let toSerial = true;
+let newLines = false; // a line ended since logTakeNewLines, while not on serial
 
 export function putc(c: u8): void {
   store<u8>(ring + <usize>(<u32>ringHead & (RING_SIZE - 1)), c);
@@ -16,6 +19,8 @@ export function putc(c: u8): void {
   if (toSerial) {
     if (c == 0x0a) serialPutc(0x0d);
     serialPutc(c);
+  } else if (c == 0x0a) {
+    newLines = true;
   }
 }
 
@@ -60,6 +65,22 @@ export function logHead(): u64 {
 
 export function logToSerial(on: bool): void {
   toSerial = on;
+}
+
+export function logOnSerial(): bool {
+  return toSerial;
+}
+
+// Has a line ended since logTakeNewLines (while the log was not on serial)?
+@inline export function logHasNewLines(): bool {
+  return newLines;
+}
+
+// Did a line end since the last call (while the log was not on serial)?
+export function logTakeNewLines(): bool {
+  const r = newLines;
+  newLines = false;
+  return r;
 }
 
 export function logFlush(): void {

@@ -2,12 +2,12 @@
 // enable, EOI, inter-processor interrupts and the one-shot timer. The
 // hypervisor never clears IA32_APIC_BASE.EN (some CPUs, and Bochs, cannot
 // enable it again).
-import { rdmsr, wrmsr } from "../arch/hw";
+import { rdmsr, wrmsr, rdtsc } from "../arch/hw";
 import { IA32_APIC_BASE, IA32_APIC_BASE_ENABLE } from "../arch/msr";
 import {
   LAPIC_ID, LAPIC_TPR, LAPIC_EOI, LAPIC_SVR, LAPIC_ESR, LAPIC_ICR_LOW, LAPIC_ICR_HIGH, LAPIC_LVT_TIMER,
   LAPIC_LVT_LINT0, LAPIC_LVT_ERROR, LAPIC_TIMER_INITIAL, LAPIC_TIMER_CURRENT, LAPIC_TIMER_DIVIDE,
-  LAPIC_SVR_ENABLE, LAPIC_LVT_MASKED, LAPIC_TIMER_DIVIDE_1, ICR_SEND_PENDING, ICR_INIT, ICR_STARTUP,
+  LAPIC_SVR_ENABLE, LAPIC_LVT_MASKED, LAPIC_LVT_VECTOR_MASK, LAPIC_TIMER_DIVIDE_1, ICR_SEND_PENDING, ICR_INIT, ICR_STARTUP,
   ICR_FIXED, ICR_LEVEL_ASSERT, ICR_TRIGGER_LEVEL,
 } from "../arch/apic";
 
@@ -67,8 +67,39 @@ export function lapicSendFixed(apicId: u32, vector: u32): bool {
 // One-shot timer: `vector` after `ticks` APIC timer ticks (divide by 1).
 export function lapicTimerOneShot(vector: u32, ticks: u32): void {
   setReg(LAPIC_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_1);
-  setReg(LAPIC_LVT_TIMER, vector & 0xff);
+  setReg(LAPIC_LVT_TIMER, vector & LAPIC_LVT_VECTOR_MASK);
   setReg(LAPIC_TIMER_INITIAL, ticks == 0 ? 1 : ticks);
+}
+
+// APIC timer ticks per TSC tick, 32.32 fixed point; 0 until calibrated (or
+// if the timer does not count).
+let ticksPerTsc: u64 = 0;
+
+// Counts the APIC timer (divide by 1, masked: no interrupt) down over
+// `tscTicks` TSC ticks: its frequency relative to the TSC, which is all the
+// hypervisor needs to turn a TSC deadline into a one-shot count. Once, at
+// boot; both clocks are constant-rate on the CPUs VT-x runs on.
+export function lapicTimerCalibrate(tscTicks: u64): u64 {
+  setReg(LAPIC_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_1);
+  setReg(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);
+  setReg(LAPIC_TIMER_INITIAL, 0xffffffff);
+  const t0 = rdtsc();
+  let t = t0;
+  while (t - t0 < tscTicks) t = rdtsc();
+  const counted = <u64>(0xffffffff - reg(LAPIC_TIMER_CURRENT));
+  setReg(LAPIC_TIMER_INITIAL, 0);
+  ticksPerTsc = (counted << 32) / (t - t0);
+  return ticksPerTsc;
+}
+
+export function lapicTimerUsable(): bool { return ticksPerTsc != 0; }
+
+// APIC timer ticks for `tsc` TSC ticks: at least 1, at most 2^32 - 1.
+export function lapicTicksFor(tsc: u64): u32 {
+  if (ticksPerTsc == 0) return 1;
+  if (tsc > <u64>0xffffffffffffffff / ticksPerTsc) return 0xffffffff;
+  const t = (tsc * ticksPerTsc) >> 32;
+  return t == 0 ? 1 : t > 0xffffffff ? 0xffffffff : <u32>t;
 }
 
 export function lapicTimerStop(): void {

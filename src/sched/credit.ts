@@ -74,6 +74,7 @@ class RunQueue {
 export class CreditPolicy extends SchedPolicy {
   private vcpus: StaticArray<CreditVcpu | null>;
   private doms: StaticArray<CreditDomain | null> = new StaticArray<CreditDomain | null>(MAX_DOMAINS);
+  private domSlots: i32 = 0;   // slots in use are below this: accounting walks only those
   private queues: StaticArray<RunQueue>;
   private online: u64;
   private nextAccount: u64;
@@ -107,6 +108,7 @@ export class CreditPolicy extends SchedPolicy {
     }
     const d = new CreditDomain(id);
     unchecked(this.doms[free] = d);
+    if (free >= this.domSlots) this.domSlots = free + 1;
     return d;
   }
 
@@ -283,7 +285,7 @@ export class CreditPolicy extends SchedPolicy {
   private account(): void {
     let remaining: u64 = <u64>this.cpus * this.period;
     let wsum: u64 = 0;
-    for (let i = 0; i < MAX_DOMAINS; i++) {
+    for (let i = 0; i < this.domSlots; i++) {
       const d = unchecked(this.doms[i]);
       if (d === null) continue;
       // Active: wants the CPU, or used it, and is not already saturated
@@ -302,7 +304,7 @@ export class CreditPolicy extends SchedPolicy {
     let changed = true;
     while (changed && wsum > 0) {
       changed = false;
-      for (let i = 0; i < MAX_DOMAINS; i++) {
+      for (let i = 0; i < this.domSlots; i++) {
         const d = unchecked(this.doms[i]);
         if (d === null || d.share < 0 || d.fixed) continue;
         const fair = remaining * <u64>d.weight / wsum;
@@ -316,7 +318,7 @@ export class CreditPolicy extends SchedPolicy {
         }
       }
     }
-    for (let i = 0; i < MAX_DOMAINS; i++) {
+    for (let i = 0; i < this.domSlots; i++) {
       const d = unchecked(this.doms[i]);
       if (d === null || d.share < 0) continue;
       if (!d.fixed) d.share = wsum > 0 ? <i64>(remaining * <u64>d.weight / wsum) : 0;

@@ -2,6 +2,7 @@
 import { VCPU_REGS_SIZE } from "../arch/layout";
 import { Console } from "../devices/console";
 import { PortBus } from "../devices/portbus";
+import { Uart16550 } from "../devices/uart16550";
 
 export const DOMAIN_RUNNABLE: u32 = 0;
 export const DOMAIN_BLOCKED: u32 = 1;   // every vCPU halted, waiting for an event
@@ -25,8 +26,14 @@ export class Vcpu {
   cstar: u64 = 0;
   sfmask: u64 = 0;
   halted: bool = false;
+  haltIf: bool = false;          // RFLAGS.IF at its last HLT: only then may an event wake it
   pausedOut: bool = false;       // taken off the run queue while its domain is paused
   schedId: i32 = -1;             // the scheduler policy's id for it
+  // Events (src/domain/events.ts, src/vmx/event.ts): the domain's event
+  // vector waits to be injected; interrupt-window exiting is on in its VMCS.
+  intrPending: bool = false;
+  windowExiting: bool = false;
+  raisedAt: u64 = 0;             // TSC of the physical interrupt behind intrPending, 0 if none
   constructor(public domain: Domain, public index: u32) {
     memory.fill(this.regs, 0, VCPU_REGS_SIZE);
   }
@@ -49,6 +56,20 @@ export class Domain {
   vcpus: Vcpu[] = [];
   portBus: PortBus = changetype<PortBus>(0); // set by the builder
   console: Console = changetype<Console>(0);
+  uart: Uart16550 = changetype<Uart16550>(0); // its emulated COM1; none for Domain 0 (the real one)
+  // Domain 0's own I/O bitmap A (ports 0-0x7fff), passing its devices
+  // through; 0: the shared all-exit bitmap.
+  ioBitmapA: u64 = 0;
+  // Events (HC_EVENT_SETUP): the host address of its event page (0: none)
+  // and the vector injected when an event is raised.
+  eventPage: usize = 0;
+  eventVector: u32 = 0;
+  // Physical interrupts delivered as events: count, and TSC ticks from the
+  // interrupt to the injection of the event vector.
+  irqEvents: u64 = 0;
+  irqLatencySum: u64 = 0;
+  irqLatencyMin: u64 = 0;
+  irqLatencyMax: u64 = 0;
   exitCounts: StaticArray<u64> = new StaticArray<u64>(EXIT_COUNT_SLOTS);
   // MSRs already reported as unknown, so each is logged once.
   reportedMsrs: u32[] = [];

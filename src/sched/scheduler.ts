@@ -1,7 +1,8 @@
 // The scheduler as the run loop sees it: the policy (src/sched/policy.ts,
 // the credit scheduler today) decides which vCPU runs and for how long; this
 // file maps its vCPU ids to vCPUs and keeps it told of what the hypervisor
-// learns (a vCPU halted, a domain paused, stopped or resumed). One CPU for now.
+// learns (a vCPU halted or woken, a domain paused, stopped or resumed). One
+// CPU for now.
 import { Vcpu, Domain, DOMAIN_STOPPED } from "./domain";
 import { SchedPolicy, policyCreate, POLICY_CREDIT } from "./policy";
 import { panic } from "../log/log";
@@ -15,6 +16,9 @@ const CPU: u32 = 0;
 
 let policy: SchedPolicy | null = null;
 const vcpusById: Vcpu[] = [];
+// A vCPU woke for a physical interrupt: the one running now should give the
+// CPU back at its next exit (the credit policy's wake boost decides who runs).
+let preempt = false;
 
 function p(): SchedPolicy {
   if (policy === null) {
@@ -67,12 +71,47 @@ export function schedCharge(v: Vcpu, ran: u64, now: u64, halted: bool): void {
   p().charge(v.schedId, ran, now);
 }
 
+// A halted vCPU has an event: back on a run queue. `urgent`: it should not
+// wait for the running vCPU's slice to end.
+export function schedWake(v: Vcpu, now: u64, urgent: bool): void {
+  if (v.schedId < 0) return;
+  p().wake(v.schedId, now);
+  if (urgent) preempt = true;
+}
+
+// Should the running vCPU give up the CPU now? (Checked after every exit.)
+@inline export function schedPreemptPending(): bool {
+  return preempt;
+}
+
+// The running vCPU is giving up the CPU: the request is served.
+export function schedPreemptDone(): void {
+  preempt = false;
+}
+
+// Runnable vCPUs queued on `cpu`.
+export function schedQueueLength(cpu: u32): u32 {
+  return p().queueLength(cpu);
+}
+
 // True while some vCPU could run without an event (one waiting out its
 // domain's cap); false when every vCPU is halted, paused or gone.
 export function schedAnyRunnable(): bool {
   for (let i = 0; i < vcpusById.length; i++) {
     const v = unchecked(vcpusById[i]);
     if (v.domain.state != DOMAIN_STOPPED && !v.halted && !v.domain.paused) return true;
+  }
+  return false;
+}
+
+// False once nothing can ever run again: every vCPU stopped, or halted with
+// interrupts disabled (no event can wake it), or paused with no running
+// domain left to unpause it.
+export function schedAnyAlive(): bool {
+  for (let i = 0; i < vcpusById.length; i++) {
+    const v = unchecked(vcpusById[i]);
+    if (v.domain.state == DOMAIN_STOPPED || v.domain.paused) continue;
+    if (!v.halted || v.haltIf) return true;
   }
   return false;
 }

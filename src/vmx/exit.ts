@@ -10,6 +10,7 @@ import { vmcsDump } from "./vmcs";
 import * as R from "../arch/vmx-exit";
 import { handleExceptionOrNmi, handleExternalInterrupt } from "./exit/interrupt";
 import { handleTripleFault } from "./exit/triple-fault";
+import { handleInterruptWindow } from "./exit/interrupt-window";
 import { handleCpuid } from "./exit/cpuid";
 import { handleHlt } from "./exit/hlt";
 import { handleInvd } from "./exit/invd";
@@ -38,7 +39,7 @@ const DISPOSITION = memory.data<u8>([
   X, //  4 start-up IPI
   X, //  5 I/O SMI
   X, //  6 other SMI
-  X, //  7 interrupt window (not requested)
+  H, //  7 interrupt window (an event waits for RFLAGS.IF)
   X, //  8 NMI window (not requested)
   X, //  9 task switch (hardware task switching is not emulated)
   H, // 10 CPUID
@@ -128,6 +129,7 @@ export function dispatchExit(vcpu: Vcpu, reason: u32): u32 {
       case R.EXIT_REASON_EXCEPTION_OR_NMI: return handleExceptionOrNmi(vcpu);
       case R.EXIT_REASON_EXTERNAL_INTERRUPT: return handleExternalInterrupt(vcpu);
       case R.EXIT_REASON_TRIPLE_FAULT: return handleTripleFault(vcpu);
+      case R.EXIT_REASON_INTERRUPT_WINDOW: return handleInterruptWindow(vcpu);
       case R.EXIT_REASON_CPUID: return handleCpuid(vcpu);
       case R.EXIT_REASON_HLT: return handleHlt(vcpu);
       case R.EXIT_REASON_INVD: return handleInvd(vcpu);

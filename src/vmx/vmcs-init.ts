@@ -52,7 +52,8 @@ const AR_TSS_BUSY: u32 = F.SEGMENT_AR_P | 0xb;  // busy 32/64-bit TSS
 
 
 // All-ones I/O and MSR bitmaps, shared by every vCPU: every port and MSR
-// access exits.
+// access exits. A domain with devices of its own (Domain 0) has its own
+// bitmap A instead (Domain.ioBitmapA).
 let ioBitmapA: u64 = 0;
 let ioBitmapB: u64 = 0;
 let msrBitmap: u64 = 0;
@@ -62,6 +63,22 @@ function onesFrame(): u64 {
   if (f == 0) panic("no memory for the VMX bitmaps");
   memory.fill(<usize>f, 0xff, 4096);
   return f;
+}
+
+// A private I/O bitmap A on which every port exits; 0 if no frame is free.
+export function ioBitmapAlloc(): u64 {
+  const f = frameAlloc();
+  if (f != 0) memory.fill(<usize>f, 0xff, 4096);
+  return f;
+}
+
+// Ports [base, base + count) of bitmap A no longer exit: the guest's IN and
+// OUT reach the hardware.
+export function ioBitmapPass(bitmapA: u64, base: u32, count: u32): void {
+  for (let p = base; p < base + count && p < V.IO_BITMAP_A_PORTS; p++) {
+    const b = <usize>bitmapA + (p >> 3);
+    store<u8>(b, load<u8>(b) & ~(<u8>1 << <u8>(p & 7)));
+  }
 }
 
 // Allocates and fills the vCPU's VMCS and leaves it current on this CPU.
@@ -76,6 +93,7 @@ export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
   zeroFrame(vmcs);
   store<u32>(<usize>vmcs, vmxRevisionId(rdmsr(IA32_VMX_BASIC)));
   vcpu.vmcs = vmcs;
+  vcpu.windowExiting = false;
   if (vmclear(vmcs) != VMX_SUCCEED || vmptrld(vmcs) != VMX_SUCCEED) panic("VMCLEAR/VMPTRLD of a new VMCS failed");
   vmcsReleased();
 
@@ -98,7 +116,7 @@ function controls(vcpu: Vcpu, longMode: bool): void {
   vmcsWrite(F.SECONDARY_VM_EXEC_CONTROL, vmxAdjustControls(vmxProc2CtlsMsr(), proc2));
   vmcsWrite(F.VM_EXIT_CONTROLS, vmxAdjustControls(vmxExitCtlsMsr(),
     V.EXIT_HOST_ADDRESS_SPACE_SIZE | V.EXIT_SAVE_IA32_PAT | V.EXIT_LOAD_IA32_PAT | V.EXIT_SAVE_IA32_EFER |
-    V.EXIT_LOAD_IA32_EFER | V.EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
+    V.EXIT_LOAD_IA32_EFER | V.EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE | V.EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT));
   vmcsWrite(F.VM_ENTRY_CONTROLS, vmxAdjustControls(vmxEntryCtlsMsr(),
     V.ENTRY_LOAD_IA32_PAT | V.ENTRY_LOAD_IA32_EFER | (longMode ? V.ENTRY_IA_32E_MODE_GUEST : 0)));
   vmcsWrite(F.EXCEPTION_BITMAP, 0);
@@ -109,7 +127,7 @@ function controls(vcpu: Vcpu, longMode: bool): void {
   vmcsWrite(F.VM_ENTRY_INTR_INFO_FIELD, 0);
   vmcsWrite(F.CR0_GUEST_HOST_MASK, CR0_OWNED);
   vmcsWrite(F.CR4_GUEST_HOST_MASK, CR4_OWNED);
-  vmcsWrite(F.IO_BITMAP_A, ioBitmapA);
+  vmcsWrite(F.IO_BITMAP_A, dom.ioBitmapA != 0 ? dom.ioBitmapA : ioBitmapA);
   vmcsWrite(F.IO_BITMAP_B, ioBitmapB);
   vmcsWrite(F.MSR_BITMAP, msrBitmap);
   vmcsWrite(F.EPT_POINTER, dom.eptPointer);

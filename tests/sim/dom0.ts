@@ -40,6 +40,7 @@ export interface SimDomain {
   control: boolean;
   console: number[];       // every byte ever written (the ring keeps the last CONSOLE_RING)
   input: number[];         // bytes queued by HC_CONSOLE_INPUT
+  inputRoom: number;       // how many more its UART's input ring takes
   runTicks: bigint;
   exitCode: number;
   exits: Map<number, bigint>;
@@ -123,7 +124,7 @@ export class Dom0 {
   addDomain(d: Partial<SimDomain> & { name: string }): SimDomain {
     const dom: SimDomain = {
       id: this.domains.length + 1, state: STATE.RUNNABLE, memKiB: 2048, vcpus: 1, paused: false, control: false,
-      console: [], input: [], runTicks: 0n, exitCode: -1, exits: new Map(), loads: [], ...d,
+      console: [], input: [], inputRoom: 256, runTicks: 0n, exitCode: -1, exits: new Map(), loads: [], ...d,
     };
     this.domains.push(dom);
     return dom;
@@ -408,8 +409,11 @@ export class Dom0 {
       case HC.CONSOLE_INPUT: {
         const d = this.byId(a[0]);
         if (!d) return err(ESRCH);
-        d.input.push(...this.bytes.subarray(Number(a[1]), Number(a[1] + a[2])));
-        return a[2];
+        if (d.id === 1) return err(EINVAL);
+        const n = Math.min(Number(a[2]), d.inputRoom);
+        d.input.push(...this.bytes.subarray(Number(a[1]), Number(a[1]) + n));
+        d.inputRoom -= n;
+        return BigInt(n);
       }
       case HC.HOST_INFO: {
         if (!this.events) return err(ENOSYS);

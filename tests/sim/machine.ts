@@ -43,6 +43,16 @@ export class Machine {
   readonly msrWrites: Array<[number, bigint]> = [];
   readonly cpuidTable = new Map<string, CpuidRegs>();
   tsc = 0n;
+  // Host interrupts: vectors boot/idt.asm's stubs have recorded (irq_take
+  // hands them out lowest first), and vectors still pending at the LAPIC
+  // (irq_window and idle_wait let them in). onIdle runs in idle_wait, e.g.
+  // to raise an interrupt; without one, idle_wait with nothing pending would
+  // sleep forever and throws instead.
+  readonly irqRecorded = new Set<number>();
+  readonly lapicPending = new Set<number>();
+  idleWaits = 0;
+  irqWindows = 0;
+  onIdle: (() => void) | null = null;
   cr0 = 0x80050033n; // PG, AM, WP, NE, ET, MP, PE
   cr4 = 0x20n;       // PAE
   cr3 = 0x1000n;
@@ -123,7 +133,36 @@ export class Machine {
       halt_forever: () => {
         throw new Halted("halted");
       },
+      idle_wait: () => {
+        this.idleWaits++;
+        if (this.lapicPending.size === 0) this.onIdle?.();
+        if (this.lapicPending.size === 0) throw new Halted("idle_wait with no interrupt to wake it");
+        this.takeLapicPending();
+      },
+      irq_window: () => {
+        this.irqWindows++;
+        this.takeLapicPending();
+      },
+      irq_take: () => {
+        if (this.irqRecorded.size === 0) return -1;
+        const v = Math.min(...this.irqRecorded);
+        this.irqRecorded.delete(v);
+        return v;
+      },
+      locked_or64: (addr: number, bits: bigint) => {
+        const v = new DataView(this.memory.buffer);
+        v.setBigUint64(addr, v.getBigUint64(addr, true) | BigInt.asUintN(64, bits), true);
+      },
+      triple_fault: () => {
+        throw new Halted("triple fault");
+      },
     };
+  }
+
+  // The interrupts pending at the LAPIC go through the host IDT's stubs.
+  private takeLapicPending(): void {
+    for (const v of this.lapicPending) this.irqRecorded.add(v);
+    this.lapicPending.clear();
   }
 
   // ── Physical memory ────────────────────────────────────────────────────

@@ -44,7 +44,19 @@ export const F = {
   TSC_OFFSET: 0x2010,
   GUEST_IA32_EFER: 0x2806,
   VM_ENTRY_CONTROLS: 0x4012,
+  PIN_BASED_VM_EXEC_CONTROL: 0x4000,
+  CPU_BASED_VM_EXEC_CONTROL: 0x4002,
+  VM_EXIT_CONTROLS: 0x400c,
+  IO_BITMAP_A: 0x2000,
+  IO_BITMAP_B: 0x2002,
 } as const;
+
+// Controls and event bits the simulator checks (SDM Vol. 3C 25.6.2, 25.8.3).
+export const PROC_INTERRUPT_WINDOW_EXITING = 1 << 2;
+export const RFLAGS_IF = 1n << 9n;
+export const INTR_STATE_STI = 1, INTR_STATE_MOV_SS = 2;
+export const EXIT_REASON_FAILED_VMENTRY = 0x80000000;
+export const EXIT_REASON_ENTRY_FAILURE_GUEST_STATE = 33;
 
 // VM-instruction error numbers (Table 31-1) the simulator produces.
 export const VMERR = {
@@ -122,6 +134,7 @@ export class SimVmx {
   writeAnyField = false;
   guest: Guest | null = null;
   entries = 0;
+  badInjections = 0;               // entries refused for an external interrupt the guest could not take
   readonly injected: EntryRecord[] = [];
   readonly invepts: Array<[bigint, bigint]> = [];
   readonly invvpids: Array<[bigint, bigint, bigint]> = [];
@@ -256,6 +269,17 @@ export class SimVmx {
     if (this.guest === null) throw new Error("SimVmx: vmenter with no guest callback set");
     this.entries++;
     const intrInfo = Number(readField(v, F.VM_ENTRY_INTR_INFO_FIELD));
+    // An external interrupt may be injected only into a guest that could
+    // take it: RFLAGS.IF = 1, no blocking by STI or MOV SS (27.3.1.5);
+    // otherwise the entry fails with "invalid guest state" (27.8).
+    if ((intrInfo & 0x80000000) !== 0 && ((intrInfo >>> 8) & 7) === 0 &&
+      ((readField(v, F.GUEST_RFLAGS) & RFLAGS_IF) === 0n ||
+        (Number(readField(v, F.GUEST_INTERRUPTIBILITY_INFO)) & (INTR_STATE_STI | INTR_STATE_MOV_SS)) !== 0)) {
+      this.badInjections++;
+      v.fields.set(F.VM_EXIT_REASON, BigInt((EXIT_REASON_FAILED_VMENTRY | EXIT_REASON_ENTRY_FAILURE_GUEST_STATE) >>> 0));
+      v.fields.set(F.EXIT_QUALIFICATION, 0n);
+      return VMX_SUCCEED;
+    }
     // Every VM exit writes the exit-information fields; start them at 0 so
     // a guest sets only those its exit defines.
     for (const f of [F.VM_EXIT_REASON, F.EXIT_QUALIFICATION, F.VM_EXIT_INTR_INFO, F.VM_EXIT_INTR_ERROR_CODE,

@@ -122,6 +122,29 @@ describe("the terminal", () => {
     expect(Buffer.from(dom.input).toString()).toBe("ls -l\rx");
   });
 
+  it("console: what the guest's input ring has no room for is sent later", () => {
+    const d = world();
+    const dom = d.addDomain({ name: "slow", inputRoom: 3 });
+    d.start();
+    d.run("console slow");
+    d.type("abcdef");
+    expect(Buffer.from(dom.input).toString()).toBe("abc");
+    dom.inputRoom = 2;                     // the guest read two bytes
+    d.consoleWrite(dom, "x");
+    expect(d.event(EVENT_CONSOLE)).toBe("x");
+    expect(Buffer.from(dom.input).toString()).toBe("abcde");
+    dom.inputRoom = 100;
+    d.type("g");
+    expect(Buffer.from(dom.input).toString()).toBe("abcdefg");
+    // Beyond what Domain 0 keeps (64 bytes) a guest that never reads loses input.
+    dom.inputRoom = 0;
+    d.type("y".repeat(100));
+    dom.inputRoom = 1000;
+    d.type("z");
+    expect(Buffer.from(dom.input).toString()).toBe("abcdefg" + "y".repeat(64) + "z");
+    expect(d.type([0x1d])).toBe("\ndom0# ");
+  });
+
   it("console: a domain that stops returns to the shell", () => {
     const d = world();
     const dom = d.addDomain({ name: "short" });

@@ -29,7 +29,7 @@ const CPUID: Record<string, [number, number, number, number]> = {
 
 // Exit reasons and fields used below.
 const R = {
-  EXCEPTION_OR_NMI: 0, EXTERNAL_INTERRUPT: 1, TRIPLE_FAULT: 2, TASK_SWITCH: 9, CPUID: 10, HLT: 12, INVD: 13,
+  EXCEPTION_OR_NMI: 0, EXTERNAL_INTERRUPT: 1, TRIPLE_FAULT: 2, INTERRUPT_WINDOW: 7, TASK_SWITCH: 9, CPUID: 10, HLT: 12, INVD: 13,
   VMCALL: 18, VMCLEAR: 19, CR_ACCESS: 28, IO: 30, RDMSR: 31, WRMSR: 32, ENTRY_FAILURE_GUEST_STATE: 33,
   EPT_VIOLATION: 48, EPT_MISCONFIG: 49, PREEMPTION_TIMER: 52, XSETBV: 55,
 };
@@ -91,6 +91,7 @@ const HANDLED_EXITS: Record<number, { guest: Guest; action: number; stop?: RegEx
   [R.EXCEPTION_OR_NMI]: { guest: (c) => c.exit(0, { intrInfo: VALID | NMI | 2 }), action: ACT.RESUME },
   [R.EXTERNAL_INTERRUPT]: { guest: (c) => c.exit(1, { intrInfo: VALID | 0x20 }), action: ACT.RESUME },
   [R.TRIPLE_FAULT]: { guest: (c) => c.exit(2), action: ACT.STOP, stop: /^triple fault$/ },
+  [R.INTERRUPT_WINDOW]: { guest: (c) => c.exit(7), action: ACT.RESUME },
   [R.CPUID]: { guest: (c) => (c.setReg(REG.RAX, 0), c.exit(10, { length: 2 })), action: ACT.NEXT },
   [R.HLT]: { guest: (c) => c.exit(12, { length: 1 }), action: ACT.BLOCK },
   [R.INVD]: { guest: (c) => c.exit(13, { length: 2 }), action: ACT.NEXT },

@@ -1,8 +1,17 @@
 // HLT: the vCPU blocks until an event is pending for it. Nothing is spent
-// spinning; the scheduler skips blocked vCPUs.
+// spinning; the scheduler skips blocked vCPUs. RFLAGS.IF at the HLT decides
+// whether an event can end it (src/domain/events.ts): `cli; hlt` stays
+// halted, as on hardware.
 import { Vcpu } from "../../sched/domain";
-import { ACTION_BLOCK } from "../action";
+import { ACTION_NEXT, ACTION_BLOCK } from "../action";
+import { vmcsRead } from "../vmcs";
+import { GUEST_RFLAGS } from "../../arch/vmcs";
+import { RFLAGS_IF } from "../../arch/cr";
 
 export function handleHlt(vcpu: Vcpu): u32 {
+  vcpu.haltIf = (vmcsRead(GUEST_RFLAGS) & RFLAGS_IF) != 0;
+  // An event already waiting ends the HLT at once, as a pending interrupt
+  // would on hardware: the entry after it injects the vector.
+  if (vcpu.intrPending && vcpu.haltIf) return ACTION_NEXT;
   return ACTION_BLOCK;
 }

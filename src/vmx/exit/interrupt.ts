@@ -1,12 +1,16 @@
 // External interrupts and NMIs stay with the host (pin-based controls
-// "external-interrupt exiting" and "NMI exiting"). The host masks the legacy
-// PIC and programs no interrupt source yet, so these exits are rare; each is
-// left pending for the host and the guest resumes.
+// "external-interrupt exiting" and "NMI exiting"). An external interrupt
+// goes to the host's dispatch (src/platform/irq.ts), which EOIs it and
+// hands it to its owner as an event; the guest resumes.
 import { Vcpu } from "../../sched/domain";
 import { ACTION_RESUME, ACTION_STOP } from "../action";
 import { vmcsRead32, vmcsDump } from "../vmcs";
 import { VM_EXIT_INTR_INFO } from "../../arch/vmcs";
-import { INTR_INFO_VECTOR_MASK, INTR_INFO_TYPE_SHIFT, INTR_INFO_TYPE_MASK, INTR_TYPE_NMI } from "../../arch/vmx-exit";
+import {
+  INTR_INFO_VALID, INTR_INFO_VECTOR_MASK, INTR_INFO_TYPE_SHIFT, INTR_INFO_TYPE_MASK, INTR_TYPE_NMI,
+} from "../../arch/vmx-exit";
+import { irq_window } from "../../arch/hw";
+import { irqDispatch, irqDrain } from "../../platform/irq";
 import { domainStop } from "../../domain/lifecycle";
 import { hex } from "../../lib/str";
 
@@ -20,6 +24,14 @@ export function handleExceptionOrNmi(vcpu: Vcpu): u32 {
   return ACTION_STOP;
 }
 
+// With "acknowledge interrupt on exit" the CPU took the vector from the
+// LAPIC and reports it (28.2.2); without, it is still pending there and a
+// brief STI lets the host IDT record it. Either way the LAPIC's ISR holds it
+// until irqDispatch's EOI.
 export function handleExternalInterrupt(vcpu: Vcpu): u32 {
+  const info = vmcsRead32(VM_EXIT_INTR_INFO);
+  if (info & INTR_INFO_VALID) irqDispatch(info & INTR_INFO_VECTOR_MASK);
+  else irq_window();
+  irqDrain();
   return ACTION_RESUME;
 }

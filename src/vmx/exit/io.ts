@@ -10,6 +10,7 @@ import { EXIT_QUALIFICATION } from "../../arch/vmcs";
 import { IO_SIZE_MASK, IO_DIRECTION_IN, IO_STRING, IO_PORT_SHIFT } from "../../arch/vmx-exit";
 import { portRead, portWrite, portBusExitCode, PORT_ACTION_STOP } from "../../devices/portbus";
 import { domainStop } from "../../domain/lifecycle";
+import { eventConsoleOutput } from "../../domain/events";
 import { dec, hex } from "../../lib/str";
 
 export function handleIoInstruction(vcpu: Vcpu): u32 {
@@ -25,11 +26,14 @@ export function handleIoInstruction(vcpu: Vcpu): u32 {
     setGprSized(vcpu, REG_RAX, portRead(dom.portBus, port, size), size);
     return ACTION_NEXT;
   }
+  const before = dom.console.head;
   if (portWrite(dom.portBus, port, size, <u32>gpr(vcpu, REG_RAX)) == PORT_ACTION_STOP) {
     const code = portBusExitCode(dom.portBus);
     dom.exitCode = <i32>code;
     domainStop(dom, "exit code " + dec(code));
     return ACTION_STOP;
   }
+  // A byte through its UART reached its console ring: the control domains hear of it.
+  if (dom.console.head != before) eventConsoleOutput(dom);
   return ACTION_NEXT;
 }
