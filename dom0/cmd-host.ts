@@ -1,6 +1,6 @@
 // Shell commands on the host: mem, cpus, modules, lspci, reboot, poweroff.
 import { vmcall } from "./hw";
-import { puts, putsln, putDec, putDecRight, putPad, putHexDigits, spaces, newline } from "./uart";
+import { puts, putsln, putDec, putDecRight, putPad, putHexDigits, spaces, newline, comDrain } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import {
   hostRead, hostMemTotalKiB, hostMemFreeKiB, hostCpusFound, hostCpusOnline, hostUptime,
@@ -163,6 +163,7 @@ export function cmdLspci(args: string[]): void {
 function power(cmd: string, args: string[], op: u32): void {
   if (!noArgs(cmd, args)) return;
   putsln(cmd + ": now");
+  comDrain();
   const rc = vmcall(HC_HOST_POWER, op, 0, 0, 0);
   fail(cmd, "HC_HOST_POWER failed (" + errnoText(rc) + ")");
 }

@@ -9,7 +9,7 @@
 import { inb, outb, halt_forever } from "./hw";
 import {
   COM1, UART_THR, UART_RBR, UART_DLL, UART_DLM, UART_IER, UART_FCR, UART_LCR, UART_MCR, UART_LSR,
-  UART_LCR_8N1, UART_LCR_DLAB, UART_FCR_ENABLE_CLEAR, UART_LSR_DR, UART_LSR_THRE,
+  UART_LCR_8N1, UART_LCR_DLAB, UART_FCR_ENABLE_CLEAR, UART_LSR_DR, UART_LSR_THRE, UART_LSR_TEMT,
   UART_IER_ERBFI, UART_MCR_DTR, UART_MCR_RTS, UART_MCR_OUT2,
 } from "../src/arch/uart16550";
 
@@ -43,6 +43,14 @@ export function putc(c: u8): void {
     if ((inb(COM1 + UART_LSR) & UART_LSR_THRE) != 0) break;
   }
   outb(COM1 + UART_THR, c);
+}
+
+// Waits until the transmitter is empty: whoever takes COM1 next (the
+// hypervisor, at power-off) resets it, dropping what its FIFO still holds.
+export function comDrain(): void {
+  for (let spins = 0; spins < THRE_SPINS; spins++) {
+    if ((inb(COM1 + UART_LSR) & UART_LSR_TEMT) != 0) break;
+  }
 }
 
 // A terminal needs CR LF.
