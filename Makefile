@@ -126,6 +126,7 @@ clean:
 
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts
+	$(NODE_BIN)/tsx bench/switch-cost.ts
 
 # ── Domain 0 ────────────────────────────────────────────────────────────────
 # dom0/**/*.ts --asc--> build/dom0/dom0.wasm --wasm2c -n dom0--> dom0.c/.h

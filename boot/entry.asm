@@ -4,7 +4,8 @@
 ; multiboot information (multiboot1 or 2). Checks for long mode, maps the
 ; first 4 GiB twice with 2 MiB pages (identity for this image, and at
 ; HV_DIRECT_MAP for the wasm linear memory), enters 64-bit mode with our own
-; GDT, TSS and IDT, and calls hv_start(handoff) in the runtime shim.
+; GDT, TSS and IDT, points IA32_GS_BASE at the boot CPU's per-CPU block, takes
+; the big lock (smp.asm) and calls hv_start(handoff) in the runtime shim.
 
 %include "layout.inc"
 
@@ -18,6 +19,7 @@ CR0_CD          equ 1 << 30
 CR0_PG          equ 1 << 31
 CR4_PAE         equ 1 << 5
 IA32_EFER       equ 0xc0000080
+IA32_GS_BASE    equ 0xc0000101
 EFER_LME        equ 1 << 8
 PTE_P           equ 1 << 0
 PTE_RW          equ 1 << 1
@@ -31,6 +33,7 @@ SEL_TSS         equ 0x18
 
 global entry32, handoff, gdt_tss, tss
 extern serial_init32, serial_puts32, serial_puts, idt_init, hv_start, idt, vm_exit, vm_exit_floor
+extern hv_lock_acquire, trampoline_start, trampoline_end, ap_entry64
 extern _native_end, _bss_start, _bss_end
 
 section .text.entry32
@@ -155,6 +158,19 @@ entry64:
     ltr ax
     call idt_init
 
+    ; The boot CPU's per-CPU block (index 0); the other CPUs' are made by
+    ; src/platform/smp.ts.
+    mov rax, bsp_percpu
+    mov [rax + PERCPU_SELF], rax
+    mov qword [rax + PERCPU_STACK_TOP], boot_stack_top
+    mov qword [rax + PERCPU_GDT], gdt
+    mov qword [rax + PERCPU_TSS], tss
+    mov dword [rax + PERCPU_STATE], CPU_STATE_ALIVE
+    mov ecx, IA32_GS_BASE
+    mov rdx, rax
+    shr rdx, 32
+    wrmsr
+
     ; Caches on (some firmware leaves CD/NW set); NE as VMX requires
     ; (IA32_VMX_CR0_FIXED0); MP so that WAIT honours TS.
     mov rax, cr0
@@ -168,6 +184,10 @@ entry64:
     mov qword [handoff + HANDOFF_TSS], tss
     mov qword [handoff + HANDOFF_VMEXIT], vm_exit
     mov qword [handoff + HANDOFF_VMEXIT_FLOOR], vm_exit_floor
+    mov qword [handoff + HANDOFF_TRAMPOLINE], trampoline_start
+    mov qword [handoff + HANDOFF_TRAMPOLINE_END], trampoline_end
+    mov qword [handoff + HANDOFF_AP_ENTRY], ap_entry64
+    call hv_lock_acquire
     mov edi, handoff
     call hv_start
     mov rdi, msg_returned
@@ -212,6 +232,7 @@ handoff:
 
 section .bss
 align 4096
+bsp_percpu: resb PERCPU_SIZE
 pml4:   resb 4096
 pdpt:   resb 4096
 pd:     resb 4096 * (HV_MAPPED_BYTES >> 30)

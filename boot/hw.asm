@@ -11,7 +11,7 @@ global Z_hwZ_%1
 Z_hwZ_%1:
 %endmacro
 
-extern irq_pending                      ; boot/idt.asm
+extern hv_lock_acquire, hv_lock_release ; boot/smp.asm
 
 section .text
 bits 64
@@ -111,13 +111,17 @@ import halt_forever
     hlt
     jmp .halt
 
-; Host interrupts (boot/idt.asm records them in irq_pending). The host runs
-; with IF=0; these are the only places interrupts are let in.
+; Host interrupts (boot/idt.asm records them in this CPU's PERCPU_IRQ_PENDING).
+; The host runs with IF=0; these are the only places interrupts are let in.
 
-import idle_wait                        ; () : sleeps until an interrupt was taken
+; () : sleeps until an interrupt was taken, without the big lock (smp.asm):
+; the other CPUs run the microkernel meanwhile. Returns holding it again.
+import idle_wait
+    call hv_lock_release
     sti                                 ; its one-instruction shadow covers HLT:
     hlt                                 ; no interrupt slips in between
     cli
+    call hv_lock_acquire
     ret
 
 import irq_window                       ; () : takes what is pending at the LAPIC
@@ -126,11 +130,10 @@ import irq_window                       ; () : takes what is pending at the LAPI
     cli
     ret
 
-import irq_take                         ; () -> lowest recorded vector, cleared; -1 if none
-    lea rdx, [rel irq_pending]
+import irq_take                         ; () -> lowest vector this CPU recorded, cleared; -1 if none
     xor ecx, ecx
 .word:
-    mov rax, [rdx + rcx*8]
+    mov rax, [gs:PERCPU_IRQ_PENDING + rcx*8]
     test rax, rax
     jnz .found
     inc ecx
@@ -140,7 +143,7 @@ import irq_take                         ; () -> lowest recorded vector, cleared;
     ret
 .found:
     bsf rax, rax
-    lock btr [rdx + rcx*8], rax
+    lock btr [gs:PERCPU_IRQ_PENDING + rcx*8], rax
     shl ecx, 6
     add eax, ecx
     ret

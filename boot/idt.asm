@@ -7,9 +7,11 @@
 ; registers, every GPR and a frame-pointer backtrace on COM1, then halts:
 ; always diagnosable, whoever holds the serial console.
 ;
-; An interrupt stub only records its vector in irq_pending (a locked BTS, so
-; other CPUs may record into it later) and returns: no EOI, and no call into
-; the microkernel, whose wasm2c code is not reentrant. The host runs with
+; An interrupt stub only records its vector in this CPU's pending bitmap
+; (PERCPU_IRQ_PENDING in its per-CPU block, through GS: the CPU that took an
+; interrupt is the one that must EOI it) with a locked BTS and returns: no
+; EOI, and no call into the microkernel, whose wasm2c code is not reentrant
+; (and which this CPU may not even hold the big lock for, in idle_wait). The host runs with
 ; IF=0 except inside idle_wait and irq_window (boot/hw.asm); the run loop
 ; takes the recorded vectors with irq_take and EOIs them (src/platform/irq.ts),
 ; which counts and reports a vector nobody owns: a stray interrupt must not
@@ -26,16 +28,17 @@ IST_DF          equ 1
 IST_NMI         equ 2
 IST_MC          equ 3
 
-global idt_init, idt, irq_pending
+global idt_init, idt, idt_ptr
 extern serial_putc, serial_puts, serial_hex64, serial_drain
 
 ; Vectors for which the CPU pushes an error code (SDM Vol. 3A, Table 6-1).
 %define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
-; Records vector %1 in irq_pending. Flags change, which IRETQ restores.
+; Records vector %1 in this CPU's pending bitmap. Flags change, which IRETQ
+; restores.
 %macro IRQ_STUB 1
 irq_%1:
-    lock bts qword [rel irq_pending + ((%1) / 64) * 8], (%1) % 64
+    lock bts qword [gs:PERCPU_IRQ_PENDING + ((%1) / 64) * 8], (%1) % 64
     iretq
 %endmacro
 
@@ -302,9 +305,6 @@ msg_halted:     db 10, "hv: halted", 10, 0
 section .bss
 align 16
 idt:    resb IDT_VECTORS * 16
-; One bit per vector taken by an interrupt stub and not yet by irq_take.
-align 8
-irq_pending: resq IDT_VECTORS / 64
 
 section .data
 align 8

@@ -31,6 +31,7 @@ Z_hwZ_%1:
 %endmacro
 
 global vm_exit, vm_exit_floor
+extern hv_lock_acquire, hv_lock_release
 
 section .text
 bits 64
@@ -91,6 +92,10 @@ import invvpid                          ; (type, vpid, linear address) -> status
 ; RSP = HOST_RSP, where the block's address was left; vm_exit saves the
 ; guest's registers and returns 0 from this function. A VMfail returns its
 ; status instead. Preserves the SysV callee-saved registers.
+; The big lock (smp.asm) is let go just before VM entry and taken again
+; after the exit (or the VMfail), before any microkernel code runs: while
+; this CPU is in the guest, the others may run the microkernel. The
+; register block and the VMCS are this vCPU's, which runs on one CPU only.
 import vmenter
     push rbx
     push rbp
@@ -109,6 +114,8 @@ import vmenter
 .rsp_current:
     mov rax, [rsi + VCPU_CR2]
     mov cr2, rax
+    mov dword [gs:PERCPU_IN_GUEST], 1
+    call hv_lock_release
     cmp qword [rsi + VCPU_LAUNCHED], 0  ; flags survive the loads below
     mov rax, [rsi + VCPU_RAX]
     mov rcx, [rsi + VCPU_RCX]
@@ -132,6 +139,10 @@ import vmenter
     vmlaunch
 vmenter_failed:
     vmx_status
+    mov dword [gs:PERCPU_IN_GUEST], 0
+    mov r8d, eax
+    call hv_lock_acquire
+    mov eax, r8d
     pop rsi
     jmp vmenter_return
 
@@ -159,6 +170,8 @@ vm_exit:
     mov [rax + VCPU_CR2], rcx
     mov qword [rax + VCPU_LAUNCHED], 1
     add rsp, 8
+    mov dword [gs:PERCPU_IN_GUEST], 0   ; GS base is HOST_GS_BASE: this CPU's block
+    call hv_lock_acquire
     xor eax, eax
 vmenter_return:
     pop r15
@@ -173,7 +186,8 @@ vmenter_return:
 ; exit handler, the HOST_RIP of domains started with `exit=floor`. It handles
 ; CPUID (unfiltered) and the HC_VERSION hypercall without leaving assembly:
 ; emulate, advance RIP by VM_EXIT_INSTRUCTION_LEN, VMRESUME. Every other exit
-; takes the normal path, with the stack exactly as vm_exit expects it.
+; takes the normal path, with the stack exactly as vm_exit expects it. It
+; touches nothing but the VMCS and the guest's registers: no big lock.
 vm_exit_floor:
     push rax
     push rdx

@@ -20,12 +20,21 @@ void serial_drain(void);
 
 static Z_hv_instance_t hv;
 
-/* Called by boot/entry.asm in 64-bit mode with the hand-off block. */
+/* Called by boot/entry.asm in 64-bit mode with the hand-off block, holding
+ * the big lock (boot/smp.asm). */
 void hv_start(uint64_t handoff) {
   Z_hv_init_module();
   Z_hv_instantiate(&hv, NULL);
   Z_hvZ_kmain(&hv, (uint32_t)handoff);
 }
+
+#ifndef HV_UNIPROCESSOR
+/* Called by boot/trampoline.asm on every other CPU, holding the big lock:
+ * the one instance, run by one CPU at a time. */
+void hv_ap_start(uint32_t cpu) {
+  Z_hvZ_apMain(&hv, cpu);
+}
+#endif
 
 void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages) {
   mem->data = (uint8_t *)HV_DIRECT_MAP;

@@ -198,6 +198,7 @@ export function testDomainExitCount(id: u32, reason: u32): u64 {
 export function testDomainChunks(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>d.chunks.length : 0; }
 export function testVcpuRegs(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>unchecked(d.vcpus[0]).regs : 0; }
 export function testVcpuVmcs(id: u32): u64 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vmcs : 0; }
+export function testVcpuVpid(id: u32): u32 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vpid : 0; }
 export function testVcpuHalted(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).halted : false; }
 export function testDomainStop(id: u32, reason: string): void { const d = testDomain(id); if (d !== null) domainStop(d, reason); }
 
@@ -235,6 +236,8 @@ export function schedPick(cpu: u32, now: u64): i32 { return testPolicy!.pick(cpu
 export function schedSlice(cpu: u32): u64 { return testPolicy!.slice(cpu); }
 export function schedCharge(vcpu: u32, ran: u64, now: u64): void { testPolicy!.charge(vcpu, ran, now); }
 export function schedTick(now: u64): void { testPolicy!.tick(now); }
+export function schedSetOnline(mask: u64): bool { return testPolicy!.setOnline(mask); }
+export function schedIdleFor(cpu: u32): i32 { return testPolicy!.idleFor(cpu); }
 export function schedQueueLength(cpu: u32): u32 { return testPolicy!.queueLength(cpu); }
 export function schedRunning(cpu: u32): i32 { return testPolicy!.running(cpu); }
 export function schedBusyTicks(cpu: u32): u64 { return testPolicy!.busyTicks(cpu); }
@@ -290,3 +293,6 @@ export function testDomainIrqEvents(id: u32): u64 { const d = testDomain(id); re
 export function testIrqBind(gsi: u32, id: u32, event: u32): void { const d = testDomain(id); if (d !== null) irqBind(gsi, d, event); }
 export function testLog(line: string): void { logPrintln(line); }
 export function testPanic(message: string): void { logPanic(message); }
+
+// ── Per-CPU data (src/cpu/percpu.ts, tests/unit/layout.test.ts) ───────────
+export { percpuLayoutCheck } from "./cpu/percpu";

@@ -1,7 +1,11 @@
 // The microkernel's entry: boot/entry.asm enters long mode and the runtime
 // shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block.
-import { HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS } from "./arch/layout";
-import { rdtsc, halt_forever } from "./arch/hw";
+import {
+  HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS, CPU_STATE_ONLINE, CPU_STATE_FAILED,
+} from "./arch/layout";
+import { IA32_PAT } from "./arch/msr";
+import { rdtsc, halt_forever, wrmsr, idle_wait } from "./arch/hw";
+import { irqDrain } from "./platform/irq";
 import { print, println, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
 import { parseBootInfo, bootInfoPrint } from "./boot/bootinfo";
@@ -12,16 +16,20 @@ import {
   vmxProbe, vmxPrintSummary, vmxPrintMissing, vmxMiscMsr, vmxPreemptionTimerRate, vmxCanSet, vmxExitCtlsMsr, VMX_OK,
 } from "./vmx/capabilities";
 import { EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmx";
-import { vmxEnable } from "./vmx/vmxon";
+import { vmxEnable, vmxCpuEnable } from "./vmx/vmxon";
+import { vmxCpuCheck } from "./vmx/capabilities";
 import { runInit, run } from "./vmx/run";
 import { buildBootDomains } from "./domain/builder";
 import { domains } from "./sched/domain";
 import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
 import { lapicInit, lapicId, lapicTimerCalibrate } from "./platform/lapic";
+import { tscCalibrate, tscMeasured } from "./cpu/tsc";
 import { acpiInit, acpiPrint } from "./platform/acpi";
 import { ioapicInit, ioapicUnits } from "./platform/ioapic";
-import { cpusInit } from "./sched/cpus";
+import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStartScheduling } from "./platform/smp";
+import { thisCpu, cpusSetBootTsc } from "./cpu/percpu";
+import { dec } from "./lib/str";
 
 export * from "./exports";
 
@@ -48,7 +56,8 @@ export function kmain(handoff: u32): void {
 
   lapicInit(HV_VECTOR_SPURIOUS);
   acpiPrint(acpiInit(bi.rsdp, lapicId()));
-  cpusInit(load<u64>(handoff + HANDOFF_ENTRY_TSC));
+  smpBootCpu();
+  cpusSetBootTsc(load<u64>(handoff + HANDOFF_ENTRY_TSC));
   picMaskAll();
   const inputs = ioapicInit();
   const perTsc = lapicTimerCalibrate(LAPIC_CALIBRATE_TSC);
@@ -70,13 +79,53 @@ export function kmain(handoff: u32): void {
   print("hv: boot to VT-x summary took ");
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
+  tscPrint(tscCalibrate());
 
   vmxEnable();
+  println("hv: CPU 0 (APIC id " + dec(thisCpu().apicId) + ") up, VMX root (boot CPU)");
+  smpStart(bi, handoff);
   runInit(vmxPreemptionTimerRate(vmxMiscMsr()), vmxCanSet(vmxExitCtlsMsr(), EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE));
   buildBootDomains(bi, handoff);
   if (domains.length == 0) {
     println("hv: no domains to run; halting");
     halt_forever();
+  }
+  smpStartScheduling();
+  run();
+}
+
+// The TSC's rate, measured against the PIT: the other CPUs are started
+// with delays in real time.
+function tscPrint(hz: u64): void {
+  println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: the PIT did not answer)"));
+}
+
+// Every other CPU, from boot/trampoline.asm with the big lock held: its
+// local APIC, VMX root operation, then idle. Returns only if the CPU cannot
+// join (it is left out and halts).
+export function apMain(index: u32): void {
+  const cpu = thisCpu();
+  lapicInit(HV_VECTOR_SPURIOUS);
+  let why = vmxCpuCheck();
+  if (why.length == 0) {
+    wrmsr(IA32_PAT, smpBootPat());
+    why = vmxCpuEnable();
+  }
+  const name = "hv: CPU " + dec(index) + " (APIC id " + dec(cpu.apicId) + ")";
+  if (why.length != 0) {
+    cpu.state = CPU_STATE_FAILED;
+    println(name + " cannot enter VMX root: " + why + "; left out");
+    return;
+  }
+  cpu.state = CPU_STATE_ONLINE;
+  println(name + " up, VMX root; 64-bit mode " + dec(smpStartTicks(cpu)) + " TSC ticks after INIT, VMX root after " +
+    dec(rdtsc() - cpu.startTsc));
+  // Idle until the boot CPU has built the boot domains and starts scheduling.
+  while (!smpScheduling()) {
+    const t = rdtsc();
+    idle_wait();
+    cpu.idleTicks += rdtsc() - t;
+    irqDrain();
   }
   run();
 }

@@ -7,3 +7,5 @@
 #define Z_hv_init_module Z_dom0_init_module
 #define Z_hv_instantiate Z_dom0_instantiate
 #define Z_hvZ_kmain      Z_dom0Z_kmain
+/* Domain 0 runs on one vCPU: no AP entry. */
+#define HV_UNIPROCESSOR 1

@@ -32,13 +32,28 @@
 // Stops this CPU for good: interrupts off, HLT in a loop.
 @external("hw", "halt_forever") export declare function halt_forever(): void;
 
-// ── Host interrupts (boot/idt.asm records each vector taken) ─────────────
+// ── SMP (boot/smp.asm) ────────────────────────────────────────────────────
+// This CPU's per-CPU block (PERCPU_* in layout.ts) and index, through
+// IA32_GS_BASE.
+@external("hw", "this_cpu") export declare function this_cpu(): usize;
+@external("hw", "cpu_index") export declare function cpu_index(): u32;
+// PAUSE, in polling loops (a call, so each iteration reads memory again).
+@external("hw", "cpu_relax") export declare function cpu_relax(): void;
+// Lets the CPUs already waiting for the big lock have it once.
+@external("hw", "lock_yield") export declare function lock_yield(): void;
+// LOCK CMPXCHG on the u32 at `addr`: returns the old value; it was replaced
+// by `value` iff that equals `expected`.
+@external("hw", "cmpxchg32") export declare function cmpxchg32(addr: usize, expected: u32, value: u32): u32;
+
+// ── Host interrupts (boot/idt.asm records each vector taken, per CPU) ────
 // The host runs with IF=0; only these two let interrupts in.
-// STI; HLT; CLI: sleeps until an interrupt has been taken (or one was pending).
+// STI; HLT; CLI without the big lock (the other CPUs run the microkernel
+// meanwhile): sleeps until an interrupt has been taken (or one was pending);
+// returns holding the lock again.
 @external("hw", "idle_wait") export declare function idle_wait(): void;
 // STI; NOP; CLI: takes the interrupts pending at the local APIC.
 @external("hw", "irq_window") export declare function irq_window(): void;
-// The lowest vector taken and not yet returned, cleared; -1 if none.
+// The lowest vector this CPU took and has not yet returned, cleared; -1 if none.
 @external("hw", "irq_take") export declare function irq_take(): i32;
 
 // LOCK OR of `bits` into the u64 at `addr` (memory a guest may share).

@@ -42,18 +42,19 @@ import {
   StartState, vmcsInit, ioBitmapAlloc, ioBitmapPass, START_REAL, START_PROTECTED32, START_LONG64,
 } from "../vmx/vmcs-init";
 import { xsaveAreaSize } from "../vmx/vmxon";
-import { forgetVcpu } from "../sched/switch";
+import { forgetVcpu, vmcsEvict } from "../sched/switch";
+import { vpidAlloc, vpidFree } from "../vmx/vpid";
 import { Console } from "../devices/console";
 import { Uart16550 } from "../devices/uart16550";
 import { PortBus, portBusRegister, DEV_UART, DEV_DEBUG_EXIT } from "../devices/portbus";
 import { COM1, UART_PORTS } from "../arch/uart16550";
 import { ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, PCI_CONFIG_PORT, PCI_CONFIG_PORTS } from "../arch/platform";
-import { rdtsc, vmclear } from "../arch/hw";
+import { rdtsc } from "../arch/hw";
 import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
 import { optionValue } from "../boot/cmdline";
-import { schedAdd } from "../sched/scheduler";
+import { schedAdd, schedOnlineMask } from "../sched/scheduler";
 import { rightsFromCmdline } from "../hypercall/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
@@ -85,10 +86,9 @@ let dom0: Domain | null = null;
 // dom0_mem= from the hypervisor's command line, checked; 0 if absent or bad.
 let dom0Mem: u64 = 0;
 
-// What domainStart needs of a created domain.
+// Created domains not yet started.
 class Pending {
-  entrySet: bool = false;
-  constructor(public dom: Domain, public weight: u32, public cap: u32) {}
+  constructor(public dom: Domain) {}
 }
 const pending: Pending[] = [];
 
@@ -213,10 +213,11 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
 }
 
 // A new domain for `cfg`: zeroed memory mapped by its EPT, console, UART and
-// debug-exit port, one vCPU with its VMCS (a placeholder entry until
-// domainSetEntry). `asDom0`: the real COM1 and PCI configuration ports
-// instead of the emulated UART. State DOMAIN_CREATED, in `domains`, not
-// scheduled. On failure (out of memory) null, and no frame stays allocated.
+// debug-exit port, `vcpus=` vCPUs, each with its VPID and VMCS (a
+// placeholder entry until domainSetEntry). `asDom0`: the real COM1 and PCI
+// configuration ports instead of the emulated UART. State DOMAIN_CREATED,
+// in `domains`, not scheduled. On failure (out of memory) null, and no frame
+// stays allocated.
 export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false): Domain | null {
   bootHandoff = handoff;
   const dom = new Domain(nextId++, cfg.name);
@@ -234,7 +235,10 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
     ioBitmapPass(dom.ioBitmapA, COM1, UART_PORTS);
     ioBitmapPass(dom.ioBitmapA, PCI_CONFIG_PORT, PCI_CONFIG_PORTS);
   }
-  if (<u64>framesFree() < VMCS_FRAMES) return createFailed(dom, "out of memory for its VMCS");
+  if (<u64>framesFree() < VMCS_FRAMES + <u64>cfg.vcpus - 1) return createFailed(dom, "out of memory for its VMCSs");
+  dom.weight = cfg.weight;
+  dom.cap = cfg.cap;
+  if ((cfg.cpus & schedOnlineMask()) == 0) return createFailed(dom, "cpus= names no online CPU");
 
   const con = Console.create(cfg.name);
   dom.console = con;
@@ -247,16 +251,20 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
   // The guest's TSC starts near zero and only moves forward.
   dom.tscOffset = 0 - rdtsc();
 
-  const vcpu = new Vcpu(dom, 0);
-  vcpu.vpid = dom.id;
-  vcpu.xsaveArea = (heap.alloc(<usize>xsaveAreaSize + 64) + 63) & ~<usize>63;
-  memory.fill(vcpu.xsaveArea, 0, xsaveAreaSize);
-  store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
-  dom.vcpus.push(vcpu);
-  vmcsInit(vcpu, handoff, new StartState());
+  for (let i: u32 = 0; i < cfg.vcpus; i++) {
+    const vcpu = new Vcpu(dom, i);
+    vcpu.affinity = cfg.cpus;
+    vcpu.vpid = vpidAlloc();
+    if (vcpu.vpid == 0) return undoCreate(dom, "no VPID left");
+    vcpu.xsaveArea = (heap.alloc(<usize>xsaveAreaSize + 64) + 63) & ~<usize>63;
+    memory.fill(vcpu.xsaveArea, 0, xsaveAreaSize);
+    store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
+    dom.vcpus.push(vcpu);
+    vmcsInit(vcpu, handoff, new StartState());
+  }
   dom.state = DOMAIN_CREATED;
   domains.push(dom);
-  pending.push(new Pending(dom, cfg.weight, cfg.cap));
+  pending.push(new Pending(dom));
   return dom;
 }
 
@@ -269,6 +277,24 @@ export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
   const p = pendingOf(dom);
   if (dom.state != DOMAIN_CREATED || p < 0) return EINVAL;
   if (index >= <u64>dom.vcpus.length) return ESRCH;
+  return vcpuSetEntry(dom, unchecked(dom.vcpus[<i32>index]), rec);
+}
+
+// HC_VCPU_START: a running domain starts one of its further vCPUs (not vCPU
+// 0, not one already started) at the VCPUENTRY record at host address `rec`
+// (the caller's copy). 0, ESRCH (no such vCPU) or EINVAL; like
+// domainSetEntry, leaves the new vCPU's VMCS current.
+export function vcpuStart(dom: Domain, index: u64, rec: usize): u32 {
+  if (dom.state == DOMAIN_STOPPED || dom.state == DOMAIN_CREATED) return EINVAL;
+  if (index >= <u64>dom.vcpus.length) return ESRCH;
+  const v = unchecked(dom.vcpus[<i32>index]);
+  if (index == 0 || v.started) return EINVAL;
+  const e = vcpuSetEntry(dom, v, rec);
+  if (e != 0) return e;
+  return schedAdd(v) ? 0 : ENOMEM;
+}
+
+function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
   const mode = load<u32>(rec + VCPUENTRY_MODE);
   const flags = load<u32>(rec + VCPUENTRY_FLAGS);
   const s = new StartState();
@@ -310,29 +336,30 @@ export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
   if (tables) writeLongModeTables(dom);
   // A fresh VMCS for the new entry state: the old one goes back first, so
   // vmcsInit's frame is always there.
-  const v = unchecked(dom.vcpus[<i32>index]);
   if (v.vmcs != 0) {
-    vmclear(v.vmcs);
+    vmcsEvict(v);
     forgetVcpu(v);
     frameFree(v.vmcs);
     v.vmcs = 0;
   }
   vmcsInit(v, bootHandoff, s);
-  unchecked(pending[p]).entrySet = true;
+  v.entrySet = true;
   return 0;
 }
 
 // Puts a created domain whose entry is set on the scheduler. 0, or EINVAL
 // (not a created domain, or no entry set yet); ENOMEM if the scheduler is
 // full (the domain is then stopped).
+// vCPU 0 starts, and any other vCPU whose entry was set while the domain
+// was created; the rest wait for the guest's HC_VCPU_START.
 export function domainStart(dom: Domain): u32 {
   const p = pendingOf(dom);
-  if (dom.state != DOMAIN_CREATED || p < 0 || !unchecked(pending[p]).entrySet) return EINVAL;
-  const pd = unchecked(pending[p]);
+  if (dom.state != DOMAIN_CREATED || p < 0 || !unchecked(dom.vcpus[0]).entrySet) return EINVAL;
   pending.splice(p, 1);
   dom.state = DOMAIN_RUNNABLE;
   for (let i = 0; i < dom.vcpus.length; i++) {
-    if (!schedAdd(unchecked(dom.vcpus[i]), pd.weight, pd.cap)) {
+    const v = unchecked(dom.vcpus[i]);
+    if (v.entrySet && !schedAdd(v)) {
       domainStop(dom, "too many vCPUs for the scheduler");
       return ENOMEM;
     }
@@ -374,12 +401,13 @@ function undoCreate(dom: Domain, why: string): Domain | null {
   if (i >= 0) domains.splice(i, 1);
   for (let k = 0; k < dom.vcpus.length; k++) {
     const v = unchecked(dom.vcpus[k]);
+    vmcsEvict(v);
     forgetVcpu(v);
     if (v.vmcs != 0) {
-      vmclear(v.vmcs);
       frameFree(v.vmcs);
       v.vmcs = 0;
     }
+    vpidFree(v.vpid);
   }
   dom.state = DOMAIN_STOPPED;
   return buildFailed(dom, why);

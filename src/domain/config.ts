@@ -1,10 +1,11 @@
 // A guest domain's configuration, from its boot module's command line:
 //
 //   [path] domain name=<name> mem=<size> [vcpus=N] [kind=auto|flat64|realmode]
-//                 [load=<addr>] [anything else: the guest's own words]
+//                 [load=<addr>] [weight=N] [cap=N] [cpus=<list>]
+//                 [anything else: the guest's own words]
 //
 // Everything after the `domain` word, verbatim, is the guest's multiboot
-// command line. name, mem, vcpus, kind and load are validated; other
+// command line. name, mem, vcpus, kind, load, weight, cap and cpus are validated; other
 // key=value words and plain words belong to the guest and are not errors.
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
@@ -34,6 +35,7 @@ export class DomainConfig {
   load: u64 = 0;             // 0: the kind's default
   weight: u32 = CREDIT_DEFAULT_WEIGHT; // scheduler weight
   cap: u32 = 0;              // % of one CPU, 0 = no cap
+  cpus: u64 = <u64>-1;       // CPUs its vCPUs may run on, bit n = CPU n (cpus=)
   cmdline: string = "";      // the guest's command line
   error: string = "";        // "" when valid
 
@@ -44,7 +46,7 @@ export class DomainConfig {
 
   toJson(): string {
     return "{\"name\":" + jsonString(this.name) + ",\"memBytes\":\"" + hex(this.memBytes) +
-      "\",\"vcpus\":" + dec(this.vcpus) + ",\"kind\":" + dec(this.kind) + ",\"load\":\"" + hex(this.load) +
+      "\",\"vcpus\":" + dec(this.vcpus) + ",\"cpus\":\"" + hex(this.cpus) + "\",\"kind\":" + dec(this.kind) + ",\"load\":\"" + hex(this.load) +
       "\",\"cmdline\":" + jsonString(this.cmdline) + ",\"error\":" + jsonString(this.error) + "}";
   }
 }
@@ -139,6 +141,34 @@ function plainDecimal(value: string): u64 {
   return parseSize(value);
 }
 
+// "2", "0-3", "0,2-3": a mask with bit n for CPU n; 0 if malformed.
+export function parseCpuList(value: string): u64 {
+  let mask: u64 = 0;
+  let i = 0;
+  const n = value.length;
+  while (i < n) {
+    let lo: i32 = -1, hi: i32 = -1;
+    const a = i;
+    while (i < n && value.charCodeAt(i) != 0x2c && value.charCodeAt(i) != 0x2d) i++;
+    const first = plainDecimal(value.substring(a, i));
+    if (first > 63) return 0;
+    lo = hi = <i32>first;
+    if (i < n && value.charCodeAt(i) == 0x2d) {
+      const b = ++i;
+      while (i < n && value.charCodeAt(i) != 0x2c) i++;
+      const last = plainDecimal(value.substring(b, i));
+      if (last > 63 || <i32>last < lo) return 0;
+      hi = <i32>last;
+    }
+    for (let c = lo; c <= hi; c++) mask |= <u64>1 << <u64>c;
+    if (i < n) {
+      i++;                         // the comma
+      if (i == n) return 0;        // a trailing one
+    }
+  }
+  return mask;
+}
+
 // Why `v` (parseSize's answer) is not a domain memory size, or "".
 export function memSizeError(v: u64): string {
   if (v == BAD_SIZE) return "bad size (use e.g. 16M)";
@@ -206,6 +236,10 @@ export function parseDomainConfig(line: string, defaultName: string, memOverride
         return c.fail(word + ": bad cap (0 to " + dec(DOMAIN_CAP_MAX) + ", % of one CPU; 0 = none)");
       }
       c.cap = <u32>v;
+    } else if (key == "cpus") {
+      const m = parseCpuList(value);
+      if (m == 0) return c.fail(word + ": bad CPU list (e.g. 1, 0-3 or 0,2; CPUs 0 to 63)");
+      c.cpus = m;
     } else if (key == "kind") {
       if (value == "auto") c.kind = DOMAIN_KIND_AUTO;
       else if (value == "flat64") c.kind = DOMAIN_KIND_FLAT64;

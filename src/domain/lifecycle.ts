@@ -1,9 +1,10 @@
 // Stopping a domain: it never runs again, and everything it held goes back
 // (memory scrubbed first, so nothing of it reaches the next owner).
 import { Domain, DOMAIN_STOPPED } from "../sched/domain";
-import { forgetVcpu } from "../sched/switch";
+import { forgetVcpu, vmcsEvict, tlbFlushEverywhere } from "../sched/switch";
+import { vpidFree } from "../vmx/vpid";
 import { schedRemove } from "../sched/scheduler";
-import { vmclear, invept, invvpid } from "../arch/hw";
+import { invept, invvpid } from "../arch/hw";
 import { INVEPT_ALL_CONTEXT, INVVPID_SINGLE_CONTEXT } from "../arch/vmx";
 import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
@@ -11,6 +12,15 @@ import { guestMemoryFree } from "./memory";
 import { eventsStop } from "./events";
 import { serialConsoleRelease } from "../platform/serial-console";
 import { print, println, printDec } from "../log/log";
+import { dec } from "../lib/str";
+import { cpusOnline } from "../cpu/percpu";
+
+// "0,2,3": the CPUs of a mask.
+function cpuListText(mask: u64): string {
+  let s = "";
+  for (let c: u64 = 0; c < 64; c++) if ((mask >> c) & 1) s += (s.length != 0 ? "," : "") + dec(c);
+  return s;
+}
 
 export function domainStop(dom: Domain, reason: string): void {
   if (dom.state == DOMAIN_STOPPED) return;
@@ -28,22 +38,33 @@ export function domainStop(dom: Domain, reason: string): void {
   eventsStop(dom);
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    forgetVcpu(v);
+    // Where it ran, on a host with a choice (pinning shows here).
+    if (cpusOnline() > 1 && v.ranOn != 0) {
+      println("hv: domain " + dec(dom.id) + " (" + dom.name + ") vCPU " + dec(i) + " ran on CPUs " + cpuListText(v.ranOn));
+    }
     schedRemove(v);
+    // A vCPU in a guest on another CPU leaves it first: the VMCLEAR request
+    // is served only once that CPU is out of the guest (src/cpu/ipi.ts).
+    vmcsEvict(v);
+    forgetVcpu(v);
     if (v.vmcs != 0) {
-      vmclear(v.vmcs);
       frameFree(v.vmcs);
       v.vmcs = 0;
     }
-    if (v.vpid != 0) invvpid(INVVPID_SINGLE_CONTEXT, v.vpid, 0);
+    if (v.vpid != 0) {
+      invvpid(INVVPID_SINGLE_CONTEXT, v.vpid, 0);
+      vpidFree(v.vpid);
+    }
   }
-  // Its VMCS is cleared: the I/O bitmap is no longer referenced.
+  // Its VMCSs are cleared: the I/O bitmap is no longer referenced.
   if (dom.ioBitmapA != 0) {
     frameFree(dom.ioBitmapA);
     dom.ioBitmapA = 0;
   }
-  // Cached translations of this EPT must not outlive its tables.
+  // Cached translations of this EPT and these VPIDs must not outlive its
+  // tables: here at once, on every other CPU before its next VM entry.
   if (dom.eptPointer != 0) invept(INVEPT_ALL_CONTEXT, 0);
+  tlbFlushEverywhere();
   guestMemoryFree(dom);
   if (dom.eptPml4 != 0) {
     eptDestroy(dom.eptPml4);

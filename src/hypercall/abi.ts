@@ -35,7 +35,13 @@ export const HC_CONSOLE_INPUT: u32 = 18; // (id, buf gpa, len) -> bytes queued t
 export const HC_HOST_INFO: u32 = 19;     // (buf gpa) -> 0; one HOSTINFO_SIZE record
 export const HC_CPU_INFO: u32 = 20;      // (cpu, buf gpa) -> 0; one CPUINFO_SIZE record (-EINVAL at or past HOSTINFO_CPUS_FOUND)
 export const HC_HOST_POWER: u32 = 21;    // (HOST_POWER_*) -> does not return (-EINVAL for an unknown operation)
-export const HC_COUNT: u32 = 22;         // numbers at or above it are unknown (-ENOSYS)
+// Several vCPUs, and the scheduler. HC_VCPU_START is the caller's own (no right needed); the others are management calls.
+export const HC_VCPU_START: u32 = 22;    // (vcpu, entry gpa) -> 0; the caller's vCPU `vcpu` (>= 1, not yet started) starts at a VCPUENTRY_SIZE record (rules of HC_VCPU_SET_ENTRY)
+export const HC_SCHED_GET: u32 = 23;     // (id, buf gpa) -> 0; one SCHEDREC_SIZE record
+export const HC_SCHED_SET: u32 = 24;     // (id, weight, cap) -> 0; weight 1-65535, cap 0 (none) to 100 x vCPUs (% of one CPU)
+export const HC_VCPU_INFO: u32 = 25;     // (id, vcpu, buf gpa) -> 0; one VCPUINFO_SIZE record
+export const HC_VCPU_PIN: u32 = 26;      // (id, vcpu, CPU mask) -> 0; bit n = CPU n (-EINVAL if no online CPU is in it)
+export const HC_COUNT: u32 = 27;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -169,3 +175,23 @@ export const HOST_REBOOT: u32 = 1;
 // starts at max(0, head - size)).
 export const LOG_RING_BYTES: u32 = 65536;      // the hypervisor log (src/log/log.ts)
 export const CONSOLE_RING_BYTES: u32 = 16384;  // each domain's console (src/devices/console.ts CONSOLE_RING_SIZE)
+
+// HC_SCHED_GET record (little endian, byte offsets).
+export const SCHEDREC_WEIGHT: u32 = 0;      // u32
+export const SCHEDREC_CAP: u32 = 4;         // u32, % of one CPU, 0 = none
+export const SCHEDREC_CREDIT: u32 = 8;      // i64, TSC ticks of credit left this accounting period (< 0: over its share)
+export const SCHEDREC_RUN_TICKS: u32 = 16;  // u64, TSC ticks run, all vCPUs
+export const SCHEDREC_SIZE: u32 = 24;
+export const SCHED_WEIGHT_MAX: u32 = 65535;
+
+// HC_VCPU_INFO record.
+export const VCPUINFO_STATE: u32 = 0;       // u32, VCPUSTATE_*
+export const VCPUINFO_CPU: u32 = 4;         // i32, the CPU it runs or waits on, else the one it last ran on; -1 never ran
+export const VCPUINFO_AFFINITY: u32 = 8;    // u64, CPUs it may run on, bit n = CPU n
+export const VCPUINFO_RUN_TICKS: u32 = 16;  // u64, TSC ticks run
+export const VCPUINFO_RAN_ON: u32 = 24;     // u64, CPUs it has ever run on
+export const VCPUINFO_SIZE: u32 = 32;
+export const VCPUSTATE_DOWN: u32 = 0;       // not started (or its domain stopped)
+export const VCPUSTATE_RUNNABLE: u32 = 1;   // waiting on a run queue
+export const VCPUSTATE_RUNNING: u32 = 2;
+export const VCPUSTATE_BLOCKED: u32 = 3;    // halted, or its domain paused

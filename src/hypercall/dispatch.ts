@@ -13,7 +13,9 @@ import {
   HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
+  HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN,
 } from "./abi";
+import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hasRight } from "./rights";
 import {
   hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead, hcConsoleInput,
@@ -32,7 +34,8 @@ const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
 // three (EDI, ESI, EDX; R10, which it cannot reach, reads as 0). Only the
 // guest's kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
 // Every call from HC_DOMAIN_LIST on (management, building, events, the
-// console and the host) also needs RIGHT_CONTROL.
+// console, the host, the scheduler) also needs RIGHT_CONTROL, except the
+// caller's own HC_VCPU_START (isManagement).
 export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   if (cpl != 0) {
     setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
@@ -47,7 +50,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   const dom = vcpu.domain;
   let result: i64 = -<i64>ENOSYS;
   let action = ACTION_NEXT;
-  if (nr >= <u64>HC_DOMAIN_LIST && nr < <u64>HC_COUNT) {
+  if (isManagement(nr)) {
     // Management: the right first, so a DomU learns nothing else.
     if (!hasRight(dom, RIGHT_CONTROL)) result = -<i64>EPERM;
     else if (nr == HC_DOMAIN_LIST) result = hcDomainList(dom, a0, a1);
@@ -68,9 +71,16 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_HOST_INFO) result = hcHostInfo(dom, a0);
     else if (nr == HC_CPU_INFO) result = hcCpuInfo(dom, a0, a1);
     else if (nr == HC_HOST_POWER) result = hcHostPower(dom, a0);
+    else if (nr == HC_SCHED_GET) result = hcSchedGet(dom, a0, a1);
+    else if (nr == HC_SCHED_SET) result = hcSchedSet(dom, a0, a1, a2);
+    else if (nr == HC_VCPU_INFO) result = hcVcpuInfo(dom, a0, a1, a2);
+    else if (nr == HC_VCPU_PIN) result = hcVcpuPin(dom, a0, a1, a2);
     // Building a VMCS (create, set entry) makes it current: the caller's
     // must be again before its RIP is advanced and it is re-entered.
     if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY) switchTo(vcpu);
+  } else if (nr == HC_VCPU_START) {
+    result = hcVcpuStart(dom, a0, a1);
+    switchTo(vcpu);
   } else if (nr == HC_VERSION) {
     result = HYPERCALL_ABI_VERSION;
   } else if (nr == HC_CONSOLE_WRITE) {
@@ -85,6 +95,12 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   }
   setGpr(vcpu, REG_RAX, <u64>result);
   return action;
+}
+
+// Calls that need RIGHT_CONTROL: HC_DOMAIN_LIST up to HC_COUNT, except the
+// caller's own HC_VCPU_START.
+function isManagement(nr: u64): bool {
+  return nr >= <u64>HC_DOMAIN_LIST && nr < <u64>HC_COUNT && nr != <u64>HC_VCPU_START;
 }
 
 function consoleWrite(vcpu: Vcpu, gpa: u64, len: u64): i64 {

@@ -6,8 +6,8 @@ import { Domain, domains, DOMAIN_STOPPED } from "../sched/domain";
 import { guestCopy } from "../domain/memory";
 import { framesTotal, framesFree } from "../mm/frames";
 import {
-  cpuCount, cpusOnline, cpuApicId, cpuFlags, cpuBusyTicks, cpuIdleTicks, cpuCurrent, hostUptime,
-} from "../sched/cpus";
+  cpusFound, cpusOnline, cpuApicId, cpuFlags, cpuBusyTicks, cpuIdleTicks, cpuCurrent, hostUptime,
+} from "../cpu/percpu";
 import { schedQueueLength } from "../sched/scheduler";
 import { powerOff, reboot } from "../platform/power";
 import { serialConsoleHolder, serialConsoleRelease } from "../platform/serial-console";
@@ -32,7 +32,7 @@ export function hcHostInfo(caller: Domain, buf: u64): i64 {
   for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).state != DOMAIN_STOPPED) live++;
   store<u64>(record + HOSTINFO_MEM_TOTAL_KIB, framesTotal() * FRAME_KIB);
   store<u64>(record + HOSTINFO_MEM_FREE_KIB, framesFree() * FRAME_KIB);
-  store<u32>(record + HOSTINFO_CPUS_FOUND, cpuCount());
+  store<u32>(record + HOSTINFO_CPUS_FOUND, cpusFound());
   store<u32>(record + HOSTINFO_CPUS_ONLINE, cpusOnline());
   store<u64>(record + HOSTINFO_UPTIME_TICKS, hostUptime());
   store<u32>(record + HOSTINFO_DOMAINS, live);
@@ -42,7 +42,7 @@ export function hcHostInfo(caller: Domain, buf: u64): i64 {
 
 // HC_CPU_INFO: one CPU's record; -EINVAL at or past the CPUs found.
 export function hcCpuInfo(caller: Domain, cpu: u64, buf: u64): i64 {
-  if (cpu >= <u64>cpuCount()) return err(EINVAL);
+  if (cpu >= <u64>cpusFound()) return err(EINVAL);
   const c = <u32>cpu;
   store<u32>(record + CPUINFO_APIC_ID, cpuApicId(c));
   store<u32>(record + CPUINFO_FLAGS, cpuFlags(c));

@@ -4,7 +4,7 @@
 // guest buffer before it changes or writes anything, so a malformed call
 // returns a negative errno and has no effect; none allocates, except that
 // HC_DOMAIN_DESTROY makes the stop-reason string of the domain it ends.
-import { schedDomainUnpaused } from "../sched/scheduler";
+import { schedDomainUnpaused, schedKickDomain } from "../sched/scheduler";
 import { rdtsc } from "../arch/hw";
 import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
@@ -102,6 +102,7 @@ export function hcDomainPause(caller: Domain, id: u64, pause: bool): i64 {
   if (e != 0) return err(e);
   d!.paused = pause;
   if (!pause) schedDomainUnpaused(d!, rdtsc());
+  else schedKickDomain(d!);   // its vCPUs on other CPUs stop now, not at their slice's end
   return 0;
 }
 

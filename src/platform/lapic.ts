@@ -33,6 +33,12 @@ export function lapicInit(spuriousVector: u32): void {
   setReg(LAPIC_TPR, 0);
 }
 
+// The MMIO base (identity-mapped, below 4 GiB): the same address on every
+// CPU, each reaching its own APIC there.
+export function lapicBase(): u64 {
+  return <u64>base;
+}
+
 export function lapicId(): u32 {
   return reg(LAPIC_ID) >> 24;
 }

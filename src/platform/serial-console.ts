@@ -14,7 +14,7 @@ import { RIGHT_CONTROL, EPERM, EBUSY, EVENT_SERIAL, EVENT_LOG } from "../hyperca
 import { COM1_ISA_IRQ } from "../arch/uart16550";
 import { ioapicRouteIsa, ioapicUnmask, ioapicMask } from "./ioapic";
 import { irqBind, irqUnbind } from "./irq";
-import { cpuApicId } from "../sched/cpus";
+import { cpuApicId } from "../cpu/percpu";
 import { serialInit } from "../log/serial";
 import { print, println, printDec, logHead, logToSerial, logFlush, logTakeNewLines } from "../log/log";
 

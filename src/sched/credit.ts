@@ -160,6 +160,13 @@ export class CreditPolicy extends SchedPolicy {
     d.cap = cap;
   }
 
+  setOnline(mask: u64): bool {
+    const all = this.cpus == 64 ? <u64>-1 : ((<u64>1 << this.cpus) - 1);
+    if ((mask & all) == 0) return false;
+    this.online = mask & all;
+    return true;
+  }
+
   setAffinity(vcpu: u32, mask: u64): bool {
     const v = this.vcpu(vcpu);
     if (v === null || (mask & this.online) == 0) return false;
@@ -192,7 +199,35 @@ export class CreditPolicy extends SchedPolicy {
     const cpu = this.place(v);
     this.enqueue(v, cpu);
     const q = unchecked(this.queues[cpu]);
-    return q.current === null ? <i32>cpu : -1;
+    // That CPU picks again now if it idles, or if v outranks what it runs
+    // (Xen's tickle): a woken BOOST vCPU does not wait out a slice.
+    const cur = q.current;
+    if (cur === null || this.prio(v) > this.prio(cur)) return <i32>cpu;
+    // Else an idle CPU that may run v steals it.
+    return this.idleAllowed(v);
+  }
+
+  idleFor(cpu: u32): i32 {
+    if (cpu >= this.cpus) return -1;
+    let v = unchecked(this.queues[cpu]).head;
+    while (v !== null) {
+      if (!this.parked(v.dom)) {
+        const c = this.idleAllowed(v);
+        if (c >= 0) return c;
+      }
+      v = v.next;
+    }
+    return -1;
+  }
+
+  // An online CPU running nothing on which v may run, or -1.
+  private idleAllowed(v: CreditVcpu): i32 {
+    for (let c: u32 = 0; c < this.cpus; c++) {
+      if (!this.allowed(v, c)) continue;
+      const q = unchecked(this.queues[c]);
+      if (q.current === null && q.isIdle) return <i32>c;
+    }
+    return -1;
   }
 
   // ── The hot path (no allocation) ──────────────────────────────────────

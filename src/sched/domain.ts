@@ -29,6 +29,14 @@ export class Vcpu {
   haltIf: bool = false;          // RFLAGS.IF at its last HLT: only then may an event wake it
   pausedOut: bool = false;       // taken off the run queue while its domain is paused
   schedId: i32 = -1;             // the scheduler policy's id for it
+  // SMP: where its VMCS is active (launched or current; -1: clear, may be
+  // loaded anywhere), whose host state the VMCS holds (src/sched/switch.ts).
+  vmcsCpu: i32 = -1;
+  hostCpu: i32 = -1;
+  entrySet: bool = false;        // an entry state was given (builder, HC_VCPU_SET_ENTRY)
+  started: bool = false;         // on the scheduler (vCPU 0 at domain start, others by HC_VCPU_START)
+  affinity: u64 = <u64>-1;       // CPUs it may run on (HC_VCPU_PIN)
+  ranOn: u64 = 0;                // CPUs it has run on, a bit each
   // Events (src/domain/events.ts, src/vmx/event.ts): the domain's event
   // vector waits to be injected; interrupt-window exiting is on in its VMCS.
   intrPending: bool = false;
@@ -79,6 +87,10 @@ export class Domain {
   paused: bool = false;
   // TSC ticks spent in the guest (domainCharge, src/domain/lifecycle.ts).
   runTicks: u64 = 0;
+  // Scheduler parameters (config weight= and cap=, HC_SCHED_SET): CPU
+  // shares in proportion to weight; cap in % of one CPU, 0 = none.
+  weight: u32 = 256;
+  cap: u32 = 0;
   constructor(public id: u32, public name: string) {}
 }
 

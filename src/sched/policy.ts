@@ -17,8 +17,12 @@
 //   charge(v, ran, now)                every pick of a vCPU is charged once
 //   tick(now)                          from the timer path; pick/charge call it too
 //   wake(v, now) -> cpu                when an event arrives for a blocked vCPU;
-//                                      cpu >= 0 is an idle CPU to kick (IPI)
+//                                      cpu >= 0 should pick again now: it is
+//                                      idle, or runs something v preempts (IPI)
+//   idleFor(c) -> cpu                  after a pick on c: an idle CPU that may
+//                                      run a vCPU still queued on c (IPI), or -1
 // A CPU's previous vCPU that was never charged is charged 0 at its next pick.
+// setOnline(mask) once, before the first add: CPUs outside it get nothing.
 
 import { CreditPolicy } from "./credit";
 
@@ -43,6 +47,7 @@ export abstract class SchedPolicy {
   abstract remove(vcpu: u32): void;
   abstract setDomainParams(domain: u32, weight: u32, cap: u32): void;  // cap: % of one CPU, 0 = none
   abstract setAffinity(vcpu: u32, mask: u64): bool;                   // false: no online CPU in mask
+  abstract setOnline(mask: u64): bool;                                // false: no CPU of the policy in mask
   abstract block(vcpu: u32): void;
   abstract wake(vcpu: u32, now: u64): i32;
   // The hot path: allocation-free.
@@ -50,6 +55,7 @@ export abstract class SchedPolicy {
   abstract slice(cpu: u32): u64;
   abstract charge(vcpu: u32, ranTicks: u64, now: u64): void;
   abstract tick(now: u64): void;
+  abstract idleFor(cpu: u32): i32;
   // Inspection for `cpus` / `vcpu-list`.
   abstract cpuCount(): u32;
   abstract queueLength(cpu: u32): u32;

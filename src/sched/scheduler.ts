@@ -1,10 +1,13 @@
-// The scheduler as the run loop sees it: the policy (src/sched/policy.ts,
-// the credit scheduler today) decides which vCPU runs and for how long; this
-// file maps its vCPU ids to vCPUs and keeps it told of what the hypervisor
-// learns (a vCPU halted or woken, a domain paused, stopped or resumed). One
-// CPU for now.
+// The scheduler as the run loops see it: the policy (src/sched/policy.ts,
+// the credit scheduler today) decides which vCPU runs on which CPU and for
+// how long; this file maps its vCPU ids to vCPUs, keeps it told of what the
+// hypervisor learns (a vCPU halted or woke, a domain paused, stopped or
+// resumed, a vCPU pinned) and makes other CPUs look again when that
+// concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
 import { Vcpu, Domain, DOMAIN_STOPPED } from "./domain";
 import { SchedPolicy, policyCreate, POLICY_CREDIT } from "./policy";
+import { thisCpu, thisCpuIndex, cpusFound, cpusOnlineMask } from "../cpu/percpu";
+import { cpuKick } from "../cpu/ipi";
 import { panic } from "../log/log";
 
 // TSC ticks: 2 Mi per slice, three slices to an accounting period (in Bochs,
@@ -12,38 +15,41 @@ import { panic } from "../log/log";
 export const SLICE_TSC: u64 = 1 << 21;
 const PERIOD_TSC: u64 = 3 * SLICE_TSC;
 const MAX_VCPUS: u32 = 1024;
-const CPU: u32 = 0;
 
 let policy: SchedPolicy | null = null;
 const vcpusById: Vcpu[] = [];
-// A vCPU woke for a physical interrupt: the one running now should give the
-// CPU back at its next exit (the credit policy's wake boost decides who runs).
-let preempt = false;
 
+// Made at the first vCPU, when the CPUs are known (src/platform/smp.ts ran).
 function p(): SchedPolicy {
   if (policy === null) {
-    policy = policyCreate(POLICY_CREDIT, 1, MAX_VCPUS, PERIOD_TSC, SLICE_TSC);
+    const n = cpusFound();
+    policy = policyCreate(POLICY_CREDIT, n > 0 ? n : 1, MAX_VCPUS, PERIOD_TSC, SLICE_TSC);
     if (policy === null) panic("no scheduler policy");
+    policy!.setOnline(schedOnlineMask());
   }
   return policy!;
 }
 
-// A new vCPU, runnable; its domain's weight and cap (% of one CPU, 0 = none).
-export function schedAdd(v: Vcpu, weight: u32, cap: u32): bool {
+export function schedPolicy(): SchedPolicy { return p(); }
+
+// A vCPU onto the scheduler, runnable, with its domain's weight and cap (%
+// of one CPU, 0 = none); an idle CPU that may run it is kicked.
+export function schedAdd(v: Vcpu): bool {
   if (<u32>vcpusById.length >= MAX_VCPUS) return false;
-  v.schedId = vcpusById.length;
+  const id = vcpusById.length;
+  if (!p().add(id, v.domain.id, v.affinity)) return false;
+  v.schedId = id;
+  v.started = true;
   vcpusById.push(v);
-  if (!p().add(v.schedId, v.domain.id, 1)) return false;
-  p().setDomainParams(v.domain.id, weight, cap);
+  p().setDomainParams(v.domain.id, v.domain.weight, v.domain.cap);
+  kickIdleFor(thisCpuIndex());
   return true;
 }
 
-// The vCPU to run next, or null if none can run now (`idleFor` then says
-// whether something will become runnable without an event: a capped domain
-// waiting for the next period).
-export function schedPick(now: u64): Vcpu | null {
+// The vCPU for CPU `cpu` to run next, or null if none can run there now.
+export function schedPick(cpu: u32, now: u64): Vcpu | null {
   while (true) {
-    const id = p().pick(CPU, now);
+    const id = p().pick(cpu, now);
     if (id < 0) return null;
     const v = unchecked(vcpusById[id]);
     if (v.domain.state == DOMAIN_STOPPED) {
@@ -57,36 +63,43 @@ export function schedPick(now: u64): Vcpu | null {
       p().charge(id, 0, now);
       continue;
     }
+    // Work still queued here that an idle CPU could take.
+    kickIdleFor(cpu);
     return v;
   }
 }
 
-export function schedSlice(): u64 {
-  return p().slice(CPU);
+// How long CPU `cpu` runs what it picked, or idles if it picked nothing.
+export function schedSlice(cpu: u32): u64 {
+  return p().slice(cpu);
 }
 
-// The vCPU left the CPU after `ran` ticks; `halted`: it blocks until an event.
+// The vCPU left its CPU after `ran` ticks; `halted`: it blocks until an event.
 export function schedCharge(v: Vcpu, ran: u64, now: u64, halted: bool): void {
   if (halted) p().block(v.schedId);
   p().charge(v.schedId, ran, now);
 }
 
-// A halted vCPU has an event: back on a run queue. `urgent`: it should not
-// wait for the running vCPU's slice to end.
+// A halted vCPU has an event: back on a run queue. The policy names a CPU
+// that should pick again: an idle one is kicked (IPI) always; one running
+// something the woken vCPU outranks only if `urgent` (a physical interrupt
+// is behind the event), so that it does not wait out that slice.
 export function schedWake(v: Vcpu, now: u64, urgent: bool): void {
-  if (v.schedId < 0) return;
-  p().wake(v.schedId, now);
-  if (urgent) preempt = true;
+  v.halted = false;
+  if (v.schedId < 0 || v.pausedOut) return;   // a paused one runs once unpaused
+  const cpu = p().wake(v.schedId, now);
+  if (cpu >= 0 && (urgent || p().running(<u32>cpu) < 0)) cpuKick(<u32>cpu);
 }
 
-// Should the running vCPU give up the CPU now? (Checked after every exit.)
+// Should the vCPU running on this CPU give it up now? (Checked after every
+// exit: another CPU, or a wake-up here, set this CPU's resched flag.)
 @inline export function schedPreemptPending(): bool {
-  return preempt;
+  return thisCpu().resched != 0;
 }
 
-// The running vCPU is giving up the CPU: the request is served.
+// This CPU picks again: the request is served.
 export function schedPreemptDone(): void {
-  preempt = false;
+  thisCpu().resched = 0;
 }
 
 // Runnable vCPUs queued on `cpu`.
@@ -121,11 +134,53 @@ export function schedDomainUnpaused(d: Domain, now: u64): void {
     const v = unchecked(d.vcpus[i]);
     if (v.pausedOut && !v.halted) {
       v.pausedOut = false;
-      p().wake(v.schedId, now);
+      const cpu = p().wake(v.schedId, now);
+      if (cpu >= 0) cpuKick(<u32>cpu);
     }
+  }
+}
+
+// The domain's vCPUs running on other CPUs leave them now (a pause or a
+// stop must not wait for their slices to end).
+export function schedKickDomain(d: Domain): void {
+  if (policy === null) return;
+  for (let i = 0; i < d.vcpus.length; i++) {
+    const v = unchecked(d.vcpus[i]);
+    if (v.schedId < 0) continue;
+    const cpu = p().vcpuCpu(v.schedId);
+    if (cpu >= 0 && p().running(<u32>cpu) == v.schedId) cpuKick(<u32>cpu);
   }
 }
 
 export function schedRemove(v: Vcpu): void {
   if (v.schedId >= 0) p().remove(v.schedId);
+}
+
+// Pins the vCPU to the CPUs in `mask` (bit i = CPU i). False if no online
+// CPU is in it. A running vCPU leaves a CPU now outside its mask at once.
+export function schedSetAffinity(v: Vcpu, mask: u64): bool {
+  if ((mask & schedOnlineMask()) == 0) return false;
+  if (v.schedId >= 0 && !p().setAffinity(v.schedId, mask)) return false;
+  v.affinity = mask;
+  if (v.schedId < 0) return true;
+  const cpu = p().vcpuCpu(v.schedId);
+  if (cpu >= 0 && ((mask >> <u64>cpu) & 1) == 0 && p().running(<u32>cpu) == v.schedId) cpuKick(<u32>cpu);
+  return true;
+}
+
+// The CPUs vCPUs may run on (bit n = CPU n); CPU 0 alone before the other
+// CPUs were started.
+export function schedOnlineMask(): u64 {
+  const m = cpusOnlineMask();
+  return m != 0 ? m : 1;
+}
+
+// The domain's weight and cap changed (HC_SCHED_SET).
+export function schedDomainParams(d: Domain): void {
+  if (policy !== null) p().setDomainParams(d.id, d.weight, d.cap);
+}
+
+function kickIdleFor(cpu: u32): void {
+  const idle = p().idleFor(cpu);
+  if (idle >= 0) cpuKick(<u32>idle);
 }

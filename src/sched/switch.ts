@@ -1,22 +1,34 @@
 // Switching this CPU from one vCPU to another: the VMCS, and the state VMX
 // leaves to software — x87/SSE/AVX registers and XCR0 (XSAVE/XRSTOR of every
 // component, whatever XCR0 the guest chose, since SSE state is live even when
-// its XCR0 bit is clear) and the SYSCALL/SWAPGS MSRs.
+// its XCR0 bit is clear) and the SYSCALL/SWAPGS MSRs (the vCPU's copies are
+// authoritative: src/vmx/exit/msr.ts keeps them, so they are only loaded).
+//
+// Which vCPU's state is in this CPU is per-CPU data (src/cpu/percpu.ts):
+// xsaveOwner (FPU state and MSRs) and vmcsOwner (the current VMCS). A CPU
+// lets go of the big lock only while it runs its xsaveOwner or idles after
+// switchOut, so a vCPU's FPU state is in its XSAVE area whenever another
+// CPU could pick it.
 import { Vcpu } from "./domain";
-import { vmptrld, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
+import { vmptrld, vmclear, invvpid, invept, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
+import { VCPU_LAUNCHED, VCPU_HOST_RSP } from "../arch/layout";
+import { INVVPID_SINGLE_CONTEXT, INVVPID_ALL_CONTEXT, INVEPT_ALL_CONTEXT } from "../arch/vmx";
+import { vmcsHostPerCpu } from "../vmx/vmcs-init";
+import { cpuVmclear } from "../cpu/ipi";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_KERNEL_GS_BASE } from "../arch/msr";
 import { guestXcr0Allowed } from "../vmx/exit/xsetbv";
+import { PerCpu, thisCpu, cpuBlock, cpusFound } from "../cpu/percpu";
 import { panic } from "../log/log";
 
-let stateOwner: Vcpu | null = null; // whose FPU state and MSRs are in the CPU
-let loaded: Vcpu | null = null;     // whose VMCS is current
-
 export function switchTo(next: Vcpu): void {
-  if (stateOwner !== next) {
+  const cpu = thisCpu();
+  const here = <i32>cpu.index;
+  if (cpu.xsaveOwner !== next) {
     const all = guestXcr0Allowed();
     xsetbv(0, all);
-    if (stateOwner !== null) xsave(stateOwner!.xsaveArea, all);
+    const prev = cpu.xsaveOwner;
+    if (prev !== null) xsave(prev.xsaveArea, all);
     xrstor(next.xsaveArea, all);
     xsetbv(0, next.xcr0);
     wrmsr(IA32_STAR, next.star);
@@ -24,21 +36,107 @@ export function switchTo(next: Vcpu): void {
     wrmsr(IA32_CSTAR, next.cstar);
     wrmsr(IA32_FMASK, next.sfmask);
     wrmsr(IA32_KERNEL_GS_BASE, next.kernelGsBase);
-    stateOwner = next;
+    cpu.xsaveOwner = next;
   }
-  if (loaded !== next) {
+  // Migration: a VMCS active on another CPU is cleared there first (SDM
+  // Vol. 3C 25.11.1), then it is loaded here and launched afresh.
+  if (next.vmcsCpu != here && next.vmcsCpu >= 0) vmcsEvict(next);
+  if (cpu.vmcsOwner !== next) {
     if (vmptrld(next.vmcs) != VMX_SUCCEED) panic("VMPTRLD failed");
-    loaded = next;
+    cpu.vmcsOwner = next;
+    cpu.vmcs = next.vmcs;
+  }
+  if (next.vmcsCpu != here) {
+    next.vmcsCpu = here;
+    if (next.hostCpu != here) {
+      vmcsHostPerCpu();
+      next.hostCpu = here;
+      // Its linear translations cached here may predate what it did on the
+      // other CPU (KVM flushes a vCPU's VPID when it arrives, too).
+      if (next.vpid != 0) invvpid(INVVPID_SINGLE_CONTEXT, next.vpid, 0);
+    }
+  }
+  next.ranOn |= <u64>1 << <u64>here;
+}
+
+// Makes the vCPU's VMCS clear (not active on any CPU): VMCLEAR where it is
+// active, here or by request on its CPU (src/cpu/ipi.ts). Its next entry is
+// a VMLAUNCH; the host RSP is written again. The vCPU must not be in a guest.
+export function vmcsEvict(v: Vcpu): void {
+  const at = v.vmcsCpu;
+  if (at < 0 || v.vmcs == 0) return;
+  const cpu = thisCpu();
+  if (at == <i32>cpu.index) {
+    vmclear(v.vmcs);
+    if (cpu.vmcs == v.vmcs) cpu.vmcs = 0;
+  } else {
+    cpuVmclear(<u32>at, v.vmcs);
+  }
+  const c = at == <i32>cpu.index ? cpu : cpuBlock(<u32>at);
+  if (c !== null && c.vmcsOwner === v) {
+    c.vmcsOwner = null;
+    c.vmcs = 0;
+  }
+  v.vmcsCpu = -1;
+  store<u64>(v.regs + VCPU_LAUNCHED, 0);
+  store<u64>(v.regs + VCPU_HOST_RSP, 0);
+}
+
+// This CPU is about to idle: the FPU state it holds goes back to its vCPU's
+// XSAVE area, where any CPU can load it.
+export function switchOut(): void {
+  const cpu = thisCpu();
+  const prev = cpu.xsaveOwner;
+  if (prev === null) return;
+  const all = guestXcr0Allowed();
+  xsetbv(0, all);
+  xsave(prev.xsaveArea, all);
+  cpu.xsaveOwner = null;
+}
+
+// A new VMCS for `v` was made current and launch-clear here (vmcsInit),
+// with this CPU's host state.
+export function vmcsMadeHere(v: Vcpu): void {
+  const cpu = thisCpu();
+  cpu.vmcsOwner = null;   // switchTo loads it again for the run
+  cpu.vmcs = v.vmcs;
+  v.vmcsCpu = <i32>cpu.index;
+  v.hostCpu = <i32>cpu.index;
+  store<u64>(v.regs + VCPU_LAUNCHED, 0);
+  store<u64>(v.regs + VCPU_HOST_RSP, 0);
+}
+
+// The vCPU is gone: nothing of it is live on any CPU any more (its VMCS
+// was evicted first).
+export function forgetVcpu(v: Vcpu): void {
+  forgetOn(thisCpu(), v);
+  for (let i: u32 = 0; i < cpusFound(); i++) {
+    const c = cpuBlock(i);
+    if (c !== null) forgetOn(c, v);
   }
 }
 
-// Another VMCS was made current (a new vCPU being set up).
-export function vmcsReleased(): void {
-  loaded = null;
+function forgetOn(c: PerCpu, v: Vcpu): void {
+  if (c.xsaveOwner === v) c.xsaveOwner = null;
+  if (c.vmcsOwner === v) {
+    c.vmcsOwner = null;
+    c.vmcs = 0;
+  }
 }
 
-// The vCPU is gone: nothing of it is live any more.
-export function forgetVcpu(v: Vcpu): void {
-  if (stateOwner === v) stateOwner = null;
-  if (loaded === v) loaded = null;
+// TLB generations: a domain's EPT and VPIDs going away bumps the count
+// (tlbFlushEverywhere); each CPU flushes every EPT- and VPID-tagged
+// translation before its next VM entry once it sees a newer count, so none
+// survives into a domain that reuses the EPT root frame or a VPID.
+let tlbGen: u32 = 0;
+
+export function tlbFlushEverywhere(): void {
+  tlbGen++;
+}
+
+export function tlbCatchUp(cpu: PerCpu): void {
+  if (cpu.tlbGen == tlbGen) return;
+  invept(INVEPT_ALL_CONTEXT, 0);
+  invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+  cpu.tlbGen = tlbGen;
 }

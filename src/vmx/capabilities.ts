@@ -140,6 +140,33 @@ export function vmxProbe(): i32 {
   return status = missing.length == 0 ? VMX_OK : VMX_MISSING_FEATURES;
 }
 
+// Another CPU than the one vmxProbe ran on: VMX present and enabled in its
+// own IA32_FEATURE_CONTROL (locked the same way if firmware left it open),
+// and the same capabilities, since a vCPU's VMCS moves between CPUs.
+// Returns "" or why the CPU cannot join.
+export function vmxCpuCheck(): string {
+  cpuid(CPUID_LEAF_FEATURES, 0, scratch);
+  if ((load<u32>(scratch + CPUID_ECX) & CPUID_1_ECX_VMX) == 0) return "no VMX";
+  let fc = rdmsr(IA32_FEATURE_CONTROL);
+  if ((fc & IA32_FEATURE_CONTROL_LOCK) == 0) {
+    fc |= IA32_FEATURE_CONTROL_LOCK | IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX;
+    wrmsr(IA32_FEATURE_CONTROL, fc);
+  }
+  if ((fc & IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX) == 0) return "the firmware locked VMX off in IA32_FEATURE_CONTROL";
+  const b = rdmsr(IA32_VMX_BASIC);
+  const t = vmxHasTrueControls(b);
+  if (b != basic ||
+      rdmsr(t ? IA32_VMX_TRUE_PINBASED_CTLS : IA32_VMX_PINBASED_CTLS) != pinCtls ||
+      rdmsr(t ? IA32_VMX_TRUE_PROCBASED_CTLS : IA32_VMX_PROCBASED_CTLS) != procCtls ||
+      rdmsr(t ? IA32_VMX_TRUE_EXIT_CTLS : IA32_VMX_EXIT_CTLS) != exitCtls ||
+      rdmsr(t ? IA32_VMX_TRUE_ENTRY_CTLS : IA32_VMX_ENTRY_CTLS) != entryCtls ||
+      (proc2Ctls != 0 && rdmsr(IA32_VMX_PROCBASED_CTLS2) != proc2Ctls) ||
+      (eptVpidCap != 0 && rdmsr(IA32_VMX_EPT_VPID_CAP) != eptVpidCap)) {
+    return "VMX capabilities differ from the boot CPU's";
+  }
+  return "";
+}
+
 function addMissing(what: string): void {
   missing = missing.length == 0 ? what : missing + ", " + what;
 }

@@ -1,13 +1,13 @@
-// The run loop: pick a vCPU, enter it, handle the exit, repeat; with
-// nothing to run, sleep until an interrupt. A failed VM entry stops only the
-// domain at fault.
+// The run loop, one per CPU (the boot CPU from kmain, the others from
+// apMain): pick a vCPU, enter it, handle the exit, repeat; with nothing to
+// run, sleep until an interrupt. A failed VM entry stops only the domain at
+// fault.
 import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
 import {
   schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyAlive, schedPreemptPending, schedPreemptDone,
 } from "../sched/scheduler";
-import { switchTo } from "../sched/switch";
-import { cpuChargeBusy, cpuChargeIdle, cpuSetCurrent } from "../sched/cpus";
-import { vmenter, idle_wait, irq_window, rdtsc } from "../arch/hw";
+import { switchTo, switchOut, tlbCatchUp } from "../sched/switch";
+import { vmenter, idle_wait, irq_window, rdtsc, lock_yield } from "../arch/hw";
 import { HV_VECTOR_TIMER } from "../arch/layout";
 import { lapicTimerOneShot, lapicTimerStop, lapicTimerUsable, lapicTicksFor } from "../platform/lapic";
 import { irqDrain } from "../platform/irq";
@@ -26,10 +26,11 @@ import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPendingEvent } from "./event";
 import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
 import { domainStop, domainCharge } from "../domain/lifecycle";
+import { PerCpu, thisCpu } from "../cpu/percpu";
 import { println, logHasNewLines } from "../log/log";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
-import { dec, hex } from "../lib/str";
+import { hex } from "../lib/str";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
 // rate ticks. It is written once per slice: exits save what is left of it
@@ -38,17 +39,17 @@ import { dec, hex } from "../lib/str";
 // the timer restarts at each entry and is re-armed from the TSC instead.
 let timerRate: u32 = 0;
 let timerSaved = true;
+let saidIdle = false;
 
 export function runInit(rate: u32, saveControlAllowed: bool): void {
   timerRate = rate;
   timerSaved = saveControlAllowed;
 }
 
-// This CPU's index (the per-CPU table, the scheduler's queues).
-const CPU: u32 = 0;
-let saidIdle = false;
-
+// This CPU's run loop; never returns.
 export function run(): void {
+  const cpu = thisCpu();
+  const index = cpu.index;
   while (true) {
     // Interrupts that arrived while the host ran with IF=0, and log lines
     // for the console holder, may wake a vCPU before the pick. (A guest
@@ -57,23 +58,25 @@ export function run(): void {
     irq_window();
     irqDrain();
     serialConsolePoll();
-    // A preemption asked for by a wake-up is served by this pick.
+    // A preemption asked for by a wake-up or another CPU is served by this pick.
     schedPreemptDone();
     const now = rdtsc();
-    const vcpu = schedPick(now);
+    const vcpu = schedPick(index, now);
     if (vcpu === null) {
-      idle(now);
+      idle(cpu, now);
       continue;
     }
     saidIdle = false;
+    tlbCatchUp(cpu);
     switchTo(vcpu);
-    cpuSetCurrent(CPU, vcpu.domain.id);
-    const slice = schedSlice();
+    cpu.current = vcpu.domain.id;
+    const slice = schedSlice(index);
     vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, slice >> timerRate);
     const start = rdtsc();
     const sliceEnd = start + slice;
     // The vCPU keeps the CPU until its slice is used up, it halts or yields,
-    // or a vCPU woken by a physical interrupt wants it.
+    // or the CPU is asked to pick again (a vCPU woken by a physical
+    // interrupt wants it, or another CPU sent an IPI).
     while (true) {
       if (!timerSaved) {
         const t = rdtsc();
@@ -96,35 +99,45 @@ export function run(): void {
     // Run time is charged per slice, not per exit: it includes the exits
     // handled for the vCPU, as the guest's own TSC does.
     const end = rdtsc();
-    cpuSetCurrent(CPU, 0);
-    cpuChargeBusy(CPU, end - start);
-    domainCharge(vcpu.domain, end - start);
-    if (vcpu.domain.state != DOMAIN_STOPPED) schedCharge(vcpu, end - start, end, vcpu.halted);
+    cpu.current = 0;
+    cpu.busyTicks += end - start;
+    if (vcpu.domain.state != DOMAIN_STOPPED) {
+      domainCharge(vcpu.domain, end - start);
+      schedCharge(vcpu, end - start, end, vcpu.halted);
+    }
   }
 }
 
-// Nothing to run: sleep until an interrupt (COM1 input for Domain 0, the
-// LAPIC timer when a capped domain waits for its next period).
-function idle(now: u64): void {
+// Nothing to run here: the FPU state goes back to its vCPU (another CPU may
+// take it) and the CPU sleeps without the big lock until an interrupt: COM1
+// input for Domain 0, an IPI (a vCPU for this CPU), or the LAPIC timer,
+// armed for the slice's length when some vCPU is runnable somewhere (a
+// capped domain waiting for its next period, work this CPU may steal).
+function idle(cpu: PerCpu, now: u64): void {
   if (irqDrain() != 0) return;
-  const waitsForPeriod = schedAnyRunnable();
-  if (!waitsForPeriod && !saidIdle && !schedAnyAlive()) {
+  switchOut();
+  const waits = schedAnyRunnable();
+  if (!waits && !saidIdle && !schedAnyAlive()) {
     println("hv: no runnable vCPU left; idle");
     saidIdle = true;
   }
-  if (waitsForPeriod && !lapicTimerUsable()) {
-    // No calibrated timer to wake the CPU: wait out the period on the TSC.
-    const until = now + schedSlice();
+  const ticks = schedSlice(cpu.index);
+  if (waits && !lapicTimerUsable()) {
+    // No calibrated timer to wake the CPU: wait out the time on the TSC,
+    // letting the other CPUs have the lock.
     let t = rdtsc();
-    while (t < until) t = rdtsc();
-    cpuChargeIdle(CPU, t - now);
+    while (t - now < ticks && cpu.resched == 0) {
+      lock_yield();
+      t = rdtsc();
+    }
+    cpu.idleTicks += t - now;
     return;
   }
-  if (waitsForPeriod) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(schedSlice()));
+  if (waits) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(ticks));
   const t0 = rdtsc();
   idle_wait();
-  cpuChargeIdle(CPU, rdtsc() - t0);
-  if (waitsForPeriod) lapicTimerStop();
+  cpu.idleTicks += rdtsc() - t0;
+  if (waits) lapicTimerStop();
   irqDrain();
 }
 
@@ -135,6 +148,9 @@ export function enterOnce(vcpu: Vcpu): u32 {
   if (logHasNewLines()) serialConsolePoll();
   if (vcpu.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
   const status = vmenter(vcpu.regs);
+  // Stopped by another CPU while in the guest: its VMCS is cleared and its
+  // memory gone; nothing of it may be touched.
+  if (vcpu.domain.state == DOMAIN_STOPPED) return ACTION_STOP;
   if (status != VMX_SUCCEED) {
     const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
     vmcsDump();

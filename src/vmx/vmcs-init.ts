@@ -6,7 +6,7 @@ import { Vcpu } from "../sched/domain";
 import { vmclear, vmptrld, read_cr0, read_cr3, read_cr4, rdmsr } from "../arch/hw";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_VMX_BASIC, IA32_PAT, IA32_EFER, IA32_PAT_RESET } from "../arch/msr";
-import { HANDOFF_GDT, HANDOFF_IDT, HANDOFF_TSS, HANDOFF_VMEXIT, HANDOFF_VMEXIT_FLOOR, HOST_SEL_CODE, HOST_SEL_DATA, HOST_SEL_TSS } from "../arch/layout";
+import { HANDOFF_IDT, HANDOFF_VMEXIT, HANDOFF_VMEXIT_FLOOR, HOST_SEL_CODE, HOST_SEL_DATA, HOST_SEL_TSS } from "../arch/layout";
 import * as F from "../arch/vmcs";
 import * as V from "../arch/vmx";
 import { CR0_PE, CR0_MP, CR0_ET, CR0_NE, CR0_WP, CR0_PG, CR4_PAE, EFER_LME, EFER_LMA, RFLAGS_FIXED } from "../arch/cr";
@@ -18,7 +18,8 @@ import { CR0_OWNED, CR4_OWNED, legalCr0, legalCr4 } from "./exit/cr-access";
 import { vmcsWrite } from "./vmcs";
 import { frameAlloc } from "../mm/frames";
 import { zeroFrame } from "../mm/scrub";
-import { vmcsReleased } from "../sched/switch";
+import { vmcsMadeHere } from "../sched/switch";
+import { thisCpu } from "../cpu/percpu";
 import { panic } from "../log/log";
 
 // How the guest starts (the domain builder decides).
@@ -95,7 +96,7 @@ export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
   vcpu.vmcs = vmcs;
   vcpu.windowExiting = false;
   if (vmclear(vmcs) != VMX_SUCCEED || vmptrld(vmcs) != VMX_SUCCEED) panic("VMCLEAR/VMPTRLD of a new VMCS failed");
-  vmcsReleased();
+  vmcsMadeHere(vcpu);
 
   controls(vcpu, start.mode == START_LONG64);
   hostState(handoff, vcpu.domain.floorExits);
@@ -137,7 +138,8 @@ function controls(vcpu: Vcpu, longMode: bool): void {
 }
 
 // What the CPU loads on every VM exit (Vol. 3C 25.5): this CPU's state as
-// the boot stub set it up.
+// the boot stub set it up. The per-CPU part (vmcsHostPerCpu) is rewritten
+// when the VMCS is loaded on another CPU.
 function hostState(handoff: u32, floorExits: bool): void {
   vmcsWrite(F.HOST_CR0, read_cr0());
   vmcsWrite(F.HOST_CR3, read_cr3());
@@ -150,9 +152,7 @@ function hostState(handoff: u32, floorExits: bool): void {
   vmcsWrite(F.HOST_GS_SELECTOR, 0);
   vmcsWrite(F.HOST_TR_SELECTOR, HOST_SEL_TSS);
   vmcsWrite(F.HOST_FS_BASE, 0);
-  vmcsWrite(F.HOST_GS_BASE, 0);
-  vmcsWrite(F.HOST_TR_BASE, load<u64>(handoff + HANDOFF_TSS));
-  vmcsWrite(F.HOST_GDTR_BASE, load<u64>(handoff + HANDOFF_GDT));
+  vmcsHostPerCpu();
   vmcsWrite(F.HOST_IDTR_BASE, load<u64>(handoff + HANDOFF_IDT));
   vmcsWrite(F.HOST_IA32_SYSENTER_CS, 0);
   vmcsWrite(F.HOST_IA32_SYSENTER_ESP, 0);
@@ -160,6 +160,16 @@ function hostState(handoff: u32, floorExits: bool): void {
   vmcsWrite(F.HOST_IA32_PAT, rdmsr(IA32_PAT));
   vmcsWrite(F.HOST_IA32_EFER, rdmsr(IA32_EFER));
   vmcsWrite(F.HOST_RIP, load<u64>(handoff + (floorExits ? HANDOFF_VMEXIT_FLOOR : HANDOFF_VMEXIT)));
+}
+
+// The host state that differs between CPUs, for the current VMCS: GS base
+// (the per-CPU block, which boot/vmx.asm and smp.asm reach through GS), and
+// each CPU's own GDT and TSS.
+export function vmcsHostPerCpu(): void {
+  const cpu = thisCpu();
+  vmcsWrite(F.HOST_GS_BASE, cpu.self);
+  vmcsWrite(F.HOST_TR_BASE, cpu.tss);
+  vmcsWrite(F.HOST_GDTR_BASE, cpu.gdt);
 }
 
 function segment(sel: u32, base: u32, limit: u32, ar: u32, value: u32, baseField: u32, limitField: u32, arField: u32): void {

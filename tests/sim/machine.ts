@@ -17,6 +17,10 @@ function wasmModule(): WebAssembly.Module {
 // Wasm addresses below the AssemblyScript data (HV_WASM_BASE) are free
 // scratch for test fixtures.
 export const SCRATCH_END = 0x400000;
+// The simulated CPU's per-CPU block (PERCPU_* in src/arch/layout.ts), near
+// the top of the scratch, below newString's buffer.
+export const SIM_PERCPU = 0x3fd000;
+const PERCPU_SELF = 0;
 
 const COM1 = 0x3f8;
 const UART_LSR_THRE_TEMT = 0x60;
@@ -67,6 +71,10 @@ export class Machine {
     this.instance = new WebAssembly.Instance(wasmModule(), { hw: this.withUnsimulated(hw) });
     this.exports = this.instance.exports;
     this.memory = this.exports.memory as WebAssembly.Memory;
+    // One CPU, index 0: its per-CPU block knows its own address, as
+    // boot/entry.asm leaves the boot CPU's.
+    this.fill(SIM_PERCPU, 0x1000);
+    this.view.setBigUint64(SIM_PERCPU + PERCPU_SELF, BigInt(SIM_PERCPU), true);
   }
 
   setCpuid(key: string | number, regs: CpuidRegs): void {
@@ -132,6 +140,17 @@ export class Machine {
       },
       halt_forever: () => {
         throw new Halted("halted");
+      },
+      // One CPU, no other to share the big lock with.
+      this_cpu: () => SIM_PERCPU,
+      cpu_index: () => 0,
+      lock_yield: () => {},
+      cpu_relax: () => {},
+      cmpxchg32: (addr: number, expected: number, value: number) => {
+        const v = new DataView(this.memory.buffer);
+        const old = v.getUint32(addr, true);
+        if (old === expected >>> 0) v.setUint32(addr, value >>> 0, true);
+        return old;
       },
       idle_wait: () => {
         this.idleWaits++;

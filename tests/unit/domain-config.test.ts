@@ -12,16 +12,16 @@ function parse(line: string, def = "dom1") {
 
 describe("domain config", () => {
   it("parses all keys and keeps the words after `domain` as the guest cmdline", () => {
-    const c = parse("/boot/guest.elf domain name=web.1 mem=64M vcpus=2 kind=flat64 load=0x200000 console=ttyS0 quiet");
+    const c = parse("/boot/guest.elf domain name=web.1 mem=64M vcpus=2 cpus=1-2 kind=flat64 load=0x200000 console=ttyS0 quiet");
     expect(c).toEqual({
-      name: "web.1", memBytes: "0x4000000", vcpus: 2, kind: 1, load: "0x200000",
-      cmdline: "name=web.1 mem=64M vcpus=2 kind=flat64 load=0x200000 console=ttyS0 quiet", error: "",
+      name: "web.1", memBytes: "0x4000000", vcpus: 2, cpus: "0x6", kind: 1, load: "0x200000",
+      cmdline: "name=web.1 mem=64M vcpus=2 cpus=1-2 kind=flat64 load=0x200000 console=ttyS0 quiet", error: "",
     });
   });
 
   it("defaults: name from the caller, 1 vcpu, kind auto, load 0", () => {
     const c = parse("domain mem=16m", "dom7");
-    expect(c).toMatchObject({ name: "dom7", memBytes: "0x1000000", vcpus: 1, kind: 0, load: "0x0", cmdline: "mem=16m", error: "" });
+    expect(c).toMatchObject({ name: "dom7", memBytes: "0x1000000", vcpus: 1, cpus: "0xffffffffffffffff", kind: 0, load: "0x0", cmdline: "mem=16m", error: "" });
   });
 
   it("accepts decimal, hex and K/M/G suffixes in any case", () => {
@@ -67,6 +67,8 @@ describe("domain config", () => {
     ["domain mem=16M weight=0x10", "weight=0x10: bad weight (1 to 65535)"],
     ["domain mem=16M cap=101", "cap=101: bad cap (0 to 100, % of one CPU; 0 = none)"],
     ["domain mem=16M cap=-1", "cap=-1: bad cap (0 to 100, % of one CPU; 0 = none)"],
+    ...["", "64", "1-", "-2", "3-1", "0,", ",1", "1,,2", "a", "0x1", "1-64"].map((l): [string, string] => [
+      `domain mem=16M cpus=${l}`, `cpus=${l}: bad CPU list (e.g. 1, 0-3 or 0,2; CPUs 0 to 63)`]),
     ["domain mem=16M kind=elf", "kind=elf: unknown kind (use auto, flat64 or realmode)"],
     ["domain mem=16M load=zz", "load=zz: bad address (use e.g. 0x100000)"],
     ["domain mem=16M load=0x1000000", "load=0x1000000: outside the guest's 16M of memory"],
@@ -79,6 +81,14 @@ describe("domain config", () => {
     for (const ok of ["weight=1", "weight=65535", "cap=0", "cap=100", "weight=7 cap=25"]) {
       expect(parse(`domain mem=16M ${ok}`).error, ok).toBe("");
     }
+  });
+
+  it("reads cpus= as a CPU mask: single CPUs, ranges, lists", () => {
+    const cases: Array<[string, string]> = [
+      ["0", "0x1"], ["2", "0x4"], ["63", "0x8000000000000000"], ["0-3", "0xf"], ["0,2", "0x5"],
+      ["1-2,5,7-8", "0x1a6"], ["3-3", "0x8"], ["0-63", "0xffffffffffffffff"],
+    ];
+    for (const [list, mask] of cases) expect(parse(`domain mem=16M cpus=${list}`).cpus, list).toBe(mask);
   });
 
   it("accepts a 31-character name and the last of repeated keys", () => {

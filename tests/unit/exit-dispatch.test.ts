@@ -332,7 +332,7 @@ describe("exit dispatch: failures stop only the domain at fault", () => {
     expect(w.e.testVcpuVmcs(id)).toBe(0n);
     expect(w.free()).toBe(freeBefore);
     expect(w.vmx.invepts.length).toBeGreaterThan(0);
-    expect(w.vmx.invvpids.at(-1)).toEqual([1n, BigInt(id), 0n]); // single-context, the vCPU's VPID
+    expect(w.vmx.invvpids.at(-1)).toEqual([1n, BigInt(w.e.testVcpuVpid(id)), 0n]); // single-context, the vCPU's VPID
     // The stopped domain is not entered again; the hypervisor goes on.
     expect(w.e.testEnterOnce(id, 0) >>> 0).toBe(0xffffffff);
   }

@@ -32,11 +32,13 @@ const HC = {
   VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17, CONSOLE_INPUT: 18,
-  HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, COUNT: 22,
+  HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
+  VCPU_START: 22, SCHED_GET: 23, SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, COUNT: 27,
 };
 const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ, HC.LOG_READ,
   HC.MODULE_LIST, HC.MODULE_READ, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START,
-  HC.EVENT_SETUP, HC.CONSOLE_INPUT, HC.HOST_INFO, HC.CPU_INFO, HC.HOST_POWER];
+  HC.EVENT_SETUP, HC.CONSOLE_INPUT, HC.HOST_INFO, HC.CPU_INFO, HC.HOST_POWER,
+  HC.SCHED_GET, HC.SCHED_SET, HC.VCPU_INFO, HC.VCPU_PIN];
 const EPERM = -1n, ESRCH = -3n, ENOMEM = -12n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
 const RIGHT_CONTROL = 1;
 const DOMREC_SIZE = 56, DOMINFO_SIZE = 712;
@@ -154,6 +156,7 @@ describe("management hypercalls: the control right", () => {
       [HC.DOMAIN_LOAD, [ctl, 0x10000, BUF, 16]], [HC.VCPU_SET_ENTRY, [ctl, 0, BUF]], [HC.DOMAIN_START, [ctl]],
       [HC.EVENT_SETUP, [0x10000, 0x40, 0]], [HC.EVENT_SETUP, [0x10000, 0x40, 1]], [HC.CONSOLE_INPUT, [ctl, BUF, 4]],
       [HC.HOST_INFO, [BUF]], [HC.CPU_INFO, [0, BUF]], [HC.HOST_POWER, [0]], [HC.HOST_POWER, [1]],
+      [HC.SCHED_GET, [ctl, BUF]], [HC.SCHED_SET, [ctl, 1, 10]], [HC.VCPU_INFO, [ctl, 0, BUF]], [HC.VCPU_PIN, [ctl, 0, 1]],
       // Even with bad arguments the answer is -EPERM: a DomU learns nothing else.
       [HC.DOMAIN_INFO, [999, BUF]], [HC.DOMAIN_LIST, [BUF, 1 << 20]], [HC.LOG_READ, [0, U64 - 8n, 64]],
     ];
@@ -668,5 +671,93 @@ describe("run-time domain building: malformed calls fail and change nothing", ()
     expect(w.hc(ctl, HC.DOMAIN_START, [dom])).toBe(EINVAL);
     expect(w.state(id)).toBe(DOMAIN_CREATED);
     expect(w.hc(ctl, HC.DOMAIN_START, [id])).toBe(0n);
+  });
+});
+
+// ── Several vCPUs and the scheduler (src/hypercall/sched.ts) ──────────────
+const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
+const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
+
+function schedRec(w: ReturnType<typeof world>, id: number) {
+  const v = new DataView(w.read(id, BUF, SCHEDREC_SIZE).buffer);
+  return { weight: v.getUint32(0, true), cap: v.getUint32(4, true), credit: v.getBigInt64(8, true), run: v.getBigUint64(16, true) };
+}
+function vcpuRec(w: ReturnType<typeof world>, id: number) {
+  const v = new DataView(w.read(id, BUF, VCPUINFO_SIZE).buffer);
+  return {
+    state: v.getUint32(0, true), cpu: v.getInt32(4, true), affinity: v.getBigUint64(8, true),
+    run: v.getBigUint64(16, true), ranOn: v.getBigUint64(24, true),
+  };
+}
+
+describe("scheduler hypercalls: weight and cap, vCPU info and pinning", () => {
+  it("HC_SCHED_GET / HC_SCHED_SET read and change a domain's weight and cap; bad values change nothing", () => {
+    const { w, ctl, dom } = pair();
+    expect(w.hc(ctl, HC.SCHED_GET, [dom, BUF])).toBe(0n);
+    expect(schedRec(w, ctl)).toMatchObject({ weight: 256, cap: 0 });
+    expect(w.hc(ctl, HC.SCHED_SET, [dom, 512, 30])).toBe(0n);
+    expect(w.hc(ctl, HC.SCHED_GET, [dom, BUF])).toBe(0n);
+    expect(schedRec(w, ctl)).toMatchObject({ weight: 512, cap: 30 });
+    for (const [weight, cap] of [[0, 0], [65536, 0], [1, 101], [U64, 0], [1, U64]]) {
+      expect(w.hc(ctl, HC.SCHED_SET, [dom, weight, cap]), `${weight} ${cap}`).toBe(EINVAL);
+    }
+    for (const id of [0, 999, U64]) {
+      expect(w.hc(ctl, HC.SCHED_SET, [id, 1, 0])).toBe(ESRCH);
+      expect(w.hc(ctl, HC.SCHED_GET, [id, BUF])).toBe(ESRCH);
+    }
+    w.fill(ctl, BUF, SCHEDREC_SIZE, 0xa5);
+    expect(w.hc(ctl, HC.SCHED_GET, [dom, MEM - 8])).toBe(EFAULT);
+    expect(w.read(ctl, BUF, SCHEDREC_SIZE).every((b) => b === 0xa5)).toBe(true);
+    expect(w.hc(ctl, HC.SCHED_GET, [dom, BUF])).toBe(0n);
+    expect(schedRec(w, ctl)).toMatchObject({ weight: 512, cap: 30 });
+    // A stopped domain has no scheduler parameters any more.
+    w.e.testDomainStop(dom, w.m.newString("test"));
+    expect(w.hc(ctl, HC.SCHED_GET, [dom, BUF])).toBe(ESRCH);
+  });
+
+  it("HC_VCPU_INFO reports each vCPU; HC_VCPU_PIN sets its affinity to online CPUs only", () => {
+    const w = world();
+    const ctl = w.create("ctl", "control=1");
+    const two = w.create("two", "vcpus=2 cpus=0");
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 0, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl)).toMatchObject({ state: VCPUSTATE.RUNNABLE, cpu: 0, affinity: 1n, run: 0n, ranOn: 0n });
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 1, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl)).toMatchObject({ state: VCPUSTATE.DOWN, cpu: -1, affinity: 1n });
+    // The caller itself is running, on CPU 0.
+    expect(w.hc(ctl, HC.VCPU_INFO, [ctl, 0, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl).affinity).toBe(U64);
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 2, BUF])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.VCPU_INFO, [999, 0, BUF])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 0, MEM - 8])).toBe(EFAULT);
+    // One CPU online here: a mask without CPU 0 is refused, and changes nothing.
+    expect(w.hc(ctl, HC.VCPU_PIN, [two, 1, 0b10])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.VCPU_PIN, [two, 1, 0])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.VCPU_PIN, [two, 0, 0b11])).toBe(0n);
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 0, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl).affinity).toBe(0b11n);
+    expect(w.hc(ctl, HC.VCPU_PIN, [two, 2, 1])).toBe(ESRCH);
+  });
+
+  it("HC_VCPU_START: a domain starts its own further vCPUs, once each, with a valid entry", () => {
+    const w = world();
+    const ctl = w.create("ctl", "control=1");
+    const two = w.create("two", "vcpus=3");     // no control right: its own vCPUs need none
+    const good = entryRecord({ mode: MODE_P32, rip: 0x100000n, rsp: 0x90000n });
+    w.write(two, ENT, good);
+    w.write(two, ENT + 0x100, entryRecord({ mode: 9, rip: 0x100000n }));
+    expect(w.hc(two, HC.VCPU_START, [0, ENT])).toBe(EINVAL);          // vCPU 0 runs already
+    expect(w.hc(two, HC.VCPU_START, [3, ENT])).toBe(ESRCH);
+    expect(w.hc(two, HC.VCPU_START, [1, MEM - 8])).toBe(EFAULT);
+    expect(w.hc(two, HC.VCPU_START, [1, ENT + 0x100])).toBe(EINVAL); // unknown mode
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 1, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl).state).toBe(VCPUSTATE.DOWN);
+    expect(w.hc(two, HC.VCPU_START, [1, ENT])).toBe(0n);
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 1, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl).state).toBe(VCPUSTATE.RUNNABLE);
+    expect(w.hc(two, HC.VCPU_START, [1, ENT])).toBe(EINVAL);          // started already
+    // The caller's own VMCS is current again: it goes on where it was.
+    expect(w.hc(two, HC.VERSION)).toBe(0x00010000n);
+    expect(w.hc(ctl, HC.VCPU_INFO, [two, 2, BUF])).toBe(0n);
+    expect(vcpuRec(w, ctl).state).toBe(VCPUSTATE.DOWN);
   });
 });

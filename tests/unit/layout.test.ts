@@ -62,4 +62,44 @@ describe("layout constants", () => {
     // The wasm's static data starts at HV_WASM_BASE (asc --memoryBase).
     expect(wasm.memory.buffer.byteLength).toBeLessThanOrEqual(Number(v("HV_WASM_END")));
   });
+
+  it("the AP trampoline page and its parameters", () => {
+    const v = exported;
+    const pa = v("HV_TRAMPOLINE_PA");
+    // A STARTUP IPI names a 4 KiB page below 1 MiB; keep clear of the IVT
+    // and BIOS data area (0-0x4ff) and of the EBDA (from 0x80000 at worst).
+    expect(pa % 0x1000n).toBe(0n);
+    expect(pa >= 0x1000n && pa + 0x1000n <= 0x80000n).toBe(true);
+    const params = ["TRAMP_CR3", "TRAMP_ENTRY", "TRAMP_PERCPU"].map(v);
+    for (const p of params) {
+      expect(p >= v("TRAMP_PARAMS") && p + 8n <= 0x1000n).toBe(true);
+      expect(p % 8n).toBe(0n);
+    }
+    expect(new Set(params).size).toBe(params.length);
+  });
+
+  it("the per-CPU block: fields, GDTR, GDT and TSS fit, and the class matches", () => {
+    const v = exported;
+    expect(v("PERCPU_SIZE")).toBe(0x1000n);
+    const u64 = ["SELF", "STACK_TOP", "GDT", "TSS", "VMXON", "VMCS", "VMCLEAR_REQ", "LAPIC", "BUSY_TICKS", "IDLE_TICKS", "START_TSC", "UP_TSC"];
+    const u32 = ["INDEX", "APIC_ID", "STATE", "IN_GUEST", "XSAVE_OWNER", "VMCS_OWNER", "RESCHED", "TLB_GEN", "CURRENT"];
+    const spans: Array<[bigint, bigint]> = [];
+    for (const f of u64) { const o = v(`PERCPU_${f}`); expect(o % 8n, f).toBe(0n); spans.push([o, o + 8n]); }
+    for (const f of u32) { const o = v(`PERCPU_${f}`); expect(o % 4n, f).toBe(0n); spans.push([o, o + 4n]); }
+    spans.push([v("PERCPU_IRQ_PENDING"), v("PERCPU_IRQ_PENDING") + 32n]); // 256 bits
+    expect(v("PERCPU_IRQ_PENDING") % 8n).toBe(0n);
+    spans.push([v("PERCPU_GDTR"), v("PERCPU_GDTR") + 10n]);         // limit u16 + base u64
+    spans.push([v("PERCPU_GDT_AREA"), v("PERCPU_GDT_AREA") + 40n]); // null, code, data, 16-byte TSS
+    spans.push([v("PERCPU_TSS_AREA"), v("PERCPU_TSS_AREA") + 104n]); // 64-bit TSS
+    spans.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0] >= spans[i - 1][1], `overlap at ${spans[i][0]}`).toBe(true);
+    expect(spans.at(-1)![1] <= v("PERCPU_SIZE")).toBe(true);
+    expect((v("PERCPU_GDTR") + 2n) % 8n).toBe(0n);                  // the base u64 aligned
+    expect(v("PERCPU_GDT_AREA") % 8n).toBe(0n);
+    expect(wasm.percpuLayoutCheck()).toBe(0);
+    // The boot CPU's block is 4 KiB aligned in the bss; CPU states distinct.
+    const states = ["ABSENT", "STARTING", "ALIVE", "ONLINE", "FAILED"].map((s) => v(`CPU_STATE_${s}`));
+    expect(new Set(states).size).toBe(states.length);
+    expect(v("HV_CPUS_MAX") <= 64n).toBe(true);                      // scheduler masks are u64
+  });
 });

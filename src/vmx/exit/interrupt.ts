@@ -1,7 +1,8 @@
 // External interrupts and NMIs stay with the host (pin-based controls
 // "external-interrupt exiting" and "NMI exiting"). An external interrupt
 // goes to the host's dispatch (src/platform/irq.ts), which EOIs it and
-// hands it to its owner as an event; the guest resumes.
+// hands it to its owner as an event; an IPI from another CPU may have set
+// this CPU's resched flag, which the run loop looks at; the guest resumes.
 import { Vcpu } from "../../sched/domain";
 import { ACTION_RESUME, ACTION_STOP } from "../action";
 import { vmcsRead32, vmcsDump } from "../vmcs";
