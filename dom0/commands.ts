@@ -11,6 +11,7 @@ import {
 } from "./cmd-domains";
 import { cmdConsole, cmdLog, cmdDmesg } from "./cmd-console";
 import { cmdMem, cmdCpus, cmdModules, cmdLspci, cmdReboot, cmdPoweroff } from "./cmd-host";
+import { cmdSched, cmdVcpuList, cmdVcpuPin, SCHED_USAGE, VCPU_LIST_USAGE, VCPU_PIN_USAGE } from "./cmd-sched";
 import { XL_KEYS } from "./xlcfg";
 
 class Command {
@@ -39,6 +40,9 @@ const CMD_LSPCI: i32 = 12;
 const CMD_HELP: i32 = 13;
 const CMD_REBOOT: i32 = 14;
 const CMD_POWEROFF: i32 = 15;
+const CMD_SCHED: i32 = 16;
+const CMD_VCPU_LIST: i32 = 17;
+const CMD_VCPU_PIN: i32 = 18;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -71,6 +75,21 @@ const commands: Command[] = [
   new Command("modules", "", "list the boot modules Domain 0 can use", "", CMD_MODULES),
   new Command("mem", "", "host memory: total, free, per domain", "", CMD_MEM),
   new Command("cpus", "", "the CPUs: state, busy/idle share, run queue, current domain", "", CMD_CPUS),
+  new Command("sched", SCHED_USAGE, "the credit scheduler: show or set weight and cap",
+    "Like xl sched-credit. Without arguments, every live domain's weight, cap,\n" +
+    "credit left this period (TSC ticks; negative: over its share) and run time.\n" +
+    "-d <domain> shows one; with -w and/or -c it sets them (what is not given\n" +
+    "stays). weight: 1 to 65535, a share relative to the others (default 256).\n" +
+    "cap: % of one CPU it may use at most, 100 per vCPU; 0 = none.\n" +
+    "Example: sched -d counter -w 512 -c 50", CMD_SCHED),
+  new Command("vcpu-list", VCPU_LIST_USAGE, "the vCPUs: CPU, state, run time, affinity",
+    "Like xl vcpu-list: each vCPU of the live domains (or of one), the CPU it runs\n" +
+    "or waits on (else the one it last ran on; - never ran), its state (running,\n" +
+    "runnable, blocked, down), run time in TSC ticks and the CPUs it may run on.", CMD_VCPU_LIST),
+  new Command("vcpu-pin", VCPU_PIN_USAGE, "set the CPUs a vCPU may run on",
+    "Like xl vcpu-pin. cpus: all, N, N-M or a list (0,2-3) of the host's CPUs\n" +
+    "(cpus lists them). vcpu: an index (vcpu-list shows them) or all.\n" +
+    "Example: vcpu-pin counter 0 1", CMD_VCPU_PIN),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -121,6 +140,9 @@ function run(id: i32, args: string[]): void {
     case CMD_HELP: cmdHelp(args); break;
     case CMD_REBOOT: cmdReboot(args); break;
     case CMD_POWEROFF: cmdPoweroff(args); break;
+    case CMD_SCHED: cmdSched(args); break;
+    case CMD_VCPU_LIST: cmdVcpuList(args); break;
+    case CMD_VCPU_PIN: cmdVcpuPin(args); break;
   }
 }
 

@@ -1,7 +1,8 @@
 // What Domain 0's wasm exports besides kmain: entry points for the unit
 // tests (tests/unit/dom0-*.test.ts), which run this same module in Node
 // against a simulated machine and hypervisor (tests/sim/dom0.ts).
-import { stringFromBytes, jsonString, dec } from "../src/lib/str";
+import { stringFromBytes, jsonString, dec, hex } from "../src/lib/str";
+import { cpuListParse, cpuListError, cpuListText } from "./cpulist";
 import { splitWords } from "./words";
 import { XlConfig, xlParseFile, xlAssignWord, xlToDomainLine } from "./xlcfg";
 import { planCreate } from "./create";
@@ -66,3 +67,10 @@ export function resolveDomain(word: string, stoppedOk: bool): i64 {
 }
 export function resolveErrorText(): string { return resolveError; }
 export function decText(v: u64): string { return dec(v); }
+
+// A CPU list word: `{"mask":"<hex>","text":"<list>","error":"..."}`.
+export function cpuListJson(word: string): string {
+  const m = cpuListParse(word);
+  return "{\"mask\":" + jsonString(hex(m)) + ",\"text\":" + jsonString(cpuListText(m)) +
+    ",\"error\":" + jsonString(m == 0 ? cpuListError : "") + "}";
+}

@@ -19,12 +19,15 @@ export const HC = {
   VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
-  CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
+  CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
+  SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26,
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
 const DOMREC_SIZE = 56, DOMINFO_SIZE = 712, MODREC_SIZE = 112, HOSTINFO_SIZE = 40, CPUINFO_SIZE = 32;
 export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
+export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
+const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
 const DOMFLAG_PAUSED = 1, DOMFLAG_CONTROL = 2;
 const LOG_RING = 65536, CONSOLE_RING = 16384;
 
@@ -47,6 +50,17 @@ export interface SimDomain {
   config?: string;         // HC_DOMAIN_CREATE's text
   loads: Array<{ dst: bigint; bytes: Uint8Array }>;
   entry?: Uint8Array;
+  weight: number;          // HC_SCHED_GET/SET
+  cap: number;
+  credit: bigint;
+  vcpuInfo: SimVcpu[];     // HC_VCPU_INFO/PIN (made for `vcpus` if not given)
+}
+
+export interface SimVcpu {
+  state: number;           // VCPUSTATE
+  cpu: number;             // -1: never ran
+  affinity: bigint;
+  runTicks: bigint;
 }
 
 export interface SimModule {
@@ -124,8 +138,12 @@ export class Dom0 {
   addDomain(d: Partial<SimDomain> & { name: string }): SimDomain {
     const dom: SimDomain = {
       id: this.domains.length + 1, state: STATE.RUNNABLE, memKiB: 2048, vcpus: 1, paused: false, control: false,
-      console: [], input: [], inputRoom: 256, runTicks: 0n, exitCode: -1, exits: new Map(), loads: [], ...d,
+      console: [], input: [], inputRoom: 256, runTicks: 0n, exitCode: -1, exits: new Map(), loads: [],
+      weight: 256, cap: 0, credit: 0n, vcpuInfo: [], ...d,
     };
+    for (let i = dom.vcpuInfo.length; i < dom.vcpus; i++) {
+      dom.vcpuInfo.push({ state: VCPUSTATE.RUNNING, cpu: i % this.cpus, affinity: (1n << 64n) - 1n, runTicks: 1000n * BigInt(i + 1) });
+    }
     this.domains.push(dom);
     return dom;
   }
@@ -435,6 +453,44 @@ export class Dom0 {
         v.setBigUint64(p + 16, 750n, true);
         v.setUint32(p + 24, 0, true);
         v.setUint32(p + 28, 1, true);
+        return 0n;
+      }
+      case HC.SCHED_GET: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED) return err(ESRCH);
+        if (!this.mem(a[1], SCHEDREC_SIZE)) return err(EFAULT);
+        const p = Number(a[1]);
+        v.setUint32(p, d.weight, true);
+        v.setUint32(p + 4, d.cap, true);
+        v.setBigInt64(p + 8, d.credit, true);
+        v.setBigUint64(p + 16, d.runTicks, true);
+        return 0n;
+      }
+      case HC.SCHED_SET: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED) return err(ESRCH);
+        if (a[1] < 1n || a[1] > 65535n || a[2] > BigInt(100 * d.vcpus)) return err(EINVAL);
+        d.weight = Number(a[1]);
+        d.cap = Number(a[2]);
+        return 0n;
+      }
+      case HC.VCPU_INFO:
+      case HC.VCPU_PIN: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || a[1] >= BigInt(d.vcpus)) return err(ESRCH);
+        const c = d.vcpuInfo[Number(a[1])];
+        if (nr === HC.VCPU_PIN) {
+          if ((a[2] & ((1n << BigInt(this.cpus)) - 1n)) === 0n) return err(EINVAL);
+          c.affinity = a[2];
+          return 0n;
+        }
+        if (!this.mem(a[2], VCPUINFO_SIZE)) return err(EFAULT);
+        const p = Number(a[2]);
+        v.setUint32(p, c.state, true);
+        v.setInt32(p + 4, c.cpu, true);
+        v.setBigUint64(p + 8, c.affinity, true);
+        v.setBigUint64(p + 16, c.runTicks, true);
+        v.setBigUint64(p + 24, c.cpu < 0 ? 0n : 1n << BigInt(c.cpu), true);
         return 0n;
       }
       case HC.HOST_POWER:

@@ -27,7 +27,7 @@ function world(o: ConstructorParameters<typeof Dom0>[0] = {}) {
 
 // The hypercalls that change something.
 const CHANGING = new Set([HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD,
-  HC.VCPU_SET_ENTRY, HC.DOMAIN_START, HC.CONSOLE_INPUT, HC.HOST_POWER]);
+  HC.VCPU_SET_ENTRY, HC.DOMAIN_START, HC.CONSOLE_INPUT, HC.HOST_POWER, HC.SCHED_SET, HC.VCPU_PIN]);
 const snapshot = (d: Dom0) => JSON.stringify({ doms: d.domains, free: d.memFreeKiB }, (_k, v) => typeof v === "bigint" ? String(v) : v);
 
 describe("Domain 0 start-up", () => {
