@@ -176,7 +176,7 @@ describe("commands", () => {
     d.start();
     const out = d.run("help");
     for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules",
-      "mem", "cpus", "lspci", "help", "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
+      "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "lspci", "help", "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
     expect(d.run("help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...\n");
     expect(d.run("help destroy")).toContain("usage: destroy <domain>\n  stop a domain and free its memory\n");
   });
@@ -300,22 +300,136 @@ describe("commands", () => {
   });
 });
 
+describe("sched, vcpu-list, vcpu-pin", () => {
+  const H = "   ID  Name                  Weight   Cap           Credit      Run(ticks)\n";
+  const V = "Name                   ID  VCPU  CPU  State          Time(ticks)  Affinity\n";
+  function smp() {
+    const d = world({ cpus: 2 });
+    d.addDomain({ name: "counter", vcpus: 2, credit: -1234n, runTicks: 99999n,
+      vcpuInfo: [{ state: 2, cpu: 1, affinity: (1n << 64n) - 1n, runTicks: 5000n }, { state: 0, cpu: -1, affinity: (1n << 64n) - 1n, runTicks: 0n }] });
+    d.addDomain({ name: "solo", state: STATE.BLOCKED, vcpuInfo: [{ state: 3, cpu: 0, affinity: 2n, runTicks: 7n }] });
+    d.addDomain({ name: "gone", state: STATE.STOPPED });
+    d.start();
+    return d;
+  }
+
+  it("CPU lists: all, N, N-M, N,M-K; malformed ones named", () => {
+    const d = world();
+    const cases: Array<[string, string, string]> = [
+      ["all", "0xffffffffffffffff", ""], ["0", "0x1", ""], ["1-3", "0xe", ""], ["0,2-3,5", "0x2d", ""], ["3,1", "0xa", ""],
+      ["63", "0x8000000000000000", ""],
+    ];
+    for (const [w, mask, err] of cases) expect(d.json("cpuListJson", d.str(w)), w).toMatchObject({ mask, error: err });
+    expect(d.json("cpuListJson", d.str("0,2-3,5")).text).toBe("0,2-3,5");
+    for (const w of ["", "x", "1-", "-1", "3-1", "1,", ",1", "1--2", "a-b", "0x1", " 1"]) {
+      expect(d.json("cpuListJson", d.str(w)), w).toMatchObject({ mask: "0x0", error: `"${w}": not a CPU list (all, N, N-M or N,M-K)` });
+    }
+    expect(d.json("cpuListJson", d.str("0-64")).error).toBe('"0-64": CPU 64 is past the last one the hypervisor can name (63)');
+  });
+
+  it("sched shows every live domain, or one by id or name", () => {
+    const d = smp();
+    expect(d.run("sched")).toBe(`sched\n${H}    1  dom0                    256     0                0               0\n` +
+      `    2  counter                 256     0            -1234           99999\n    3  solo                    256     0                0               0\n${PROMPT}`);
+    expect(d.run("sched -d counter")).toBe(`sched -d counter\n${H}    2  counter                 256     0            -1234           99999\n${PROMPT}`);
+    expect(d.run("sched -d 3")).toContain("    3  solo ");
+  });
+
+  it("sched -d sets weight and cap through HC_SCHED_SET, keeping what is not given", () => {
+    const d = smp();
+    expect(d.run("sched -d counter -w 512 -c 50")).toBe(`sched -d counter -w 512 -c 50\n${H}    2  counter                 512    50            -1234           99999\n${PROMPT}`);
+    expect(d.run("sched -c 0 -d 2")).toContain("    2  counter                 512     0 ");
+    expect(d.run("sched -d 2 -w 65535")).toContain("    2  counter               65535     0 ");
+    expect(d.run("sched -d 2 -c 200")).toContain("    2  counter               65535   200 "); // 2 vCPUs: 200%
+    expect(d.calls.filter((c) => c.nr === HC.SCHED_SET).map((c) => c.args.slice(0, 3))).toEqual([
+      [2n, 512n, 50n], [2n, 512n, 0n], [2n, 65535n, 0n], [2n, 65535n, 200n]]);
+  });
+
+  it("vcpu-list: CPU, state, run time, affinity", () => {
+    const d = smp();
+    expect(d.run("vcpu-list")).toBe(`vcpu-list\n${V}` +
+      "dom0                    1     0    0  running              1000  all\n" +
+      "counter                 2     0    1  running              5000  all\n" +
+      "counter                 2     1    -  down                    0  all\n" +
+      "solo                    3     0    0  blocked                 7  1\n" + PROMPT);
+    expect(d.run("vcpu-list solo")).toBe(`vcpu-list solo\n${V}solo                    3     0    0  blocked                 7  1\n${PROMPT}`);
+  });
+
+  it("vcpu-pin one vCPU or all of them; vcpu-list shows it", () => {
+    const d = smp();
+    expect(d.run("vcpu-pin counter 0 0")).toBe(`vcpu-pin counter 0 0\ndomain 2 (counter) vCPU 0: affinity 0\n${PROMPT}`);
+    expect(d.run("vcpu-pin 2 all 1")).toBe(`vcpu-pin 2 all 1\ndomain 2 (counter) vCPU 0: affinity 1\ndomain 2 (counter) vCPU 1: affinity 1\n${PROMPT}`);
+    expect(d.run("vcpu-list counter")).toMatch(/ 0 +1 +running +5000 {2}1\n.* 1 +- +down +0 {2}1\n/);
+    expect(d.run("vcpu-pin counter 1 0,1")).toContain("vCPU 1: affinity all");
+    expect(d.run("vcpu-pin counter 0 all")).toContain("vCPU 0: affinity all");
+    expect(d.calls.filter((c) => c.nr === HC.VCPU_PIN).map((c) => c.args.slice(0, 3))).toEqual([
+      [2n, 0n, 1n], [2n, 0n, 2n], [2n, 1n, 2n], [2n, 1n, 3n], [2n, 0n, (1n << 64n) - 1n]]);
+  });
+
+  it("bad input gets its error and changes nothing", () => {
+    const d = smp();
+    const before = snapshot(d);
+    const cases: Array<[string, string]> = [
+      ["sched -x", 'sched: unknown option "-x" (usage: sched [-d <domain> [-w <weight>] [-c <cap>]])'],
+      ["sched counter", 'sched: unknown option "counter" (usage: sched [-d <domain> [-w <weight>] [-c <cap>]])'],
+      ["sched -d", "sched: -d needs a value (usage: sched [-d <domain> [-w <weight>] [-c <cap>]])"],
+      ["sched -d 2 -w", "sched: -w needs a value (usage: sched [-d <domain> [-w <weight>] [-c <cap>]])"],
+      ["sched -w 5", "sched: -w and -c need -d <domain>"],
+      ["sched -d 2 -w 0", "sched: -w 0: out of range (1 to 65535)"],
+      ["sched -d 2 -w 65536", "sched: -w 65536: out of range (1 to 65535)"],
+      ["sched -d 2 -w ten", "sched: -w ten: not a number (1 to 65535)"],
+      ["sched -d 2 -w -5", "sched: -w -5: not a number (1 to 65535)"],
+      ["sched -d solo -c 101", "sched: -c 101: out of range (0 to 100% of one CPU, 100 per vCPU; 0 = none)"],
+      ["sched -d 2 -c 201", "sched: -c 201: out of range (0 to 200% of one CPU, 100 per vCPU; 0 = none)"],
+      ["sched -d 2 -c x", "sched: -c x: not a number (0 to 200% of one CPU, 100 per vCPU; 0 = none)"],
+      ["sched -d 42", "sched: no domain with id 42"],
+      ["sched -d nobody -w 5", 'sched: no domain named "nobody" (list shows them)'],
+      ["sched -d gone -w 5", "sched: domain 4 (gone) is stopped"],
+      ["vcpu-list 1 2", "vcpu-list: usage: vcpu-list [domain]"],
+      ["vcpu-list gone", "vcpu-list: domain 4 (gone) is stopped"],
+      ["vcpu-list 9", "vcpu-list: no domain with id 9"],
+      ["vcpu-pin counter 0", "vcpu-pin: usage: vcpu-pin <domain> <vcpu|all> <cpus>"],
+      ["vcpu-pin nobody 0 0", 'vcpu-pin: no domain named "nobody" (list shows them)'],
+      ["vcpu-pin gone 0 0", "vcpu-pin: domain 4 (gone) is stopped"],
+      ["vcpu-pin counter 2 0", "vcpu-pin: domain 2 (counter) has no vCPU 2 (its vCPUs: 0-1 or all)"],
+      ["vcpu-pin solo x 0", "vcpu-pin: domain 3 (solo) has no vCPU x (its vCPUs: 0 or all)"],
+      ["vcpu-pin counter 0 2", "vcpu-pin: no CPU 2 on this host (it has 2: 0-1)"],
+      ["vcpu-pin counter 0 1-5,9", "vcpu-pin: no CPU 2-5,9 on this host (it has 2: 0-1)"],
+      ["vcpu-pin counter 0 1-", 'vcpu-pin: "1-": not a CPU list (all, N, N-M or N,M-K)'],
+      ["help vcpu-pin extra", "help: usage: help [command]"],
+    ];
+    for (const [line, error] of cases) expect(d.run(line), line).toBe(`${line}\n${error}\n${PROMPT}`);
+    expect(snapshot(d)).toBe(before);
+    expect(d.calls.filter((c) => CHANGING.has(c.nr))).toEqual([]);
+  });
+
+  it("help explains each; cpus shows busy/idle and the run queue per CPU", () => {
+    const d = smp();
+    expect(d.run("help sched")).toContain("usage: sched [-d <domain> [-w <weight>] [-c <cap>]]\n  the credit scheduler");
+    expect(d.run("help vcpu-list")).toContain("usage: vcpu-list [domain]\n");
+    expect(d.run("help vcpu-pin")).toContain("usage: vcpu-pin <domain> <vcpu|all> <cpus>\n");
+    expect(d.run("cpus")).toContain("  CPU  APIC  State    Busy%  Idle%  RunQ  Running\n" +
+      "    0     0  online     25     75     0  1 (dom0), boot CPU\n    1     1  online     25     75     0  1 (dom0)\n");
+  });
+});
+
 describe("a long session", () => {
   it("the heap stays flat over hundreds of commands through the main loop", () => {
     const d = world();
     const lines = ["list", "help create", "info 1", "create counter.cfg name=h", "log h", "mem", "destroy h",
-      "modules", "lspci", "nonsense", "create name=x memory=abc", "list -a", "dmesg", "cpus"];
+      "modules", "lspci", "nonsense", "create name=x memory=abc", "list -a", "dmesg", "cpus", "sched", "vcpu-list",
+      "sched -d 1 -w 300", "vcpu-pin 1 0 all"];
     const pages: number[] = [];
-    for (let i = 0; i < 420; i++) {
+    for (let i = 0; i < 30 * lines.length; i++) {
       d.script.push(() => {
         d.rx.push(...Buffer.from(lines[i % lines.length] + "\r"));
         d.pend(EVENT_SERIAL | EVENT_LOG);
       });
-      if (i % 70 === 69) d.script.push(() => { pages.push(d.memory.buffer.byteLength >> 16); d.pend(EVENT_LOG); });
+      if (i % 90 === 89) d.script.push(() => { pages.push(d.memory.buffer.byteLength >> 16); d.pend(EVENT_LOG); });
     }
     const out = d.boot();
     expect(out.match(/created domain \d+ \(h\)/g)).toHaveLength(30);
-    console.log(`dom0 wasm memory (64 KiB pages) after each 70 commands: ${pages.join(" ")}`);
+    console.log(`dom0 wasm memory (64 KiB pages) after each 90 commands: ${pages.join(" ")}`);
     expect(new Set(pages.slice(1)).size).toBe(1);
   });
 });
