@@ -107,7 +107,7 @@ test("the Domain 0 shell over the serial console", async () => {
   });
   let e: Emulator | undefined;
   try {
-    e = await bootBochs({ iso: iso.path, failOn: FAIL });
+    e = await bootBochs({ iso: iso.path, failOn: FAIL, cpus: 2 });
     const ready = await e.waitFor(/dom0: shell ready after (\d+) TSC ticks of hypervisor uptime\n/, BOOT_MS);
     await until(e, 0, IDLE_PROMPT, 60_000, "the first prompt");
     const bootTicks = Number(ready[1]);
@@ -115,7 +115,7 @@ test("the Domain 0 shell over the serial console", async () => {
 
     // help, list, modules
     const help = await run(e, "help");
-    for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules", "mem", "cpus", "lspci", "reboot", "poweroff"]) {
+    for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules", "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "lspci", "reboot", "poweroff"]) {
       expect(help).toMatch(new RegExp(`^ {2}${c} +\\S`, "m"));
     }
     expect(await run(e, "help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...");
@@ -176,6 +176,30 @@ test("the Domain 0 shell over the serial console", async () => {
     }
     expect(resumed).toBeGreaterThan(paused);
     console.log(`bochs: counter at ${paused} while paused for 10 s, ${resumed} after unpause`);
+
+    // the scheduler and the vCPUs: weight and cap set, vCPU 0 pinned to CPU 0
+    const sched = await run(e, "sched");
+    expect(sched).toMatch(/^ +1 {2}dom0 +256 +0 +-?\d+ +\d+$/m);
+    expect(sched).toMatch(new RegExp(`^ +${id} {2}counter +256 +0 +-?\\d+ +\\d+$`, "m"));
+    expect(await run(e, "sched -d counter -w 512 -c 50")).toMatch(new RegExp(`^ +${id} {2}counter +512 +50 +-?\\d+ +\\d+$`, "m"));
+    expect(await run(e, `sched -d ${id}`)).toMatch(/ counter +512 +50 /);
+    const vcpus = await run(e, "vcpu-list");
+    expect(vcpus).toMatch(/^dom0 +1 +0 +[01] +running +\d+ {2}all$/m);
+    expect(vcpus).toMatch(new RegExp(`^counter +${id} +0 +[-01] +(running|runnable|blocked) +\\d+ {2}all$`, "m"));
+    expect(await run(e, "vcpu-pin counter 0 0")).toContain(`domain ${id} (counter) vCPU 0: affinity 0\n`);
+    const pinned = await run(e, "vcpu-list");
+    expect(pinned).toMatch(new RegExp(`^counter +${id} +0 +[-01] +\\w+ +\\d+ {2}0$`, "m"));
+    console.log(`bochs: vcpu-list after vcpu-pin counter 0 0:\n${pinned}`);
+    expect(await run(e, "cpus")).toMatch(/^CPUs: 2 found, 2 online;/m);
+    const schedBad: Array<[string, RegExp]> = [
+      ["sched -d counter -w 0", /^sched: -w 0: out of range \(1 to 65535\)$/m],
+      ["sched -d counter -c 101", /^sched: -c 101: out of range \(0 to 100% of one CPU/m],
+      ["sched -d counter -x 1", /^sched: unknown option "-x"/m],
+      ["vcpu-pin counter 0 2-3", /^vcpu-pin: no CPU 2-3 on this host \(it has 2: 0-1\)$/m],
+      ["vcpu-pin counter 1 0", new RegExp(`^vcpu-pin: domain ${id} \\(counter\\) has no vCPU 1 \\(its vCPUs: 0 or all\\)$`, "m")],
+    ];
+    for (const [cmd, error] of schedBad) expect(await run(e, cmd), cmd).toMatch(error);
+    expect(await run(e, `sched -d ${id}`)).toMatch(/ counter +512 +50 /);
 
     // destroy returns all of it
     expect(freeKiB(await run(e, "mem"))).toBe(freeKiB(mem1));
