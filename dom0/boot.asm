@@ -1,18 +1,23 @@
-; Domain 0's entry and its privileged-instruction imports (dom0/hw.ts).
+; Domain 0's entry, its IDT and its privileged-instruction imports (dom0/hw.ts).
 ;
 ; The hypervisor's domain builder enters an ELF64 without a multiboot header
 ; in 64-bit mode: CR3 = identity map of the first 4 GiB (its PML4 at
-; guest-physical 0x1000), RDI = RBX = guest-physical multiboot2 information.
-; We take our own stack, add one PML4 entry that aliases the same 4 GiB at
-; DOM0_ALIAS (the wasm linear memory base: wasm address == guest-physical
-; address, never a C null pointer), and call the runtime shim's hv_start.
+; guest-physical 0x1000), the builder's GDT (code64 0x08, data 0x10),
+; RDI = RBX = guest-physical multiboot2 information. We take our own stack,
+; add one PML4 entry that aliases the same 4 GiB at DOM0_ALIAS (the wasm
+; linear memory base: wasm address == guest-physical address, never a C null
+; pointer), and call the runtime shim's hv_start.
 ;
 ; Imports are SysV functions `Z_hwZ_<name>(instance, ...)`: RDI (the
-; instance) is ignored, the arguments are in RSI, RDX, RCX, R8, R9.
+; instance) is ignored, the arguments are in RSI, RDX, RCX, R8, R9. A wasm
+; address argument is a guest-physical address: used through DOM0_ALIAS.
 
 DOM0_ALIAS      equ 0xffff800000000000
 ALIAS_PML4_SLOT equ (DOM0_ALIAS >> 39) & 511
 STACK_SIZE      equ 0x10000
+SEL_CODE64      equ 0x08                ; the builder's GDT (GUEST_GDT_GPA)
+IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
+IDT_VECTORS     equ 256
 
 %macro import 1
 global Z_hwZ_%1
@@ -20,6 +25,7 @@ Z_hwZ_%1:
 %endmacro
 
 extern hv_start
+extern serial_puts, serial_hex64, serial_drain
 global _start
 
 section .text
@@ -54,6 +60,17 @@ import outb                         ; (port, value)
     out dx, al
     ret
 
+import inl                          ; (port) -> u32
+    mov edx, esi
+    in eax, dx
+    ret
+
+import outl                         ; (port, value)
+    mov eax, edx
+    mov edx, esi
+    out dx, eax
+    ret
+
 import vmcall                       ; (nr, a0, a1, a2, a3) -> i64
     mov eax, esi                    ; RAX = nr
     mov rdi, rdx                    ; RDI = a0
@@ -74,8 +91,137 @@ import halt_forever
 .h: hlt
     jmp .h
 
+import irq_disable                  ; cli
+    cli
+    ret
+
+import irq_enable                   ; sti
+    sti
+    ret
+
+; STI's one-instruction shadow makes `sti; hlt` atomic: an interrupt that
+; became pending while IF was 0 wakes the HLT instead of being taken before
+; it. Returns with interrupts enabled, after the handler ran.
+import wait_interrupt
+    sti
+    hlt
+    ret
+
+import xchg64                       ; (wasm address, value) -> old value; locked
+    mov rax, DOM0_ALIAS
+    add rsi, rax
+    mov rax, rdx
+    xchg [rsi], rax
+    ret
+
+; (event vector): fills the 32 exception gates and the event gate, loads the
+; IDT. Other vectors stay not-present (an unexpected one reports as #NP).
+import idt_init
+    lea rdi, [rel idt]
+    lea rdx, [rel stub_table]
+    xor ecx, ecx
+.gate:
+    mov rax, [rdx + rcx*8]
+    call set_gate
+    inc ecx
+    cmp ecx, 32
+    jb .gate
+    movzx ecx, sil
+    lea rax, [rel event_stub]
+    call set_gate
+    lidt [rel idt_ptr]
+    ret
+
+; RAX = handler, ECX = vector, RDI = idt. Clobbers RAX, R8.
+set_gate:
+    mov r8, rcx
+    shl r8, 4
+    add r8, rdi
+    mov [r8], ax                    ; offset 15:0
+    mov word [r8 + 2], SEL_CODE64
+    mov word [r8 + 4], IDT_INTERRUPT << 8
+    shr rax, 16
+    mov [r8 + 6], ax                ; offset 31:16
+    shr rax, 16
+    mov [r8 + 8], eax               ; offset 63:32
+    mov dword [r8 + 12], 0
+    ret
+
+; The event vector: the pending bits are in the event page; the main loop
+; takes them after HLT returns. Nothing to acknowledge (a virtual injection).
+event_stub:
+    iretq
+
+; Exceptions: a fault in Domain 0 is a Domain 0 bug. Report the vector,
+; error code, RIP and CR2 on COM1 and stop (interrupts off, HLT: the
+; hypervisor blocks the vCPU).
+%assign v 0
+%rep 32
+exception_%+v:
+%if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
+%else
+    push 0
+%endif
+    push v
+    jmp exception_common
+%assign v v+1
+%endrep
+
+; Stack: vector, error code, RIP, CS, RFLAGS, RSP, SS
+exception_common:
+    cli
+    lea rdi, [rel msg_exception]
+    call serial_puts
+    mov rdi, [rsp]
+    call serial_hex64
+    lea rdi, [rel msg_error]
+    call serial_puts
+    mov rdi, [rsp + 8]
+    call serial_hex64
+    lea rdi, [rel msg_rip]
+    call serial_puts
+    mov rdi, [rsp + 16]
+    call serial_hex64
+    lea rdi, [rel msg_rsp]
+    call serial_puts
+    mov rdi, [rsp + 40]
+    call serial_hex64
+    lea rdi, [rel msg_cr2]
+    call serial_puts
+    mov rdi, cr2
+    call serial_hex64
+    lea rdi, [rel msg_halted]
+    call serial_puts
+    call serial_drain
+.h: hlt
+    jmp .h
+
+section .rodata
+align 8
+stub_table:
+%assign v 0
+%rep 32
+    dq exception_%+v
+%assign v v+1
+%endrep
+
+msg_exception:  db 10, "dom0: EXCEPTION vector ", 0
+msg_error:      db " error code ", 0
+msg_rip:        db " at RIP=", 0
+msg_rsp:        db " RSP=", 0
+msg_cr2:        db " CR2=", 0
+msg_halted:     db 10, "dom0: halted", 10, 0
+
+section .data
+align 8
+idt_ptr:
+    dw IDT_VECTORS * 16 - 1
+    dq idt
+
 section .bss
 align 16
+idt:
+    resb IDT_VECTORS * 16
 stack:
     resb STACK_SIZE
 stack_top:

@@ -1,13 +1,18 @@
 // Domain 0's privileged instructions, one NASM function each (dom0/boot.asm).
 //
-// The only dom0 module that declares "hw" imports. As in the hypervisor
-// (src/arch/hw.ts), wasm2c turns each into `Z_hwZ_<name>(instance, ...)`, a
-// SysV function that ignores its first argument. A pointer argument is a wasm
-// address, which in Domain 0 is a guest-physical address.
+// The only dom0 module that declares "hw" imports (the unit tests supply a
+// simulated machine under the same names, tests/sim/dom0.ts). As in the
+// hypervisor (src/arch/hw.ts), wasm2c turns each into
+// `Z_hwZ_<name>(instance, ...)`, a SysV function that ignores its first
+// argument. A pointer argument is a wasm address, which in Domain 0 is a
+// guest-physical address.
 
-// Port I/O (the emulated 16550 at 0x3f8; physical devices later).
+// Port I/O: COM1 and the PCI configuration ports are passed through to
+// Domain 0; other ports are the hypervisor's (they read all ones).
 @external("hw", "inb") export declare function inb(port: u16): u8;
 @external("hw", "outb") export declare function outb(port: u16, value: u8): void;
+@external("hw", "inl") export declare function inl(port: u16): u32;
+@external("hw", "outl") export declare function outl(port: u16, value: u32): void;
 
 // VMCALL with RAX = nr, RDI = a0, RSI = a1, RDX = a2, R10 = a3; returns RAX
 // (>= 0 on success, a negative errno on failure). See src/hypercall/abi.ts.
@@ -17,3 +22,15 @@
 
 // Interrupts off, HLT in a loop: the hypervisor blocks a halted vCPU.
 @external("hw", "halt_forever") export declare function halt_forever(): void;
+
+// The IDT: exception stubs that report and halt, and an `iretq` stub at
+// `eventVector` (the event page carries the news, not the interrupt).
+@external("hw", "idt_init") export declare function idt_init(eventVector: u32): void;
+@external("hw", "irq_disable") export declare function irq_disable(): void;
+@external("hw", "irq_enable") export declare function irq_enable(): void;
+// `sti; hlt`: sleeps until an interrupt (none is lost between the check and
+// the HLT); returns with interrupts enabled.
+@external("hw", "wait_interrupt") export declare function wait_interrupt(): void;
+// Atomic exchange of the u64 at `addr` (locked: the hypervisor sets bits
+// there from another context).
+@external("hw", "xchg64") export declare function xchg64(addr: usize, value: u64): u64;

@@ -3,44 +3,71 @@
 // runtime shim (boot/wasm-rt.c, built with dom0/rt/) calls kmain with the
 // guest-physical address of the multiboot2 information.
 //
-// This first brick proves the pipeline and the ABI end to end: it reports the
-// ABI version, lists the domains (a management call: needs the control
-// right), reads the hypervisor log, builds and starts the domains of the
-// boot modules left to it (dom0/build.ts), prints the shell prompt and halts.
-import { vmcall, rdtsc, halt_forever } from "./hw";
-import { buildModuleDomains } from "./build";
-import { puts, putsln, putc, putDec, putSigned, putHex, putcstr } from "./uart";
-import {
-  HC_VERSION, HC_DOMAIN_LIST, HC_LOG_READ, HC_LOG_READ_MAX, EPERM,
-  DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
-  DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED,
-} from "../src/hypercall/abi";
+// kmain takes the physical console (COM1, the IDT, HC_EVENT_SETUP) before it
+// prints anything, so from then on the hypervisor's log reaches the terminal
+// only through Domain 0 and the two never interleave. It builds the boot
+// modules left to it (`start=dom0`), then runs the shell: sleep until an
+// event, handle it, collect garbage, again.
+import { vmcall, rdtsc, halt_forever, idt_init } from "./hw";
+import { puts, putsln, putc, putDec, putSigned, putHex, newline, comInit } from "./uart";
+import { eventsSetup, eventsWait, EVENT_VECTOR } from "./events";
+import { shellStart, shellEvents } from "./shell";
+import { buildDomain } from "./build";
+import { firstOutputTrack } from "./firstout";
+import { modulesLoad, moduleCount, moduleLine, moduleKindOf, moduleIndex, moduleTruncated, MOD_DOMAIN } from "./modules";
+import { domainsLoad, domainsFindSelf } from "./domains";
+import { hostRead, hostUptime } from "./host";
+import { errnoText } from "./text";
+import { HC_VERSION, EPERM, EBUSY } from "../src/hypercall/abi";
+import { BootInfo } from "../src/boot/bootinfo";
+import { parseMultiboot2 } from "../src/boot/multiboot2";
+import { optionValue } from "../src/boot/cmdline";
 
-const LIST_MAX: u32 = 64;
-const listBuf = memory.data(<i32>(LIST_MAX * DOMREC_SIZE), 8);
-const logBuf = memory.data(<i32>HC_LOG_READ_MAX, 8);
-const BANNER = "hv: tshv";
+export * from "./exports";
 
-function stateName(s: u32): string {
-  if (s == DOMSTATE_RUNNABLE) return "runnable";
-  if (s == DOMSTATE_BLOCKED) return "blocked";
-  if (s == DOMSTATE_STOPPED) return "stopped";
-  return "unknown";
+// The multiboot2 command line (the words after `domain` on Domain 0's boot
+// module), by the hypervisor's own parser; "" without one.
+function bootCmdline(mbi: u32): string {
+  if (mbi == 0) return "";
+  const bi = new BootInfo();
+  parseMultiboot2(bi, mbi);
+  return bi.cmdline;
 }
 
-// Does [p, p + n) contain the ASCII string s?
-function contains(p: usize, n: u32, s: string): bool {
-  const m = <u32>s.length;
-  if (m > n) return false;
-  for (let i: u32 = 0; i + m <= n; i++) {
-    let j: u32 = 0;
-    while (j < m && load<u8>(p + i + j) == <u8>s.charCodeAt(<i32>j)) j++;
-    if (j == m) return true;
+// Builds the domain modules the hypervisor left to Domain 0 (`start=dom0`).
+function autostart(): void {
+  const n = modulesLoad();
+  if (n < 0) {
+    putsln("dom0: HC_MODULE_LIST failed (" + errnoText(n) + ")");
+    return;
   }
-  return false;
+  for (let s = 0; s < moduleCount(); s++) {
+    if (moduleKindOf(moduleLine(s)) != MOD_DOMAIN) continue;
+    puts("dom0: module ");
+    putDec(moduleIndex(s));
+    if (moduleTruncated(s)) {
+      putsln(": command line too long to use");
+      continue;
+    }
+    const r = buildDomain(moduleLine(s), s);
+    if (r.error.length != 0) {
+      putsln(": " + r.error);
+      continue;
+    }
+    firstOutputTrack(<u64>r.id, r.createTsc);
+    puts(": created domain ");
+    putDec(<u64>r.id);
+    puts(" (" + r.name + "), create to start ");
+    putDec(r.startTicks);
+    putsln(" TSC ticks");
+  }
 }
 
 export function kmain(mbi: u32): void {
+  idt_init(EVENT_VECTOR);
+  comInit();
+  const logFrom = eventsSetup();
+
   const version = vmcall(HC_VERSION, 0, 0, 0, 0);
   puts("dom0: Domain 0 up, ABI ");
   putHex(<u64>version, 8);
@@ -50,50 +77,56 @@ export function kmain(mbi: u32): void {
   putDec(<u64>version & 0xffff);
   putsln(")");
 
-  const n = vmcall(HC_DOMAIN_LIST, listBuf, LIST_MAX, 0, 0);
+  const n = domainsLoad();
   if (n == -<i64>EPERM) {
     putsln("dom0: no control right (-EPERM)");
     halt_forever();
     return;
   }
   if (n < 0) {
-    puts("dom0: HC_DOMAIN_LIST failed: ");
-    putSigned(n);
-    putsln("");
+    putsln("dom0: HC_DOMAIN_LIST failed (" + errnoText(n) + ")");
     halt_forever();
     return;
   }
-  for (let i: u32 = 0; i < <u32>n; i++) {
-    const r = listBuf + <usize>(i * DOMREC_SIZE);
-    puts("dom0: domain ");
-    putDec(load<u32>(r + DOMREC_ID));
-    putc(32);
-    putcstr(r + DOMREC_NAME, DOMREC_NAME_MAX);
-    putc(32);
-    puts(stateName(load<u32>(r + DOMREC_STATE)));
-    putc(32);
-    putDec(load<u64>(r + DOMREC_MEM_KIB));
-    putsln("");
+  const name = optionValue(bootCmdline(mbi), "name");
+  domainsFindSelf(name !== null ? name : "dom0");
+
+  if (logFrom == -<i64>EBUSY) {
+    putsln("dom0: the physical console is held by another domain (" + errnoText(logFrom) + "): no console input");
+  } else if (logFrom < 0) {
+    puts("dom0: no event support (");
+    putSigned(logFrom);
+    putsln("): no console input");
   }
 
-  const got = vmcall(HC_LOG_READ, 0, logBuf, HC_LOG_READ_MAX, 0);
-  if (got >= 0 && contains(logBuf, <u32>got, BANNER)) {
-    putsln("dom0: hypervisor log readable");
+  autostart();
+
+  // Emulated instructions from GRUB's hand-off (the hypervisor's uptime) or,
+  // without HC_HOST_INFO, since Domain 0 was built (its own TSC).
+  if (hostRead() == 0) {
+    puts("dom0: shell ready after ");
+    putDec(hostUptime());
+    putsln(" TSC ticks of hypervisor uptime");
   } else {
-    puts("dom0: hypervisor log: no \"" + BANNER + "\" in HC_LOG_READ (");
-    putSigned(got);
-    putsln(")");
+    puts("dom0: shell ready after ");
+    putDec(rdtsc());
+    putsln(" Domain 0 TSC ticks");
   }
+  shellStart(logFrom);
+  if (logFrom < 0) {
+    // No input can arrive: the newline shows the prompt in the log.
+    newline();
+    halt_forever();
+    return;
+  }
+  mainLoop();
+}
 
-  // Modules left for Domain 0 (`start=dom0`) become domains now.
-  buildModuleDomains();
-
-  puts("dom0: at the prompt after ");
-  putDec(rdtsc());
-  putsln(" TSC ticks");
-  // The hypervisor logs a domain's console by whole lines; the newline makes
-  // the prompt visible there until the shell reads the physical UART.
-  puts("dom0# ");
-  putsln("");
-  halt_forever();
+// Only integer locals here: __collect() (the minimal runtime's mark and
+// sweep) sees the globals as roots, never the stack.
+function mainLoop(): void {
+  for (;;) {
+    shellEvents(eventsWait());
+    __collect();
+  }
 }

@@ -24,8 +24,9 @@
 // a snapshot.
 import { ringRead } from "../lib/ring";
 import { putc } from "../log/log";
+import { CONSOLE_RING_BYTES } from "../hypercall/abi";
 
-export const CONSOLE_RING_SIZE: u32 = 16384; // a power of two
+export const CONSOLE_RING_SIZE: u32 = CONSOLE_RING_BYTES; // a power of two, part of the ABI
 export const CONSOLE_NAME_MAX: u32 = 32;
 export const CONSOLE_LINE_MAX: u32 = 200;    // longer lines are split
 

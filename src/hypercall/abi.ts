@@ -169,6 +169,13 @@ export const CPUFLAG_FAILED: u32 = 4;      // listed but did not start (left out
 export const HOST_POWER_OFF: u32 = 0;
 export const HOST_REBOOT: u32 = 1;
 
+// Sizes of the rings behind HC_LOG_READ and HC_CONSOLE_READ (positions are
+// absolute byte counts; a read from before the oldest byte kept is clamped
+// to it without saying so, so a reader that wants everything still held
+// starts at max(0, head - size)).
+export const LOG_RING_BYTES: u32 = 65536;      // the hypervisor log (src/log/log.ts)
+export const CONSOLE_RING_BYTES: u32 = 16384;  // each domain's console (src/devices/console.ts CONSOLE_RING_SIZE)
+
 // HC_SCHED_GET record (little endian, byte offsets).
 export const SCHEDREC_WEIGHT: u32 = 0;      // u32
 export const SCHEDREC_CAP: u32 = 4;         // u32, % of one CPU, 0 = none

@@ -6,8 +6,9 @@
 import { serialPutc, serialDrain } from "./serial";
 import { halt_forever } from "../arch/hw";
 import { ringRead } from "../lib/ring";
+import { LOG_RING_BYTES } from "../hypercall/abi";
 
-const RING_SIZE: u32 = 1 << 16; // a power of two
+const RING_SIZE: u32 = LOG_RING_BYTES; // a power of two, part of the ABI
 const ring = memory.data(RING_SIZE);
 let ringHead: u64 = 0; // bytes ever written; the ring holds the last RING_SIZE
 let toSerial = true;

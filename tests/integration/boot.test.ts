@@ -51,11 +51,12 @@ describe("Bochs (emulated VT-x)", () => {
       expect(summary).toMatch(/unrestricted guest yes/);
       expect(summary).toMatch(/preemption timer yes/);
       // The image's domains (qemu/grub.cfg): Domain 0 (on the real COM1)
-      // lists them and starts its own guest; the boot-time guests print.
-      await e.waitFor("dom0: Domain 0 up", 60_000);
+      // starts its own guest and reaches its shell; the boot-time guests print.
+      await e.waitFor(/^dom0: Domain 0 up/m, 60_000);
       await e.waitFor("[hello] uart_output_reaches_log: the quick brown fox", 60_000, { fromStart: true });
       await e.waitFor("[version] RESULT hypercall_version PASS", 60_000, { fromStart: true });
-      await e.waitFor(/dom0: created domain \d+ cpuid from module \d+/, 60_000, { fromStart: true });
+      await e.waitFor(/^dom0: module \d+: created domain \d+ \(cpuid\)/m, 60_000, { fromStart: true });
+      await e.waitFor(/^dom0# /m, 60_000, { fromStart: true });
       await e.waitFor("[cpuid] RESULT cpuid_hypervisor_leaf PASS", 60_000, { fromStart: true });
     } finally {
       await e.kill();

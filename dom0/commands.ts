@@ -1,0 +1,185 @@
+// The shell's commands: one table (name, usage, summary, help, handler),
+// named like xl's where xl has one. A line is split into words
+// (dom0/words.ts); the first picks the command, the rest are its arguments.
+// Every error is one line naming the command and the problem, and changes
+// nothing.
+import { putsln, puts, putPad } from "./uart";
+import { splitWords } from "./words";
+import { fail, usageError } from "./cmdutil";
+import {
+  cmdList, cmdCreate, cmdDestroy, cmdPause, cmdUnpause, cmdInfo, DOMAIN_USAGE, LIST_USAGE, CREATE_USAGE,
+} from "./cmd-domains";
+import { cmdConsole, cmdLog, cmdDmesg } from "./cmd-console";
+import { cmdMem, cmdCpus, cmdModules, cmdLspci, cmdReboot, cmdPoweroff } from "./cmd-host";
+import { cmdSched, cmdVcpuList, cmdVcpuPin, SCHED_USAGE, VCPU_LIST_USAGE, VCPU_PIN_USAGE } from "./cmd-sched";
+import { XL_KEYS } from "./xlcfg";
+
+class Command {
+  constructor(
+    public name: string,
+    public usage: string,     // the arguments
+    public summary: string,   // one line for `help`
+    public help: string,      // more for `help <command>` ("" if none)
+    public id: i32,           // CMD_* (a switch: no function tables in Domain 0's wasm)
+  ) {}
+}
+
+const CMD_LIST: i32 = 0;
+const CMD_CREATE: i32 = 1;
+const CMD_DESTROY: i32 = 2;
+const CMD_PAUSE: i32 = 3;
+const CMD_UNPAUSE: i32 = 4;
+const CMD_CONSOLE: i32 = 5;
+const CMD_LOG: i32 = 6;
+const CMD_INFO: i32 = 7;
+const CMD_DMESG: i32 = 8;
+const CMD_MODULES: i32 = 9;
+const CMD_MEM: i32 = 10;
+const CMD_CPUS: i32 = 11;
+const CMD_LSPCI: i32 = 12;
+const CMD_HELP: i32 = 13;
+const CMD_REBOOT: i32 = 14;
+const CMD_POWEROFF: i32 = 15;
+const CMD_SCHED: i32 = 16;
+const CMD_VCPU_LIST: i32 = 17;
+const CMD_VCPU_PIN: i32 = 18;
+
+const DOMAIN_ARG = "A domain is named by its id or its name.";
+const HELP_USAGE = "[command]";
+
+const commands: Command[] = [
+  new Command("list", LIST_USAGE, "list the domains (-a: stopped ones too)",
+    "Shows each domain's id, name, memory, vCPUs and state (runnable, blocked,\n" +
+    "paused, created, stopped). -a includes stopped domains (info shows why).", CMD_LIST),
+  new Command("create", CREATE_USAGE, "build and start a domain",
+    "From a config module (an xl.cfg-style file: its file name ends in .cfg or\n" +
+    "its command line says `config`), a domain module (`domain ...` with\n" +
+    "start=dom0, built from its own line), an image module (memory= needed), or\n" +
+    "from key=value words alone (kernel= and memory= needed). Words override the\n" +
+    "file. Keys: " + XL_KEYS + ".\n" +
+    "memory is in MiB; kernel names a boot module (modules lists them).\n" +
+    "Example: create name=c1 memory=2 kernel=counter.elf cmdline=\"limit=5\"", CMD_CREATE),
+  new Command("destroy", DOMAIN_USAGE, "stop a domain and free its memory", DOMAIN_ARG, CMD_DESTROY),
+  new Command("pause", DOMAIN_USAGE, "stop scheduling a domain", DOMAIN_ARG, CMD_PAUSE),
+  new Command("unpause", DOMAIN_USAGE, "schedule a paused domain again", DOMAIN_ARG, CMD_UNPAUSE),
+  new Command("console", DOMAIN_USAGE, "attach to a domain's console (Ctrl-] returns)",
+    "Prints what the domain writes to its UART and sends it what you type.\n" +
+    "Output not yet seen is shown first. Ctrl-] returns to the shell.\n" + DOMAIN_ARG, CMD_CONSOLE),
+  new Command("log", DOMAIN_USAGE, "print a domain's console ring",
+    "Everything the domain wrote to its UART that its console ring still holds\n" +
+    "(the last 16 KiB), stopped domains included. " + DOMAIN_ARG, CMD_LOG),
+  new Command("info", DOMAIN_USAGE, "a domain's state, memory, run time and VM exits", DOMAIN_ARG, CMD_INFO),
+  new Command("dmesg", "", "print the hypervisor log",
+    "The whole hypervisor log ring (its last 64 KiB). New log lines also appear\n" +
+    "above the prompt as they are written.", CMD_DMESG),
+  new Command("modules", "", "list the boot modules Domain 0 can use", "", CMD_MODULES),
+  new Command("mem", "", "host memory: total, free, per domain", "", CMD_MEM),
+  new Command("cpus", "", "the CPUs: state, busy/idle share, run queue, current domain", "", CMD_CPUS),
+  new Command("sched", SCHED_USAGE, "the credit scheduler: show or set weight and cap",
+    "Like xl sched-credit. Without arguments, every live domain's weight, cap,\n" +
+    "credit left this period (TSC ticks; negative: over its share) and run time.\n" +
+    "-d <domain> shows one; with -w and/or -c it sets them (what is not given\n" +
+    "stays). weight: 1 to 65535, a share relative to the others (default 256).\n" +
+    "cap: % of one CPU it may use at most, 100 per vCPU; 0 = none.\n" +
+    "Example: sched -d counter -w 512 -c 50", CMD_SCHED),
+  new Command("vcpu-list", VCPU_LIST_USAGE, "the vCPUs: CPU, state, run time, affinity",
+    "Like xl vcpu-list: each vCPU of the live domains (or of one), the CPU it runs\n" +
+    "or waits on (else the one it last ran on; - never ran), its state (running,\n" +
+    "runnable, blocked, down), run time in TSC ticks and the CPUs it may run on.", CMD_VCPU_LIST),
+  new Command("vcpu-pin", VCPU_PIN_USAGE, "set the CPUs a vCPU may run on",
+    "Like xl vcpu-pin. cpus: all, N, N-M or a list (0,2-3) of the host's CPUs\n" +
+    "(cpus lists them). vcpu: an index (vcpu-list shows them) or all.\n" +
+    "Example: vcpu-pin counter 0 1", CMD_VCPU_PIN),
+  new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
+    "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
+  new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
+  new Command("reboot", "", "reset the machine", "", CMD_REBOOT),
+  new Command("poweroff", "", "turn the machine off", "", CMD_POWEROFF),
+];
+
+function find(name: string): Command | null {
+  const t = commands;
+  for (let i = 0; i < t.length; i++) {
+    if (unchecked(t[i]).name == name) return unchecked(t[i]);
+  }
+  return null;
+}
+
+// Runs one shell line.
+export function runLine(line: string): void {
+  const w = splitWords(line);
+  if (w.error.length != 0) {
+    putsln("error: " + w.error);
+    return;
+  }
+  if (w.list.length == 0) return;
+  const name = w.list[0];
+  const c = find(name);
+  if (c === null) {
+    putsln("unknown command \"" + name + "\" (help lists the commands)");
+    return;
+  }
+  run(c.id, w.list.slice(1));
+}
+
+function run(id: i32, args: string[]): void {
+  switch (id) {
+    case CMD_LIST: cmdList(args); break;
+    case CMD_CREATE: cmdCreate(args); break;
+    case CMD_DESTROY: cmdDestroy(args); break;
+    case CMD_PAUSE: cmdPause(args); break;
+    case CMD_UNPAUSE: cmdUnpause(args); break;
+    case CMD_CONSOLE: cmdConsole(args); break;
+    case CMD_LOG: cmdLog(args); break;
+    case CMD_INFO: cmdInfo(args); break;
+    case CMD_DMESG: cmdDmesg(args); break;
+    case CMD_MODULES: cmdModules(args); break;
+    case CMD_MEM: cmdMem(args); break;
+    case CMD_CPUS: cmdCpus(args); break;
+    case CMD_LSPCI: cmdLspci(args); break;
+    case CMD_HELP: cmdHelp(args); break;
+    case CMD_REBOOT: cmdReboot(args); break;
+    case CMD_POWEROFF: cmdPoweroff(args); break;
+    case CMD_SCHED: cmdSched(args); break;
+    case CMD_VCPU_LIST: cmdVcpuList(args); break;
+    case CMD_VCPU_PIN: cmdVcpuPin(args); break;
+  }
+}
+
+// Prints `text` line by line, indented.
+function indented(text: string): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    putsln("  " + text.substring(start, end));
+    start = end + 1;
+  }
+}
+
+function cmdHelp(args: string[]): void {
+  if (args.length > 1) {
+    usageError("help", HELP_USAGE);
+    return;
+  }
+  if (args.length == 1) {
+    const c = find(args[0]);
+    if (c === null) {
+      fail("help", "no command \"" + args[0] + "\" (help lists the commands)");
+      return;
+    }
+    putsln("usage: " + c.name + (c.usage.length != 0 ? " " + c.usage : ""));
+    indented(c.summary);
+    if (c.help.length != 0) indented(c.help);
+    return;
+  }
+  putsln("commands (help <command> for more):");
+  const t = commands;
+  for (let i = 0; i < t.length; i++) {
+    const c = unchecked(t[i]);
+    puts("  ");
+    putPad(c.name, 10);
+    putsln(c.summary);
+  }
+  putsln("line editing: arrows, backspace, Ctrl-U, Ctrl-C; history with up/down");
+}

@@ -1,0 +1,524 @@
+// Domain 0's wasm (build/dom0/dom0.wasm) in Node: its "hw" imports
+// (dom0/hw.ts) act on a simulated COM1, PCI configuration space and a
+// simulated hypervisor that answers the hypercalls as src/hypercall/ does
+// (records and errnos of src/hypercall/abi.ts). The tests drive the shell by
+// queueing received bytes and raising events, and read what it printed.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const DOM0_WASM = fileURLToPath(new URL("../../build/dom0/dom0.wasm", import.meta.url));
+
+let cached: WebAssembly.Module | null = null;
+function wasmModule(): WebAssembly.Module {
+  if (cached === null) cached = new WebAssembly.Module(readFileSync(DOM0_WASM));
+  return cached;
+}
+
+// The ABI (src/hypercall/abi.ts).
+export const HC = {
+  VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
+  DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
+  DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
+  CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
+  SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26,
+};
+export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
+export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 712, MODREC_SIZE = 112, HOSTINFO_SIZE = 40, CPUINFO_SIZE = 32;
+export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
+export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
+const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
+const DOMFLAG_PAUSED = 1, DOMFLAG_CONTROL = 2;
+const LOG_RING = 65536, CONSOLE_RING = 16384;
+
+export class Halted extends Error {}
+
+export interface SimDomain {
+  id: number;
+  name: string;
+  state: number;
+  memKiB: number;
+  vcpus: number;
+  paused: boolean;
+  control: boolean;
+  console: number[];       // every byte ever written (the ring keeps the last CONSOLE_RING)
+  input: number[];         // bytes queued by HC_CONSOLE_INPUT
+  inputRoom: number;       // how many more its UART's input ring takes
+  runTicks: bigint;
+  exitCode: number;
+  exits: Map<number, bigint>;
+  config?: string;         // HC_DOMAIN_CREATE's text
+  loads: Array<{ dst: bigint; bytes: Uint8Array }>;
+  entry?: Uint8Array;
+  weight: number;          // HC_SCHED_GET/SET
+  cap: number;
+  credit: bigint;
+  vcpuInfo: SimVcpu[];     // HC_VCPU_INFO/PIN (made for `vcpus` if not given)
+}
+
+export interface SimVcpu {
+  state: number;           // VCPUSTATE
+  cpu: number;             // -1: never ran
+  affinity: bigint;
+  runTicks: bigint;
+}
+
+export interface SimModule {
+  cmdline: string;
+  bytes: Uint8Array;
+}
+
+export interface PciFunction {
+  bus: number; dev: number; fn: number;
+  vendor: number; device: number; classCode: number; revision?: number;
+  multi?: boolean; secondary?: number;
+}
+
+// Bochs' i440FX machine: host bridge, PIIX3 ISA bridge + IDE + ACPI.
+export const I440FX: PciFunction[] = [
+  { bus: 0, dev: 0, fn: 0, vendor: 0x8086, device: 0x1237, classCode: 0x0600, revision: 2 },
+  { bus: 0, dev: 1, fn: 0, vendor: 0x8086, device: 0x7000, classCode: 0x0601, multi: true },
+  { bus: 0, dev: 1, fn: 1, vendor: 0x8086, device: 0x7010, classCode: 0x0101 },
+  { bus: 0, dev: 1, fn: 3, vendor: 0x8086, device: 0x7113, classCode: 0x0680, revision: 3 },
+];
+
+export interface Dom0Options {
+  domains?: Array<Partial<SimDomain> & { name: string }>;
+  modules?: SimModule[];
+  memTotalKiB?: number;
+  memFreeKiB?: number;
+  events?: boolean;        // HC_EVENT_SETUP works (default true)
+  pci?: PciFunction[];
+  cpus?: number;
+  control?: boolean;       // Domain 0 holds the control right (default true)
+}
+
+const COM1 = 0x3f8;
+
+export class Dom0 {
+  readonly exports: any;
+  readonly memory: WebAssembly.Memory;
+  serial = "";                              // bytes written to COM1's THR (take() reads them)
+  rx: number[] = [];                        // bytes waiting in COM1's receiver
+  domains: SimDomain[] = [];
+  modules: SimModule[];
+  log: number[] = [];                       // the hypervisor log, every byte ever
+  memTotalKiB: number;
+  memFreeKiB: number;
+  events: boolean;
+  eventPage = 0;
+  eventVector = 0;
+  pci: PciFunction[];
+  cpus: number;
+  control: boolean;
+  calls: Array<{ nr: number; args: bigint[]; rc: bigint }> = [];
+  // What happens while Domain 0 sleeps in its main loop: each HLT runs the
+  // next step (which raises events with pend()); with none left, the HLT
+  // ends the run (Halted).
+  script: Array<() => void> = [];
+  power: number | null = null;
+  private pciAddress = 0;
+  private tsc = 0n;
+  private uartRegs = new Map<number, number>();
+
+  constructor(o: Dom0Options = {}) {
+    this.modules = o.modules ?? [];
+    this.memTotalKiB = o.memTotalKiB ?? 512 * 1024;
+    this.memFreeKiB = o.memFreeKiB ?? 400 * 1024;
+    this.events = o.events ?? true;
+    this.pci = o.pci ?? I440FX;
+    this.cpus = o.cpus ?? 1;
+    this.control = o.control ?? true;
+    for (const d of o.domains ?? [{ name: "dom0", memKiB: 16384, control: true }]) this.addDomain(d);
+    const instance = new WebAssembly.Instance(wasmModule(), { hw: this.imports() });
+    this.exports = instance.exports;
+    this.memory = this.exports.memory as WebAssembly.Memory;
+  }
+
+  addDomain(d: Partial<SimDomain> & { name: string }): SimDomain {
+    const dom: SimDomain = {
+      id: this.domains.length + 1, state: STATE.RUNNABLE, memKiB: 2048, vcpus: 1, paused: false, control: false,
+      console: [], input: [], inputRoom: 256, runTicks: 0n, exitCode: -1, exits: new Map(), loads: [],
+      weight: 256, cap: 0, credit: 0n, vcpuInfo: [], ...d,
+    };
+    for (let i = dom.vcpuInfo.length; i < dom.vcpus; i++) {
+      dom.vcpuInfo.push({ state: VCPUSTATE.RUNNING, cpu: i % this.cpus, affinity: (1n << 64n) - 1n, runTicks: 1000n * BigInt(i + 1) });
+    }
+    this.domains.push(dom);
+    return dom;
+  }
+
+  byId(id: bigint | number): SimDomain | undefined {
+    return this.domains.find((d) => BigInt(d.id) === BigInt(id));
+  }
+
+  logLine(s: string): void {
+    for (const c of Buffer.from(s + "\n", "latin1")) this.log.push(c);
+  }
+
+  consoleWrite(d: SimDomain, s: string): void {
+    for (const c of Buffer.from(s, "latin1")) d.console.push(c);
+  }
+
+  // ── Memory and strings ────────────────────────────────────────────────
+  get bytes(): Uint8Array { return new Uint8Array(this.memory.buffer); }
+  get view(): DataView { return new DataView(this.memory.buffer); }
+  readString(ptr: number): string {
+    const n = this.view.getUint32(ptr - 4, true);
+    return Buffer.from(this.memory.buffer, ptr, n).toString("utf16le");
+  }
+  // A new AssemblyScript string: Latin-1 bytes at a scratch address below
+  // the wasm data (memoryBase 2 MiB), converted by the wasm itself.
+  str(s: string): number {
+    const b = Buffer.from(s, "latin1");
+    if (b.length > 0x10000) throw new Error("str: too long");
+    this.bytes.set(b, 0x100000);
+    return this.exports.bytesToString(0x100000, b.length) >>> 0;
+  }
+  call(name: string, ...args: unknown[]): string {
+    return this.readString(this.exports[name](...args) >>> 0);
+  }
+  json(name: string, ...args: unknown[]): any {
+    return JSON.parse(this.call(name, ...args));
+  }
+
+  // Serial output since the last call, CR LF as LF.
+  take(): string {
+    const s = this.serial.replace(/\r\n/g, "\n");
+    this.serial = "";
+    return s;
+  }
+
+  // ── The shell ─────────────────────────────────────────────────────────
+  // Starts the shell as kmain would after HC_EVENT_SETUP returned `logFrom`.
+  start(logFrom = this.log.length): string {
+    this.exports.shellStart(BigInt(logFrom));
+    return this.take();
+  }
+  // Types `text`; the bytes arrive as one EVENT_SERIAL. Returns the output.
+  type(text: string | number[]): string {
+    const bytes = typeof text === "string" ? [...Buffer.from(text, "latin1")] : text;
+    this.rx.push(...bytes);
+    this.exports.shellEvents(BigInt(EVENT_SERIAL));
+    return this.take();
+  }
+  // Runs a command line as typed and returns what it printed (echo included).
+  run(line: string): string {
+    return this.type(line + "\r");
+  }
+  event(bits: number): string {
+    this.exports.shellEvents(BigInt(bits));
+    return this.take();
+  }
+
+  // Raises events: sets bits in the event page (HC_EVENT_SETUP's).
+  pend(bits: number): void {
+    if (this.eventPage === 0) throw new Error("pend: no event page registered");
+    const old = this.view.getBigUint64(this.eventPage, true);
+    this.view.setBigUint64(this.eventPage, old | BigInt(bits), true);
+  }
+
+  // Runs kmain; returns when Domain 0 halts (the script is used up).
+  boot(): string {
+    try {
+      this.exports.kmain(0);
+    } catch (e) {
+      if (!(e instanceof Halted)) throw e;
+    }
+    return this.take();
+  }
+
+  // ── The simulated machine ─────────────────────────────────────────────
+  private imports(): Record<string, Function> {
+    const hw: Record<string, Function> = {
+      inb: (port: number) => this.inb(port),
+      outb: (port: number, v: number) => this.outb(port, v & 0xff),
+      inl: (port: number) => (port === 0xcfc ? this.pciRead() : 0xffffffff) | 0,
+      outl: (port: number, v: number) => {
+        if (port === 0xcf8) this.pciAddress = v >>> 0;
+      },
+      vmcall: (nr: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint) => {
+        const args = [a0, a1, a2, a3].map((a) => BigInt.asUintN(64, a));
+        const rc = this.hypercall(nr >>> 0, args);
+        this.calls.push({ nr: nr >>> 0, args, rc });
+        return rc;
+      },
+      rdtsc: () => (this.tsc += 1000n),
+      halt_forever: () => { throw new Halted("halt_forever"); },
+      idt_init: (v: number) => { this.eventVector = v; },
+      irq_disable: () => {},
+      irq_enable: () => {},
+      wait_interrupt: () => {
+        const step = this.script.shift();
+        if (!step) throw new Halted("idle: HLT with nothing left to do");
+        step();
+      },
+      xchg64: (addr: number, v: bigint) => {
+        const old = this.view.getBigUint64(addr, true);
+        this.view.setBigUint64(addr, BigInt.asUintN(64, v), true);
+        return old;
+      },
+    };
+    for (const imp of WebAssembly.Module.imports(wasmModule())) {
+      if (imp.module === "hw" && !(imp.name in hw)) hw[imp.name] = () => { throw new Error(`hw.${imp.name} is not simulated`); };
+    }
+    return hw;
+  }
+
+  private inb(port: number): number {
+    if (port === COM1 + 5) return 0x60 | (this.rx.length ? 1 : 0); // THRE, TEMT, DR
+    if (port === COM1 && !((this.uartRegs.get(COM1 + 3) ?? 0) & 0x80)) return this.rx.shift() ?? 0;
+    if (port >= COM1 && port < COM1 + 8) return this.uartRegs.get(port) ?? 0;
+    return 0xff;
+  }
+
+  private outb(port: number, v: number): void {
+    if (port === COM1 && !((this.uartRegs.get(COM1 + 3) ?? 0) & 0x80)) {
+      this.serial += String.fromCharCode(v);
+      return;
+    }
+    this.uartRegs.set(port, v);
+  }
+
+  uartReg(off: number): number | undefined { return this.uartRegs.get(COM1 + off); }
+
+  private pciRead(): number {
+    const a = this.pciAddress;
+    if (!(a & 0x80000000)) return 0xffffffff;
+    const bus = (a >> 16) & 0xff, dev = (a >> 11) & 31, fn = (a >> 8) & 7, reg = a & 0xfc;
+    const f = this.pci.find((p) => p.bus === bus && p.dev === dev && p.fn === fn);
+    if (!f) return 0xffffffff;
+    const bridge = f.secondary !== undefined;
+    switch (reg) {
+      case 0x00: return (f.device << 16) | f.vendor;
+      case 0x08: return (f.classCode << 16) | (f.revision ?? 0);
+      case 0x0c: return ((f.multi ? 0x80 : 0) | (bridge ? 1 : 0)) << 16;
+      case 0x18: return bridge ? (f.secondary! << 8) | bus : 0;
+      default: return 0;
+    }
+  }
+
+  // ── The hypercalls ────────────────────────────────────────────────────
+  private mem(addr: bigint, len: number): boolean {
+    return addr + BigInt(len) <= BigInt(this.memory.buffer.byteLength);
+  }
+
+  private hypercall(nr: number, a: bigint[]): bigint {
+    const err = (e: number) => BigInt(-e);
+    const v = this.view;
+    if (nr >= HC.DOMAIN_LIST && !this.control) return err(EPERM);
+    switch (nr) {
+      case HC.VERSION: return 0x10000n;
+      case HC.EVENT_SETUP:
+        if (!this.events) return err(ENOSYS);
+        this.eventPage = Number(a[0]);
+        return BigInt(this.log.length);
+      case HC.DOMAIN_LIST: {
+        const max = Number(a[1]);
+        if (max > 1024) return err(EINVAL);
+        if (!this.mem(a[0], max * DOMREC_SIZE)) return err(EFAULT);
+        const n = Math.min(max, this.domains.length);
+        for (let i = 0; i < n; i++) this.record(Number(a[0]) + i * DOMREC_SIZE, this.domains[i]);
+        return BigInt(n);
+      }
+      case HC.DOMAIN_INFO: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        const p = Number(a[1]);
+        this.bytes.fill(0, p, p + DOMINFO_SIZE);
+        this.record(p, d);
+        v.setBigUint64(p + 56, d.runTicks, true);
+        v.setInt32(p + 64, d.exitCode, true);
+        v.setUint32(p + 68, 80, true);
+        for (const [r, n] of d.exits) v.setBigUint64(p + 72 + 8 * r, n, true);
+        return 0n;
+      }
+      case HC.DOMAIN_PAUSE:
+      case HC.DOMAIN_UNPAUSE:
+      case HC.DOMAIN_DESTROY: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED) return err(ESRCH);
+        if (d.id === 1 && nr !== HC.DOMAIN_UNPAUSE) return err(EINVAL);
+        if (nr === HC.DOMAIN_DESTROY) {
+          d.state = STATE.STOPPED;
+          this.memFreeKiB += d.memKiB;
+          this.logLine(`hv: domain ${d.id} (${d.name}) stopped: destroyed by domain 1`);
+        } else d.paused = nr === HC.DOMAIN_PAUSE;
+        return 0n;
+      }
+      case HC.CONSOLE_READ: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        return this.ringRead(d.console, CONSOLE_RING, a[1], a[2], a[3]);
+      }
+      case HC.LOG_READ: return this.ringRead(this.log, LOG_RING, a[0], a[1], a[2]);
+      case HC.MODULE_LIST: {
+        const max = Number(a[1]);
+        if (max > 64) return err(EINVAL);
+        const p = Number(a[0]);
+        const n = Math.min(max, this.modules.length);
+        for (let i = 0; i < n; i++) {
+          const r = p + i * MODREC_SIZE;
+          const m = this.modules[i];
+          this.bytes.fill(0, r, r + MODREC_SIZE);
+          v.setUint32(r, i, true);
+          v.setUint32(r + 4, m.cmdline.length, true);
+          v.setBigUint64(r + 8, BigInt(m.bytes.length), true);
+          this.bytes.set(Buffer.from(m.cmdline.slice(0, 95), "latin1"), r + 16);
+        }
+        return BigInt(n);
+      }
+      case HC.MODULE_READ: {
+        const m = this.modules[Number(a[0])];
+        if (!m) return err(ESRCH);
+        if (a[3] > 65536n) return err(EINVAL);
+        const off = Number(a[1]);
+        if (off >= m.bytes.length) return 0n;
+        const n = Math.min(Number(a[3]), m.bytes.length - off);
+        this.bytes.set(m.bytes.subarray(off, off + n), Number(a[2]));
+        return BigInt(n);
+      }
+      case HC.DOMAIN_CREATE: {
+        const text = Buffer.from(this.bytes.subarray(Number(a[0]), Number(a[0] + a[1]))).toString("latin1");
+        const words = text.split(/\s+/);
+        const di = words.indexOf("domain");
+        if (di < 0) return err(EINVAL);
+        let name = "", mem = -1;
+        for (const w of words.slice(di + 1)) {
+          const m = /^(\w+)=(.*)$/.exec(w);
+          if (!m) continue;
+          if (m[1] === "name") name = m[2];
+          if (m[1] === "mem") {
+            const s = /^(\d+)([KMG]?)$/i.exec(m[2]);
+            if (!s) return err(EINVAL);
+            mem = Number(s[1]) * ({ "": 1 / 1024, K: 1, M: 1024, G: 1024 * 1024 } as any)[s[2].toUpperCase()];
+          }
+        }
+        if (mem < 0) return err(EINVAL);
+        if (mem > this.memFreeKiB) return err(ENOMEM);
+        this.memFreeKiB -= mem;
+        const d = this.addDomain({ name: name || `dom${this.domains.length + 1}`, memKiB: mem, state: STATE.CREATED });
+        d.config = text;
+        this.logLine(`hv: domain ${d.id} (${d.name}) created by domain 1: memory ${mem} KiB`);
+        return BigInt(d.id);
+      }
+      case HC.DOMAIN_LOAD: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        if (d.state !== STATE.CREATED || a[3] > 65536n) return err(EINVAL);
+        d.loads.push({ dst: a[1], bytes: Uint8Array.from(this.bytes.subarray(Number(a[2]), Number(a[2] + a[3]))) });
+        return a[3];
+      }
+      case HC.VCPU_SET_ENTRY: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        if (d.state !== STATE.CREATED) return err(EINVAL);
+        d.entry = Uint8Array.from(this.bytes.subarray(Number(a[2]), Number(a[2]) + 72));
+        return 0n;
+      }
+      case HC.DOMAIN_START: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        if (d.state !== STATE.CREATED || !d.entry) return err(EINVAL);
+        d.state = STATE.RUNNABLE;
+        this.logLine(`hv: domain ${d.id} (${d.name}) started by domain 1`);
+        return 0n;
+      }
+      case HC.CONSOLE_INPUT: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        if (d.id === 1) return err(EINVAL);
+        const n = Math.min(Number(a[2]), d.inputRoom);
+        d.input.push(...this.bytes.subarray(Number(a[1]), Number(a[1]) + n));
+        d.inputRoom -= n;
+        return BigInt(n);
+      }
+      case HC.HOST_INFO: {
+        if (!this.events) return err(ENOSYS);
+        const p = Number(a[0]);
+        v.setBigUint64(p, BigInt(this.memTotalKiB), true);
+        v.setBigUint64(p + 8, BigInt(this.memFreeKiB), true);
+        v.setUint32(p + 16, this.cpus, true);
+        v.setUint32(p + 20, this.cpus, true);
+        v.setBigUint64(p + 24, 123456789n, true);
+        v.setUint32(p + 32, this.domains.filter((d) => d.state !== STATE.STOPPED).length, true);
+        return 0n;
+      }
+      case HC.CPU_INFO: {
+        if (Number(a[0]) >= this.cpus) return err(EINVAL);
+        const p = Number(a[1]);
+        v.setUint32(p, Number(a[0]), true);
+        v.setUint32(p + 4, Number(a[0]) === 0 ? 3 : 1, true);
+        v.setBigUint64(p + 8, 250n, true);
+        v.setBigUint64(p + 16, 750n, true);
+        v.setUint32(p + 24, 0, true);
+        v.setUint32(p + 28, 1, true);
+        return 0n;
+      }
+      case HC.SCHED_GET: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED) return err(ESRCH);
+        if (!this.mem(a[1], SCHEDREC_SIZE)) return err(EFAULT);
+        const p = Number(a[1]);
+        v.setUint32(p, d.weight, true);
+        v.setUint32(p + 4, d.cap, true);
+        v.setBigInt64(p + 8, d.credit, true);
+        v.setBigUint64(p + 16, d.runTicks, true);
+        return 0n;
+      }
+      case HC.SCHED_SET: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED) return err(ESRCH);
+        if (a[1] < 1n || a[1] > 65535n || a[2] > BigInt(100 * d.vcpus)) return err(EINVAL);
+        d.weight = Number(a[1]);
+        d.cap = Number(a[2]);
+        return 0n;
+      }
+      case HC.VCPU_INFO:
+      case HC.VCPU_PIN: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || a[1] >= BigInt(d.vcpus)) return err(ESRCH);
+        const c = d.vcpuInfo[Number(a[1])];
+        if (nr === HC.VCPU_PIN) {
+          if ((a[2] & ((1n << BigInt(this.cpus)) - 1n)) === 0n) return err(EINVAL);
+          c.affinity = a[2];
+          return 0n;
+        }
+        if (!this.mem(a[2], VCPUINFO_SIZE)) return err(EFAULT);
+        const p = Number(a[2]);
+        v.setUint32(p, c.state, true);
+        v.setInt32(p + 4, c.cpu, true);
+        v.setBigUint64(p + 8, c.affinity, true);
+        v.setBigUint64(p + 16, c.runTicks, true);
+        v.setBigUint64(p + 24, c.cpu < 0 ? 0n : 1n << BigInt(c.cpu), true);
+        return 0n;
+      }
+      case HC.HOST_POWER:
+        if (a[0] > 1n) return err(EINVAL);
+        this.power = Number(a[0]);
+        throw new Halted(a[0] === 0n ? "power off" : "reboot");
+    }
+    return err(ENOSYS);
+  }
+
+  private record(p: number, d: SimDomain): void {
+    const v = this.view;
+    this.bytes.fill(0, p, p + DOMREC_SIZE);
+    v.setUint32(p, d.id, true);
+    v.setUint32(p + 4, d.state, true);
+    v.setBigUint64(p + 8, BigInt(d.memKiB), true);
+    v.setUint32(p + 16, d.vcpus, true);
+    v.setUint32(p + 20, (d.paused ? DOMFLAG_PAUSED : 0) | (d.control ? DOMFLAG_CONTROL : 0), true);
+    this.bytes.set(Buffer.from(d.name.slice(0, 31), "latin1"), p + 24);
+  }
+
+  private ringRead(all: number[], size: number, from: bigint, buf: bigint, len: bigint): bigint {
+    if (len > 4096n) return BigInt(-EINVAL);
+    const head = all.length;
+    const oldest = Math.max(0, head - size);
+    let pos = Math.max(Number(from > BigInt(head) ? BigInt(head) : from), oldest);
+    const n = Math.max(0, Math.min(Number(len), head - pos));
+    this.bytes.set(all.slice(pos, pos + n), Number(buf));
+    return BigInt(n);
+  }
+}
