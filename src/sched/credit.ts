@@ -24,6 +24,9 @@ import {
 } from "./policy";
 
 export const CREDIT_DEFAULT_WEIGHT: u32 = 256;   // Xen's default
+// A queued vCPU that has not run for this many accounting periods goes
+// first within its priority (bestIn).
+const STARVE_PERIODS: u64 = 4;
 const MAX_DOMAINS: i32 = 256;
 
 class CreditDomain {
@@ -54,6 +57,7 @@ class CreditVcpu {
   cpu: i32 = -1;             // queue / running CPU, or the last one it ran on
   granted: u64 = 0;          // slice granted at pick (for the cap's inflight)
   runTicks: u64 = 0;
+  waitingSince: u64 = 0;     // when it last became runnable without running since
   next: CreditVcpu | null = null;
   prev: CreditVcpu | null = null;
   constructor(public id: u32) {}
@@ -80,6 +84,7 @@ export class CreditPolicy extends SchedPolicy {
   private queues: StaticArray<RunQueue>;
   private online: u64;
   private nextAccount: u64;
+  private clock: u64 = 0;     // the latest `now` seen
   private started: bool = false;
 
   constructor(private cpus: u32, private maxVcpus: u32, private period: u64, private sliceLen: u64) {
@@ -136,6 +141,7 @@ export class CreditPolicy extends SchedPolicy {
     v.cpu = -1;
     d.vcpus++;
     d.runnable++;
+    v.waitingSince = this.clock;
     this.enqueue(v, this.place(v));
     return true;
   }
@@ -198,6 +204,7 @@ export class CreditPolicy extends SchedPolicy {
     v.dom.runnable++;
     if (v.state == ST_RUNNING) return -1;   // woke before its charge: charge requeues it
     v.boost = v.dom.credit > 0;
+    v.waitingSince = now;
     const cpu = this.place(v);
     this.enqueue(v, cpu);
     const q = unchecked(this.queues[cpu]);
@@ -299,12 +306,14 @@ export class CreditPolicy extends SchedPolicy {
     v.boost = false;                              // boost lasts one slice
     q.busy += ranTicks;
     q.current = null;
+    v.waitingSince = now;
     if (v.blocked) v.state = ST_IDLE;
     else this.enqueue(v, this.allowed(v, <u32>v.cpu) ? <u32>v.cpu : this.place(v));
     this.tick(now);
   }
 
   tick(now: u64): void {
+    if (now > this.clock) this.clock = now;
     if (!this.started) {
       // The first call fixes the clock's origin.
       this.started = true;
@@ -404,17 +413,26 @@ export class CreditPolicy extends SchedPolicy {
   // unevenly: with FIFO alone a CPU's share would follow who happens to be
   // queued there once every domain is OVER. Picking the domain furthest
   // behind its refill keeps what each consumes in line with its weight.
+  // But credit is per domain, so it cannot tell a domain's vCPUs apart: one
+  // that has waited a starvation limit (STARVE_PERIODS) goes first within
+  // its priority, the oldest such first, so none waits on a CPU for ever
+  // while a sibling on another CPU takes every turn its domain gets.
   private bestIn(q: RunQueue, cpu: u32): CreditVcpu | null {
     let best: CreditVcpu | null = null;
     let bestPrio = PRIO_IDLE;
     let bestCredit: i64 = 0;
+    let bestStarved = false;
+    const limit = this.period * STARVE_PERIODS;
     let v = q.head;
     while (v !== null) {
       if (this.allowed(v, cpu) && !this.parked(v.dom)) {
         const p = this.prio(v);
         if (p == PRIO_BOOST) return v;
         const c = v.dom.credit;
-        if (p > bestPrio || (p == bestPrio && c > bestCredit)) { best = v; bestPrio = p; bestCredit = c; }
+        const starved = this.clock - v.waitingSince >= limit;
+        if (p > bestPrio || (p == bestPrio && !bestStarved && (starved || c > bestCredit))) {
+          best = v; bestPrio = p; bestCredit = c; bestStarved = starved;
+        }
       }
       v = v.next;
     }
