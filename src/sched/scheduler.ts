@@ -6,7 +6,7 @@
 // concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
 import { Vcpu, Domain, DOMAIN_STOPPED } from "./domain";
 import { SchedPolicy, policyCreate, POLICY_CREDIT } from "./policy";
-import { thisCpu, thisCpuIndex, cpusFound, cpusOnlineMask } from "../cpu/percpu";
+import { thisCpu, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
 import { panic } from "../log/log";
 
@@ -42,7 +42,7 @@ export function schedAdd(v: Vcpu): bool {
   v.started = true;
   vcpusById.push(v);
   p().setDomainParams(v.domain.id, v.domain.weight, v.domain.cap);
-  kickIdleFor(thisCpuIndex());
+  kickIfIdle(p().vcpuCpu(id));
   return true;
 }
 
@@ -176,6 +176,7 @@ export function schedSetAffinity(v: Vcpu, mask: u64): bool {
   if (v.schedId < 0) return true;
   const cpu = p().vcpuCpu(v.schedId);
   if (cpu >= 0 && ((mask >> <u64>cpu) & 1) == 0 && p().running(<u32>cpu) == v.schedId) cpuKick(<u32>cpu);
+  else kickIfIdle(cpu);   // moved to another CPU's queue
   return true;
 }
 
@@ -189,6 +190,12 @@ export function schedOnlineMask(): u64 {
 // The domain's weight and cap changed (HC_SCHED_SET).
 export function schedDomainParams(d: Domain): void {
   if (policy !== null) p().setDomainParams(d.id, d.weight, d.cap);
+}
+
+// A vCPU was queued on `cpu`: a CPU asleep there must look (no timer may
+// be armed to wake it).
+function kickIfIdle(cpu: i32): void {
+  if (cpu >= 0 && p().running(<u32>cpu) < 0) cpuKick(<u32>cpu);
 }
 
 function kickIdleFor(cpu: u32): void {
