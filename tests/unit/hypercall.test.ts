@@ -10,7 +10,6 @@ import { Machine } from "../sim/machine";
 import { F, REG, SimVmx } from "../sim/vmx";
 import { VMX_MSRS, CPUID } from "./fixtures";
 
-
 // The ABI (src/hypercall/abi.ts).
 const HC = {
   VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
