@@ -296,3 +296,20 @@ export function testPanic(message: string): void { logPanic(message); }
 
 // ── Per-CPU data (src/cpu/percpu.ts, tests/unit/layout.test.ts) ───────────
 export { percpuLayoutCheck } from "./cpu/percpu";
+
+// ── Guest timers (src/domain/timer.ts, tests/unit/events.test.ts) ─────────
+import { hcTimerSet, timersFire, timerNext } from "./domain/timer";
+import { Vcpu as TimerVcpu } from "./sched/domain";
+export function testTimerSet(id: u32, vcpu: u32, deadline: u64): i64 {
+  const v = testVcpuOf(id, vcpu);
+  return v !== null ? hcTimerSet(v!, deadline) : -1;
+}
+export function testTimersFire(): void { timersFire(testRdtsc()); }
+export function testTimerNext(cpu: u32): u64 { return timerNext(cpu); }
+export function testGuestTsc(id: u32): u64 { const d = testDomain(id); return d !== null ? testRdtsc() + d.tscOffset : 0; }
+function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
+  const d = testDomain(id);
+  return d !== null && vcpu < <u32>d.vcpus.length ? unchecked(d.vcpus[vcpu]) : null;
+}
+export function testVcpuTimer(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.timerDeadline : 0; }
+export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.intrPending; }

@@ -4,7 +4,9 @@
 // one interrupt vector, as in Xen's event channels reduced to one port per
 // cause (EVENT_* in src/hypercall/abi.ts).
 //
-// HC_EVENT_SETUP registers the page and the vector, for vCPU 0. eventRaise
+// HC_EVENT_SETUP registers the page and the vector; each vCPU has its own
+// pending word in the page (EVPAGE_PENDING + 8 x vCPU): the domain's events
+// go to vCPU 0, a vCPU's timer (src/domain/timer.ts) to that vCPU. A raise
 // sets the event's bit with a locked OR (the guest takes the bits with an
 // atomic exchange, perhaps on another CPU) and marks the vCPU; the vector is
 // injected before its next VM entry, as soon as it can take an external
@@ -12,10 +14,11 @@
 // with interrupts enabled wakes; one halted with IF=0 (cli; hlt) stays
 // blocked, as a real CPU would. Nothing here touches a VMCS, so an event may
 // be raised for any vCPU, current or not.
-import { Domain, DOMAIN_STOPPED, domains } from "../sched/domain";
+import { Domain, Vcpu, DOMAIN_STOPPED, domains } from "../sched/domain";
 import { schedWake } from "../sched/scheduler";
 import { guestRangeOk, guestToHost } from "./memory";
 import { serialConsoleCheck, serialConsoleTake } from "../platform/serial-console";
+import { timerCancel } from "./timer";
 import { locked_or64, rdtsc } from "../arch/hw";
 import { VECTOR_COUNT } from "../arch/vmx-exit";
 import {
@@ -50,19 +53,28 @@ export function hcEventSetup(caller: Domain, page: u64, vector: u64, flags: u64)
   return console ? <i64>serialConsoleTake(caller) : 0;
 }
 
-// Sets `event` pending for `dom` and gets its vector to vCPU 0. `fromIrq`:
-// a physical interrupt is behind it, so the injection latency is measured
-// and the vCPU, if it wakes, takes the CPU from whatever runs now.
+// Sets the domain's `event` pending and gets its vector to vCPU 0.
+// `fromIrq`: a physical interrupt is behind it, so the injection latency is
+// measured and the vCPU, if it wakes, takes the CPU from whatever runs now.
 export function eventRaise(dom: Domain, event: u32, fromIrq: bool): void {
-  const page = dom.eventPage;
-  if (page == 0 || dom.state == DOMAIN_STOPPED || dom.vcpus.length == 0) return;
-  locked_or64(page + EVPAGE_PENDING, <u64>1 << event);
+  if (dom.vcpus.length == 0) return;
   const v = unchecked(dom.vcpus[0]);
+  if (fromIrq && dom.eventPage != 0 && v.raisedAt == 0) v.raisedAt = rdtsc();
+  eventRaiseVcpu(v, event, fromIrq);
+}
+
+// Sets `event` pending in vCPU `v`'s word and gets the vector to it.
+// `urgent`: woken, it takes the CPU from whatever runs there now if it
+// outranks that (src/sched/scheduler.ts schedWake).
+export function eventRaiseVcpu(v: Vcpu, event: u32, urgent: bool): void {
+  const dom = v.domain;
+  const page = dom.eventPage;
+  if (page == 0 || dom.state == DOMAIN_STOPPED) return;
+  locked_or64(page + EVPAGE_PENDING + (<usize>v.index << 3), <u64>1 << event);
   v.intrPending = true;
-  if (fromIrq && v.raisedAt == 0) v.raisedAt = rdtsc();
   if (v.halted && v.haltIf) {
     v.halted = false;
-    schedWake(v, rdtsc(), fromIrq);
+    schedWake(v, rdtsc(), urgent);
   }
 }
 
@@ -75,12 +87,14 @@ export function eventConsoleOutput(source: Domain): void {
   }
 }
 
-// The domain stopped: its memory is going, so nothing is written there again.
+// The domain stopped: its memory is going, so nothing is written there
+// again, and its timers are off.
 export function eventsStop(dom: Domain): void {
   dom.eventPage = 0;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
     v.intrPending = false;
     v.raisedAt = 0;
+    timerCancel(v);
   }
 }

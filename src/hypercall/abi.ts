@@ -30,7 +30,7 @@ export const HC_DOMAIN_LOAD: u32 = 14;   // (id, dst gpa in the target, src gpa 
 export const HC_VCPU_SET_ENTRY: u32 = 15; // (id, vcpu, entry gpa) -> 0; a VCPUENTRY_SIZE record; target not yet started
 export const HC_DOMAIN_START: u32 = 16;  // (id) -> 0; the created domain is scheduled (-EINVAL before HC_VCPU_SET_ENTRY or if already started)
 // Events, the console and the host (Domain 0's drivers and shell).
-export const HC_EVENT_SETUP: u32 = 17;   // (page gpa, vector, flags) -> 0, or with EVSETUP_FLAG_CONSOLE the hypervisor log's write position; events for the caller's vCPU 0
+export const HC_EVENT_SETUP: u32 = 17;   // (page gpa, vector, flags) -> 0, or with EVSETUP_FLAG_CONSOLE the hypervisor log's write position; the caller's events (no right needed; the console flag needs RIGHT_CONTROL)
 export const HC_CONSOLE_INPUT: u32 = 18; // (id, buf gpa, len) -> bytes queued to domain id's emulated UART receiver (fewer when its input ring is full)
 export const HC_HOST_INFO: u32 = 19;     // (buf gpa) -> 0; one HOSTINFO_SIZE record
 export const HC_CPU_INFO: u32 = 20;      // (cpu, buf gpa) -> 0; one CPUINFO_SIZE record (-EINVAL at or past HOSTINFO_CPUS_FOUND)
@@ -41,7 +41,9 @@ export const HC_SCHED_GET: u32 = 23;     // (id, buf gpa) -> 0; one SCHEDREC_SIZ
 export const HC_SCHED_SET: u32 = 24;     // (id, weight, cap) -> 0; weight 1-65535, cap 0 (none) to 100 x vCPUs (% of one CPU)
 export const HC_VCPU_INFO: u32 = 25;     // (id, vcpu, buf gpa) -> 0; one VCPUINFO_SIZE record
 export const HC_VCPU_PIN: u32 = 26;      // (id, vcpu, CPU mask) -> 0; bit n = CPU n (-EINVAL if no online CPU is in it)
-export const HC_COUNT: u32 = 27;         // numbers at or above it are unknown (-ENOSYS)
+// A vCPU's own one-shot timer (no right needed), as Xen's set_timer_op.
+export const HC_TIMER_SET: u32 = 27;     // (deadline) -> 0; EVENT_TIMER for the calling vCPU once its TSC reaches `deadline` (0 cancels; one passed fires at once); -EINVAL before HC_EVENT_SETUP. A 32-bit caller: EDI low half, ESI high half
+export const HC_COUNT: u32 = 28;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -132,15 +134,17 @@ export const GUEST_BOOTINFO_GPA: u64 = 0x8000;  // the multiboot information (<=
 export const GUEST_STACK_TOP: u64 = 0x80000;    // initial RSP of a 64-bit entry
 
 // Event page (HC_EVENT_SETUP): one 4 KiB-aligned page of the caller's memory.
-// The hypervisor sets a bit in EVPAGE_PENDING (locked OR) and injects the
-// vector as an external interrupt once the vCPU has interrupts enabled; a
-// vCPU halted with interrupts enabled wakes. The domain takes the bits with
-// an atomic exchange. Vectors 32-255.
-export const EVPAGE_PENDING: u32 = 0;    // u64, bit per EVENT_*
+// The hypervisor sets a bit in a vCPU's pending word (locked OR) and injects
+// the vector into that vCPU as an external interrupt once it has interrupts
+// enabled; a vCPU halted with interrupts enabled wakes. The domain takes the
+// bits with an atomic exchange. Events of the domain (serial, log, console)
+// go to vCPU 0; a vCPU's timer to that vCPU. Vectors 32-255.
+export const EVPAGE_PENDING: u32 = 0;    // u64 per vCPU, at EVPAGE_PENDING + 8 x vCPU; bit per EVENT_*
 export const EVENT_VECTOR_MIN: u32 = 32;
 export const EVENT_SERIAL: u32 = 0;      // the physical COM1 raised its interrupt (the console holder)
 export const EVENT_LOG: u32 = 1;         // the hypervisor log has new bytes (the console holder)
 export const EVENT_CONSOLE: u32 = 2;     // some domain's console ring has new bytes (control domains)
+export const EVENT_TIMER: u32 = 3;       // the vCPU's HC_TIMER_SET deadline passed (its own word)
 // HC_EVENT_SETUP flags.
 export const EVSETUP_FLAG_CONSOLE: u32 = 1; // take the physical serial console: the hypervisor stops printing its log on COM1 (a panic still does); needs RIGHT_CONTROL and the COM1 ports (Domain 0)
 

@@ -13,7 +13,7 @@ import {
   HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
-  HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN,
+  HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET,
 } from "./abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hasRight } from "./rights";
@@ -22,6 +22,8 @@ import {
 } from "./manage";
 import { hcHostInfo, hcCpuInfo, hcHostPower } from "./host";
 import { hcEventSetup, eventConsoleOutput } from "../domain/events";
+import { hcTimerSet } from "../domain/timer";
+import { sliceTimerRearm } from "../vmx/run";
 import { hcModuleList, hcModuleRead, hcDomainCreate, hcDomainLoad, hcVcpuSetEntry, hcDomainStart } from "./build";
 import { switchTo } from "../sched/switch";
 import { dec } from "../lib/str";
@@ -33,9 +35,10 @@ const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
 // are undefined: its arguments are truncated to 32 bits, and it has only
 // three (EDI, ESI, EDX; R10, which it cannot reach, reads as 0). Only the
 // guest's kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
-// Every call from HC_DOMAIN_LIST on (management, building, events, the
-// console, the host, the scheduler) also needs RIGHT_CONTROL, except the
-// caller's own HC_VCPU_START (isManagement).
+// Every call from HC_DOMAIN_LIST on (management, building, the console,
+// the host, the scheduler) also needs RIGHT_CONTROL, except the calls on
+// the caller's own vCPUs and events: HC_VCPU_START, HC_EVENT_SETUP (whose
+// console flag checks the right itself) and HC_TIMER_SET (isManagement).
 export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   if (cpl != 0) {
     setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
@@ -66,7 +69,6 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_DOMAIN_LOAD) result = hcDomainLoad(dom, a0, a1, a2, a3);
     else if (nr == HC_VCPU_SET_ENTRY) result = hcVcpuSetEntry(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_START) result = hcDomainStart(dom, a0);
-    else if (nr == HC_EVENT_SETUP) result = hcEventSetup(dom, a0, a1, a2);
     else if (nr == HC_CONSOLE_INPUT) result = hcConsoleInput(dom, a0, a1, a2);
     else if (nr == HC_HOST_INFO) result = hcHostInfo(dom, a0);
     else if (nr == HC_CPU_INFO) result = hcCpuInfo(dom, a0, a1);
@@ -81,6 +83,12 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   } else if (nr == HC_VCPU_START) {
     result = hcVcpuStart(dom, a0, a1);
     switchTo(vcpu);
+  } else if (nr == HC_EVENT_SETUP) {
+    result = hcEventSetup(dom, a0, a1, a2);
+  } else if (nr == HC_TIMER_SET) {
+    // A 32-bit caller passes the deadline's high half in ESI.
+    result = hcTimerSet(vcpu, wide ? a0 : (a1 << 32) | a0);
+    sliceTimerRearm();
   } else if (nr == HC_VERSION) {
     result = HYPERCALL_ABI_VERSION;
   } else if (nr == HC_CONSOLE_WRITE) {
@@ -98,9 +106,10 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
 }
 
 // Calls that need RIGHT_CONTROL: HC_DOMAIN_LIST up to HC_COUNT, except the
-// caller's own HC_VCPU_START.
+// caller's own HC_VCPU_START, HC_EVENT_SETUP and HC_TIMER_SET.
 function isManagement(nr: u64): bool {
-  return nr >= <u64>HC_DOMAIN_LIST && nr < <u64>HC_COUNT && nr != <u64>HC_VCPU_START;
+  return nr >= <u64>HC_DOMAIN_LIST && nr < <u64>HC_COUNT &&
+    nr != <u64>HC_VCPU_START && nr != <u64>HC_EVENT_SETUP && nr != <u64>HC_TIMER_SET;
 }
 
 function consoleWrite(vcpu: Vcpu, gpa: u64, len: u64): i64 {

@@ -42,6 +42,7 @@ export class Vcpu {
   intrPending: bool = false;
   windowExiting: bool = false;
   raisedAt: u64 = 0;             // TSC of the physical interrupt behind intrPending, 0 if none
+  timerDeadline: u64 = 0;        // host TSC of its HC_TIMER_SET deadline, 0 if none (src/domain/timer.ts)
   constructor(public domain: Domain, public index: u32) {
     memory.fill(this.regs, 0, VCPU_REGS_SIZE);
   }

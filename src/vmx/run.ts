@@ -25,22 +25,28 @@ import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS } from "../arch/vmx-exit"
 import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
 import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPendingEvent } from "./event";
-import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP } from "./action";
+import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP } from "./action";
+import { timersArmed, timersFire, timerNext, TIMER_NONE } from "../domain/timer";
 import { domainStop, domainCharge } from "../domain/lifecycle";
-import { PerCpu, thisCpu } from "../cpu/percpu";
+import { PerCpu, thisCpu, thisCpuIndex } from "../cpu/percpu";
+import { HV_CPUS_MAX } from "../arch/layout";
 import { println, logHasNewLines } from "../log/log";
 import { RFLAGS_TF } from "../arch/cr";
 import { PENDING_DBG_BS } from "../arch/vmx-exit";
 import { hex } from "../lib/str";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
-// rate ticks. It is written once per slice: exits save what is left of it
-// (VM-exit control "save VMX-preemption timer value"), so a guest that exits
-// often still loses the CPU when its slice is used up. Without that control
-// the timer restarts at each entry and is re-armed from the TSC instead.
+// rate ticks, bounded by the nearest guest timer (HC_TIMER_SET) the CPU
+// serves. It is written once per slice and when a guest timer changes:
+// exits save what is left of it (VM-exit control "save VMX-preemption timer
+// value"), so a guest that exits often still loses the CPU when its slice is
+// used up. Without that control the timer restarts at each entry and is
+// re-armed from the TSC instead.
 let timerRate: u32 = 0;
 let timerSaved = true;
 let saidIdle = false;
+// Where each CPU's current slice ends (TSC).
+const sliceEnds = new StaticArray<u64>(<i32>HV_CPUS_MAX);
 
 export function runInit(rate: u32, saveControlAllowed: bool): void {
   timerRate = rate;
@@ -62,6 +68,7 @@ export function run(): void {
     // A preemption asked for by a wake-up or another CPU is served by this pick.
     schedPreemptDone();
     const now = rdtsc();
+    if (timersArmed()) timersFire(now);
     const vcpu = schedPick(index, now);
     if (vcpu === null) {
       idle(cpu, now);
@@ -71,23 +78,33 @@ export function run(): void {
     tlbCatchUp(cpu);
     switchTo(vcpu);
     cpu.current = vcpu.domain.id;
-    const slice = schedSlice(index);
-    vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, slice >> timerRate);
     const start = rdtsc();
-    const sliceEnd = start + slice;
+    const sliceEnd = start + schedSlice(index);
+    unchecked(sliceEnds[index] = sliceEnd);
+    armSliceTimer(index, start);
     // The vCPU keeps the CPU until its slice is used up, it halts or yields,
     // or the CPU is asked to pick again (a vCPU woken by a physical
-    // interrupt wants it, or another CPU sent an IPI).
+    // interrupt or its timer wants it, or another CPU sent an IPI).
     while (true) {
       if (!timerSaved) {
         const t = rdtsc();
         if (t >= sliceEnd) break;
-        vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (sliceEnd - t) >> timerRate);
+        armSliceTimer(index, t);
       }
       const action = enterOnce(vcpu);
       if (action == ACTION_NEXT || action == ACTION_RESUME) {
         if (!schedPreemptPending()) continue;
         schedPreemptDone();
+        break;
+      }
+      if (action == ACTION_PREEMPT && timersArmed()) {
+        // A guest timer's deadline, not the slice's end, may have ended it.
+        const t = rdtsc();
+        timersFire(t);
+        if (<i64>(t - sliceEnd) < 0 && !schedPreemptPending()) {
+          armSliceTimer(index, t);
+          continue;
+        }
         break;
       }
       if (action == ACTION_BLOCK) {
@@ -109,38 +126,58 @@ export function run(): void {
   }
 }
 
+// The VMX-preemption timer of the current VMCS: what is left of CPU
+// `index`'s slice at `now`, or less if a guest timer it serves is due
+// sooner. Rounded up, so that the exit comes at or after the deadline.
+function armSliceTimer(index: u32, now: u64): void {
+  let end = unchecked(sliceEnds[index]);
+  if (timersArmed()) {
+    const t = timerNext(index);
+    if (t != TIMER_NONE && <i64>(t - end) < 0) end = t;
+  }
+  const left = <i64>(end - now) > 0 ? end - now : 0;
+  vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (left + (<u64>1 << timerRate) - 1) >> timerRate);
+}
+
+// HC_TIMER_SET changed the caller's timer; its VMCS is current.
+export function sliceTimerRearm(): void {
+  armSliceTimer(thisCpuIndex(), rdtsc());
+}
+
 // Nothing to run here: the FPU state goes back to its vCPU (another CPU may
 // take it) and the CPU sleeps without the big lock until an interrupt: COM1
 // input for Domain 0, an IPI (a vCPU for this CPU), or the LAPIC timer,
 // armed for the slice's length when some vCPU waits on a run queue (a capped
-// domain waiting for its next period, work this CPU may steal).
+// domain waiting for its next period, work this CPU may steal), or sooner
+// for a guest timer this CPU serves.
 function idle(cpu: PerCpu, now: u64): void {
   if (irqDrain() != 0) return;
   switchOut();
-  const waits = schedAnyQueued();
   if (!schedAnyRunnable() && !saidIdle && !schedAnyAlive()) {
     println("hv: no runnable vCPU left; idle");
     saidIdle = true;
   }
-  const ticks = schedSlice(cpu.index);
-  if (waits && !lapicTimerUsable()) {
+  let wake = schedAnyQueued() ? now + schedSlice(cpu.index) : TIMER_NONE;
+  const next = timerNext(cpu.index);
+  if (next != TIMER_NONE && (wake == TIMER_NONE || <i64>(next - wake) < 0)) wake = next;
+  if (wake != TIMER_NONE && !lapicTimerUsable()) {
     // No calibrated timer to wake the CPU: wait out the time on the TSC,
     // letting the other CPUs have the lock.
     let t = rdtsc();
-    while (t - now < ticks && cpu.resched == 0) {
+    while (<i64>(wake - t) > 0 && cpu.resched == 0) {
       lock_yield();
       t = rdtsc();
     }
     cpu.idleTicks += t - now;
     return;
   }
-  if (waits) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(ticks));
   const t0 = rdtsc();
+  if (wake != TIMER_NONE) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(<i64>(wake - t0) > 0 ? wake - t0 : 1));
   cpu.idleSince = t0;
   idle_wait();
   cpu.idleSince = 0;
   cpu.idleTicks += rdtsc() - t0;
-  if (waits) lapicTimerStop();
+  if (wake != TIMER_NONE) lapicTimerStop();
   irqDrain();
 }
 

@@ -12,9 +12,10 @@ import { VMX_MSRS, CPUID } from "./fixtures";
 // The ABI (src/hypercall/abi.ts).
 const HC = {
   CONSOLE_WRITE: 1, DOMAIN_INFO: 5, EVENT_SETUP: 17, CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
+  TIMER_SET: 27,
 };
 const EPERM = -1n, ESRCH = -3n, EFAULT = -14n, EBUSY = -16n, EINVAL = -22n;
-const EVENT_SERIAL = 0, EVENT_LOG = 1, EVENT_CONSOLE = 2;
+const EVENT_SERIAL = 0, EVENT_LOG = 1, EVENT_CONSOLE = 2, EVENT_TIMER = 3;
 const EVSETUP_FLAG_CONSOLE = 1;
 const HOSTINFO_SIZE = 40, CPUINFO_SIZE = 32;
 const CPUFLAG_ONLINE = 1, CPUFLAG_BSP = 2;
@@ -58,13 +59,15 @@ function world(framesBase = 0x100000n, framesLen = 0x2f0000n) {
       vmx.guest = guest;
       return e.testEnterOnce(id, 0x1000) >>> 0;
     },
-    // One VMCALL by `id`; the result as a signed number.
-    hc(id: number, nr: number, args: Array<bigint | number> = []): bigint {
+    // One VMCALL by `id`; the result as a signed number. `wide` false: a
+    // caller in 32-bit mode.
+    hc(id: number, nr: number, args: Array<bigint | number> = [], wide = true): bigint {
       const regs = [REG.RDI, REG.RSI, REG.RDX, REG.R10];
       const action = w.enter(id, (c) => {
         c.setReg(REG.RAX, nr);
         for (let i = 0; i < regs.length; i++) c.setReg(regs[i], BigInt.asUintN(64, BigInt(args[i] ?? 0)));
-        c.set(F.GUEST_CS_ACCESS_RIGHTS, c.get(F.GUEST_CS_ACCESS_RIGHTS) | 0x2000n);
+        const ar = c.get(F.GUEST_CS_ACCESS_RIGHTS);
+        c.set(F.GUEST_CS_ACCESS_RIGHTS, wide ? ar | 0x2000n : ar & ~0x2000n);
         return c.exit(R.VMCALL, { length: 3 });
       });
       expect(action, `hypercall ${nr} action`).toBe(ACT.NEXT);
@@ -360,21 +363,23 @@ describe("HC_EVENT_SETUP", () => {
     expect(w.u64(d0, 0)).toBe(0n);
   });
 
-  it("a DomU gets -EPERM; with EVSETUP_FLAG_CONSOLE so does a control domain that is not Domain 0", () => {
+  it("the console flag is Domain 0's alone: -EPERM for a DomU and for another control domain; events without it are anyone's", () => {
     const { w, d0, dom } = pair();
     expect(w.e.testDomain0()).toBe(d0);
     const ctl2 = w.create("ctl2", "control=1");
     expect(w.e.testDomain0()).toBe(d0);
-    expect(w.hc(dom, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(EPERM);
-    expect(w.hc(dom, HC.EVENT_SETUP, [PAGE + 1, 0, 7])).toBe(EPERM);  // the right first
+    expect(w.hc(dom, HC.EVENT_SETUP, [PAGE, EV, EVSETUP_FLAG_CONSOLE])).toBe(EPERM);
     expect(w.hc(ctl2, HC.EVENT_SETUP, [PAGE, EV, EVSETUP_FLAG_CONSOLE])).toBe(EPERM);
     expect(w.e.testConsoleHolder()).toBe(0);
     for (const id of [dom, ctl2]) {
       w.e.testEventRaise(id, EVENT_SERIAL, false);
       expect(w.pending(id)).toBe(false);
     }
-    // Events without the console are any control domain's.
-    expect(w.hc(ctl2, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    // The same checks as Domain 0's, then the page and vector.
+    expect(w.hc(dom, HC.EVENT_SETUP, [PAGE + 1, 0, 7])).toBe(EINVAL);
+    expect(w.hc(dom, HC.EVENT_SETUP, [MEM, EV, 0])).toBe(EFAULT);
+    for (const id of [dom, ctl2]) expect(w.hc(id, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    expect(w.e.testConsoleHolder()).toBe(0);
   });
 
   it("-EBUSY while another live domain holds the console; free again once it stopped", () => {
@@ -592,5 +597,138 @@ describe("host calls", () => {
         expect(w.vmx.vmxonRegion).toBeNull();
       }
     }
+  });
+});
+
+describe("HC_TIMER_SET", () => {
+  // The nearest deadline CPU 0 serves (U64: none).
+  const next = (w: World): bigint => BigInt.asUintN(64, w.e.testTimerNext(0));
+  // A DomU with events on PAGE, halted (sti; hlt) on CPU 0.
+  function sleeper() {
+    const p = pair();
+    const { w, dom } = p;
+    expect(w.hc(dom, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    return p;
+  }
+  const halt = (w: World, id: number) => {
+    expect(w.enter(id, hltExit(RFLAGS_FIXED | RFLAGS_IF, STI))).toBe(ACT.BLOCK);
+    w.e.testVcpuBlock(id);
+    expect(w.halted(id)).toBe(true);
+  };
+
+  it("-EINVAL before HC_EVENT_SETUP, for a DomU and for Domain 0 alike; no right needed after it", () => {
+    const { w, d0, dom } = pair();
+    for (const id of [d0, dom]) expect(w.hc(id, HC.TIMER_SET, [w.e.testGuestTsc(id) + 1000000n])).toBe(EINVAL);
+    expect(next(w)).toBe(U64);
+    expect(w.hc(dom, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    expect(w.hc(dom, HC.TIMER_SET, [w.e.testGuestTsc(dom) + 1000000n])).toBe(0n);
+    expect(next(w)).not.toBe(U64);
+  });
+
+  it("a halted vCPU sleeps until its deadline; then EVENT_TIMER wakes it and its vector is injected", () => {
+    const { w, dom } = sleeper();
+    const deadline = w.e.testGuestTsc(dom) + 500000n;
+    expect(w.hc(dom, HC.TIMER_SET, [deadline])).toBe(0n);
+    // Held in host TSC: the guest's deadline less the domain's TSC offset.
+    const host = w.e.testVcpuTimer(dom, 0);
+    expect(deadline - host).toBe(w.e.testGuestTsc(dom) - w.m.tsc);
+    expect(next(w)).toBe(host);
+    halt(w, dom);
+    w.e.testTimersFire();
+    expect(w.halted(dom)).toBe(true);
+    expect(w.u64(dom, PAGE)).toBe(0n);
+    w.m.tsc = host - 2000n;            // rdtsc adds 1000: one tick short
+    w.e.testTimersFire();
+    expect(w.halted(dom)).toBe(true);
+    w.e.testTimersFire();              // at the deadline
+    expect(w.halted(dom)).toBe(false);
+    expect(w.pending(dom)).toBe(true);
+    expect(w.u64(dom, PAGE)).toBe(1n << BigInt(EVENT_TIMER));
+    expect(w.e.testVcpuTimer(dom, 0)).toBe(0n);
+    expect(next(w)).toBe(U64);
+    const before = w.vmx.injected.length;
+    w.enter(dom, cpuidExit());
+    expect(injectedVectors(w).slice(before)).toEqual([(VALID | EV) >>> 0]);
+    // One-shot: nothing more.
+    w.m.tsc += 10000000n;
+    w.e.testTimersFire();
+    expect(w.pending(dom)).toBe(false);
+    // Not a physical interrupt: the interrupt latency figures stay clean.
+    expect(w.e.testDomainIrqEvents(dom)).toBe(0n);
+    expect(w.vmx.badInjections).toBe(0);
+  });
+
+  it("setting again replaces the deadline, 0 cancels it, and a deadline already passed fires at once", () => {
+    const { w, dom } = sleeper();
+    const g = w.e.testGuestTsc(dom);
+    expect(w.hc(dom, HC.TIMER_SET, [g + 1000000n])).toBe(0n);
+    const first = w.e.testVcpuTimer(dom, 0);
+    expect(w.hc(dom, HC.TIMER_SET, [g + 3000000n])).toBe(0n);
+    expect(w.e.testVcpuTimer(dom, 0)).toBe(first + 2000000n);
+    expect(next(w)).toBe(first + 2000000n);
+    expect(w.hc(dom, HC.TIMER_SET, [0])).toBe(0n);
+    expect(w.e.testVcpuTimer(dom, 0)).toBe(0n);
+    expect(next(w)).toBe(U64);
+    w.m.tsc += 5000000n;
+    w.e.testTimersFire();
+    expect(w.pending(dom)).toBe(false);
+    expect(w.u64(dom, PAGE)).toBe(0n);
+    // Passed (by a little, or by 2^63 - 1 ticks): pending before the call returns.
+    expect(w.hc(dom, HC.TIMER_SET, [w.e.testGuestTsc(dom) - 1n])).toBe(0n);
+    expect(w.pending(dom)).toBe(true);
+    expect(w.takeBits(dom)).toBe(1n << BigInt(EVENT_TIMER));
+    w.enter(dom, cpuidExit());
+    expect(w.hc(dom, HC.TIMER_SET, [1])).toBe(0n);
+    expect(w.takeBits(dom)).toBe(1n << BigInt(EVENT_TIMER));
+    expect(next(w)).toBe(U64);
+    // Far in the future: armed, not fired.
+    expect(w.hc(dom, HC.TIMER_SET, [1n << 62n])).toBe(0n);
+    w.e.testTimersFire();
+    expect(w.u64(dom, PAGE)).toBe(0n);
+    expect(next(w)).not.toBe(U64);
+  });
+
+  it("a 32-bit caller gives the deadline's low half in EDI and its high half in ESI", () => {
+    const { w, dom } = sleeper();
+    const deadline = w.e.testGuestTsc(dom) + (5n << 32n) + 7n;
+    expect(w.hc(dom, HC.TIMER_SET, [deadline & 0xffffffffn, deadline >> 32n], false)).toBe(0n);
+    const host = w.e.testVcpuTimer(dom, 0);
+    expect(w.hc(dom, HC.TIMER_SET, [deadline], true)).toBe(0n);
+    expect(w.e.testVcpuTimer(dom, 0)).toBe(host);
+  });
+
+  it("cli; hlt with a timer set stays halted when it fires, as on hardware; the bit is still set", () => {
+    const { w, dom } = sleeper();
+    expect(w.hc(dom, HC.TIMER_SET, [w.e.testGuestTsc(dom) + 100000n])).toBe(0n);
+    expect(w.enter(dom, hltExit(RFLAGS_FIXED))).toBe(ACT.BLOCK);
+    w.e.testVcpuBlock(dom);
+    w.m.tsc += 200000n;
+    w.e.testTimersFire();
+    expect(w.halted(dom)).toBe(true);
+    expect(w.u64(dom, PAGE)).toBe(1n << BigInt(EVENT_TIMER));
+  });
+
+  it("each vCPU's timer lands in its own pending word; the domain's events stay in vCPU 0's", () => {
+    const { w } = pair();
+    const two = w.create("two", "vcpus=2");
+    expect(w.hc(two, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    expect(w.e.testTimerSet(two, 1, w.e.testGuestTsc(two) + 100000n)).toBe(0n);
+    w.e.testEventRaise(two, EVENT_LOG, false);
+    w.m.tsc += 200000n;
+    w.e.testTimersFire();
+    expect(w.u64(two, PAGE)).toBe(1n << BigInt(EVENT_LOG));
+    expect(w.u64(two, PAGE + 8)).toBe(1n << BigInt(EVENT_TIMER));
+    expect(w.e.testVcpuPendingOf(two, 1)).toBe(1);
+  });
+
+  it("a stopped domain's timers are gone: nothing fires into its freed memory", () => {
+    const { w, dom } = sleeper();
+    expect(w.hc(dom, HC.TIMER_SET, [w.e.testGuestTsc(dom) + 100000n])).toBe(0n);
+    const hostPage = Number(w.e.testGuestToHost(dom, BigInt(PAGE)));
+    w.e.testDomainStop(dom, w.m.newString("test"));
+    expect(next(w)).toBe(U64);
+    w.m.tsc += 200000n;
+    w.e.testTimersFire();
+    expect(w.m.view.getBigUint64(hostPage, true)).toBe(0n);
   });
 });

@@ -16,11 +16,13 @@ const HC = {
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17, CONSOLE_INPUT: 18,
   HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
-  VCPU_START: 22, SCHED_GET: 23, SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, COUNT: 27,
+  VCPU_START: 22, SCHED_GET: 23, SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, COUNT: 28,
 };
+// Every call from HC_DOMAIN_LIST on but the caller's own (HC_EVENT_SETUP,
+// HC_VCPU_START, HC_TIMER_SET).
 const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ, HC.LOG_READ,
   HC.MODULE_LIST, HC.MODULE_READ, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START,
-  HC.EVENT_SETUP, HC.CONSOLE_INPUT, HC.HOST_INFO, HC.CPU_INFO, HC.HOST_POWER,
+  HC.CONSOLE_INPUT, HC.HOST_INFO, HC.CPU_INFO, HC.HOST_POWER,
   HC.SCHED_GET, HC.SCHED_SET, HC.VCPU_INFO, HC.VCPU_PIN];
 const EPERM = -1n, ESRCH = -3n, ENOMEM = -12n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
 const RIGHT_CONTROL = 1;
@@ -137,7 +139,7 @@ describe("management hypercalls: the control right", () => {
       [HC.LOG_READ, [0, BUF, 64]],
       [HC.MODULE_LIST, [BUF, 4]], [HC.MODULE_READ, [0, 0, BUF, 64]], [HC.DOMAIN_CREATE, [BUF, 16]],
       [HC.DOMAIN_LOAD, [ctl, 0x10000, BUF, 16]], [HC.VCPU_SET_ENTRY, [ctl, 0, BUF]], [HC.DOMAIN_START, [ctl]],
-      [HC.EVENT_SETUP, [0x10000, 0x40, 0]], [HC.EVENT_SETUP, [0x10000, 0x40, 1]], [HC.CONSOLE_INPUT, [ctl, BUF, 4]],
+      [HC.CONSOLE_INPUT, [ctl, BUF, 4]],
       [HC.HOST_INFO, [BUF]], [HC.CPU_INFO, [0, BUF]], [HC.HOST_POWER, [0]], [HC.HOST_POWER, [1]],
       [HC.SCHED_GET, [ctl, BUF]], [HC.SCHED_SET, [ctl, 1, 10]], [HC.VCPU_INFO, [ctl, 0, BUF]], [HC.VCPU_PIN, [ctl, 0, 1]],
       // Even with bad arguments the answer is -EPERM: a DomU learns nothing else.
@@ -145,6 +147,8 @@ describe("management hypercalls: the control right", () => {
     ];
     expect(calls.map(([nr]) => nr).filter((n, i, a) => a.indexOf(n) === i).sort((a, b) => a - b)).toEqual(MANAGEMENT);
     for (const [nr, args] of calls) expect(w.hc(dom, nr, args), `call ${nr}`).toBe(EPERM);
+    // Taking the serial console (EVSETUP_FLAG_CONSOLE) is management too.
+    expect(w.hc(dom, HC.EVENT_SETUP, [0x10000, 0x40, 1])).toBe(EPERM);
     expect(w.state(ctl)).toBe(DOMAIN_RUNNABLE);
     expect(w.paused(ctl)).toBe(false);
     expect(w.free()).toBe(free);

@@ -24,6 +24,7 @@ import {
 import { VECTOR_GP } from "../../arch/vmx-exit";
 import { EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE, CR0_PG } from "../../arch/cr";
 import { print, println, printHex, printDec } from "../../log/log";
+import { timersTscMoved } from "../../domain/timer";
 
 const UNKNOWN: u64 = 0xffffffffffffffff;
 
@@ -82,10 +83,13 @@ const WRITE_UNKNOWN: u32 = 2;
 
 function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
   switch (msr) {
-    case IA32_TSC:
-      vcpu.domain.tscOffset = value - rdtsc();
-      vmcsWrite(TSC_OFFSET, vcpu.domain.tscOffset);
+    case IA32_TSC: {
+      const offset = value - rdtsc();
+      timersTscMoved(vcpu.domain, offset - vcpu.domain.tscOffset);
+      vcpu.domain.tscOffset = offset;
+      vmcsWrite(TSC_OFFSET, offset);
       return WRITE_DONE;
+    }
     case IA32_APIC_BASE:
     case IA32_BIOS_SIGN_ID:
     case IA32_MTRR_DEF_TYPE:
