@@ -77,6 +77,12 @@ check-float:
 
 $(BUILD)/layout.inc: src/arch/layout.ts | $(BUILD)
 	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/\1 equ \2/p' $< > $@
+# The hardware definitions and the hypercall ABI, for boot/*.asm: each
+# `export const NAME: uN = <number or shift>;` line becomes `NAME equ ...`.
+ARCH_TS := src/arch/cr.ts src/arch/msr.ts src/arch/paging.ts src/arch/cpuid.ts src/arch/vmcs.ts \
+  src/arch/vmx-exit.ts src/hypercall/abi.ts
+$(BUILD)/arch.inc: $(ARCH_TS) | $(BUILD)
+	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx <]*[0-9a-fA-F]\);.*/\1 equ \2/p' $^ > $@
 $(BUILD)/layout.h: src/arch/layout.ts | $(BUILD)
 	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/#define \1 \2ull/p' $< > $@
 $(BUILD)/layout.ld: src/arch/layout.ts | $(BUILD)
@@ -89,7 +95,7 @@ $(BUILD)/hv.o: $(BUILD)/hv.c
 	clang $(CFLAGS) -c $< -o $@
 $(BUILD)/wasm-rt.o: boot/wasm-rt.c $(BUILD)/hv.c $(BUILD)/layout.h
 	clang $(CFLAGS) -c $< -o $@
-$(BUILD)/%.o: boot/%.asm $(BUILD)/layout.inc $(wildcard boot/*.inc)
+$(BUILD)/%.o: boot/%.asm $(BUILD)/layout.inc $(BUILD)/arch.inc
 	nasm -f elf64 -w+all -I$(BUILD)/ -Iboot/ $< -o $@
 
 $(BUILD)/hv.elf: $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o boot/linker.ld $(BUILD)/layout.ld

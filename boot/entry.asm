@@ -8,24 +8,7 @@
 ; the big lock (smp.asm) and calls hv_start(handoff) in the runtime shim.
 
 %include "layout.inc"
-
-CR0_PE          equ 1 << 0
-CR0_MP          equ 1 << 1
-CR0_EM          equ 1 << 2
-CR0_TS          equ 1 << 3
-CR0_NE          equ 1 << 5
-CR0_NW          equ 1 << 29
-CR0_CD          equ 1 << 30
-CR0_PG          equ 1 << 31
-CR4_PAE         equ 1 << 5
-IA32_EFER       equ 0xc0000080
-IA32_GS_BASE    equ 0xc0000101
-EFER_LME        equ 1 << 8
-PTE_P           equ 1 << 0
-PTE_RW          equ 1 << 1
-PTE_PS          equ 1 << 7          ; 2 MiB page in a PDE
-CPUID_EXT_LM    equ 1 << 29         ; CPUID.80000001H:EDX.LM
-EFLAGS_ID       equ 1 << 21
+%include "arch.inc"
 
 SEL_CODE64      equ 0x08
 SEL_DATA        equ 0x10
@@ -62,7 +45,7 @@ entry32:
     pushfd
     pop eax
     mov ecx, eax
-    xor eax, EFLAGS_ID
+    xor eax, RFLAGS_ID
     push eax
     popfd
     pushfd
@@ -71,13 +54,13 @@ entry32:
     popfd
     cmp eax, ecx
     je .no_long_mode
-    mov eax, 0x80000000
+    mov eax, CPUID_LEAF_EXT_MAX
     cpuid
-    cmp eax, 0x80000001
+    cmp eax, CPUID_LEAF_EXT_FEATURES
     jb .no_long_mode
-    mov eax, 0x80000001
+    mov eax, CPUID_LEAF_EXT_FEATURES
     cpuid
-    test edx, CPUID_EXT_LM
+    test edx, CPUID_80000001_EDX_LM
     jz .no_long_mode
 
     ; PML4[0] (identity) and PML4[256] (HV_DIRECT_MAP) share one PDPT whose

@@ -16,19 +16,7 @@
 ; big lock held.
 
 %include "layout.inc"
-
-CR0_PE          equ 1 << 0
-CR0_MP          equ 1 << 1
-CR0_EM          equ 1 << 2
-CR0_TS          equ 1 << 3
-CR0_NE          equ 1 << 5
-CR0_NW          equ 1 << 29
-CR0_CD          equ 1 << 30
-CR0_PG          equ 1 << 31
-CR4_PAE         equ 1 << 5
-IA32_EFER       equ 0xc0000080
-IA32_GS_BASE    equ 0xc0000101
-EFER_LME        equ 1 << 8
+%include "arch.inc"
 
 ; The trampoline's own GDT.
 TSEL_CODE32     equ 0x08

@@ -6,15 +6,7 @@
 ; (CF=1), 2 VMfailValid (ZF=1, the VMCS's VM-instruction error field says why).
 
 %include "layout.inc"
-
-VMCS_HOST_RSP   equ 0x6c14              ; SDM Vol. 3D Appendix B.4.4
-VMCS_EXIT_REASON equ 0x4402             ; B.3.2
-VMCS_EXIT_INSTRUCTION_LEN equ 0x440c    ; B.3.2
-VMCS_GUEST_RIP  equ 0x681e              ; B.4.3
-EXIT_REASON_CPUID  equ 10
-EXIT_REASON_VMCALL equ 18
-HC_VERSION      equ 0                   ; src/hypercall/abi.ts
-HYPERCALL_ABI_VERSION equ 0x00010000
+%include "arch.inc"
 
 %macro import 1
 global Z_hwZ_%1
@@ -109,7 +101,7 @@ import vmenter
     cmp rsp, [rsi + VCPU_HOST_RSP]
     je .rsp_current
     mov [rsi + VCPU_HOST_RSP], rsp
-    mov eax, VMCS_HOST_RSP
+    mov eax, HOST_RSP
     vmwrite rax, rsp
 .rsp_current:
     mov rax, [rsi + VCPU_CR2]
@@ -191,7 +183,7 @@ vmenter_return:
 vm_exit_floor:
     push rax
     push rdx
-    mov edx, VMCS_EXIT_REASON
+    mov edx, VM_EXIT_REASON
     vmread rax, rdx
     cmp eax, EXIT_REASON_CPUID
     je .cpuid
@@ -210,10 +202,10 @@ vm_exit_floor:
 .next:
     push rax
     push rdx
-    mov edx, VMCS_GUEST_RIP
+    mov edx, GUEST_RIP
     vmread rax, rdx
     push rcx
-    mov ecx, VMCS_EXIT_INSTRUCTION_LEN
+    mov ecx, VM_EXIT_INSTRUCTION_LEN
     vmread rcx, rcx
     add rax, rcx
     vmwrite rdx, rax

@@ -27,6 +27,9 @@ export const CPUID_LEAF_PERFMON: u32 = 0xa;         // architectural performance
 export const CPUID_LEAF_TOPOLOGY: u32 = 0xb;        // x2APIC topology; EDX = x2APIC ID
 export const CPUID_LEAF_XSAVE: u32 = 0xd;
 export const CPUID_D_1_EAX_XSAVES: u32 = 1 << 3;      // XSAVES/XRSTORS and IA32_XSS
+export const CPUID_LEAF_EXT_MAX: u32 = 0x80000000;   // EAX = highest extended leaf
+export const CPUID_LEAF_EXT_FEATURES: u32 = 0x80000001;
+export const CPUID_80000001_EDX_LM: u32 = 1 << 29;  // long mode (Intel 64)
 // Leaves 0x40000000-0x4fffffff are reserved for hypervisors (SDM Vol. 2A,
 // CPUID: "no existing or future CPU will return processor identification or
 // feature information" there).
