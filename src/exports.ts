@@ -302,7 +302,7 @@ import { hcTimerSet, timersFire, timerNext } from "./domain/timer";
 import { Vcpu as TimerVcpu } from "./sched/domain";
 export function testTimerSet(id: u32, vcpu: u32, deadline: u64): i64 {
   const v = testVcpuOf(id, vcpu);
-  return v !== null ? hcTimerSet(v!, deadline) : -1;
+  return v !== null ? hcTimerSet(v, deadline) : -1;
 }
 export function testTimersFire(): void { timersFire(testRdtsc()); }
 export function testTimerNext(cpu: u32): u64 { return timerNext(cpu); }
