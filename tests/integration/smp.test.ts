@@ -2,7 +2,8 @@
 // finds the others in the ACPI MADT, starts each through the real-mode
 // trampoline (INIT-SIPI-SIPI), and every one reports VMX root operation; a
 // CPU that does not start (the test-only `debug_skip_sipi=<APIC id>`) is
-// reported and left out while the rest go on; guests still run. One boot
+// reported and left out while the rest go on; guests still run, and a
+// domain's vCPUs on different CPUs each wake on their own timer. One boot
 // per CPU count.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -49,13 +50,32 @@ const HANDFUL = [
   { domain: "still_alive", file: "still_alive.elf", args: "yields=50 mticks=20" },
 ];
 
+// Every vCPU of one domain sleeps on its own timer (HC_TIMER_SET), a vCPU
+// per CPU: the CPU a halted vCPU belongs to wakes for its deadline.
+function timers(cpus: number) {
+  return { domain: "timers", file: "timer_wakes_every_vcpu.elf", args: `vcpus=${cpus}` };
+}
+
+// The timer guest passed, and its vCPUs ran on more than one CPU.
+async function timersPassed(e: Emulator, cpus: number): Promise<void> {
+  const m = await e.waitFor(/\[timers\] RESULT \S+ (PASS|FAIL)[^\n]*\n/, WAIT_MS, { fromStart: true });
+  expect(m[1], m[0]).toBe("PASS");
+  const ran = new Set<string>();
+  for (let v = 0; v < cpus; v++) {
+    const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(timers\\) vCPU ${v} ran on CPUs ([\\d,]+)`), 60_000, { fromStart: true });
+    for (const c of on[1].split(",")) ran.add(c);
+  }
+  console.log(`${cpus} CPUs:`, /timer_wakes_every_vcpu: .*/.exec(e.output())?.[0], "on CPUs", [...ran].sort().join(","));
+  expect(ran.size).toBeGreaterThan(1);
+}
+
 describe("SMP host (Bochs)", () => {
   // Without Domain 0: with COM1 passed through to it, its output and the
   // hypervisor's log lines, written from another CPU, mix byte by byte until
   // it takes the console over.
   test("2 CPUs: both in VMX root; guests run on both", async () => {
     const iso = makeIso({
-      modules: HANDFUL.slice(0, 4).map((g) => ({
+      modules: [...HANDFUL.slice(0, 4), timers(2)].map((g) => ({
         path: path.join(GUEST_DIR, g.file), cmdline: `domain name=${g.domain} mem=2M ${g.args}`.trim(),
       })),
     });
@@ -74,6 +94,7 @@ describe("SMP host (Bochs)", () => {
           for (const c of on[1].split(",")) ran.add(c);
         }
         expect([...ran].sort()).toEqual(["0", "1"]);
+        await timersPassed(e, 2);
       });
     } finally {
       iso.cleanup();
@@ -82,7 +103,7 @@ describe("SMP host (Bochs)", () => {
 
   test("4 CPUs: every one in VMX root; a handful of the guest suite passes", async () => {
     const iso = makeIso({
-      modules: HANDFUL.map((g) => ({
+      modules: [...HANDFUL, timers(4)].map((g) => ({
         path: path.join(GUEST_DIR, g.file), cmdline: `domain name=${g.domain} mem=2M ${g.args}`.trim(),
       })),
     });
@@ -97,6 +118,7 @@ describe("SMP host (Bochs)", () => {
           const m = await e.waitFor(new RegExp(`\\[${g.domain}\\] RESULT \\S+ (PASS|FAIL)[^\\n]*\\n`), WAIT_MS, { fromStart: true });
           expect(m[1], m[0]).toBe("PASS");
         }
+        await timersPassed(e, 4);
       });
     } finally {
       iso.cleanup();
