@@ -32,16 +32,8 @@ main:
   mov [nvcpus], eax
   mov eax, EV_VECTOR
   mov edx, timer_isr
-  call idt_set_gate
-  mov eax, HC_EVENT_SETUP
   mov edi, event_page
-  mov esi, EV_VECTOR
-  xor edx, edx
-  call hcall
-  test eax, eax
-  jz .events
-  FAIL_HEX "HC_EVENT_SETUP(page, 0x41, 0) returned", eax
-.events:
+  call events_on
   mov ecx, [nvcpus]
   call vcpus_start
   test eax, eax

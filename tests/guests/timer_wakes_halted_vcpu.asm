@@ -47,13 +47,8 @@ main:
 .einval:
   mov eax, EV_VECTOR
   mov edx, timer_isr
-  call idt_set_gate
-  mov eax, HC_EVENT_SETUP
   mov edi, event_page
-  mov esi, EV_VECTOR
-  xor edx, edx
-  call hcall
-  CHECK_ZERO "HC_EVENT_SETUP(page, 0x41, 0) returned"
+  call events_on
   sti
 
   ; 1. Sleep until a deadline.
