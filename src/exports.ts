@@ -313,3 +313,4 @@ function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
 }
 export function testVcpuTimer(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.timerDeadline : 0; }
 export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.intrPending; }
+export { heapLeft } from "./mm/heap";

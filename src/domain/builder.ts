@@ -53,6 +53,7 @@ import { rdtsc } from "../arch/hw";
 import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
 import { dec } from "../lib/str";
+import { heapLeft, HEAP_RESERVE } from "../mm/heap";
 import { optionValue } from "../boot/cmdline";
 import { schedAdd, schedOnlineMask } from "../sched/scheduler";
 import { rightsFromCmdline } from "../hypercall/rights";
@@ -221,6 +222,10 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
 export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false): Domain | null {
   bootHandoff = handoff;
   const dom = new Domain(nextId++, cfg.name);
+  const left = heapLeft();
+  if (left < HEAP_RESERVE) {
+    return createFailed(dom, "the hypervisor heap is nearly used up (" + dec(left >> 10) + " KiB left; each domain created since boot keeps about 22 KiB)");
+  }
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
   dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
