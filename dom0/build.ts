@@ -97,9 +97,13 @@ export function buildDomain(line: string, slot: i32): BuildResult {
   r.createTsc = rdtsc();
   const id = vmcall(HC_DOMAIN_CREATE, configBuf, <u64>line.length, 0, 0);
   if (id == -<i64>ENOMEM) {
-    let free = "";
-    if (hostRead() == 0) free = ": " + kibText(hostMemFreeKiB()) + " free";
-    return r.fail("not enough memory for " + kibText(cfg.memBytes >> 10) + free);
+    const known = hostRead() == 0;
+    // Enough free frames, yet no room: the hypervisor's own memory (its
+    // heap, the domain's EPT and VMCSs); its log line says which.
+    if (known && hostMemFreeKiB() >= cfg.memBytes >> 10) {
+      return r.fail("the hypervisor has no room for another domain (" + kibText(hostMemFreeKiB()) + " free for guests; dmesg says why)");
+    }
+    return r.fail("not enough memory for " + kibText(cfg.memBytes >> 10) + (known ? ": " + kibText(hostMemFreeKiB()) + " free" : ""));
   }
   if (id == -<i64>EINVAL) return r.fail("the hypervisor refused the config \"" + line + "\" (-22 EINVAL)");
   if (id < 0) return r.fail("HC_DOMAIN_CREATE failed (" + errnoText(id) + ")");

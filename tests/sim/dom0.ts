@@ -87,6 +87,8 @@ export interface Dom0Options {
   modules?: SimModule[];
   memTotalKiB?: number;
   memFreeKiB?: number;
+  /** HC_DOMAIN_CREATE is -ENOMEM whatever memory is free (the hypervisor's heap is used up). */
+  heapFull?: boolean;
   events?: boolean;        // HC_EVENT_SETUP works (default true)
   pci?: PciFunction[];
   cpus?: number;
@@ -105,6 +107,7 @@ export class Dom0 {
   log: number[] = [];                       // the hypervisor log, every byte ever
   memTotalKiB: number;
   memFreeKiB: number;
+  heapFull: boolean;
   events: boolean;
   eventPage = 0;
   eventVector = 0;
@@ -125,6 +128,7 @@ export class Dom0 {
     this.modules = o.modules ?? [];
     this.memTotalKiB = o.memTotalKiB ?? 512 * 1024;
     this.memFreeKiB = o.memFreeKiB ?? 400 * 1024;
+    this.heapFull = o.heapFull ?? false;
     this.events = o.events ?? true;
     this.pci = o.pci ?? I440FX;
     this.cpus = o.cpus ?? 1;
@@ -395,7 +399,7 @@ export class Dom0 {
           }
         }
         if (mem < 0) return err(EINVAL);
-        if (mem > this.memFreeKiB) return err(ENOMEM);
+        if (mem > this.memFreeKiB || this.heapFull) return err(ENOMEM);
         this.memFreeKiB -= mem;
         const d = this.addDomain({ name: name || `dom${this.domains.length + 1}`, memKiB: mem, state: STATE.CREATED });
         d.config = text;

@@ -15,7 +15,7 @@ const BOOTINFO_GPA = 0x8000n, STACK_TOP = 0x80000n;
 const COUNTER = elf32({ entry: 0x10000c, paddr: 0x100000, code: 64, bss: 0x1000 });
 const CHANGING = new Set([HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START, HC.DOMAIN_DESTROY]);
 
-function world(modules: SimModule[], o: { memFreeKiB?: number } = {}) {
+function world(modules: SimModule[], o: { memFreeKiB?: number; heapFull?: boolean } = {}) {
   const d = new Dom0({ modules, ...o });
   d.exports.domainsFindSelf(d.str("dom0"));
   d.start();
@@ -77,6 +77,13 @@ describe("images Domain 0 builds", () => {
 });
 
 describe("images and configs Domain 0 refuses", () => {
+  it("-ENOMEM with memory free for guests: the hypervisor's own room is used up, and dmesg says why", () => {
+    const d = world([{ cmdline: "/boot/guests/counter.elf", bytes: COUNTER }], { heapFull: true });
+    const line = "create name=c memory=2 kernel=counter.elf";
+    expect(d.run(line)).toBe(`${line}\ncreate: the hypervisor has no room for another domain (400 MiB free for guests; dmesg says why)\ndom0# `);
+    expect(d.domains).toHaveLength(1);
+  });
+
   it("corrupt images and unfit requests name the problem; nothing is created", () => {
     const d = world([
       { cmdline: "/boot/guests/counter.elf", bytes: COUNTER },
