@@ -5,9 +5,9 @@
 // entry that injects an external interrupt into a guest that cannot take it
 // (RFLAGS.IF = 0, blocking by STI or MOV SS), as the CPU does.
 import { describe, expect, it } from "vitest";
-import { Machine, Halted } from "../sim/machine";
-import { F, REG, SimVmx, GuestContext, PROC_INTERRUPT_WINDOW_EXITING } from "../sim/vmx";
-import { VMX_MSRS, CPUID } from "./fixtures";
+import { Halted } from "../sim/machine";
+import { F, REG, GuestContext, PROC_INTERRUPT_WINDOW_EXITING } from "../sim/vmx";
+import { vmxMachine } from "./fixtures";
 
 // The ABI (src/hypercall/abi.ts).
 const HC = {
@@ -29,31 +29,14 @@ const STI = 1, MOV_SS = 2;
 const RFLAGS_FIXED = 0x2n, RFLAGS_IF = 0x200n;
 const EV = 0x40;
 
-const HANDOFF = 0x3000, IMAGE = 0x20000;
-const IMAGE_BYTES = Uint8Array.from([0x0f, 0xa2, 0xf4, 0xeb, 0xfd]);
 const MEM = 0x120000;
 const PAGE = 0x30000, BUF = 0x40000;
 const U64 = (1n << 64n) - 1n;
 
 function world(framesBase = 0x100000n, framesLen = 0x2f0000n) {
-  const m = new Machine({ vmx: true, cpuid: CPUID, msrs: VMX_MSRS });
-  const e = m.exports;
-  const vmx = m.vmx as SimVmx;
-  const need = Number(framesBase + framesLen);
-  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
-  e.framesInitRange(framesBase, framesLen);
-  expect(e.vmxProbe()).toBe(0);
-  e.vmxEnable();
-  for (let i = 0; i < 8; i++) m.view.setBigUint64(HANDOFF + 8 * i, BigInt(0x110000 + i * 0x1000), true);
-  m.write(IMAGE, IMAGE_BYTES);
+  const { m, e, vmx, create } = vmxMachine(framesBase, framesLen);
   const w = {
-    m, e, vmx,
-    create(name: string, extra = "", mem = "1152K"): number {
-      const line = m.newString(`/boot/t.bin domain name=${name} mem=${mem} kind=flat64 ${extra}`);
-      const id = e.testDomainCreate(BigInt(IMAGE), BigInt(IMAGE_BYTES.length), line, HANDOFF);
-      if (id === 0) throw new Error(`domain not built: ${m.str("testDomainError")}`);
-      return id;
-    },
+    m, e, vmx, create,
     // One VM entry of `id` ending in `guest`'s exit; the action.
     enter(id: number, guest: (c: GuestContext) => number): number {
       vmx.guest = guest;

@@ -1,5 +1,7 @@
 // Boot-information fixtures shaped like what real loaders hand over.
-import { Bytes } from "../sim/machine";
+import { expect } from "vitest";
+import { Bytes, Machine } from "../sim/machine";
+import { SimVmx } from "../sim/vmx";
 
 export const MB2_MAGIC = 0x36d76289;
 export const MB1_MAGIC = 0x2badb002;
@@ -96,3 +98,29 @@ export const CPUID: Record<string, [number, number, number, number]> = {
   "0xa": [0x07300404, 0, 0, 0x603],
   "0xd": [0x7, 0x340, 0x340, 0],
 };
+
+// The compiled hypervisor on a simulated VT-x CPU with VMX on, frames for
+// domains in [framesBase, framesBase + framesLen) (by default below its
+// static data and heap, HV_WASM_BASE, as on the real machine), a boot
+// hand-off block and a flat64 test image (cpuid; out 0xf4, al; jmp $).
+// create builds a domain from that image as the boot path does.
+export const HANDOFF = 0x3000, IMAGE = 0x20000;
+export const IMAGE_BYTES = Uint8Array.from([0x0f, 0xa2, 0xf4, 0xeb, 0xfd]);
+export function vmxMachine(framesBase = 0x100000n, framesLen = 0x2f0000n) {
+  const m = new Machine({ vmx: true, cpuid: CPUID, msrs: VMX_MSRS });
+  const e = m.exports;
+  const need = Number(framesBase + framesLen);
+  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
+  e.framesInitRange(framesBase, framesLen);
+  expect(e.vmxProbe()).toBe(0);
+  e.vmxEnable();
+  for (let i = 0; i < 8; i++) m.view.setBigUint64(HANDOFF + 8 * i, BigInt(0x110000 + i * 0x1000), true);
+  m.write(IMAGE, IMAGE_BYTES);
+  const create = (name: string, extra = "", mem = "1152K"): number => {
+    const line = m.newString(`/boot/t.bin domain name=${name} mem=${mem} kind=flat64 ${extra}`);
+    const id = e.testDomainCreate(BigInt(IMAGE), BigInt(IMAGE_BYTES.length), line, HANDOFF);
+    if (id === 0) throw new Error(`domain not built: ${m.str("testDomainError")}`);
+    return id;
+  };
+  return { m, e, vmx: m.vmx as SimVmx, create };
+}

@@ -6,9 +6,8 @@
 // VMCALL exit is driven through the run loop's enterOnce, as in
 // tests/unit/exit-dispatch.test.ts.
 import { describe, expect, it } from "vitest";
-import { Machine } from "../sim/machine";
-import { F, REG, SimVmx } from "../sim/vmx";
-import { VMX_MSRS, CPUID } from "./fixtures";
+import { F, REG } from "../sim/vmx";
+import { vmxMachine, IMAGE_BYTES } from "./fixtures";
 
 // The ABI (src/hypercall/abi.ts).
 const HC = {
@@ -32,8 +31,6 @@ const DOMAIN_RUNNABLE = 0, DOMAIN_STOPPED = 2;
 const VMCALL = 18, CPUID_EXIT = 10;
 const ACT_NEXT = 1;
 
-const HANDOFF = 0x3000, IMAGE = 0x20000;
-const IMAGE_BYTES = Uint8Array.from([0x0f, 0xa2, 0xf4, 0xeb, 0xfd]);
 const MEM = 0x120000;     // 1152K: the test domains' memory
 const BUF = 0x20000;      // a guest buffer well inside it
 const U64 = (1n << 64n) - 1n;
@@ -41,22 +38,7 @@ const U64 = (1n << 64n) - 1n;
 // Frames for the domains: [0x100000, 0x3f0000) below the wasm's static data
 // and heap (HV_WASM_BASE, 4 MiB), or a larger range well above the heap.
 function world(framesBase = 0x100000n, framesLen = 0x2f0000n) {
-  const m = new Machine({ vmx: true, cpuid: CPUID, msrs: VMX_MSRS });
-  const e = m.exports;
-  const vmx = m.vmx as SimVmx;
-  const need = Number(framesBase + framesLen);
-  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
-  e.framesInitRange(framesBase, framesLen);
-  expect(e.vmxProbe()).toBe(0);
-  e.vmxEnable();
-  for (let i = 0; i < 8; i++) m.view.setBigUint64(HANDOFF + 8 * i, BigInt(0x110000 + i * 0x1000), true);
-  m.write(IMAGE, IMAGE_BYTES);
-  const create = (name: string, extra = ""): number => {
-    const line = m.newString(`/boot/t.bin domain name=${name} mem=1152K kind=flat64 ${extra}`);
-    const id = e.testDomainCreate(BigInt(IMAGE), BigInt(IMAGE_BYTES.length), line, HANDOFF);
-    if (id === 0) throw new Error(`domain not built: ${m.str("testDomainError")}`);
-    return id;
-  };
+  const { m, e, vmx, create } = vmxMachine(framesBase, framesLen);
   // The first domain also allocates the shared VMX bitmaps: frame counts
   // are compared after it.
   e.testDomainStop(create("warmup"), m.newString("warm-up"));
