@@ -62,7 +62,7 @@ export function percent(c: Record<string, number>, names: string[]): Record<stri
 // The CPUs each vCPU of `domain` ran on, from its stop report.
 export function ranOn(out: string, domain: string): Map<number, number[]> {
   const m = new Map<number, number[]>();
-  for (const r of out.matchAll(new RegExp(`hv: domain \\d+ \\(${domain}\\) vCPU (\\d+) ran on CPUs ([\\d,]+)`, "g"))) {
+  for (const r of out.matchAll(new RegExp(`hv: domain \\d+ \\(${domain}\\) vCPU (\\d+) ran on CPUs ([\\d,]+)\\n`, "g"))) {
     m.set(Number(r[1]), r[2].split(",").map(Number));
   }
   return m;

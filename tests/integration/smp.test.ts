@@ -62,7 +62,7 @@ async function timersPassed(e: Emulator, cpus: number): Promise<void> {
   expect(m[1], m[0]).toBe("PASS");
   const ran = new Set<string>();
   for (let v = 0; v < cpus; v++) {
-    const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(timers\\) vCPU ${v} ran on CPUs ([\\d,]+)`), 60_000, { fromStart: true });
+    const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(timers\\) vCPU ${v} ran on CPUs ([\\d,]+)\\n`), 60_000, { fromStart: true });
     for (const c of on[1].split(",")) ran.add(c);
   }
   console.log(`${cpus} CPUs:`, /timer_wakes_every_vcpu: .*/.exec(e.output())?.[0], "on CPUs", [...ran].sort().join(","));
@@ -90,7 +90,7 @@ describe("SMP host (Bochs)", () => {
         for (const g of HANDFUL.slice(0, 4)) {
           const m = await e.waitFor(new RegExp(`\\[${g.domain}\\] RESULT \\S+ (PASS|FAIL)[^\\n]*\\n`), WAIT_MS, { fromStart: true });
           expect(m[1], m[0]).toBe("PASS");
-          const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(${g.domain}\\) vCPU 0 ran on CPUs ([\\d,]+)`), 60_000, { fromStart: true });
+          const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(${g.domain}\\) vCPU 0 ran on CPUs ([\\d,]+)\\n`), 60_000, { fromStart: true });
           for (const c of on[1].split(",")) ran.add(c);
         }
         expect([...ran].sort()).toEqual(["0", "1"]);
