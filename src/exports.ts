@@ -306,7 +306,7 @@ export function testTimerSet(id: u32, vcpu: u32, deadline: u64): i64 {
 }
 export function testTimersFire(): void { timersFire(testRdtsc()); }
 export function testTimerNext(cpu: u32): u64 { return timerNext(cpu); }
-export function testGuestTsc(id: u32): u64 { const d = testDomain(id); return d !== null ? testRdtsc() + d.tscOffset : 0; }
+export function testGuestTsc(id: u32): u64 { const d = testDomain(id); return d !== null ? testRdtsc() + unchecked(d.vcpus[0]).tscOffset : 0; }
 function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
   const d = testDomain(id);
   return d !== null && vcpu < <u32>d.vcpus.length ? unchecked(d.vcpus[vcpu]) : null;
@@ -314,3 +314,4 @@ function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
 export function testVcpuTimer(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.timerDeadline : 0; }
 export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.intrPending; }
 export { heapLeft } from "./mm/heap";
+export function testVcpuVmcsOf(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.vmcs : 0; }

@@ -9,7 +9,7 @@
 // runs, or its LAPIC timer while idle, by the nearest deadline it serves
 // (timerNext, src/vmx/run.ts), and raises what is due (timersFire). Any CPU
 // may fire any due timer; everything runs under the big lock.
-import { Vcpu, Domain } from "../sched/domain";
+import { Vcpu } from "../sched/domain";
 import { schedPolicy } from "../sched/scheduler";
 import { eventRaiseVcpu } from "./events";
 import { rdtsc } from "../arch/hw";
@@ -26,15 +26,15 @@ const armed: Vcpu[] = [];
   return <i64>(now - deadline) >= 0;
 }
 
-// HC_TIMER_SET(deadline) for the calling vCPU: `deadline` on the guest's
-// TSC (host TSC + the domain's TSC offset); 0 cancels. A deadline already
+// HC_TIMER_SET(deadline) for the calling vCPU: `deadline` on its TSC (host
+// TSC + its TSC offset); 0 cancels. A deadline already
 // passed fires now. -EINVAL while the domain has no event page (there is
 // nothing to deliver the event with).
 export function hcTimerSet(vcpu: Vcpu, deadline: u64): i64 {
   if (vcpu.domain.eventPage == 0) return -<i64>EINVAL;
   timerCancel(vcpu);
   if (deadline == 0) return 0;
-  let host = deadline - vcpu.domain.tscOffset;
+  let host = deadline - vcpu.tscOffset;
   if (host == 0) host = 1;   // 0 means unset
   if (due(host, rdtsc())) {
     eventRaiseVcpu(vcpu, EVENT_TIMER, true);
@@ -55,16 +55,12 @@ export function timerCancel(vcpu: Vcpu): void {
   }
 }
 
-// The domain's TSC offset moved by `delta` (a guest write of IA32_TSC): its
-// deadlines stay the same guest TSC values.
-export function timersTscMoved(dom: Domain, delta: u64): void {
-  for (let i = 0; i < armed.length; i++) {
-    const v = unchecked(armed[i]);
-    if (v.domain === dom) {
-      v.timerDeadline -= delta;
-      if (v.timerDeadline == 0) v.timerDeadline = 1;
-    }
-  }
+// The vCPU's TSC offset moved by `delta` (it wrote IA32_TSC): its deadline
+// stays the same value of its TSC.
+export function timerTscMoved(vcpu: Vcpu, delta: u64): void {
+  if (vcpu.timerDeadline == 0) return;
+  vcpu.timerDeadline -= delta;
+  if (vcpu.timerDeadline == 0) vcpu.timerDeadline = 1;
 }
 
 @inline export function timersArmed(): bool {

@@ -43,6 +43,9 @@ export class Vcpu {
   windowExiting: bool = false;
   raisedAt: u64 = 0;             // TSC of the physical interrupt behind intrPending, 0 if none
   timerDeadline: u64 = 0;        // host TSC of its HC_TIMER_SET deadline, 0 if none (src/domain/timer.ts)
+  // TSC_OFFSET in its VMCS: the domain's at creation, moved by its own
+  // writes of IA32_TSC (each CPU has a TSC of its own).
+  tscOffset: u64 = 0;
   constructor(public domain: Domain, public index: u32) {
     memory.fill(this.regs, 0, VCPU_REGS_SIZE);
   }
@@ -56,7 +59,7 @@ export class Domain {
   memBytes: u64 = 0;
   eptPml4: u64 = 0;              // EPT root (physical)
   eptPointer: u64 = 0;
-  tscOffset: u64 = 0;
+  tscOffset: u64 = 0;            // the TSC offset its vCPUs start with (guest TSC near 0 at creation)
   pages2M: u32 = 0;
   pages4K: u32 = 0;
   // Host-physical chunks of guest memory, to scrub and free: address | size

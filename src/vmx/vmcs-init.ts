@@ -133,7 +133,8 @@ function controls(vcpu: Vcpu, longMode: bool): void {
   vmcsWrite(F.MSR_BITMAP, msrBitmap);
   vmcsWrite(F.EPT_POINTER, dom.eptPointer);
   if (proc2Allowed & V.PROC2_ENABLE_VPID) vmcsWrite(F.VIRTUAL_PROCESSOR_ID, vcpu.vpid);
-  vmcsWrite(F.TSC_OFFSET, dom.tscOffset);
+  vcpu.tscOffset = dom.tscOffset;
+  vmcsWrite(F.TSC_OFFSET, vcpu.tscOffset);
   vmcsWrite(F.VMCS_LINK_POINTER, 0xffffffffffffffff);
 }
 

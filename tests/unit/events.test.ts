@@ -22,7 +22,7 @@ const CPUFLAG_ONLINE = 1, CPUFLAG_BSP = 2;
 const HOST_POWER_OFF = 0, HOST_REBOOT = 1;
 const HV_VECTOR_IRQ_BASE = 0x30, HV_VECTOR_SPURIOUS = 0xff;
 
-const R = { EXCEPTION_OR_NMI: 0, EXTERNAL_INTERRUPT: 1, INTERRUPT_WINDOW: 7, CPUID: 10, HLT: 12, VMCALL: 18, IO: 30 };
+const R = { EXCEPTION_OR_NMI: 0, EXTERNAL_INTERRUPT: 1, INTERRUPT_WINDOW: 7, CPUID: 10, HLT: 12, VMCALL: 18, IO: 30, RDMSR: 31, WRMSR: 32 };
 const ACT = { RESUME: 0, NEXT: 1, BLOCK: 4 };
 const VALID = 0x80000000, DELIVER_CODE = 1 << 11, HARD_EXCEPTION = 3 << 8, NMI = 2 << 8;
 const STI = 1, MOV_SS = 2;
@@ -702,6 +702,37 @@ describe("HC_TIMER_SET", () => {
     expect(w.u64(two, PAGE)).toBe(1n << BigInt(EVENT_LOG));
     expect(w.u64(two, PAGE + 8)).toBe(1n << BigInt(EVENT_TIMER));
     expect(w.e.testVcpuPendingOf(two, 1)).toBe(1);
+  });
+
+  it("a vCPU's write of IA32_TSC moves its own TSC and its deadline with it; its sibling's stay", () => {
+    const { w } = pair();
+    const two = w.create("two", "vcpus=2");
+    expect(w.hc(two, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    const offset = (v: number) => w.vmx.vmcss.get(w.e.testVcpuVmcsOf(two, v))!.fields.get(F.TSC_OFFSET)!;
+    const before0 = offset(0), before1 = offset(1);
+    expect(before1).toBe(before0);
+    expect(w.hc(two, HC.TIMER_SET, [w.e.testGuestTsc(two) + 1000000n])).toBe(0n);
+    const deadline = w.e.testVcpuTimer(two, 0);
+    // WRMSR IA32_TSC (0x10) = its TSC now + 2^40: the TSC jumps ahead.
+    const jump = 1n << 40n;
+    const value = w.e.testGuestTsc(two) + jump;
+    expect(w.enter(two, (c) => {
+      c.setReg(REG.RCX, 0x10);
+      c.setReg(REG.RAX, value & 0xffffffffn);
+      c.setReg(REG.RDX, value >> 32n);
+      return c.exit(R.WRMSR, { length: 2 });
+    })).toBe(ACT.NEXT);
+    const moved = BigInt.asUintN(64, offset(0) - before0);
+    expect(moved > jump - 10000n && moved <= jump).toBe(true);
+    expect(offset(1)).toBe(before1);
+    // The deadline is the same value of vCPU 0's TSC: that much sooner on the host's.
+    expect(BigInt.asUintN(64, deadline - w.e.testVcpuTimer(two, 0))).toBe(moved);
+    // RDMSR IA32_TSC reads the moved TSC.
+    w.enter(two, (c) => (c.setReg(REG.RCX, 0x10), c.exit(R.RDMSR, { length: 2 })));
+    const regs = w.e.testVcpuRegs(two);
+    const read = (w.vmx.reg(regs, REG.RDX) << 32n) | (w.vmx.reg(regs, REG.RAX) & 0xffffffffn);
+    expect(read - value).toBeGreaterThan(0n);
+    expect(read - value).toBeLessThan(100000n);
   });
 
   it("a stopped domain's timers are gone: nothing fires into its freed memory", () => {

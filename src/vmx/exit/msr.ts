@@ -24,7 +24,7 @@ import {
 import { VECTOR_GP } from "../../arch/vmx-exit";
 import { EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE, CR0_PG } from "../../arch/cr";
 import { print, println, printHex, printDec } from "../../log/log";
-import { timersTscMoved } from "../../domain/timer";
+import { timerTscMoved } from "../../domain/timer";
 
 const UNKNOWN: u64 = 0xffffffffffffffff;
 
@@ -51,7 +51,7 @@ export function handleWrmsr(vcpu: Vcpu): u32 {
 
 function readMsr(vcpu: Vcpu, msr: u32): u64 {
   switch (msr) {
-    case IA32_TSC: return rdtsc() + vcpu.domain.tscOffset;
+    case IA32_TSC: return rdtsc() + vcpu.tscOffset;
     case IA32_APIC_BASE: return APIC_DEFAULT_BASE | IA32_APIC_BASE_ENABLE | (vcpu.index == 0 ? IA32_APIC_BASE_BSP : 0);
     case IA32_FEATURE_CONTROL: return IA32_FEATURE_CONTROL_LOCK; // locked, VMX off
     case IA32_PLATFORM_ID: return 0;
@@ -84,9 +84,10 @@ const WRITE_UNKNOWN: u32 = 2;
 function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
   switch (msr) {
     case IA32_TSC: {
+      // This vCPU's TSC only, as on hardware.
       const offset = value - rdtsc();
-      timersTscMoved(vcpu.domain, offset - vcpu.domain.tscOffset);
-      vcpu.domain.tscOffset = offset;
+      timerTscMoved(vcpu, offset - vcpu.tscOffset);
+      vcpu.tscOffset = offset;
       vmcsWrite(TSC_OFFSET, offset);
       return WRITE_DONE;
     }
