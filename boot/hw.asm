@@ -1,26 +1,17 @@
 ; The privileged instructions the microkernel imports (src/arch/hw.ts), one
-; function each. wasm2c calls an import `Z_hwZ_<name>` with the module
-; instance first, so these are SysV functions that ignore RDI and take their
-; arguments from RSI, RDX, RCX. A pointer argument is a wasm address, which
-; is a physical address, reached through the direct map.
+; function each (the calling convention: boot/import.inc). A pointer
+; argument is a wasm address, which is a physical address, reached through
+; the direct map.
 
 %include "layout.inc"
-
-%macro import 1
-global Z_hwZ_%1
-Z_hwZ_%1:
-%endmacro
+%include "import.inc"
 
 extern hv_lock_acquire, hv_lock_release ; boot/smp.asm
 
 section .text
 bits 64
 
-import inb                      ; (port) -> u8
-    mov edx, esi
-    in al, dx
-    movzx eax, al
-    ret
+common_imports                  ; inb, inl, outb, outl, rdtsc
 
 import inw                      ; (port) -> u16
     mov edx, esi
@@ -28,27 +19,10 @@ import inw                      ; (port) -> u16
     movzx eax, ax
     ret
 
-import inl                      ; (port) -> u32
-    mov edx, esi
-    in eax, dx
-    ret
-
-import outb                     ; (port, value)
-    mov eax, edx
-    mov edx, esi
-    out dx, al
-    ret
-
 import outw                     ; (port, value)
     mov eax, edx
     mov edx, esi
     out dx, ax
-    ret
-
-import outl                     ; (port, value)
-    mov eax, edx
-    mov edx, esi
-    out dx, eax
     ret
 
 import rdmsr                    ; (msr) -> u64
@@ -77,12 +51,6 @@ import cpuid                    ; (leaf, subleaf, out): EAX, EBX, ECX, EDX at ou
     mov [r8 + 8], ecx
     mov [r8 + 12], edx
     pop rbx
-    ret
-
-import rdtsc                    ; () -> u64
-    rdtsc
-    shl rdx, 32
-    or rax, rdx
     ret
 
 import read_cr0

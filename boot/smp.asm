@@ -16,10 +16,7 @@
 
 %include "layout.inc"
 
-%macro import 1
-global Z_hwZ_%1
-Z_hwZ_%1:
-%endmacro
+%include "import.inc"
 
 global hv_lock_acquire, hv_lock_release, hv_lock_ticket, hv_lock_wait
 

@@ -8,10 +8,7 @@
 %include "layout.inc"
 %include "arch.inc"
 
-%macro import 1
-global Z_hwZ_%1
-Z_hwZ_%1:
-%endmacro
+%include "import.inc"
 
 ; EAX = VMX status from the flags of the instruction just executed.
 %macro vmx_status 0

@@ -8,8 +8,7 @@
 ; linear memory base: wasm address == guest-physical address, never a C null
 ; pointer), and call the runtime shim's hv_start.
 ;
-; Imports are SysV functions `Z_hwZ_<name>(instance, ...)`: RDI (the
-; instance) is ignored, the arguments are in RSI, RDX, RCX, R8, R9. A wasm
+; Imports follow boot/import.inc (SysV, RDI the ignored instance). A wasm
 ; address argument is a guest-physical address: used through DOM0_ALIAS.
 
 DOM0_ALIAS      equ 0xffff800000000000
@@ -19,10 +18,7 @@ SEL_CODE64      equ 0x08                ; the builder's GDT (GUEST_GDT_GPA)
 IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
 IDT_VECTORS     equ 256
 
-%macro import 1
-global Z_hwZ_%1
-Z_hwZ_%1:
-%endmacro
+%include "import.inc"
 
 extern hv_start
 extern serial_puts, serial_hex64, serial_drain
@@ -48,28 +44,7 @@ _start:
     hlt
     jmp .hang
 
-import inb                          ; (port) -> u8
-    mov edx, esi
-    in al, dx
-    movzx eax, al
-    ret
-
-import outb                         ; (port, value)
-    mov eax, edx
-    mov edx, esi
-    out dx, al
-    ret
-
-import inl                          ; (port) -> u32
-    mov edx, esi
-    in eax, dx
-    ret
-
-import outl                         ; (port, value)
-    mov eax, edx
-    mov edx, esi
-    out dx, eax
-    ret
+common_imports                      ; inb, inl, outb, outl, rdtsc
 
 import vmcall                       ; (nr, a0, a1, a2, a3) -> i64
     mov eax, esi                    ; RAX = nr
@@ -78,12 +53,6 @@ import vmcall                       ; (nr, a0, a1, a2, a3) -> i64
     mov rdx, r8                     ; RDX = a2
     mov r10, r9                     ; R10 = a3
     vmcall
-    ret
-
-import rdtsc                        ; () -> u64
-    rdtsc
-    shl rdx, 32
-    or rax, rdx
     ret
 
 import halt_forever
