@@ -95,7 +95,7 @@ $(BUILD)/hv.o: $(BUILD)/hv.c
 	clang $(CFLAGS) -c $< -o $@
 $(BUILD)/wasm-rt.o: boot/wasm-rt.c $(BUILD)/hv.c $(BUILD)/layout.h
 	clang $(CFLAGS) -c $< -o $@
-$(BUILD)/%.o: boot/%.asm $(BUILD)/layout.inc $(BUILD)/arch.inc boot/import.inc
+$(BUILD)/%.o: boot/%.asm $(BUILD)/layout.inc $(BUILD)/arch.inc boot/import.inc boot/x86.inc
 	nasm -f elf64 -w+all -I$(BUILD)/ -Iboot/ $< -o $@
 
 $(BUILD)/hv.elf: $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o boot/linker.ld $(BUILD)/layout.ld
@@ -161,7 +161,7 @@ $(DOM0_BUILD)/dom0.o: $(DOM0_BUILD)/dom0.c
 	clang $(DOM0_CFLAGS) -c $< -o $@
 $(DOM0_BUILD)/wasm-rt.o: boot/wasm-rt.c $(DOM0_BUILD)/dom0.c dom0/rt/hv.h dom0/rt/layout.h
 	clang $(DOM0_CFLAGS) -c $< -o $@
-$(DOM0_BUILD)/boot.o: dom0/boot.asm boot/import.inc
+$(DOM0_BUILD)/boot.o: dom0/boot.asm boot/import.inc boot/x86.inc
 	@mkdir -p $(@D)
 	nasm -f elf64 -w+all -Iboot/ $< -o $@
 # The shim reports a trap with boot/serial.asm's routines, as in the hypervisor.

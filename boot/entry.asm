@@ -9,6 +9,7 @@
 
 %include "layout.inc"
 %include "arch.inc"
+%include "x86.inc"
 
 SEL_CODE64      equ 0x08
 SEL_DATA        equ 0x10
@@ -89,18 +90,7 @@ entry32:
     add edi, 8
     loop .pde
 
-    mov eax, cr4
-    or eax, CR4_PAE
-    mov cr4, eax
-    mov eax, pml4
-    mov cr3, eax
-    mov ecx, IA32_EFER
-    rdmsr
-    or eax, EFER_LME
-    wrmsr
-    mov eax, cr0
-    or eax, CR0_PG | CR0_PE
-    mov cr0, eax
+    ENABLE_LONG_MODE pml4
     lgdt [gdt_ptr]
     jmp SEL_CODE64:entry64
 

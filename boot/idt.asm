@@ -18,10 +18,9 @@
 ; bring the hypervisor down.
 
 %include "layout.inc"
+%include "x86.inc"
 
 SEL_CODE64      equ 0x08
-IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
-IDT_VECTORS     equ 256
 FIRST_INTERRUPT equ 32                  ; 0-31: exceptions
 SPURIOUS        equ HV_VECTOR_SPURIOUS  ; the last vector; its stub records nothing
 IST_DF          equ 1
@@ -216,14 +215,7 @@ set_gate:
     shl ecx, 4
     add rdi, rcx
     pop rcx
-    mov [rdi], ax                       ; offset 15:0
-    mov word [rdi + 2], SEL_CODE64
-    mov word [rdi + 4], IDT_INTERRUPT << 8
-    shr rax, 16
-    mov [rdi + 6], ax                   ; offset 31:16
-    shr rax, 16
-    mov [rdi + 8], eax                  ; offset 63:32
-    mov dword [rdi + 12], 0
+    IDT_GATE rdi, SEL_CODE64
     ret
 
 ; Fills every gate and loads the IDT. Clobbers RAX, RCX, RDX, RDI.

@@ -17,6 +17,7 @@
 
 %include "layout.inc"
 %include "arch.inc"
+%include "x86.inc"
 
 ; The trampoline's own GDT.
 TSEL_CODE32     equ 0x08
@@ -49,18 +50,7 @@ pm32:
     mov ds, ax
     mov es, ax
     mov ss, ax
-    mov eax, cr4
-    or eax, CR4_PAE
-    mov cr4, eax
-    mov eax, [HV_TRAMPOLINE_PA + TRAMP_CR3]
-    mov cr3, eax
-    mov ecx, IA32_EFER
-    rdmsr
-    or eax, EFER_LME
-    wrmsr
-    mov eax, cr0
-    or eax, CR0_PG | CR0_PE
-    mov cr0, eax
+    ENABLE_LONG_MODE [HV_TRAMPOLINE_PA + TRAMP_CR3]
     jmp TSEL_CODE64:AT(lm64)
 
 bits 64

@@ -15,10 +15,9 @@ DOM0_ALIAS      equ 0xffff800000000000
 ALIAS_PML4_SLOT equ (DOM0_ALIAS >> 39) & 511
 STACK_SIZE      equ 0x10000
 SEL_CODE64      equ 0x08                ; the builder's GDT (GUEST_GDT_GPA)
-IDT_INTERRUPT   equ 0x8e                ; present, DPL 0, 64-bit interrupt gate
-IDT_VECTORS     equ 256
 
 %include "import.inc"
+%include "x86.inc"
 
 extern hv_start
 extern serial_puts, serial_hex64, serial_drain
@@ -106,14 +105,7 @@ set_gate:
     mov r8, rcx
     shl r8, 4
     add r8, rdi
-    mov [r8], ax                    ; offset 15:0
-    mov word [r8 + 2], SEL_CODE64
-    mov word [r8 + 4], IDT_INTERRUPT << 8
-    shr rax, 16
-    mov [r8 + 6], ax                ; offset 31:16
-    shr rax, 16
-    mov [r8 + 8], eax               ; offset 63:32
-    mov dword [r8 + 12], 0
+    IDT_GATE r8, SEL_CODE64
     ret
 
 ; The event vector: the pending bits are in the event page; the main loop
