@@ -3,7 +3,7 @@
 ; ahead and halts with interrupts enabled. Its EVENT_TIMER must come in its
 ; own pending word (EVPAGE_PENDING + 8 x i, the handler finds i in its
 ; CPUID APIC id), wake it after exactly one HLT, at or after its deadline
-; and at most LATE_MAX late; no other vCPU's word may see it. vCPU 0 waits
+; and at most TIMER_LATE_MAX late; no other vCPU's word may see it. vCPU 0 waits
 ; for all, then prints
 ;   timer_wakes_every_vcpu: vcpus=<n> late=<max ticks> hlts=<total>
 ; Module line: vcpus=<n> (2 to MAX_VCPUS).
@@ -13,12 +13,6 @@
 
 EV_VECTOR equ 0x41
 DELAY     equ 3000000
-; A woken vCPU runs at once only if it outranks what runs on its CPU; else
-; it waits for that slice (SLICE_TSC, 2^21 ticks) and perhaps the turns of
-; other queued vCPUs. Four slices bound that without depending on how many
-; others share the CPU.
-LATE_MAX  equ 4 * 2097152
-TIMER_BIT equ 1 << EVENT_TIMER
 BAD_LATE  equ 0xffffffff           ; woke early, or too late
 APIC_ID_SHIFT equ 24               ; CPUID.1:EBX[31:24], the vCPU's index here
 
@@ -61,7 +55,7 @@ main:
   mov eax, [late + ebx * 4]
   cmp eax, BAD_LATE
   jne .in_time
-  FAIL_HEX "woke before its deadline, or more than LATE_MAX after it: vCPU", ebx
+  FAIL_HEX "woke before its deadline, or more than TIMER_LATE_MAX after it: vCPU", ebx
 .in_time:
   cmp eax, edx
   jbe .not_larger
@@ -143,7 +137,7 @@ sleep_on_timer:
   sub eax, [deadline + ebx * 8]
   sbb edx, [deadline + ebx * 8 + 4]
   jnz .bad                            ; negative (early), or 2^32 ticks late
-  cmp eax, LATE_MAX
+  cmp eax, TIMER_LATE_MAX
   jbe .record
 .bad:
   mov eax, BAD_LATE

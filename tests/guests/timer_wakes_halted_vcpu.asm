@@ -3,7 +3,7 @@
 ; 0x41; a DomU needs no right for that) it:
 ;  1. sets a deadline DELAY ticks ahead on its TSC and halts with interrupts
 ;     enabled: the one EVENT_TIMER wakes it after exactly one HLT, at or
-;     after the deadline (the handler reads the TSC), at most LATE_MAX late;
+;     after the deadline (the handler reads the TSC), at most TIMER_LATE_MAX late;
 ;  2. sets a deadline, replaces it with a later one and sleeps: one event,
 ;     at or after the later deadline;
 ;  3. sets a deadline and cancels it (0): no event while it spins well past;
@@ -18,12 +18,6 @@
 
 EV_VECTOR equ 0x41
 DELAY     equ 4000000              ; about two scheduler slices
-; A woken vCPU runs at once only if it outranks what runs on its CPU; else
-; it waits for that slice (SLICE_TSC, 2^21 ticks) and perhaps the turns of
-; other queued vCPUs. Four slices bound that without depending on how many
-; others share the CPU.
-LATE_MAX  equ 4 * 2097152
-TIMER_BIT equ 1 << EVENT_TIMER
 RETRIES   equ 20
 
 ; CHECK_ZERO "what": EAX (a hypercall's result) must be 0.
@@ -65,7 +59,7 @@ main:
   js .early
   test edx, edx
   jnz .late
-  cmp eax, LATE_MAX
+  cmp eax, TIMER_LATE_MAX
   ja .late
   mov [late], eax
   cmp dword [hlts], 1
@@ -74,7 +68,7 @@ main:
 .early:
   FAIL "woke before its deadline"
 .late:
-  FAIL_HEX "woke more than LATE_MAX after its deadline: ticks", eax
+  FAIL_HEX "woke more than TIMER_LATE_MAX after its deadline: ticks", eax
 .one_hlt:
   CHECK_EVENTS 1, "timer events after the first sleep:"
 
