@@ -56,15 +56,34 @@ function timers(cpus: number) {
   return { domain: "timers", file: "timer_wakes_every_vcpu.elf", args: `vcpus=${cpus}` };
 }
 
+type Guest = (typeof HANDFUL)[number];
+
+// An image with `guests` as boot-time domains.
+function guestIso(guests: Guest[]) {
+  return makeIso({
+    modules: guests.map((g) => ({
+      path: path.join(GUEST_DIR, g.file), cmdline: `domain name=${g.domain} mem=2M ${g.args}`.trim(),
+    })),
+  });
+}
+
+// The domain's whole RESULT line says PASS (a line still arriving is not judged).
+async function passed(e: Emulator, domain: string): Promise<void> {
+  const m = await e.waitFor(new RegExp(`\\[${domain}\\] RESULT \\S+ (PASS|FAIL)[^\\n]*\\n`), WAIT_MS, { fromStart: true });
+  expect(m[1], m[0]).toBe("PASS");
+}
+
+// Adds to `ran` the CPUs vCPU `v` of `domain` ran on, from its whole stop report line.
+async function ranOn(e: Emulator, domain: string, v: number, ran: Set<string>): Promise<void> {
+  const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(${domain}\\) vCPU ${v} ran on CPUs ([\\d,]+)\\n`), 60_000, { fromStart: true });
+  for (const c of on[1].split(",")) ran.add(c);
+}
+
 // The timer guest passed, and its vCPUs ran on more than one CPU.
 async function timersPassed(e: Emulator, cpus: number): Promise<void> {
-  const m = await e.waitFor(/\[timers\] RESULT \S+ (PASS|FAIL)[^\n]*\n/, WAIT_MS, { fromStart: true });
-  expect(m[1], m[0]).toBe("PASS");
+  await passed(e, "timers");
   const ran = new Set<string>();
-  for (let v = 0; v < cpus; v++) {
-    const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(timers\\) vCPU ${v} ran on CPUs ([\\d,]+)\\n`), 60_000, { fromStart: true });
-    for (const c of on[1].split(",")) ran.add(c);
-  }
+  for (let v = 0; v < cpus; v++) await ranOn(e, "timers", v, ran);
   console.log(`${cpus} CPUs:`, /timer_wakes_every_vcpu: .*/.exec(e.output())?.[0], "on CPUs", [...ran].sort().join(","));
   expect(ran.size).toBeGreaterThan(1);
 }
@@ -74,11 +93,7 @@ describe("SMP host (Bochs)", () => {
   // hypervisor's log lines, written from another CPU, mix byte by byte until
   // it takes the console over.
   test("2 CPUs: both in VMX root; guests run on both", async () => {
-    const iso = makeIso({
-      modules: [...HANDFUL.slice(0, 4), timers(2)].map((g) => ({
-        path: path.join(GUEST_DIR, g.file), cmdline: `domain name=${g.domain} mem=2M ${g.args}`.trim(),
-      })),
-    });
+    const iso = guestIso([...HANDFUL.slice(0, 4), timers(2)]);
     try {
       await withBochs(2, iso.path, async (e) => {
         await e.waitFor("hv: CPU 0 (APIC id 0) up, VMX root (boot CPU)", WAIT_MS);
@@ -88,10 +103,8 @@ describe("SMP host (Bochs)", () => {
         console.log("AP bring-up (TSC ticks = emulated instructions):", Object.fromEntries(up));
         const ran = new Set<string>();
         for (const g of HANDFUL.slice(0, 4)) {
-          const m = await e.waitFor(new RegExp(`\\[${g.domain}\\] RESULT \\S+ (PASS|FAIL)[^\\n]*\\n`), WAIT_MS, { fromStart: true });
-          expect(m[1], m[0]).toBe("PASS");
-          const on = await e.waitFor(new RegExp(`hv: domain \\d+ \\(${g.domain}\\) vCPU 0 ran on CPUs ([\\d,]+)\\n`), 60_000, { fromStart: true });
-          for (const c of on[1].split(",")) ran.add(c);
+          await passed(e, g.domain);
+          await ranOn(e, g.domain, 0, ran);
         }
         expect([...ran].sort()).toEqual(["0", "1"]);
         await timersPassed(e, 2);
@@ -102,22 +115,14 @@ describe("SMP host (Bochs)", () => {
   }, TEST_MS);
 
   test("4 CPUs: every one in VMX root; a handful of the guest suite passes", async () => {
-    const iso = makeIso({
-      modules: [...HANDFUL, timers(4)].map((g) => ({
-        path: path.join(GUEST_DIR, g.file), cmdline: `domain name=${g.domain} mem=2M ${g.args}`.trim(),
-      })),
-    });
+    const iso = guestIso([...HANDFUL, timers(4)]);
     try {
       await withBochs(4, iso.path, async (e) => {
         await e.waitFor("hv: SMP: 4 of 4 CPUs online", WAIT_MS);
         const up = cpusUp(e.output());
         expect([...up.keys()]).toEqual([1, 2, 3]);
         expect([...up.values()].map((v) => v[0])).toEqual([1, 2, 3]);
-        // Whole lines: a line still arriving must not be judged.
-        for (const g of HANDFUL) {
-          const m = await e.waitFor(new RegExp(`\\[${g.domain}\\] RESULT \\S+ (PASS|FAIL)[^\\n]*\\n`), WAIT_MS, { fromStart: true });
-          expect(m[1], m[0]).toBe("PASS");
-        }
+        for (const g of HANDFUL) await passed(e, g.domain);
         await timersPassed(e, 4);
       });
     } finally {
