@@ -80,7 +80,7 @@ $(BUILD)/layout.inc: src/arch/layout.ts | $(BUILD)
 # The hardware definitions and the hypercall ABI, for boot/*.asm: each
 # `export const NAME: uN = <number or shift>;` line becomes `NAME equ ...`.
 ARCH_TS := src/arch/cr.ts src/arch/msr.ts src/arch/paging.ts src/arch/cpuid.ts src/arch/vmcs.ts \
-  src/arch/vmx-exit.ts src/hypercall/abi.ts
+  src/arch/vmx-exit.ts src/arch/abi.ts
 $(BUILD)/arch.inc: $(ARCH_TS) | $(BUILD)
 	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx <]*[0-9a-fA-F]\);.*/\1 equ \2/p' $^ > $@
 $(BUILD)/layout.h: src/arch/layout.ts | $(BUILD)

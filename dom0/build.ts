@@ -18,7 +18,7 @@ import {
   HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO,
   HC_DOMAIN_LOAD_MAX, HC_DOMAIN_CONFIG_MAX, VCPUENTRY_SIZE, GUEST_BOOTINFO_GPA, DOMREC_NAME, DOMREC_NAME_MAX,
   DOMINFO_SIZE, ENOMEM, EINVAL,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 import { parseDomainConfig } from "../src/domain/config";
 import { parseImage } from "../src/domain/image";
 import { imageBootInfo, imageEntry } from "../src/domain/entry";

@@ -10,7 +10,7 @@ import { domId, domLabel, selfId } from "./domains";
 import { sessionAttach, sessionLiveLog, sessionLogSeen } from "./session";
 import { ringOldest, ringPrint, ringPrintLast, RING_LOG } from "./rings";
 import { errnoText } from "./text";
-import { HC_DOMAIN_INFO, DOMINFO_SIZE, DOMREC_STATE, DOMSTATE_STOPPED } from "../src/hypercall/abi";
+import { HC_DOMAIN_INFO, DOMINFO_SIZE, DOMREC_STATE, DOMSTATE_STOPPED } from "../src/arch/abi";
 
 const SEEN_MAX: i32 = 32;
 const seenIds = memory.data(SEEN_MAX * 8, 8);

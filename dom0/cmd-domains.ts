@@ -14,7 +14,7 @@ import {
   HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO, DOMINFO_SIZE, DOMINFO_RUN_TICKS,
   DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMREC_STATE, DOMREC_FLAGS,
   DOMREC_MEM_KIB, DOMREC_VCPUS, DOMFLAG_PAUSED, DOMFLAG_CONTROL, DOMSTATE_STOPPED,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 import { exitReasonName } from "../src/arch/vmx-exit";
 import { dec } from "../src/lib/str";
 

@@ -16,7 +16,7 @@ import { errnoText, kibText } from "./text";
 import { dec } from "../src/lib/str";
 import {
   HC_HOST_POWER, HOST_POWER_OFF, HOST_REBOOT, CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED, MODREC_CMDLINE_MAX,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 
 function noArgs(cmd: string, args: string[]): bool {
   if (args.length == 0) return true;

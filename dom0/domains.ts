@@ -8,7 +8,7 @@ import {
   HC_DOMAIN_LIST, HC_DOMAIN_LIST_MAX, DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS,
   DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED,
   DOMSTATE_CREATED, DOMFLAG_PAUSED, DOMFLAG_CONTROL,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 import { stringFromBytes, strnlen, dec } from "../src/lib/str";
 import { parseDecimal } from "./words";
 import { errnoText } from "./text";

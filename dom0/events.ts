@@ -4,7 +4,7 @@
 // The interrupt only wakes the vCPU (its stub is `iretq`); the bits say what
 // happened. An idle Domain 0 sleeps in HLT and leaves the CPU to the others.
 import { vmcall, irq_disable, irq_enable, wait_interrupt, xchg64 } from "./hw";
-import { HC_EVENT_SETUP, EVPAGE_PENDING, EVSETUP_FLAG_CONSOLE, EVENT_VECTOR_MIN } from "../src/hypercall/abi";
+import { HC_EVENT_SETUP, EVPAGE_PENDING, EVSETUP_FLAG_CONSOLE, EVENT_VECTOR_MIN } from "../src/arch/abi";
 
 // Above the 32 exception vectors; any of 32-255 would do.
 export const EVENT_VECTOR: u32 = EVENT_VECTOR_MIN + 32;

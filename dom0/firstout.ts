@@ -3,7 +3,7 @@
 // each EVENT_CONSOLE checks those still silent (a one-byte HC_CONSOLE_READ).
 // The time is Domain 0's view: when it was woken after the first byte.
 import { vmcall, rdtsc } from "./hw";
-import { HC_CONSOLE_READ } from "../src/hypercall/abi";
+import { HC_CONSOLE_READ } from "../src/arch/abi";
 
 const TRACKED: i32 = 16;
 const ids = memory.data(TRACKED * 8, 8);

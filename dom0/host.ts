@@ -6,7 +6,7 @@ import {
   HOSTINFO_CPUS_ONLINE, HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_SIZE,
   CPUINFO_APIC_ID, CPUINFO_FLAGS, CPUINFO_BUSY_TICKS, CPUINFO_IDLE_TICKS, CPUINFO_RUNQ, CPUINFO_CURRENT,
   CPUINFO_SIZE,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 
 const host = memory.data(<i32>HOSTINFO_SIZE, 8);
 const cpu = memory.data(<i32>CPUINFO_SIZE, 8);

@@ -15,7 +15,7 @@
 @external("hw", "outl") export declare function outl(port: u16, value: u32): void;
 
 // VMCALL with RAX = nr, RDI = a0, RSI = a1, RDX = a2, R10 = a3; returns RAX
-// (>= 0 on success, a negative errno on failure). See src/hypercall/abi.ts.
+// (>= 0 on success, a negative errno on failure). See src/arch/abi.ts.
 @external("hw", "vmcall") export declare function vmcall(nr: u32, a0: u64, a1: u64, a2: u64, a3: u64): i64;
 
 @external("hw", "rdtsc") export declare function rdtsc(): u64;

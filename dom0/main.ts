@@ -18,7 +18,7 @@ import { modulesLoad, moduleCount, moduleLine, moduleKindOf, moduleIndex, module
 import { domainsLoad, domainsFindSelf } from "./domains";
 import { hostRead, hostUptime } from "./host";
 import { errnoText } from "./text";
-import { HC_VERSION, EPERM, EBUSY } from "../src/hypercall/abi";
+import { HC_VERSION, EPERM, EBUSY } from "../src/arch/abi";
 import { BootInfo } from "../src/boot/bootinfo";
 import { parseMultiboot2 } from "../src/boot/multiboot2";
 import { optionValue } from "../src/boot/cmdline";

@@ -17,7 +17,7 @@ import { vmcall } from "./hw";
 import {
   HC_MODULE_LIST, HC_MODULE_READ, HC_MODULE_LIST_MAX, HC_MODULE_READ_MAX,
   MODREC_INDEX, MODREC_CMDLINE_LEN, MODREC_SIZE_BYTES, MODREC_CMDLINE, MODREC_CMDLINE_MAX, MODREC_SIZE,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 import { isDomainModule } from "../src/domain/config";
 import { optionValue } from "../src/boot/cmdline";
 import { stringFromBytes, dec } from "../src/lib/str";

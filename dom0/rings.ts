@@ -8,7 +8,7 @@ import { vmcall } from "./hw";
 import { putText } from "./uart";
 import {
   HC_LOG_READ, HC_CONSOLE_READ, HC_LOG_READ_MAX, LOG_RING_BYTES, CONSOLE_RING_BYTES,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 
 export const RING_LOG: i64 = -1;   // `id` for the hypervisor log
 

@@ -23,7 +23,7 @@ import {
 import { firstOutputPoll } from "./firstout";
 import {
   HC_CONSOLE_INPUT, EVENT_SERIAL, EVENT_LOG, EVENT_CONSOLE,
-} from "../src/hypercall/abi";
+} from "../src/arch/abi";
 import { stringFromBytes, dec } from "../src/lib/str";
 
 export const PROMPT = "dom0# ";

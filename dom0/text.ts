@@ -1,5 +1,5 @@
 // Small text helpers for messages: errno results and memory sizes.
-import { EPERM, ESRCH, EFAULT, ENOMEM, EBUSY, EINVAL, ENOSYS } from "../src/hypercall/abi";
+import { EPERM, ESRCH, EFAULT, ENOMEM, EBUSY, EINVAL, ENOSYS } from "../src/arch/abi";
 import { dec } from "../src/lib/str";
 
 export function errnoName(e: u64): string {

@@ -4,7 +4,8 @@ export * from "./arch/layout";
 
 // ── Boot information (src/boot/) ───────────────────────────────────────────
 // bootInfoParse keeps its result for the accessors below and framesInitBoot.
-import { BootInfo, parseBootInfo, bootInfoPrint } from "./boot/bootinfo";
+import { BootInfo, bootInfoPrint } from "./boot/bootinfo";
+import { parseBootInfo } from "./boot/parse";
 import { framesInit } from "./mm/frames";
 import { bootReservedRanges } from "./mm/reserved";
 import { stringFromBytes } from "./lib/str";
@@ -142,11 +143,11 @@ export {
 // time through the run loop's own steps (switchTo, preemption timer,
 // enterOnce); tests/sim/vmx.ts plays the CPU and the guest.
 import { vmxEnable } from "./vmx/vmxon";
-import { enterOnce } from "./vmx/run";
-import { domainBuild, bootDomainConfig } from "./domain/builder";
-import { domainStop } from "./domain/lifecycle";
-import { switchTo } from "./sched/switch";
-import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "./sched/domain";
+import { step } from "./run";
+import { domainBuild, bootDomainConfig } from "./lifecycle/builder";
+import { domainStop } from "./lifecycle/stop";
+import { switchTo } from "./vmx/switch";
+import { Domain, domains, DOMSTATE_STOPPED, EXIT_COUNT_SLOTS } from "./domain/domain";
 import { BootModule } from "./boot/bootinfo";
 import { vmcsWrite as testVmcsWrite } from "./vmx/vmcs";
 import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
@@ -183,11 +184,11 @@ export function testDomainError(): string { return lastDomainError; }
 // there is no such domain or it is stopped.
 export function testEnterOnce(id: u32, timer: u32): u32 {
   const dom = testDomain(id);
-  if (dom === null || dom.state == DOMAIN_STOPPED) return 0xffffffff;
+  if (dom === null || dom.state == DOMSTATE_STOPPED) return 0xffffffff;
   const vcpu = unchecked(dom.vcpus[0]);
   switchTo(vcpu);
   testVmcsWrite(VMX_PREEMPTION_TIMER_VALUE, timer);
-  return enterOnce(vcpu);
+  return step(vcpu);
 }
 export function testDomainState(id: u32): u32 { const d = testDomain(id); return d !== null ? d.state : 0xffffffff; }
 export function testDomainStopReason(id: u32): string { const d = testDomain(id); return d !== null ? d.stopReason : ""; }
@@ -205,7 +206,7 @@ export function testDomainStop(id: u32, reason: string): void { const d = testDo
 // ── Management hypercalls (tests/unit/hypercall.test.ts) ───────────────────
 // Appended by the hypercall-ABI management work: rights, pause state, run
 // time and guest memory of a test domain (by id).
-import { domainCharge } from "./domain/lifecycle";
+import { domainCharge } from "./lifecycle/stop";
 import { guestToHost as testGuestToHostOf } from "./domain/memory";
 export function testDomainSetRights(id: u32, rights: u32): void { const d = testDomain(id); if (d !== null) d.rights = rights; }
 export function testDomainRights(id: u32): u32 { const d = testDomain(id); return d !== null ? d.rights : 0; }
@@ -214,12 +215,13 @@ export function testDomainCharge(id: u32, ticks: u64): void { const d = testDoma
 export function testDomainCount(): u32 { return <u32>domains.length; }
 // Host (wasm) address of the domain's guest-physical `gpa`, or 0.
 export function testGuestToHost(id: u32, gpa: u64): u64 { const d = testDomain(id); return d !== null ? testGuestToHostOf(d, gpa) : 0; }
-export { rightsFromCmdline } from "./hypercall/rights";
+export { rightsFromCmdline } from "./domain/rights";
 
 // ── Scheduler policy on a simulated clock (tests/unit/credit.test.ts) ──────
 // Appended by the credit-scheduler work. One policy instance, driven through
 // the SchedPolicy abstract class exactly as the run loop will call it.
-import { SchedPolicy, policyCreate } from "./sched/policy";
+import { SchedPolicy } from "./sched/policy";
+import { policyCreate } from "./sched/scheduler";
 let testPolicy: SchedPolicy | null = null;
 // Returns false if the parameters are refused.
 export function schedTestCreate(id: u32, cpus: u32, maxVcpus: u32, period: u64, slice: u64): bool {
@@ -266,11 +268,12 @@ export { isForDom0 } from "./domain/config";
 // a halted vCPU, who holds COM1, Domain 0.
 import { eventRaise } from "./domain/events";
 import { schedCharge as runSchedCharge } from "./sched/scheduler";
-import { serialConsoleHolder, serialConsoleForce } from "./platform/serial-console";
-import { domain0, dom0MemOption } from "./domain/builder";
+import { serialConsoleHolder, serialConsoleForce } from "./domain/serial-console";
+import { dom0MemOption } from "./lifecycle/builder";
+import { domain0 } from "./domain/domain";
 import { rdtsc as testRdtsc } from "./arch/hw";
 import { println as logPrintln, panic as logPanic, logOnSerial } from "./log/log";
-import { irqDispatch, irqCount, irqBind } from "./platform/irq";
+import { irqDispatch, irqCount, irqBind } from "./domain/host-irq";
 export { logOnSerial, irqDispatch, irqCount };
 export { memSizeError } from "./domain/config";
 export function testEventRaise(id: u32, event: u32, fromIrq: bool): void { const d = testDomain(id); if (d !== null) eventRaise(d, event, fromIrq); }
@@ -298,14 +301,15 @@ export function testPanic(message: string): void { logPanic(message); }
 export { percpuLayoutCheck } from "./cpu/percpu";
 
 // ── Guest timers (src/domain/timer.ts, tests/unit/events.test.ts) ─────────
-import { hcTimerSet, timersFire, timerNext } from "./domain/timer";
-import { Vcpu as TimerVcpu } from "./sched/domain";
+import { hcTimerSet, timersFire } from "./domain/timer";
+import { schedTimerNext } from "./sched/scheduler";
+import { Vcpu as TimerVcpu } from "./domain/domain";
 export function testTimerSet(id: u32, vcpu: u32, deadline: u64): i64 {
   const v = testVcpuOf(id, vcpu);
   return v !== null ? hcTimerSet(v, deadline) : -1;
 }
 export function testTimersFire(): void { timersFire(testRdtsc()); }
-export function testTimerNext(cpu: u32): u64 { return timerNext(cpu); }
+export function testTimerNext(cpu: u32): u64 { return schedTimerNext(cpu); }
 export function testGuestTsc(id: u32): u64 { const d = testDomain(id); return d !== null ? testRdtsc() + unchecked(d.vcpus[0]).tscOffset : 0; }
 function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
   const d = testDomain(id);

@@ -5,10 +5,11 @@ import {
 } from "./arch/layout";
 import { IA32_PAT } from "./arch/msr";
 import { rdtsc, halt_forever, wrmsr, idle_wait } from "./arch/hw";
-import { irqDrain } from "./platform/irq";
+import { irqDrain } from "./domain/host-irq";
 import { print, println, printDec, panic } from "./log/log";
 import { serialInit } from "./log/serial";
-import { parseBootInfo, bootInfoPrint } from "./boot/bootinfo";
+import { bootInfoPrint } from "./boot/bootinfo";
+import { parseBootInfo } from "./boot/parse";
 import { optionValue } from "./boot/cmdline";
 import { framesInit, framesFree, framesTotal } from "./mm/frames";
 import { bootReservedRanges } from "./mm/reserved";
@@ -18,16 +19,16 @@ import {
 import { EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmx";
 import { vmxEnable, vmxCpuEnable } from "./vmx/vmxon";
 import { vmxCpuCheck } from "./vmx/capabilities";
-import { runInit, run } from "./vmx/run";
-import { buildBootDomains } from "./domain/builder";
-import { domains } from "./sched/domain";
+import { runInit, run } from "./run";
+import { buildBootDomains } from "./lifecycle/builder";
+import { domains } from "./domain/domain";
 import { picMaskAll } from "./platform/pic";
 import { powerOff } from "./platform/power";
 import { lapicInit, lapicId, lapicTimerCalibrate } from "./platform/lapic";
 import { tscCalibrate, tscMeasured } from "./cpu/tsc";
 import { acpiInit, acpiPrint } from "./platform/acpi";
 import { ioapicInit, ioapicUnits } from "./platform/ioapic";
-import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStartScheduling } from "./platform/smp";
+import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStartScheduling } from "./cpu/smp";
 import { thisCpu, cpusSetBootTsc } from "./cpu/percpu";
 import { dec } from "./lib/str";
 

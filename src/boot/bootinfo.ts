@@ -5,11 +5,8 @@
 // outside the hypervisor, so every read is bounded by the structure's own
 // declared size, and malformed input yields `error` (naming the problem and
 // the offset) instead of a trap or a read past the structure.
-import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT2_BOOTLOADER_MAGIC } from "../arch/multiboot";
 import { hex, dec, jsonString, stringFromBytes, strnlen } from "../lib/str";
 import { print, println, printHex } from "../log/log";
-import { parseMultiboot1 } from "./multiboot1";
-import { parseMultiboot2 } from "./multiboot2";
 
 // Longest string (command line, loader name) we accept, without its NUL.
 export const BOOT_STRING_MAX: u32 = 4096;
@@ -89,26 +86,6 @@ export class BootInfo {
     s += ",\"error\":" + jsonString(this.error) + "}";
     return s;
   }
-}
-
-// `magic` is EAX and `info` EBX as the boot loader left them.
-export function parseBootInfo(magic: u32, info: u32): BootInfo {
-  const bi = new BootInfo();
-  if (magic == MULTIBOOT2_BOOTLOADER_MAGIC) {
-    bi.protocol = 2;
-    parseMultiboot2(bi, info);
-  } else if (magic == MULTIBOOT_BOOTLOADER_MAGIC) {
-    bi.protocol = 1;
-    parseMultiboot1(bi, info);
-  } else {
-    bi.fail("boot: unknown boot loader magic " + hex(magic, 8) +
-      " (expected multiboot2 0x36d76289 or multiboot 0x2badb002)");
-  }
-  if (bi.error.length == 0 && bi.memory.length == 0) {
-    bi.fail(bi.protocol == 2 ? "mb2: no memory map tag (type 6)" :
-      "mb1: no memory information (flags bits 0 and 6 clear)");
-  }
-  return bi;
 }
 
 // Reads a NUL-terminated string at `addr`, where at most `room` bytes belong

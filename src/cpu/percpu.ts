@@ -5,7 +5,7 @@
 // per CPU lives here, so that the NASM side (boot/smp.asm, vmx.asm) and the
 // microkernel agree on one layout, checked by percpuLayoutCheck.
 import { this_cpu, cpu_index, rdtsc } from "../arch/hw";
-import { CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED } from "../hypercall/abi";
+import { CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED } from "../arch/abi";
 import {
   HV_CPUS_MAX, CPU_STATE_ONLINE, PERCPU_SELF, PERCPU_INDEX, PERCPU_APIC_ID, PERCPU_STATE,
   PERCPU_IN_GUEST, PERCPU_STACK_TOP, PERCPU_GDT, PERCPU_TSS, PERCPU_VMXON, PERCPU_VMCS, PERCPU_VMCLEAR_REQ,
@@ -13,7 +13,6 @@ import {
   PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN, PERCPU_CURRENT, PERCPU_IRQ_PENDING,
   PERCPU_IDLE_SINCE,
 } from "../arch/layout";
-import { Vcpu } from "../sched/domain";
 
 // The block's head as fields, in PERCPU_* order. The GDTR, GDT and TSS
 // further in are written with explicit offsets (src/platform/smp.ts).
@@ -33,8 +32,8 @@ export class PerCpu {
   lapic: u64;             // PERCPU_LAPIC
   busyTicks: u64;         // PERCPU_BUSY_TICKS
   idleTicks: u64;         // PERCPU_IDLE_TICKS
-  xsaveOwner: Vcpu | null; // PERCPU_XSAVE_OWNER: whose FPU state and MSRs are in the CPU
-  vmcsOwner: Vcpu | null;  // PERCPU_VMCS_OWNER: whose VMCS is current
+  xsaveOwner: usize;      // PERCPU_XSAVE_OWNER: the vCPU whose FPU state and MSRs are in the CPU (0: none)
+  vmcsOwner: usize;       // PERCPU_VMCS_OWNER: the vCPU whose VMCS is current (0: none)
   startTsc: u64;          // PERCPU_START_TSC
   upTsc: u64;             // PERCPU_UP_TSC
   resched: u32;           // PERCPU_RESCHED

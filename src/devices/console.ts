@@ -24,7 +24,7 @@
 // a snapshot.
 import { ringRead } from "../lib/ring";
 import { putc } from "../log/log";
-import { CONSOLE_RING_BYTES } from "../hypercall/abi";
+import { CONSOLE_RING_BYTES } from "../arch/abi";
 
 export const CONSOLE_RING_SIZE: u32 = CONSOLE_RING_BYTES; // a power of two, part of the ABI
 export const CONSOLE_NAME_MAX: u32 = 32;

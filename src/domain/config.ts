@@ -9,8 +9,8 @@
 // key=value words and plain words belong to the guest and are not errors.
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
-import { optionValue } from "../boot/cmdline";
-import { CREDIT_DEFAULT_WEIGHT } from "../sched/credit";
+import { optionValue, parseSize, BAD_SIZE } from "../boot/cmdline";
+import { SCHED_WEIGHT_DEFAULT } from "../arch/abi";
 
 export const DOMAIN_KIND_AUTO: u32 = 0;      // detect ELF / multiboot header
 export const DOMAIN_KIND_FLAT64: u32 = 1;    // raw image, 64-bit entry at load
@@ -24,8 +24,7 @@ export const DOMAIN_VCPUS_MAX: u32 = 64;
 export const DOMAIN_WEIGHT_MAX: u32 = 65535;
 export const DOMAIN_CAP_MAX: u32 = 100;    // % of one CPU; 0 = no cap
 
-// parseSize's answer for anything that is not a size.
-export const BAD_SIZE: u64 = 0xffffffffffffffff;
+export { parseSize, BAD_SIZE };
 
 export class DomainConfig {
   name: string = "";
@@ -33,7 +32,7 @@ export class DomainConfig {
   vcpus: u32 = 1;
   kind: u32 = DOMAIN_KIND_AUTO;
   load: u64 = 0;             // 0: the kind's default
-  weight: u32 = CREDIT_DEFAULT_WEIGHT; // scheduler weight
+  weight: u32 = SCHED_WEIGHT_DEFAULT; // scheduler weight
   cap: u32 = 0;              // % of one CPU, 0 = no cap
   cpus: u64 = <u64>-1;       // CPUs its vCPUs may run on, bit n = CPU n (cpus=)
   cmdline: string = "";      // the guest's command line
@@ -64,39 +63,6 @@ export function isValidDomainName(s: string): bool {
   if (s.length < 1 || s.length > DOMAIN_NAME_MAX) return false;
   for (let i = 0; i < s.length; i++) if (!isNameChar(s.charCodeAt(i))) return false;
   return true;
-}
-
-// `s` as a size: decimal or 0x hex, optional K/M/G suffix; BAD_SIZE if it is
-// not one or does not fit in 48 bits (no real size or address does).
-export function parseSize(s: string): u64 {
-  let n = s.length;
-  if (n == 0) return BAD_SIZE;
-  let shift: u64 = 0;
-  const last = s.charCodeAt(n - 1) | 0x20;
-  if (last == 0x6b) shift = 10;        // k
-  else if (last == 0x6d) shift = 20;   // m
-  else if (last == 0x67) shift = 30;   // g
-  if (shift != 0) n--;
-  let i = 0;
-  let base: u64 = 10;
-  if (n > 2 && s.charCodeAt(0) == 0x30 && (s.charCodeAt(1) | 0x20) == 0x78) {
-    base = 16;
-    i = 2;
-  }
-  if (i >= n) return BAD_SIZE;
-  const limit: u64 = <u64>1 << 48;
-  let v: u64 = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    let d: i32 = -1;
-    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-    else if (base == 16 && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x61 + 10;
-    if (d < 0) return BAD_SIZE;
-    v = v * base + <u64>d;
-    if (v >= limit) return BAD_SIZE;
-  }
-  v <<= shift;
-  return v >= limit ? BAD_SIZE : v;
 }
 
 function sizeText(v: u64): string {

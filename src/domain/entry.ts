@@ -1,6 +1,6 @@
 // How a parsed image (src/domain/image.ts) is entered: its multiboot
 // information and its vCPU entry record (HC_VCPU_SET_ENTRY's VCPUENTRY
-// layout, src/hypercall/abi.ts). Portable: imports no hypervisor-only
+// layout, src/arch/abi.ts). Portable: imports no hypervisor-only
 // module, so the hypervisor's boot-time builder and Domain 0's run-time
 // builder (dom0/build.ts) make the same boot information and entry state
 // from the same image.
@@ -11,7 +11,7 @@ import {
   VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
   VCPUENTRY_REAL_CS, VCPUENTRY_SIZE, VCPU_MODE_REAL, VCPU_MODE_PROTECTED32, VCPU_MODE_LONG64,
   VCPUENTRY_FLAG_BUILDER_TABLES, GUEST_BOOTINFO_GPA, GUEST_STACK_TOP,
-} from "../hypercall/abi";
+} from "../arch/abi";
 
 // The boot information the image expects, written at `dst` (BOOTINFO_MAX
 // bytes) for guest-physical GUEST_BOOTINFO_GPA: its size, 0 when the image

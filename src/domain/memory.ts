@@ -2,7 +2,7 @@
 // them, mapped by the domain's EPT with 2 MiB pages wherever a 2 MiB-aligned
 // run of frames is free, 4 KiB pages otherwise; and copies between the
 // hypervisor and guest-physical memory, which go through the EPT.
-import { Domain } from "../sched/domain";
+import { Domain } from "./domain";
 import { frameAlloc, frameAllocContiguous, frameFree } from "../mm/frames";
 import { zeroRange } from "../mm/scrub";
 import { eptMap, eptTranslate, EPT_ALLOW_2M, EPT_UNMAPPED } from "../ept/ept";

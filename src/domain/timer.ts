@@ -7,13 +7,12 @@
 // A timer is served by the CPU its vCPU belongs to (the scheduler's
 // vcpuCpu): that CPU bounds the VMX-preemption timer of whatever vCPU it
 // runs, or its LAPIC timer while idle, by the nearest deadline it serves
-// (timerNext, src/vmx/run.ts), and raises what is due (timersFire). Any CPU
+// (schedTimerNext, src/sched/scheduler.ts; the run loop, src/run.ts), and raises what is due (timersFire). Any CPU
 // may fire any due timer; everything runs under the big lock.
-import { Vcpu } from "../sched/domain";
-import { schedPolicy } from "../sched/scheduler";
+import { Vcpu } from "./domain";
 import { eventRaiseVcpu } from "./events";
 import { rdtsc } from "../arch/hw";
-import { EINVAL, EVENT_TIMER } from "../hypercall/abi";
+import { EINVAL, EVENT_TIMER } from "../arch/abi";
 
 export const TIMER_NONE: u64 = 0xffffffffffffffff;
 
@@ -86,15 +85,7 @@ export function timersFire(now: u64): void {
   }
 }
 
-// The nearest deadline among the timers CPU `cpu` serves, or TIMER_NONE.
-export function timerNext(cpu: u32): u64 {
-  let next = TIMER_NONE;
-  if (armed.length == 0) return next;
-  const p = schedPolicy();
-  for (let i = 0; i < armed.length; i++) {
-    const v = unchecked(armed[i]);
-    if (v.schedId < 0 || p.vcpuCpu(<u32>v.schedId) != <i32>cpu) continue;
-    if (next == TIMER_NONE || <i64>(v.timerDeadline - next) < 0) next = v.timerDeadline;
-  }
-  return next;
-}
+// The armed timers, for the CPU that serves each (schedTimerNext,
+// src/sched/scheduler.ts): their count and the vCPU at `i` below it.
+export function timersArmedCount(): i32 { return armed.length; }
+export function timerArmedAt(i: i32): Vcpu { return unchecked(armed[i]); }

@@ -5,14 +5,13 @@
 // is checked before anything changes; a malformed call returns a negative
 // errno and has no effect. The builder steps themselves are
 // src/domain/builder.ts, shared with the boot-time path.
-import { Domain } from "../sched/domain";
+import { Domain, domainById, DOMSTATE_CREATED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
 import { moduleAvailable, moduleCount } from "../domain/modules";
 import { parseDomainConfig } from "../domain/config";
 import {
-  domainCreate, domainSetEntry, domainStart, nextDomainName, builderHandoff, DOMAIN_CREATED,
-} from "../domain/builder";
-import { domainById } from "./manage";
+  domainCreate, domainSetEntry, domainStart, nextDomainName, builderHandoff,
+} from "../lifecycle/builder";
 import { stringFromBytes } from "../lib/str";
 import { print, println, printDec } from "../log/log";
 import {
@@ -20,7 +19,7 @@ import {
   HC_MODULE_LIST_MAX, HC_MODULE_READ_MAX, HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX,
   MODREC_INDEX, MODREC_CMDLINE_LEN, MODREC_SIZE_BYTES, MODREC_CMDLINE, MODREC_CMDLINE_MAX, MODREC_SIZE,
   VCPUENTRY_SIZE,
-} from "./abi";
+} from "../arch/abi";
 
 @inline function err(e: u32): i64 { return -<i64>e; }
 
@@ -105,7 +104,7 @@ let targetErrno: u32 = 0;
 function createdTarget(id: u64): Domain | null {
   const d = domainById(id);
   if (d === null) { targetErrno = ESRCH; return null; }
-  if (d.state != DOMAIN_CREATED) { targetErrno = EINVAL; return null; }
+  if (d.state != DOMSTATE_CREATED) { targetErrno = EINVAL; return null; }
   return d;
 }
 

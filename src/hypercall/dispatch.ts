@@ -1,12 +1,16 @@
-// The hypercall dispatcher (the ABI is src/hypercall/abi.ts). Arguments come
+// The hypercall dispatcher (the ABI is src/arch/abi.ts). Arguments come
 // from the caller's registers; every guest-physical pointer and length is
 // checked against the caller's memory before anything is read, and data is
 // copied, never used in place.
-import { Vcpu } from "../sched/domain";
-import { ACTION_NEXT, ACTION_YIELD, ACTION_STOP } from "../vmx/action";
+import { Vcpu } from "../domain/domain";
+import { ACTION_NEXT, ACTION_YIELD, ACTION_STOP, ACTION_REARM } from "../vmx/action";
+import { vmcsRead32 } from "../vmx/vmcs";
+import {
+  GUEST_CS_ACCESS_RIGHTS, GUEST_SS_ACCESS_RIGHTS, SEGMENT_AR_L, SEGMENT_AR_DPL_SHIFT, SEGMENT_AR_DPL_MASK,
+} from "../arch/vmcs";
 import { gpr, setGpr, REG_RAX, REG_RDI, REG_RSI, REG_RDX, REG_R10 } from "../vmx/regs";
 import { guestCopy } from "../domain/memory";
-import { domainStop } from "../domain/lifecycle";
+import { domainStop } from "../lifecycle/stop";
 import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
   HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_CONTROL,
@@ -14,22 +18,30 @@ import {
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET,
-} from "./abi";
+} from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
-import { hasRight } from "./rights";
+import { hasRight } from "../domain/rights";
 import {
   hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead, hcConsoleInput,
 } from "./manage";
 import { hcHostInfo, hcCpuInfo, hcHostPower } from "./host";
-import { hcEventSetup, eventConsoleOutput } from "../domain/events";
+import { eventConsoleOutput } from "../domain/events";
+import { hcEventSetup } from "./events";
 import { hcTimerSet } from "../domain/timer";
-import { sliceTimerRearm } from "../vmx/run";
 import { hcModuleList, hcModuleRead, hcDomainCreate, hcDomainLoad, hcVcpuSetEntry, hcDomainStart } from "./build";
-import { switchTo } from "../sched/switch";
+import { switchTo } from "../vmx/switch";
 import { dec } from "../lib/str";
 
 // Bounce buffer for console writes: guest bytes are copied in, then used.
 const bounce = memory.data(<i32>HC_CONSOLE_WRITE_MAX);
+
+// The VMCALL that exited (its vCPU's VMCS current): the caller's mode decides
+// the argument width, its privilege level whether it may call at all. CPL is
+// SS.DPL (SDM Vol. 3C 25.4.1: the VMCS keeps it there).
+export function hypercallExit(vcpu: Vcpu): u32 {
+  const cpl = (vmcsRead32(GUEST_SS_ACCESS_RIGHTS) & SEGMENT_AR_DPL_MASK) >> SEGMENT_AR_DPL_SHIFT;
+  return hypercall(vcpu, (vmcsRead32(GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L) != 0, cpl);
+}
 
 // `wide` is false for a caller in 32-bit mode, whose registers' upper halves
 // are undefined: its arguments are truncated to 32 bits, and it has only
@@ -88,7 +100,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   } else if (nr == HC_TIMER_SET) {
     // A 32-bit caller passes the deadline's high half in ESI.
     result = hcTimerSet(vcpu, wide ? a0 : (a1 << 32) | a0);
-    sliceTimerRearm();
+    action = ACTION_REARM;
   } else if (nr == HC_VERSION) {
     result = HYPERCALL_ABI_VERSION;
   } else if (nr == HC_CONSOLE_WRITE) {

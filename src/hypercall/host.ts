@@ -2,7 +2,7 @@
 // Domain 0's management stack sees it. The dispatcher has already checked
 // the caller's RIGHT_CONTROL; each record is built here, then copied out
 // whole or not at all.
-import { Domain, domains, DOMAIN_STOPPED } from "../sched/domain";
+import { Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy } from "../domain/memory";
 import { framesTotal, framesFree } from "../mm/frames";
 import {
@@ -10,7 +10,7 @@ import {
 } from "../cpu/percpu";
 import { schedQueueLength } from "../sched/scheduler";
 import { powerOff, reboot } from "../platform/power";
-import { serialConsoleHolder, serialConsoleRelease } from "../platform/serial-console";
+import { serialConsoleHolder, serialConsoleRelease } from "../domain/serial-console";
 import { print, println, printDec } from "../log/log";
 import {
   EFAULT, EINVAL, HOST_POWER_OFF, HOST_REBOOT,
@@ -18,7 +18,7 @@ import {
   HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_SIZE,
   CPUINFO_APIC_ID, CPUINFO_FLAGS, CPUINFO_BUSY_TICKS, CPUINFO_IDLE_TICKS, CPUINFO_RUNQ, CPUINFO_CURRENT,
   CPUINFO_SIZE,
-} from "./abi";
+} from "../arch/abi";
 
 const FRAME_KIB: u64 = 4;
 const RECORD_SIZE: u32 = HOSTINFO_SIZE > CPUINFO_SIZE ? HOSTINFO_SIZE : CPUINFO_SIZE;
@@ -29,7 +29,7 @@ const record = memory.data(<i32>RECORD_SIZE, 8);
 // HC_HOST_INFO: memory, CPUs, uptime and live domains.
 export function hcHostInfo(caller: Domain, buf: u64): i64 {
   let live: u32 = 0;
-  for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).state != DOMAIN_STOPPED) live++;
+  for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).state != DOMSTATE_STOPPED) live++;
   store<u64>(record + HOSTINFO_MEM_TOTAL_KIB, framesTotal() * FRAME_KIB);
   store<u64>(record + HOSTINFO_MEM_FREE_KIB, framesFree() * FRAME_KIB);
   store<u32>(record + HOSTINFO_CPUS_FOUND, cpusFound());

@@ -6,9 +6,11 @@
 // HC_DOMAIN_DESTROY makes the stop-reason string of the domain it ends.
 import { schedDomainUnpaused, schedKickDomain } from "../sched/scheduler";
 import { rdtsc } from "../arch/hw";
-import { Domain, domains, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
+import {
+  Domain, domains, domainById, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, EXIT_COUNT_SLOTS,
+} from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
-import { domainStop } from "../domain/lifecycle";
+import { domainStop } from "../lifecycle/stop";
 import { logRead } from "../log/log";
 import {
   ESRCH, EFAULT, EINVAL, RIGHT_CONTROL,
@@ -16,7 +18,7 @@ import {
   DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
   DOMFLAG_PAUSED, DOMFLAG_CONTROL,
   DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
-} from "./abi";
+} from "../arch/abi";
 import { dec } from "../lib/str";
 
 // One record, built here and then copied out.
@@ -28,20 +30,21 @@ const readBounce = memory.data(<i32>BOUNCE_SIZE);
 
 @inline function err(e: u32): i64 { return -<i64>e; }
 
-// The domain with this id (stopped ones included), or null.
-export function domainById(id: u64): Domain | null {
-  if (id > 0xffffffff) return null;
-  for (let i = 0; i < domains.length; i++) {
-    const d = unchecked(domains[i]);
-    if (<u64>d.id == id) return d;
+// DOMSTATE_BLOCKED for a running domain whose started vCPUs all halted
+// (Xen's `b`); otherwise its state.
+function reportedState(d: Domain): u32 {
+  if (d.state != DOMSTATE_RUNNABLE) return d.state;
+  for (let i = 0; i < d.vcpus.length; i++) {
+    const v = unchecked(d.vcpus[i]);
+    if (v.started && !v.halted) return DOMSTATE_RUNNABLE;
   }
-  return null;
+  return DOMSTATE_BLOCKED;
 }
 
 // The DOMREC_SIZE head of a record, at `record`.
 function fillRecord(d: Domain): void {
   store<u32>(record + DOMREC_ID, d.id);
-  store<u32>(record + DOMREC_STATE, d.state);
+  store<u32>(record + DOMREC_STATE, reportedState(d));
   store<u64>(record + DOMREC_MEM_KIB, d.memBytes >> 10);
   store<u32>(record + DOMREC_VCPUS, <u32>d.vcpus.length);
   let flags: u32 = 0;
@@ -89,7 +92,7 @@ export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
 // A live domain other than the caller for pause, unpause and destroy:
 // 0, or the errno.
 function liveTarget(caller: Domain, d: Domain | null, selfAllowed: bool): u32 {
-  if (d === null || d.state == DOMAIN_STOPPED) return ESRCH;
+  if (d === null || d.state == DOMSTATE_STOPPED) return ESRCH;
   if (!selfAllowed && d === caller) return EINVAL;
   return 0;
 }
@@ -143,7 +146,7 @@ export function hcLogRead(caller: Domain, from: u64, buf: u64, len: u64): i64 {
 export function hcConsoleInput(caller: Domain, id: u64, buf: u64, len: u64): i64 {
   if (len > <u64>HC_CONSOLE_WRITE_MAX) return err(EINVAL);
   const d = domainById(id);
-  if (d === null || d.state == DOMAIN_STOPPED) return err(ESRCH);
+  if (d === null || d.state == DOMSTATE_STOPPED) return err(ESRCH);
   if (changetype<usize>(d.uart) == 0) return err(EINVAL);
   if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
   const room = <u64>d.uart.rxRoom();

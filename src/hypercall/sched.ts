@@ -3,17 +3,16 @@
 // `sched` and `vcpu` commands (HC_SCHED_GET/SET, HC_VCPU_INFO, HC_VCPU_PIN;
 // the dispatcher has checked RIGHT_CONTROL). Every argument and guest buffer
 // is checked before anything changes; a malformed call has no effect.
-import { Vcpu, Domain, DOMAIN_STOPPED } from "../sched/domain";
-import { DOMAIN_CREATED, vcpuStart } from "../domain/builder";
+import { Vcpu, Domain, domainById, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../domain/domain";
+import { vcpuStart } from "../lifecycle/builder";
 import { guestCopy, guestRangeOk } from "../domain/memory";
-import { domainById } from "./manage";
 import { schedPolicy, schedDomainParams, schedSetAffinity } from "../sched/scheduler";
 import { VCPU_RUNNABLE, VCPU_RUNNING } from "../sched/policy";
 import {
   ESRCH, EFAULT, EINVAL, VCPUENTRY_SIZE, SCHEDREC_WEIGHT, SCHEDREC_CAP, SCHEDREC_CREDIT, SCHEDREC_RUN_TICKS,
   SCHEDREC_SIZE, SCHED_WEIGHT_MAX, VCPUINFO_STATE, VCPUINFO_CPU, VCPUINFO_AFFINITY, VCPUINFO_RUN_TICKS,
   VCPUINFO_RAN_ON, VCPUINFO_SIZE, VCPUSTATE_DOWN, VCPUSTATE_RUNNABLE, VCPUSTATE_RUNNING, VCPUSTATE_BLOCKED,
-} from "./abi";
+} from "../arch/abi";
 
 const record = memory.data(<i32>(VCPUENTRY_SIZE > VCPUINFO_SIZE ? VCPUENTRY_SIZE : VCPUINFO_SIZE), 8);
 
@@ -30,7 +29,7 @@ export function hcVcpuStart(caller: Domain, index: u64, gpa: u64): i64 {
 // A domain the scheduler calls may act on: live, or created and not started.
 function schedTarget(id: u64): Domain | null {
   const d = domainById(id);
-  return d !== null && d.state != DOMAIN_STOPPED ? d : null;
+  return d !== null && d.state != DOMSTATE_STOPPED ? d : null;
 }
 
 // HC_SCHED_GET: weight, cap, credit, run time.
@@ -40,7 +39,7 @@ export function hcSchedGet(caller: Domain, id: u64, buf: u64): i64 {
   if (!guestRangeOk(caller, buf, SCHEDREC_SIZE)) return err(EFAULT);
   store<u32>(record + SCHEDREC_WEIGHT, d.weight);
   store<u32>(record + SCHEDREC_CAP, d.cap);
-  store<i64>(record + SCHEDREC_CREDIT, d.state == DOMAIN_CREATED ? 0 : schedPolicy().domainCredit(d.id));
+  store<i64>(record + SCHEDREC_CREDIT, d.state == DOMSTATE_CREATED ? 0 : schedPolicy().domainCredit(d.id));
   store<u64>(record + SCHEDREC_RUN_TICKS, d.runTicks);
   guestCopy(caller, buf, record, SCHEDREC_SIZE, true);
   return 0;

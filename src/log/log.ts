@@ -6,7 +6,7 @@
 import { serialPutc, serialDrain } from "./serial";
 import { halt_forever } from "../arch/hw";
 import { ringRead } from "../lib/ring";
-import { LOG_RING_BYTES } from "../hypercall/abi";
+import { LOG_RING_BYTES } from "../arch/abi";
 
 const RING_SIZE: u32 = LOG_RING_BYTES; // a power of two, part of the ABI
 const ring = memory.data(RING_SIZE);

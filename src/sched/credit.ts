@@ -22,8 +22,9 @@ import {
   SchedPolicy, VCPU_ABSENT, VCPU_RUNNABLE, VCPU_RUNNING, VCPU_BLOCKED,
   PRIO_IDLE, PRIO_OVER, PRIO_UNDER, PRIO_BOOST,
 } from "./policy";
+import { SCHED_WEIGHT_DEFAULT } from "../arch/abi";
 
-export const CREDIT_DEFAULT_WEIGHT: u32 = 256;   // Xen's default
+export const CREDIT_DEFAULT_WEIGHT: u32 = SCHED_WEIGHT_DEFAULT;
 // A queued vCPU that has not run for this many accounting periods goes
 // first within its priority (bestIn).
 const STARVE_PERIODS: u64 = 4;

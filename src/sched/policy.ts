@@ -7,8 +7,8 @@
 // it compiles a call through an abstract method to a direct call guarded by
 // a class-id compare (a br_table once there are several subclasses): no
 // function table, no allocation. The run loop keeps one `SchedPolicy`
-// global and calls through it; policyCreate() is the only place that names
-// the implementations.
+// global and calls through it; policyCreate() (src/sched/scheduler.ts) is
+// the only place that names the implementations.
 //
 // Contract, per CPU (the run loop on CPU `c`, all times in TSC ticks):
 //   v = pick(c, now); t = slice(c)     v < 0: idle (hlt) for at most t
@@ -23,8 +23,6 @@
 //                                      run a vCPU still queued on c (IPI), or -1
 // A CPU's previous vCPU that was never charged is charged 0 at its next pick.
 // setOnline(mask) once, before the first add: CPUs outside it get nothing.
-
-import { CreditPolicy } from "./credit";
 
 export const POLICY_CREDIT: u32 = 0;
 
@@ -68,12 +66,4 @@ export abstract class SchedPolicy {
   abstract vcpuPriority(vcpu: u32): i32;
   abstract vcpuRunTicks(vcpu: u32): u64;
   abstract domainCredit(domain: u32): i64;
-}
-
-// The policy for `id` on `cpus` CPUs (at most 64: masks are u64), with
-// vCPU ids below `maxVcpus`. `period` and `slice` are in TSC ticks.
-export function policyCreate(id: u32, cpus: u32, maxVcpus: u32, period: u64, slice: u64): SchedPolicy | null {
-  if (cpus == 0 || cpus > 64 || period == 0 || slice == 0) return null;
-  if (id == POLICY_CREDIT) return new CreditPolicy(cpus, maxVcpus, period, slice);
-  return null;
 }

@@ -4,11 +4,15 @@
 // hypervisor learns (a vCPU halted or woke, a domain paused, stopped or
 // resumed, a vCPU pinned) and makes other CPUs look again when that
 // concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
-import { Vcpu, Domain, DOMAIN_STOPPED } from "./domain";
-import { SchedPolicy, policyCreate, POLICY_CREDIT } from "./policy";
+import { Vcpu, Domain, DOMSTATE_STOPPED } from "../domain/domain";
+import { SchedPolicy, POLICY_CREDIT } from "./policy";
+import { CreditPolicy } from "./credit";
 import { thisCpu, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
 import { panic } from "../log/log";
+import { VcpuWaker, vcpuWakerSet } from "../domain/wake";
+import { TIMER_NONE, timersArmedCount, timerArmedAt } from "../domain/timer";
+import { rdtsc } from "../arch/hw";
 
 // TSC ticks: 2 Mi per slice, three slices to an accounting period (in Bochs,
 // where the TSC counts instructions, a slice is about 2 million of them).
@@ -52,7 +56,7 @@ export function schedPick(cpu: u32, now: u64): Vcpu | null {
     const id = p().pick(cpu, now);
     if (id < 0) return null;
     const v = unchecked(vcpusById[id]);
-    if (v.domain.state == DOMAIN_STOPPED) {
+    if (v.domain.state == DOMSTATE_STOPPED) {
       p().remove(id);
       continue;
     }
@@ -112,7 +116,7 @@ export function schedQueueLength(cpu: u32): u32 {
 export function schedAnyRunnable(): bool {
   for (let i = 0; i < vcpusById.length; i++) {
     const v = unchecked(vcpusById[i]);
-    if (v.domain.state != DOMAIN_STOPPED && !v.halted && !v.domain.paused) return true;
+    if (v.domain.state != DOMSTATE_STOPPED && !v.halted && !v.domain.paused) return true;
   }
   return false;
 }
@@ -134,7 +138,7 @@ export function schedAnyQueued(): bool {
 export function schedAnyAlive(): bool {
   for (let i = 0; i < vcpusById.length; i++) {
     const v = unchecked(vcpusById[i]);
-    if (v.domain.state == DOMAIN_STOPPED || v.domain.paused) continue;
+    if (v.domain.state == DOMSTATE_STOPPED || v.domain.paused) continue;
     if (!v.halted || v.haltIf) return true;
   }
   return false;
@@ -201,4 +205,35 @@ function kickIfIdle(cpu: i32): void {
 function kickIdleFor(cpu: u32): void {
   const idle = p().idleFor(cpu);
   if (idle >= 0) cpuKick(<u32>idle);
+}
+
+// The nearest deadline among the guest timers CPU `cpu` serves (those of
+// the vCPUs queued or running there, or last run there), or TIMER_NONE.
+export function schedTimerNext(cpu: u32): u64 {
+  let next = TIMER_NONE;
+  const n = timersArmedCount();
+  if (n == 0) return next;
+  const q = p();
+  for (let i = 0; i < n; i++) {
+    const v = timerArmedAt(i);
+    if (v.schedId < 0 || q.vcpuCpu(<u32>v.schedId) != <i32>cpu) continue;
+    if (next == TIMER_NONE || <i64>(v.timerDeadline - next) < 0) next = v.timerDeadline;
+  }
+  return next;
+}
+
+// Events and timers in the domain layer wake vCPUs through this.
+class SchedWaker extends VcpuWaker {
+  wake(v: Vcpu, urgent: bool): void {
+    schedWake(v, rdtsc(), urgent);
+  }
+}
+vcpuWakerSet(new SchedWaker());
+
+// The policy for `id` on `cpus` CPUs (at most 64: masks are u64), with
+// vCPU ids below `maxVcpus`. `period` and `slice` are in TSC ticks.
+export function policyCreate(id: u32, cpus: u32, maxVcpus: u32, period: u64, slice: u64): SchedPolicy | null {
+  if (cpus == 0 || cpus > 64 || period == 0 || slice == 0) return null;
+  if (id == POLICY_CREDIT) return new CreditPolicy(cpus, maxVcpus, period, slice);
+  return null;
 }

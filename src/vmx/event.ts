@@ -2,7 +2,7 @@
 // whose delivery a VM exit interrupted (28.2.4, IDT-vectoring info), and the
 // delivery of a domain's event vector (src/domain/events.ts) as an external
 // interrupt once the guest can take one. Runs with the vCPU's VMCS current.
-import { Vcpu } from "../sched/domain";
+import { Vcpu } from "../domain/domain";
 import { vmcsRead, vmcsRead32, vmcsWrite } from "./vmcs";
 import { rdtsc } from "../arch/hw";
 import {

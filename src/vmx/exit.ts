@@ -2,10 +2,9 @@
 // each either handled (a handler in src/vmx/exit/), "undefined" (the guest
 // gets #UD, as on a CPU without the feature) or "unhandled" (stops the domain
 // with the reason logged and the VMCS dumped). No reason falls through.
-import { Vcpu } from "../sched/domain";
-import { ACTION_RESUME, ACTION_STOP } from "./action";
+import { Vcpu } from "../domain/domain";
+import { ACTION_RESUME, actionStop } from "./action";
 import { injectException } from "./event";
-import { domainStop } from "../domain/lifecycle";
 import { vmcsDump } from "./vmcs";
 import * as R from "../arch/vmx-exit";
 import { handleExceptionOrNmi, handleExternalInterrupt } from "./exit/interrupt";
@@ -145,6 +144,5 @@ export function dispatchExit(vcpu: Vcpu, reason: u32): u32 {
     }
   }
   vmcsDump();
-  domainStop(vcpu.domain, "unexpected VM exit: " + R.exitReasonName(reason));
-  return ACTION_STOP;
+  return actionStop(vcpu.domain, "unexpected VM exit: " + R.exitReasonName(reason));
 }

@@ -1,7 +1,7 @@
 // The guest's general-purpose registers, by x86 register number (0 RAX ...
 // 15 R15, as exit qualifications name them). RSP lives in the VMCS; the rest
 // in the vCPU's register block (VCPU_* offsets, saved by boot/vmx.asm).
-import { Vcpu } from "../sched/domain";
+import { Vcpu } from "../domain/domain";
 import { GUEST_RSP } from "../arch/vmcs";
 import { vmcsRead, vmcsWrite } from "./vmcs";
 

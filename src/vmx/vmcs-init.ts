@@ -2,7 +2,7 @@
 // capability MSRs (required-1 and required-0 bits honoured), host state from
 // the boot stub, and the guest's architectural state at entry for one of the
 // entry modes the domain builder asks for.
-import { Vcpu } from "../sched/domain";
+import { Vcpu } from "../domain/domain";
 import { vmclear, vmptrld, read_cr0, read_cr3, read_cr4, rdmsr } from "../arch/hw";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_VMX_BASIC, IA32_PAT, IA32_EFER, IA32_PAT_RESET } from "../arch/msr";
@@ -18,7 +18,7 @@ import { CR0_OWNED, CR4_OWNED, legalCr0, legalCr4 } from "./exit/cr-access";
 import { vmcsWrite } from "./vmcs";
 import { frameAlloc } from "../mm/frames";
 import { zeroFrame } from "../mm/scrub";
-import { vmcsMadeHere } from "../sched/switch";
+import { vmcsMadeHere, vmcsHostPerCpu } from "./switch";
 import { thisCpu } from "../cpu/percpu";
 import { panic } from "../log/log";
 
@@ -161,16 +161,6 @@ function hostState(handoff: u32, floorExits: bool): void {
   vmcsWrite(F.HOST_IA32_PAT, rdmsr(IA32_PAT));
   vmcsWrite(F.HOST_IA32_EFER, rdmsr(IA32_EFER));
   vmcsWrite(F.HOST_RIP, load<u64>(handoff + (floorExits ? HANDOFF_VMEXIT_FLOOR : HANDOFF_VMEXIT)));
-}
-
-// The host state that differs between CPUs, for the current VMCS: GS base
-// (the per-CPU block, which boot/vmx.asm and smp.asm reach through GS), and
-// each CPU's own GDT and TSS.
-export function vmcsHostPerCpu(): void {
-  const cpu = thisCpu();
-  vmcsWrite(F.HOST_GS_BASE, cpu.self);
-  vmcsWrite(F.HOST_TR_BASE, cpu.tss);
-  vmcsWrite(F.HOST_GDTR_BASE, cpu.gdt);
 }
 
 function segment(sel: u32, base: u32, limit: u32, ar: u32, value: u32, baseField: u32, limitField: u32, arField: u32): void {

@@ -5,12 +5,11 @@ import { read_cr0, write_cr0, read_cr4, write_cr4, rdmsr, vmxon, cpuid, xsetbv }
 import {
   IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1, IA32_VMX_BASIC,
 } from "../arch/msr";
-import { CR4_VMXE, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE } from "../arch/cr";
+import { CR4_VMXE, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, XCR0_X87, XCR0_SSE, XCR0_AVX } from "../arch/cr";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { frameAlloc } from "../mm/frames";
 import { vmxRevisionId } from "./capabilities";
 import { zeroFrame } from "../mm/scrub";
-import { guestXcr0Allowed } from "./exit/xsetbv";
 import { thisCpu } from "../cpu/percpu";
 import { CPU_STATE_ONLINE } from "../arch/layout";
 import { print, println, printDec, printHex, panic } from "../log/log";
@@ -23,6 +22,12 @@ const cpuidOut = memory.data(16);
 // a vCPU's state moves between CPUs.
 export let hostXcr0Supported: u64 = 0;
 export let xsaveAreaSize: u32 = 0;
+
+// The components guests may enable: those the CPU has among the ones the
+// vCPU switch saves (CPUID leaf 0xD, src/vmx/exit/cpuid.ts, says the same).
+export function guestXcr0Allowed(): u64 {
+  return hostXcr0Supported & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+}
 
 // The boot CPU: learns the XSAVE features, then enters VMX root like any CPU.
 export function vmxEnable(): void {

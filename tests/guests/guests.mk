@@ -5,7 +5,7 @@
 # <name>.asm is an ELF32 multiboot1 kernel linked at 1 MiB -> build/guests/<name>.elf,
 # except the raw images listed in GUEST_BIN_NAMES -> build/guests/<name>.bin
 # (kind=realmode: loaded at 0x7c00; kind=flat64: loaded at 0x100000).
-# build/guests/hypercall.inc is generated from src/hypercall/abi.ts.
+# build/guests/hypercall.inc is generated from src/arch/abi.ts.
 
 BUILD ?= build
 GUEST_SRC_DIR   := tests/guests
@@ -22,7 +22,7 @@ GUEST_NASM      := nasm -w+all -w-unknown-warning -I$(GUEST_BUILD)/ -I$(GUEST_SR
 .SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.o,$(GUEST_ELF_NAMES))
 guests: $(GUEST_ELFS) $(GUEST_BINS)
 
-$(GUEST_BUILD)/hypercall.inc: src/hypercall/abi.ts
+$(GUEST_BUILD)/hypercall.inc: src/arch/abi.ts
 	@mkdir -p $(@D)
 	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/\1 equ \2/p' $< > $@
 

@@ -1,7 +1,7 @@
 // Domain 0's wasm (build/dom0/dom0.wasm) in Node: its "hw" imports
 // (dom0/hw.ts) act on a simulated COM1, PCI configuration space and a
 // simulated hypervisor that answers the hypercalls as src/hypercall/ does
-// (records and errnos of src/hypercall/abi.ts). The tests drive the shell by
+// (records and errnos of src/arch/abi.ts). The tests drive the shell by
 // queueing received bytes and raising events, and read what it printed.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,7 @@ function wasmModule(): WebAssembly.Module {
   return cached;
 }
 
-// The ABI (src/hypercall/abi.ts).
+// The ABI (src/arch/abi.ts).
 export const HC = {
   VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,

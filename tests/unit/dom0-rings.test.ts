@@ -1,5 +1,5 @@
 // The ring sizes Domain 0 relies on (LOG_RING_BYTES, CONSOLE_RING_BYTES in
-// src/hypercall/abi.ts) against the hypervisor's rings, and Domain 0's
+// src/arch/abi.ts) against the hypervisor's rings, and Domain 0's
 // whole-ring reads (dmesg, log, the first console) when a ring has wrapped:
 // it finds the head and prints exactly what the ring still holds.
 import { readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Machine } from "../sim/machine";
 import { Dom0 } from "../sim/dom0";
 
-const abi = readFileSync(fileURLToPath(new URL("../../src/hypercall/abi.ts", import.meta.url)), "utf8");
+const abi = readFileSync(fileURLToPath(new URL("../../src/arch/abi.ts", import.meta.url)), "utf8");
 const abiConst = (name: string) => Number(new RegExp(`export const ${name}: u32 = (\\d+);`).exec(abi)?.[1]);
 const LOG_RING_BYTES = abiConst("LOG_RING_BYTES");
 const CONSOLE_RING_BYTES = abiConst("CONSOLE_RING_BYTES");

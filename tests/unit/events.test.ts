@@ -9,7 +9,7 @@ import { Halted } from "../sim/machine";
 import { F, REG, GuestContext, PROC_INTERRUPT_WINDOW_EXITING } from "../sim/vmx";
 import { vmxMachine } from "./fixtures";
 
-// The ABI (src/hypercall/abi.ts).
+// The ABI (src/arch/abi.ts).
 const HC = {
   CONSOLE_WRITE: 1, DOMAIN_INFO: 5, EVENT_SETUP: 17, CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
   TIMER_SET: 27,

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { F, REG } from "../sim/vmx";
 import { vmxMachine, IMAGE_BYTES } from "./fixtures";
 
-// The ABI (src/hypercall/abi.ts).
+// The ABI (src/arch/abi.ts).
 const HC = {
   VERSION: 0, CONSOLE_WRITE: 1, YIELD: 2, SHUTDOWN: 3, DOMAIN_LIST: 4, DOMAIN_INFO: 5, DOMAIN_PAUSE: 6,
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,

@@ -2,7 +2,7 @@
 // SMX, MONITOR/MWAIT, SGX or performance monitoring (none of which they can
 // use here); they see the hypervisor-present bit, our leaf 0x40000000, their
 // own APIC ID, and OSXSAVE as their own CR4 sets it.
-import { Vcpu } from "../../sched/domain";
+import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT } from "../action";
 import { cpuid } from "../../arch/hw";
 import {
@@ -14,8 +14,8 @@ import {
 } from "../../arch/cpuid";
 import { GUEST_CR4 } from "../../arch/vmcs";
 import { CR4_OSXSAVE, XCR0_AVX } from "../../arch/cr";
-import { guestXcr0Allowed } from "./xsetbv";
-import { HYPERCALL_ABI_VERSION } from "../../hypercall/abi";
+import { guestXcr0Allowed } from "../vmxon";
+import { HYPERCALL_ABI_VERSION } from "../../arch/abi";
 import { vmcsRead } from "../vmcs";
 import { gpr, setGpr, REG_RAX, REG_RBX, REG_RCX, REG_RDX } from "../regs";
 

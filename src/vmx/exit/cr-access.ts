@@ -4,12 +4,11 @@
 // in VMX operation, so the guest sees its own value through the read shadow;
 // PG changes switch IA-32e mode, which the VM-entry controls must mirror;
 // VMXE is hidden, as CPUID hides VMX.
-import { Vcpu } from "../../sched/domain";
-import { ACTION_NEXT, ACTION_RESUME, ACTION_STOP } from "../action";
+import { Vcpu } from "../../domain/domain";
+import { ACTION_NEXT, ACTION_RESUME, actionStop } from "../action";
 import { vmcsRead, vmcsRead32, vmcsWrite } from "../vmcs";
 import { injectException } from "../event";
 import { gpr, setGpr } from "../regs";
-import { domainStop } from "../../domain/lifecycle";
 import { rdmsr } from "../../arch/hw";
 import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "../../arch/msr";
 import {
@@ -59,8 +58,7 @@ export function handleCrAccess(vcpu: Vcpu): u32 {
     setGpr(vcpu, reg, vmcsRead(GUEST_CR3));
     return ACTION_NEXT;
   }
-  domainStop(vcpu.domain, "unexpected control-register access: CR" + dec(cr) + " access type " + dec(access));
-  return ACTION_STOP;
+  return actionStop(vcpu.domain, "unexpected control-register access: CR" + dec(cr) + " access type " + dec(access));
 }
 
 function writeCr0(vcpu: Vcpu, value: u64): u32 {

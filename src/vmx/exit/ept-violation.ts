@@ -2,26 +2,23 @@
 // maps exactly its RAM, so an access elsewhere is either a device's MMIO
 // (none is emulated yet) or a guest touching memory it does not own: the
 // domain stops, with the address, the access and the RIP in the log.
-import { Vcpu } from "../../sched/domain";
-import { ACTION_STOP } from "../action";
+import { Vcpu } from "../../domain/domain";
+import { actionStop } from "../action";
 import { vmcsRead, vmcsDump } from "../vmcs";
 import { EXIT_QUALIFICATION, GUEST_PHYSICAL_ADDRESS, GUEST_RIP } from "../../arch/vmcs";
 import { EPT_VIOLATION_DATA_READ, EPT_VIOLATION_DATA_WRITE, EPT_VIOLATION_INSTRUCTION_FETCH } from "../../arch/vmx-exit";
-import { domainStop } from "../../domain/lifecycle";
 import { hex } from "../../lib/str";
 
 export function handleEptViolation(vcpu: Vcpu): u32 {
   const q = vmcsRead(EXIT_QUALIFICATION);
   const access = (q & EPT_VIOLATION_INSTRUCTION_FETCH) != 0 ? "fetch" : (q & EPT_VIOLATION_DATA_WRITE) != 0 ? "write" : (q & EPT_VIOLATION_DATA_READ) != 0 ? "read" : "access";
-  domainStop(vcpu.domain, "EPT violation at " + hex(vmcsRead(GUEST_PHYSICAL_ADDRESS)) + " (" + access +
+  return actionStop(vcpu.domain, "EPT violation at " + hex(vmcsRead(GUEST_PHYSICAL_ADDRESS)) + " (" + access +
     ") rip " + hex(vmcsRead(GUEST_RIP)));
-  return ACTION_STOP;
 }
 
 // A malformed EPT entry is a hypervisor bug, but it is confined to the
 // domain whose tables hold it.
 export function handleEptMisconfig(vcpu: Vcpu): u32 {
   vmcsDump();
-  domainStop(vcpu.domain, "EPT misconfiguration at " + hex(vmcsRead(GUEST_PHYSICAL_ADDRESS)));
-  return ACTION_STOP;
+  return actionStop(vcpu.domain, "EPT misconfiguration at " + hex(vmcsRead(GUEST_PHYSICAL_ADDRESS)));
 }

@@ -2,7 +2,7 @@
 // spinning; the scheduler skips blocked vCPUs. RFLAGS.IF at the HLT decides
 // whether an event can end it (src/domain/events.ts): `cli; hlt` stays
 // halted, as on hardware.
-import { Vcpu } from "../../sched/domain";
+import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_BLOCK } from "../action";
 import { vmcsRead } from "../vmcs";
 import { GUEST_RFLAGS } from "../../arch/vmcs";

@@ -2,7 +2,7 @@
 // injectPendingEvent (src/vmx/event.ts) while an event waits for the guest
 // to enable interrupts. It exits before the next instruction once it can
 // take one; the entry that follows injects the event and clears the request.
-import { Vcpu } from "../../sched/domain";
+import { Vcpu } from "../../domain/domain";
 import { ACTION_RESUME } from "../action";
 
 export function handleInterruptWindow(vcpu: Vcpu): u32 {

@@ -3,16 +3,15 @@
 // goes to the host's dispatch (src/platform/irq.ts), which EOIs it and
 // hands it to its owner as an event; an IPI from another CPU may have set
 // this CPU's resched flag, which the run loop looks at; the guest resumes.
-import { Vcpu } from "../../sched/domain";
-import { ACTION_RESUME, ACTION_STOP } from "../action";
+import { Vcpu } from "../../domain/domain";
+import { ACTION_RESUME, actionStop } from "../action";
 import { vmcsRead32, vmcsDump } from "../vmcs";
 import { VM_EXIT_INTR_INFO } from "../../arch/vmcs";
 import {
   INTR_INFO_VALID, INTR_INFO_VECTOR_MASK, INTR_INFO_TYPE_SHIFT, INTR_INFO_TYPE_MASK, INTR_TYPE_NMI,
 } from "../../arch/vmx-exit";
 import { irq_window } from "../../arch/hw";
-import { irqDispatch, irqDrain } from "../../platform/irq";
-import { domainStop } from "../../domain/lifecycle";
+import { irqDispatch, irqDrain } from "../../domain/host-irq";
 import { hex } from "../../lib/str";
 
 export function handleExceptionOrNmi(vcpu: Vcpu): u32 {
@@ -20,9 +19,8 @@ export function handleExceptionOrNmi(vcpu: Vcpu): u32 {
   if (((info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) return ACTION_RESUME;
   // The exception bitmap is empty: no guest exception should exit.
   vmcsDump();
-  domainStop(vcpu.domain, "unexpected exception exit: vector " + hex(info & INTR_INFO_VECTOR_MASK, 2) +
+  return actionStop(vcpu.domain, "unexpected exception exit: vector " + hex(info & INTR_INFO_VECTOR_MASK, 2) +
     " type " + hex((info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK, 1));
-  return ACTION_STOP;
 }
 
 // With "acknowledge interrupt on exit" the CPU took the vector from the

@@ -4,7 +4,7 @@
 // read-only identification MSRs. Any other MSR gets #GP(0), as on a CPU
 // without it; each is logged once per domain.
 import { isCanonical } from "../../arch/paging";
-import { Vcpu } from "../../sched/domain";
+import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
 import { vmcsRead, vmcsWrite } from "../vmcs";
 import { injectException } from "../event";

@@ -2,20 +2,14 @@
 // (#GP for XCR other than 0, x87 clear, AVX without SSE, or a component the
 // host does not offer), then made live: XCR0 is not switched by VMX, so the
 // vCPU keeps its own and src/sched/switch.ts loads it.
-import { Vcpu } from "../../sched/domain";
+import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
 import { injectException } from "../event";
 import { gpr, REG_RAX, REG_RCX, REG_RDX } from "../regs";
 import { xsetbv } from "../../arch/hw";
 import { VECTOR_GP } from "../../arch/vmx-exit";
 import { XCR0_X87, XCR0_SSE, XCR0_AVX } from "../../arch/cr";
-import { hostXcr0Supported } from "../vmxon";
-
-// The components guests may enable: those the CPU has among the ones the
-// vCPU switch saves (CPUID leaf 0xD says the same).
-export function guestXcr0Allowed(): u64 {
-  return hostXcr0Supported & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
-}
+import { guestXcr0Allowed } from "../vmxon";
 
 export function handleXsetbv(vcpu: Vcpu): u32 {
   const index = <u32>gpr(vcpu, REG_RCX);

@@ -4,9 +4,9 @@ import { Console } from "../devices/console";
 import { PortBus } from "../devices/portbus";
 import { Uart16550 } from "../devices/uart16550";
 
-export const DOMAIN_RUNNABLE: u32 = 0;
-export const DOMAIN_BLOCKED: u32 = 1;   // every vCPU halted, waiting for an event
-export const DOMAIN_STOPPED: u32 = 2;   // stopped for good; resources released
+// A domain's state: one enumeration, the ABI's (Domain 0's `list` reads it).
+export { DomainState, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../arch/abi";
+import { DomainState, DOMSTATE_CREATED } from "../arch/abi";
 
 // Basic exit reasons counted per domain (SDM Vol. 3D Appendix C); reasons at
 // or above this are counted in the last slot.
@@ -52,7 +52,7 @@ export class Vcpu {
 }
 
 export class Domain {
-  state: u32 = DOMAIN_RUNNABLE;
+  state: DomainState = DOMSTATE_CREATED;
   stopReason: string = "";
   exitCode: i32 = -1;
   floorExits: bool = false;      // `exit=floor`: the benchmark's NASM exit path
@@ -85,7 +85,7 @@ export class Domain {
   exitCounts: StaticArray<u64> = new StaticArray<u64>(EXIT_COUNT_SLOTS);
   // MSRs already reported as unknown, so each is logged once.
   reportedMsrs: u32[] = [];
-  // Rights (RIGHT_* in src/hypercall/abi.ts): RIGHT_CONTROL from the module's `control=1`.
+  // Rights (RIGHT_* in src/arch/abi.ts): RIGHT_CONTROL from the module's `control=1`.
   rights: u32 = 0;
   // Paused by a management hypercall: the scheduler does not pick it.
   paused: bool = false;
@@ -99,3 +99,19 @@ export class Domain {
 }
 
 export const domains: Domain[] = [];
+
+// Domain 0: the first domain built from a boot module with the control
+// right (src/lifecycle/builder.ts); null before, or if there is none.
+let dom0: Domain | null = null;
+export function domain0(): Domain | null { return dom0; }
+export function domain0Set(d: Domain): void { dom0 = d; }
+
+// The domain with this id (stopped ones included), or null.
+export function domainById(id: u64): Domain | null {
+  if (id > 0xffffffff) return null;
+  for (let i = 0; i < domains.length; i++) {
+    const d = unchecked(domains[i]);
+    if (<u64>d.id == id) return d;
+  }
+  return null;
+}

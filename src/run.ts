@@ -2,38 +2,28 @@
 // apMain): pick a vCPU, enter it, handle the exit, repeat; with nothing to
 // run, sleep until an interrupt. A failed VM entry stops only the domain at
 // fault.
-import { Vcpu, DOMAIN_STOPPED, EXIT_COUNT_SLOTS } from "../sched/domain";
+import { Vcpu, DOMSTATE_STOPPED } from "./domain/domain";
 import {
   schedPick, schedSlice, schedCharge, schedAnyRunnable, schedAnyQueued, schedAnyAlive, schedPreemptPending,
-  schedPreemptDone,
-} from "../sched/scheduler";
-import { switchTo, switchOut, tlbCatchUp } from "../sched/switch";
-import { vmenter, idle_wait, irq_window, rdtsc, lock_yield } from "../arch/hw";
-import { HV_VECTOR_TIMER } from "../arch/layout";
-import { lapicTimerOneShot, lapicTimerStop, lapicTimerUsable, lapicTicksFor } from "../platform/lapic";
-import { irqDrain } from "../platform/irq";
-import { serialConsolePoll } from "../platform/serial-console";
-import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
+  schedPreemptDone, schedTimerNext,
+} from "./sched/scheduler";
+import { switchTo, switchOut, tlbCatchUp } from "./vmx/switch";
+import { idle_wait, irq_window, rdtsc, lock_yield } from "./arch/hw";
+import { HV_VECTOR_TIMER, HV_CPUS_MAX } from "./arch/layout";
+import { lapicTimerOneShot, lapicTimerStop, lapicTimerUsable, lapicTicksFor } from "./platform/lapic";
+import { irqDrain } from "./domain/host-irq";
+import { serialConsolePoll } from "./domain/serial-console";
+import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
+import { vmcsWrite } from "./vmx/vmcs";
+import { enterOnce, skipInstruction } from "./vmx/enter";
 import {
-  VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
-  VMX_PREEMPTION_TIMER_VALUE, EXIT_QUALIFICATION, vmInstructionErrorText, GUEST_RFLAGS, GUEST_PENDING_DEBUG_EXCEPTIONS,
-} from "../arch/vmcs";
-import {
-  EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName,
-} from "../arch/vmx-exit";
-import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS } from "../arch/vmx-exit";
-import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
-import { dispatchExit } from "./exit";
-import { reinjectIdtVectoring, injectPendingEvent } from "./event";
-import { ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP } from "./action";
-import { timersArmed, timersFire, timerNext, TIMER_NONE } from "../domain/timer";
-import { domainStop, domainCharge } from "../domain/lifecycle";
-import { PerCpu, thisCpu, thisCpuIndex } from "../cpu/percpu";
-import { HV_CPUS_MAX } from "../arch/layout";
-import { println, logHasNewLines } from "../log/log";
-import { RFLAGS_TF } from "../arch/cr";
-import { PENDING_DBG_BS } from "../arch/vmx-exit";
-import { hex } from "../lib/str";
+  ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP, ACTION_HYPERCALL, ACTION_REARM,
+} from "./vmx/action";
+import { hypercallExit } from "./hypercall/dispatch";
+import { timersArmed, timersFire, TIMER_NONE } from "./domain/timer";
+import { domainStop, domainCharge } from "./lifecycle/stop";
+import { PerCpu, thisCpu, thisCpuIndex } from "./cpu/percpu";
+import { println } from "./log/log";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
 // rate ticks, bounded by the nearest guest timer (HC_TIMER_SET) the CPU
@@ -91,8 +81,8 @@ export function run(): void {
         if (t >= sliceEnd) break;
         armSliceTimer(index, t);
       }
-      const action = enterOnce(vcpu);
-      if (action == ACTION_NEXT || action == ACTION_RESUME) {
+      const action = step(vcpu);
+      if (action <= ACTION_NEXT) {   // ACTION_RESUME or ACTION_NEXT
         if (!schedPreemptPending()) continue;
         schedPreemptDone();
         break;
@@ -119,7 +109,7 @@ export function run(): void {
     const end = rdtsc();
     cpu.current = 0;
     cpu.busyTicks += end - start;
-    if (vcpu.domain.state != DOMAIN_STOPPED) {
+    if (vcpu.domain.state != DOMSTATE_STOPPED) {
       domainCharge(vcpu.domain, end - start);
       schedCharge(vcpu, end - start, end, vcpu.halted);
     }
@@ -132,16 +122,37 @@ export function run(): void {
 function armSliceTimer(index: u32, now: u64): void {
   let end = unchecked(sliceEnds[index]);
   if (timersArmed()) {
-    const t = timerNext(index);
+    const t = schedTimerNext(index);
     if (t != TIMER_NONE && <i64>(t - end) < 0) end = t;
   }
   const left = <i64>(end - now) > 0 ? end - now : 0;
   vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (left + (<u64>1 << timerRate) - 1) >> timerRate);
 }
 
-// HC_TIMER_SET changed the caller's timer; its VMCS is current.
-export function sliceTimerRearm(): void {
-  armSliceTimer(thisCpuIndex(), rdtsc());
+// One VM entry and its exit, with what the exit handler left to this layer:
+// a hypercall, stopping the domain, re-arming the slice timer. The action
+// the loop acts on; never ACTION_HYPERCALL or ACTION_REARM.
+@inline export function step(vcpu: Vcpu): u32 {
+  const action = enterOnce(vcpu);
+  return action <= ACTION_NEXT ? action : afterExit(vcpu, action);
+}
+
+function afterExit(vcpu: Vcpu, action: u32): u32 {
+  const dom = vcpu.domain;
+  if (action == ACTION_HYPERCALL) {
+    action = hypercallExit(vcpu);
+    if (dom.state == DOMSTATE_STOPPED) return ACTION_STOP;
+    if (action == ACTION_NEXT || action == ACTION_YIELD) {
+      skipInstruction();
+    } else if (action == ACTION_REARM) {
+      // HC_TIMER_SET changed the caller's timer.
+      skipInstruction();
+      armSliceTimer(thisCpuIndex(), rdtsc());
+      action = ACTION_NEXT;
+    }
+  }
+  if (action == ACTION_STOP && dom.state != DOMSTATE_STOPPED) domainStop(dom, dom.stopReason);
+  return action;
 }
 
 // Nothing to run here: the FPU state goes back to its vCPU (another CPU may
@@ -158,7 +169,7 @@ function idle(cpu: PerCpu, now: u64): void {
     saidIdle = true;
   }
   let wake = schedAnyQueued() ? now + schedSlice(cpu.index) : TIMER_NONE;
-  const next = timerNext(cpu.index);
+  const next = schedTimerNext(cpu.index);
   if (next != TIMER_NONE && (wake == TIMER_NONE || <i64>(next - wake) < 0)) wake = next;
   if (wake != TIMER_NONE && !lapicTimerUsable()) {
     // No calibrated timer to wake the CPU: wait out the time on the TSC,
@@ -179,52 +190,4 @@ function idle(cpu: PerCpu, now: u64): void {
   cpu.idleTicks += rdtsc() - t0;
   if (wake != TIMER_NONE) lapicTimerStop();
   irqDrain();
-}
-
-// One VM entry and the handling of the exit that ends it; the action taken.
-// The vCPU's VMCS is current.
-export function enterOnce(vcpu: Vcpu): u32 {
-  // Both checks inline: this is every entry's path.
-  if (logHasNewLines()) serialConsolePoll();
-  if (vcpu.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
-  const status = vmenter(vcpu.regs);
-  // Stopped by another CPU while in the guest: its VMCS is cleared and its
-  // memory gone; nothing of it may be touched.
-  if (vcpu.domain.state == DOMAIN_STOPPED) return ACTION_STOP;
-  if (status != VMX_SUCCEED) {
-    const why = status == VMX_FAIL_VALID ? vmInstructionErrorText(vmcsRead32(VM_INSTRUCTION_ERROR)) : "no current VMCS";
-    vmcsDump();
-    domainStop(vcpu.domain, "VM entry failed: " + why);
-    return ACTION_STOP;
-  }
-  const reason = vmcsRead32(VM_EXIT_REASON);
-  const basic = reason & EXIT_REASON_BASIC_MASK;
-  const dom = vcpu.domain;
-  const slot = basic < EXIT_COUNT_SLOTS ? basic : EXIT_COUNT_SLOTS - 1;
-  unchecked(dom.exitCounts[slot] = dom.exitCounts[slot] + 1);
-  if (reason & EXIT_REASON_FAILED_VMENTRY) {
-    vmcsDump();
-    domainStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsRead(EXIT_QUALIFICATION)));
-    return ACTION_STOP;
-  }
-  reinjectIdtVectoring();
-  const action = dispatchExit(vcpu, basic);
-  if (dom.state == DOMAIN_STOPPED) return ACTION_STOP;
-  if (action == ACTION_NEXT || action == ACTION_YIELD || action == ACTION_BLOCK) skipInstruction();
-  return action;
-}
-
-// Completes the instruction that exited: RIP past it, the one-instruction
-// interrupt shadow of STI / MOV SS ends (Vol. 3C 27.6.1), and a guest
-// single-stepping with RFLAGS.TF gets its #DB after the instruction, as
-// pending debug exception BS (25.4.2).
-function skipInstruction(): void {
-  vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + vmcsRead(VM_EXIT_INSTRUCTION_LEN));
-  if (vmcsRead(GUEST_RFLAGS) & RFLAGS_TF) {
-    vmcsWrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsRead(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
-  }
-  const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
-  if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
-    vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
-  }
 }

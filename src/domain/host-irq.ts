@@ -9,9 +9,9 @@
 // once it holds the serial console. Inputs are edge-triggered ISA IRQs, so
 // the EOI goes at once; a level-triggered owner would need the input masked
 // until the domain has serviced its device.
-import { Domain } from "../sched/domain";
-import { eventRaise } from "../domain/events";
-import { lapicEoi } from "./lapic";
+import { Domain } from "./domain";
+import { eventRaise } from "./events";
+import { lapicEoi } from "../platform/lapic";
 import { irq_take } from "../arch/hw";
 import { HV_VECTOR_IRQ_BASE, HV_VECTOR_IRQ_COUNT, HV_VECTOR_SPURIOUS, HV_VECTOR_TIMER, HV_VECTOR_IPI } from "../arch/layout";
 import { print, println, printHex } from "../log/log";

@@ -1,16 +1,17 @@
 // Stopping a domain: it never runs again, and everything it held goes back
 // (memory scrubbed first, so nothing of it reaches the next owner).
-import { Domain, DOMAIN_STOPPED } from "../sched/domain";
-import { forgetVcpu, vmcsEvict, tlbFlushEverywhere } from "../sched/switch";
+import { Domain, DOMSTATE_STOPPED } from "../domain/domain";
+import { forgetVcpu, vmcsEvict, tlbFlushEverywhere } from "../vmx/switch";
 import { vpidFree } from "../vmx/vpid";
 import { schedRemove } from "../sched/scheduler";
 import { invept, invvpid } from "../arch/hw";
 import { INVEPT_ALL_CONTEXT, INVVPID_SINGLE_CONTEXT } from "../arch/vmx";
 import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
-import { guestMemoryFree } from "./memory";
-import { eventsStop } from "./events";
-import { serialConsoleRelease } from "../platform/serial-console";
+import { guestMemoryFree } from "../domain/memory";
+import { eventsStop } from "../domain/events";
+import { timerCancel } from "../domain/timer";
+import { serialConsoleRelease } from "../domain/serial-console";
 import { print, println, printDec } from "../log/log";
 import { dec } from "../lib/str";
 import { cpusOnline } from "../cpu/percpu";
@@ -23,7 +24,7 @@ function cpuListText(mask: u64): string {
 }
 
 export function domainStop(dom: Domain, reason: string): void {
-  if (dom.state == DOMAIN_STOPPED) return;
+  if (dom.state == DOMSTATE_STOPPED) return;
   // First, so the lines below reach the serial port again.
   serialConsoleRelease(dom, reason);
   if (changetype<usize>(dom.console) != 0) dom.console.flush();
@@ -33,11 +34,12 @@ export function domainStop(dom: Domain, reason: string): void {
   print(dom.name);
   print(") stopped: ");
   println(reason);
-  dom.state = DOMAIN_STOPPED;
+  dom.state = DOMSTATE_STOPPED;
   dom.stopReason = reason;
   eventsStop(dom);
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
+    timerCancel(v);
     // Where it ran, on a host with a choice (pinning shows here).
     if (cpusOnline() > 1 && v.ranOn != 0) {
       println("hv: domain " + dec(dom.id) + " (" + dom.name + ") vCPU " + dec(i) + " ran on CPUs " + cpuListText(v.ranOn));

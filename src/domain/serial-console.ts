@@ -6,14 +6,13 @@
 // A panic or an exception dump still writes to COM1 directly (log.ts
 // panic(), boot/idt.asm). When the holder stops, the hypervisor resets the
 // UART to its own settings and prints there again.
-import { Domain, DOMAIN_STOPPED } from "../sched/domain";
-import { domain0 } from "../domain/builder";
-import { eventRaise } from "../domain/events";
-import { hasRight } from "../hypercall/rights";
-import { RIGHT_CONTROL, EPERM, EBUSY, EVENT_SERIAL, EVENT_LOG } from "../hypercall/abi";
+import { Domain, DOMSTATE_STOPPED, domain0 } from "./domain";
+import { eventRaise } from "./events";
+import { hasRight } from "./rights";
+import { RIGHT_CONTROL, EPERM, EBUSY, EVENT_SERIAL, EVENT_LOG } from "../arch/abi";
 import { COM1_ISA_IRQ } from "../arch/uart16550";
-import { ioapicRouteIsa, ioapicUnmask, ioapicMask } from "./ioapic";
-import { irqBind, irqUnbind } from "./irq";
+import { ioapicRouteIsa, ioapicUnmask, ioapicMask } from "../platform/ioapic";
+import { irqBind, irqUnbind } from "./host-irq";
 import { cpuApicId } from "../cpu/percpu";
 import { serialInit } from "../log/serial";
 import { print, println, printDec, logHead, logToSerial, logFlush, logTakeNewLines } from "../log/log";
@@ -27,7 +26,7 @@ let gsi: i32 = -1;
 export function serialConsoleCheck(dom: Domain): u32 {
   if (dom !== domain0() || !hasRight(dom, RIGHT_CONTROL)) return EPERM;
   const h = holder;
-  if (h !== null && h !== dom && h.state != DOMAIN_STOPPED) return EBUSY;
+  if (h !== null && h !== dom && h.state != DOMSTATE_STOPPED) return EBUSY;
   return 0;
 }
 

@@ -23,14 +23,13 @@ import {
 import { IA32_PAT } from "../arch/msr";
 import { rdtsc, read_cr3, rdmsr, wrmsr, lock_yield, cmpxchg32 } from "../arch/hw";
 import { BootInfo } from "../boot/bootinfo";
-import { optionValue } from "../boot/cmdline";
-import { parseSize, BAD_SIZE } from "../domain/config";
+import { optionValue, parseSize, BAD_SIZE } from "../boot/cmdline";
 import { frameAllocContiguous } from "../mm/frames";
-import { PerCpu, thisCpu, cpuRegister, cpusSetFound, cpusOnline, cpusFound } from "../cpu/percpu";
-import { cpuKick } from "../cpu/ipi";
-import { tscFromMicros, tscDelay } from "../cpu/tsc";
-import { acpiCpuCount, acpiCpuApicId } from "./acpi";
-import { lapicId, lapicBase, lapicSendInit, lapicSendStartup } from "./lapic";
+import { PerCpu, thisCpu, cpuRegister, cpusSetFound, cpusOnline, cpusFound } from "./percpu";
+import { cpuKick } from "./ipi";
+import { tscFromMicros, tscDelay } from "./tsc";
+import { acpiCpuCount, acpiCpuApicId } from "../platform/acpi";
+import { lapicId, lapicBase, lapicSendInit, lapicSendStartup } from "../platform/lapic";
 import { println } from "../log/log";
 import { dec, hex } from "../lib/str";
 

@@ -66,8 +66,10 @@ export const HC_CONSOLE_READ_MAX: u32 = 4096; // bytes in one HC_CONSOLE_READ
 export const HC_LOG_READ_MAX: u32 = 4096;     // bytes in one HC_LOG_READ
 
 // Domain states as the records report them.
+// DomainState: what a domain is doing (DOMREC_STATE).
+export type DomainState = u32;
 export const DOMSTATE_RUNNABLE: u32 = 0;
-export const DOMSTATE_BLOCKED: u32 = 1;  // every vCPU halted
+export const DOMSTATE_BLOCKED: u32 = 1;  // running, every started vCPU halted (reported, never stored)
 export const DOMSTATE_STOPPED: u32 = 2;  // stopped or destroyed; its id is not reused
 export const DOMSTATE_CREATED: u32 = 3;  // made by HC_DOMAIN_CREATE, not yet started
 
@@ -187,6 +189,7 @@ export const SCHEDREC_CREDIT: u32 = 8;      // i64, TSC ticks of credit left thi
 export const SCHEDREC_RUN_TICKS: u32 = 16;  // u64, TSC ticks run, all vCPUs
 export const SCHEDREC_SIZE: u32 = 24;
 export const SCHED_WEIGHT_MAX: u32 = 65535;
+export const SCHED_WEIGHT_DEFAULT: u32 = 256;   // Xen's default
 
 // HC_VCPU_INFO record.
 export const VCPUINFO_STATE: u32 = 0;       // u32, VCPUSTATE_*

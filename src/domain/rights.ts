@@ -1,9 +1,9 @@
 // Domain rights: which hypercalls a domain may make beyond the basic ones.
 // A boot module gets RIGHT_CONTROL with the option `control=1`; a domain
 // without it gets -EPERM from every management call.
-import { Domain } from "../sched/domain";
+import { Domain } from "./domain";
 import { optionValue } from "../boot/cmdline";
-import { RIGHT_CONTROL } from "./abi";
+import { RIGHT_CONTROL } from "../arch/abi";
 
 // The rights a domain module's command line asks for (`control=1`).
 // Creation time only: it allocates.

@@ -4,7 +4,7 @@
 // through the same steps, one hypercall each (src/hypercall/build.ts):
 //
 //   domainCreate    memory (zeroed), EPT, devices, one vCPU with its VMCS;
-//                   state DOMAIN_CREATED: not scheduled
+//                   state DOMSTATE_CREATED: not scheduled
 //   (load)          the image's segments and the boot information
 //                   (imageBootInfo, src/domain/entry.ts) into guest memory
 //   domainSetEntry  a VCPUENTRY record (imageEntry makes the one an image
@@ -22,27 +22,27 @@
 // hypervisor's command line overrides its module's mem=.
 //
 // Guest-physical layout the builder uses below GUEST_RESERVED_LOW (the
-// GUEST_*_GPA constants of src/hypercall/abi.ts):
+// GUEST_*_GPA constants of src/arch/abi.ts):
 //   0x1000  PML4, 0x2000 PDPT, 0x3000-0x6fff four PDs: identity map of the
 //           first 4 GiB with 2 MiB pages (64-bit entry only)
 //   0x7000  GDT: null, 64-bit code (0x08), data (0x10)
 //   0x8000  the multiboot information structure
 //   0x80000 initial stack top (64-bit entry)
-import { Domain, Vcpu, domains, DOMAIN_RUNNABLE, DOMAIN_STOPPED } from "../sched/domain";
+import { Domain, Vcpu, domains, domain0, domain0Set, DOMSTATE_RUNNABLE, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../domain/domain";
 import { BootInfo, BootModule } from "../boot/bootinfo";
-import { DomainConfig, parseDomainConfig, parseSize, memSizeError } from "./config";
-import { GuestImage, parseImage, ENTRY_LONG64, ENTRY_REAL } from "./image";
-import { bootInfoErrorText } from "./bootinfo-writer";
-import { imageBootInfo, imageEntry } from "./entry";
-import { moduleRegister, isBootDomainModule } from "./modules";
-import { guestMemoryAlloc, guestMemoryFree, guestCopy } from "./memory";
-import { domainStop } from "./lifecycle";
+import { DomainConfig, parseDomainConfig, parseSize, memSizeError } from "../domain/config";
+import { GuestImage, parseImage, ENTRY_LONG64, ENTRY_REAL } from "../domain/image";
+import { bootInfoErrorText } from "../domain/bootinfo-writer";
+import { imageBootInfo, imageEntry } from "../domain/entry";
+import { moduleRegister, isBootDomainModule } from "../domain/modules";
+import { guestMemoryAlloc, guestMemoryFree, guestCopy } from "../domain/memory";
+import { domainStop } from "./stop";
 import { eptCreate, eptPointer, eptDestroy } from "../ept/ept";
 import {
   StartState, vmcsInit, ioBitmapAlloc, ioBitmapPass, START_REAL, START_PROTECTED32, START_LONG64,
 } from "../vmx/vmcs-init";
 import { xsaveAreaSize } from "../vmx/vmxon";
-import { forgetVcpu, vmcsEvict } from "../sched/switch";
+import { forgetVcpu, vmcsEvict } from "../vmx/switch";
 import { vpidAlloc, vpidFree } from "../vmx/vpid";
 import { Console } from "../devices/console";
 import { Uart16550 } from "../devices/uart16550";
@@ -56,18 +56,15 @@ import { dec } from "../lib/str";
 import { heapLeft, HEAP_RESERVE } from "../mm/heap";
 import { optionValue } from "../boot/cmdline";
 import { schedAdd, schedOnlineMask } from "../sched/scheduler";
-import { rightsFromCmdline } from "../hypercall/rights";
+import { rightsFromCmdline } from "../domain/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
-  ENOMEM, EINVAL, ESRCH, DOMSTATE_CREATED, RIGHT_CONTROL,
+  ENOMEM, EINVAL, ESRCH, RIGHT_CONTROL,
   VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
   VCPUENTRY_CR3, VCPUENTRY_GDT_BASE, VCPUENTRY_GDT_LIMIT, VCPUENTRY_REAL_CS, VCPUENTRY_SIZE,
   VCPU_MODE_REAL, VCPU_MODE_PROTECTED32, VCPU_MODE_LONG64, VCPUENTRY_FLAG_BUILDER_TABLES,
   GUEST_PML4_GPA, GUEST_GDT_GPA, GUEST_BOOTINFO_GPA,
-} from "../hypercall/abi";
-
-// Made by domainCreate, not yet started: not on the scheduler.
-export const DOMAIN_CREATED: u32 = DOMSTATE_CREATED;
+} from "../arch/abi";
 
 const GDT_LIMIT: u32 = 23;
 const MXCSR_RESET: u32 = 0x1f80;
@@ -83,7 +80,6 @@ const entryRecord = memory.data(<i32>VCPUENTRY_SIZE, 8);
 
 let nextId: u32 = 1;
 let bootHandoff: u32 = 0;
-let dom0: Domain | null = null;
 // dom0_mem= from the hypervisor's command line, checked; 0 if absent or bad.
 let dom0Mem: u64 = 0;
 
@@ -146,16 +142,13 @@ export function dom0MemOption(cmdline: string): u64 {
 // A boot module's configuration; the one that will be Domain 0 (no Domain 0
 // yet, `control=1`) gets dom0_mem= if it was given.
 export function bootDomainConfig(cmdline: string, defaultName: string): DomainConfig {
-  const mem = dom0 === null && isControlModule(cmdline) ? dom0Mem : 0;
+  const mem = domain0() === null && isControlModule(cmdline) ? dom0Mem : 0;
   return parseDomainConfig(cmdline, defaultName, mem);
 }
 
 function isControlModule(cmdline: string): bool {
   return (rightsFromCmdline(cmdline) & RIGHT_CONTROL) != 0;
 }
-
-// Domain 0, once built (null before, or if no boot module has control=1).
-export function domain0(): Domain | null { return dom0; }
 
 // The boot stub's hand-off block (host state of every VMCS).
 export function builderHandoff(): u32 { return bootHandoff; }
@@ -174,7 +167,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
     notCreated(cfg.name, biSize < 0 ? "boot information: " + bootInfoErrorText(biSize) : "unknown entry mode");
     return null;
   }
-  const asDom0 = dom0 === null && isControlModule(cfg.cmdline);
+  const asDom0 = domain0() === null && isControlModule(cfg.cmdline);
   const dom = domainCreate(cfg, handoff, asDom0);
   if (dom === null) return null;
   for (let i = 0; i < img.segments.length; i++) {
@@ -187,7 +180,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   const e = domainSetEntry(dom, 0, entryRecord);
   if (e != 0) return undoCreate(dom, "entry state refused (errno " + dec(e) + ")");
   if (domainStart(dom) != 0) return null;
-  if (asDom0) dom0 = dom;
+  if (asDom0) domain0Set(dom);
 
   print("hv: domain ");
   printDec(dom.id);
@@ -216,7 +209,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
 // A new domain for `cfg`: zeroed memory mapped by its EPT, console, UART and
 // debug-exit port, `vcpus=` vCPUs, each with its VPID and VMCS (a
 // placeholder entry until domainSetEntry). `asDom0`: the real COM1 and PCI
-// configuration ports instead of the emulated UART. State DOMAIN_CREATED,
+// configuration ports instead of the emulated UART. State DOMSTATE_CREATED,
 // in `domains`, not scheduled. On failure (out of memory) null, and no frame
 // stays allocated.
 export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false): Domain | null {
@@ -267,20 +260,20 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
     dom.vcpus.push(vcpu);
     vmcsInit(vcpu, handoff, new StartState());
   }
-  dom.state = DOMAIN_CREATED;
+  dom.state = DOMSTATE_CREATED;
   domains.push(dom);
   pending.push(new Pending(dom));
   return dom;
 }
 
 // Sets vCPU `index` of a created domain to enter as the VCPUENTRY record at
-// host address `rec` says (layout and rules: src/hypercall/abi.ts). Returns
+// host address `rec` says (layout and rules: src/arch/abi.ts). Returns
 // 0, or an errno with nothing changed: ESRCH (no such vCPU), EINVAL (not a
 // created domain, or a malformed record). Leaves the vCPU's VMCS current:
 // a caller that runs a vCPU next must make that one's current again.
 export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
   const p = pendingOf(dom);
-  if (dom.state != DOMAIN_CREATED || p < 0) return EINVAL;
+  if (dom.state != DOMSTATE_CREATED || p < 0) return EINVAL;
   if (index >= <u64>dom.vcpus.length) return ESRCH;
   return vcpuSetEntry(dom, unchecked(dom.vcpus[<i32>index]), rec);
 }
@@ -290,7 +283,7 @@ export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
 // (the caller's copy). 0, ESRCH (no such vCPU) or EINVAL; like
 // domainSetEntry, leaves the new vCPU's VMCS current.
 export function vcpuStart(dom: Domain, index: u64, rec: usize): u32 {
-  if (dom.state == DOMAIN_STOPPED || dom.state == DOMAIN_CREATED) return EINVAL;
+  if (dom.state == DOMSTATE_STOPPED || dom.state == DOMSTATE_CREATED) return EINVAL;
   if (index >= <u64>dom.vcpus.length) return ESRCH;
   const v = unchecked(dom.vcpus[<i32>index]);
   if (index == 0 || v.started) return EINVAL;
@@ -359,9 +352,9 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
 // was created; the rest wait for the guest's HC_VCPU_START.
 export function domainStart(dom: Domain): u32 {
   const p = pendingOf(dom);
-  if (dom.state != DOMAIN_CREATED || p < 0 || !unchecked(dom.vcpus[0]).entrySet) return EINVAL;
+  if (dom.state != DOMSTATE_CREATED || p < 0 || !unchecked(dom.vcpus[0]).entrySet) return EINVAL;
   pending.splice(p, 1);
-  dom.state = DOMAIN_RUNNABLE;
+  dom.state = DOMSTATE_RUNNABLE;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
     if (v.entrySet && !schedAdd(v)) {
@@ -414,7 +407,7 @@ function undoCreate(dom: Domain, why: string): Domain | null {
     }
     vpidFree(v.vpid);
   }
-  dom.state = DOMAIN_STOPPED;
+  dom.state = DOMSTATE_STOPPED;
   return buildFailed(dom, why);
 }
 

@@ -9,26 +9,27 @@
 // lets go of the big lock only while it runs its xsaveOwner or idles after
 // switchOut, so a vCPU's FPU state is in its XSAVE area whenever another
 // CPU could pick it.
-import { Vcpu } from "./domain";
+import { Vcpu } from "../domain/domain";
 import { vmptrld, vmclear, invvpid, invept, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
 import { VCPU_LAUNCHED, VCPU_HOST_RSP } from "../arch/layout";
 import { INVVPID_SINGLE_CONTEXT, INVVPID_ALL_CONTEXT, INVEPT_ALL_CONTEXT } from "../arch/vmx";
-import { vmcsHostPerCpu } from "../vmx/vmcs-init";
+import { vmcsWrite } from "./vmcs";
+import { HOST_GS_BASE, HOST_TR_BASE, HOST_GDTR_BASE } from "../arch/vmcs";
 import { cpuVmclear } from "../cpu/ipi";
 import { VMX_SUCCEED } from "../arch/vmx-status";
 import { IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_KERNEL_GS_BASE } from "../arch/msr";
-import { guestXcr0Allowed } from "../vmx/exit/xsetbv";
+import { guestXcr0Allowed } from "./vmxon";
 import { PerCpu, thisCpu, cpuBlock, cpusFound } from "../cpu/percpu";
 import { panic } from "../log/log";
 
 export function switchTo(next: Vcpu): void {
   const cpu = thisCpu();
   const here = <i32>cpu.index;
-  if (cpu.xsaveOwner !== next) {
+  if (cpu.xsaveOwner != changetype<usize>(next)) {
     const all = guestXcr0Allowed();
     xsetbv(0, all);
     const prev = cpu.xsaveOwner;
-    if (prev !== null) xsave(prev.xsaveArea, all);
+    if (prev != 0) xsave(changetype<Vcpu>(prev).xsaveArea, all);
     xrstor(next.xsaveArea, all);
     xsetbv(0, next.xcr0);
     wrmsr(IA32_STAR, next.star);
@@ -36,14 +37,14 @@ export function switchTo(next: Vcpu): void {
     wrmsr(IA32_CSTAR, next.cstar);
     wrmsr(IA32_FMASK, next.sfmask);
     wrmsr(IA32_KERNEL_GS_BASE, next.kernelGsBase);
-    cpu.xsaveOwner = next;
+    cpu.xsaveOwner = changetype<usize>(next);
   }
   // Migration: a VMCS active on another CPU is cleared there first (SDM
   // Vol. 3C 25.11.1), then it is loaded here and launched afresh.
   if (next.vmcsCpu != here && next.vmcsCpu >= 0) vmcsEvict(next);
-  if (cpu.vmcsOwner !== next) {
+  if (cpu.vmcsOwner != changetype<usize>(next)) {
     if (vmptrld(next.vmcs) != VMX_SUCCEED) panic("VMPTRLD failed");
-    cpu.vmcsOwner = next;
+    cpu.vmcsOwner = changetype<usize>(next);
     cpu.vmcs = next.vmcs;
   }
   if (next.vmcsCpu != here) {
@@ -73,8 +74,8 @@ export function vmcsEvict(v: Vcpu): void {
     cpuVmclear(<u32>at, v.vmcs);
   }
   const c = at == <i32>cpu.index ? cpu : cpuBlock(<u32>at);
-  if (c !== null && c.vmcsOwner === v) {
-    c.vmcsOwner = null;
+  if (c !== null && c.vmcsOwner == changetype<usize>(v)) {
+    c.vmcsOwner = 0;
     c.vmcs = 0;
   }
   v.vmcsCpu = -1;
@@ -87,18 +88,18 @@ export function vmcsEvict(v: Vcpu): void {
 export function switchOut(): void {
   const cpu = thisCpu();
   const prev = cpu.xsaveOwner;
-  if (prev === null) return;
+  if (prev == 0) return;
   const all = guestXcr0Allowed();
   xsetbv(0, all);
-  xsave(prev.xsaveArea, all);
-  cpu.xsaveOwner = null;
+  xsave(changetype<Vcpu>(prev).xsaveArea, all);
+  cpu.xsaveOwner = 0;
 }
 
 // A new VMCS for `v` was made current and launch-clear here (vmcsInit),
 // with this CPU's host state.
 export function vmcsMadeHere(v: Vcpu): void {
   const cpu = thisCpu();
-  cpu.vmcsOwner = null;   // switchTo loads it again for the run
+  cpu.vmcsOwner = 0;   // switchTo loads it again for the run
   cpu.vmcs = v.vmcs;
   v.vmcsCpu = <i32>cpu.index;
   v.hostCpu = <i32>cpu.index;
@@ -117,9 +118,9 @@ export function forgetVcpu(v: Vcpu): void {
 }
 
 function forgetOn(c: PerCpu, v: Vcpu): void {
-  if (c.xsaveOwner === v) c.xsaveOwner = null;
-  if (c.vmcsOwner === v) {
-    c.vmcsOwner = null;
+  if (c.xsaveOwner == changetype<usize>(v)) c.xsaveOwner = 0;
+  if (c.vmcsOwner == changetype<usize>(v)) {
+    c.vmcsOwner = 0;
     c.vmcs = 0;
   }
 }
@@ -139,4 +140,14 @@ export function tlbCatchUp(cpu: PerCpu): void {
   invept(INVEPT_ALL_CONTEXT, 0);
   invvpid(INVVPID_ALL_CONTEXT, 0, 0);
   cpu.tlbGen = tlbGen;
+}
+
+// The host state that differs between CPUs, for the current VMCS: GS base
+// (the per-CPU block, which boot/vmx.asm and smp.asm reach through GS), and
+// each CPU's own GDT and TSS.
+export function vmcsHostPerCpu(): void {
+  const cpu = thisCpu();
+  vmcsWrite(HOST_GS_BASE, cpu.self);
+  vmcsWrite(HOST_TR_BASE, cpu.tss);
+  vmcsWrite(HOST_GDTR_BASE, cpu.gdt);
 }

@@ -1,0 +1,25 @@
+// Waking a halted vCPU. The scheduler (src/sched/) does it, a layer above
+// this one: it registers itself here at start-up, so that what this layer
+// raises (an event, an expired timer, a device's interrupt) can end a HLT
+// without importing the scheduler.
+import { Vcpu } from "./domain";
+
+export abstract class VcpuWaker {
+  // `v` has something to take and is runnable again. `urgent`: it takes
+  // its CPU from whatever runs there now if it outranks that.
+  abstract wake(v: Vcpu, urgent: bool): void;
+}
+
+let waker: VcpuWaker | null = null;
+
+export function vcpuWakerSet(w: VcpuWaker): void {
+  waker = w;
+}
+
+// Ends the HLT of `v` if it halted with interrupts enabled (only then may
+// an event end it, as on hardware: `cli; hlt` stays halted).
+export function vcpuWake(v: Vcpu, urgent: bool): void {
+  if (!v.halted || !v.haltIf) return;
+  v.halted = false;
+  if (waker !== null) waker!.wake(v, urgent);
+}
