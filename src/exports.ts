@@ -57,16 +57,39 @@ export {
   consoleCreate, consolePut, consoleRead, consoleHead, consoleFlush, consoleSetLog,
   CONSOLE_RING_SIZE, CONSOLE_NAME_MAX, CONSOLE_LINE_MAX, CONSOLE_BLOCK_SIZE,
 } from "./devices/console";
-export {
-  uartCreate, uartRead, uartWrite, uartReceive, uartIrqPending, uartRxPending,
-  UART_RING_SIZE, UART_BLOCK_SIZE,
-} from "./devices/uart16550";
-export {
-  portBusCreate, portBusRegister, portBusExitCode, portRead, portWrite,
-  DEV_UART, DEV_DEBUG_EXIT, PORT_ACTION_CONTINUE, PORT_ACTION_STOP, PORTBUS_BLOCK_SIZE,
-} from "./devices/portbus";
+// The UART and the port bus through their old pointer-first forms: a UART
+// is a UartDevice, a bus a port Bus (src/devices/).
+import { UartDevice, UART_KIND, UART_RING_SIZE, UART_BLOCK_SIZE } from "./devices/uart16550";
+import { Bus } from "./devices/bus";
+import { Access, Device, DEV_OK, DEV_STOP, SPACE_PORT } from "./devices/device";
+import { DebugExit, DEBUG_EXIT_KIND } from "./devices/debug-exit";
 import { Console as DevConsole } from "./devices/console";
 import { Uart16550 as DevUart } from "./devices/uart16550";
+export { UART_RING_SIZE, UART_BLOCK_SIZE };
+export const DEV_UART: u32 = UART_KIND;
+export const DEV_DEBUG_EXIT: u32 = DEBUG_EXIT_KIND;
+export const PORT_ACTION_CONTINUE: u32 = DEV_OK;
+export const PORT_ACTION_STOP: u32 = DEV_STOP;
+const testAccess = new Access();
+export function uartCreate(sink: DevConsole | null): UartDevice { return new UartDevice(sink, null); }
+export function uartRead(u: UartDevice, offset: u32): u8 { return u.s.read(offset); }
+export function uartWrite(u: UartDevice, offset: u32, value: u8): void {
+  testAccess.offset = offset;
+  u.write(testAccess, value);
+}
+export function uartReceive(u: UartDevice, b: u8): bool { return u.receive(b); }
+export function uartIrqPending(u: UartDevice): bool { return u.s.irqPending(); }
+export function uartRxPending(u: UartDevice): u32 { return u.s.rxPending(); }
+export function portBusCreate(): Bus { return new Bus(SPACE_PORT); }
+// `kind` DEV_DEBUG_EXIT makes its own device; DEV_UART takes the UartDevice
+// at `instance` (0: a range never accessed, to fill the table).
+export function portBusRegister(b: Bus, base: u32, len: u32, kind: u32, instance: usize): i32 {
+  const dev: Device = kind == DEV_DEBUG_EXIT ? new DebugExit() : changetype<Device>(instance);
+  return b.register(base, len, dev) ? 0 : -1;
+}
+export function portBusExitCode(b: Bus): u32 { return <u32>b.stopCode; }
+export function portRead(b: Bus, port: u32, size: u32): u32 { return <u32>b.read(testAccess, port, size); }
+export function portWrite(b: Bus, port: u32, size: u32, value: u32): u32 { return b.write(testAccess, port, size, value); }
 // The state blocks' layouts as the comments in src/devices/ draw them.
 export function devLayoutCheck(): u32 {
   let bad: u32 = 0;
@@ -194,13 +217,13 @@ export function testDomainState(id: u32): u32 { const d = testDomain(id); return
 export function testDomainStopReason(id: u32): string { const d = testDomain(id); return d !== null ? d.stopReason : ""; }
 export function testDomainExitCount(id: u32, reason: u32): u64 {
   const d = testDomain(id);
-  return d !== null && reason < EXIT_COUNT_SLOTS ? d.exitCounts[reason] : 0;
+  return d !== null && reason < EXIT_COUNT_SLOTS ? d.stats.exitCounts[reason] : 0;
 }
 export function testDomainChunks(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>d.chunks.length : 0; }
 export function testVcpuRegs(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>unchecked(d.vcpus[0]).regs : 0; }
 export function testVcpuVmcs(id: u32): u64 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vmcs : 0; }
 export function testVcpuVpid(id: u32): u32 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vpid : 0; }
-export function testVcpuHalted(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).halted : false; }
+export function testVcpuHalted(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).state.halted : false; }
 export function testDomainStop(id: u32, reason: string): void { const d = testDomain(id); if (d !== null) domainStop(d, reason); }
 
 // ── Management hypercalls (tests/unit/hypercall.test.ts) ───────────────────
@@ -277,14 +300,14 @@ import { irqDispatch, irqCount, irqBind } from "./domain/host-irq";
 export { logOnSerial, irqDispatch, irqCount };
 export { memSizeError } from "./domain/config";
 export function testEventRaise(id: u32, event: u32, fromIrq: bool): void { const d = testDomain(id); if (d !== null) eventRaise(d, event, fromIrq); }
-export function testVcpuIntrPending(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).intrPending : false; }
+export function testVcpuIntrPending(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).state.intrPending : false; }
 export function testVcpuWindowExiting(id: u32): bool { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).windowExiting : false; }
 // What run() does when enterOnce returns ACTION_BLOCK.
 export function testVcpuBlock(id: u32): void {
   const d = testDomain(id);
   if (d === null) return;
   const v = unchecked(d.vcpus[0]);
-  v.halted = true;
+  v.state.halted = true;
   runSchedCharge(v, 0, testRdtsc(), true);
 }
 export function testConsoleHolder(): u32 { const h = serialConsoleHolder(); return h !== null ? h.id : 0; }
@@ -292,7 +315,7 @@ export function testConsoleForce(id: u32): void { serialConsoleForce(testDomain(
 export function testDomain0(): u32 { const d = domain0(); return d !== null ? d.id : 0; }
 export function testDom0MemOption(cmdline: string): u64 { return dom0MemOption(cmdline); }
 export function testDomainIoBitmapA(id: u32): u64 { const d = testDomain(id); return d !== null ? d.ioBitmapA : 0; }
-export function testDomainIrqEvents(id: u32): u64 { const d = testDomain(id); return d !== null ? d.irqEvents : 0; }
+export function testDomainIrqEvents(id: u32): u64 { const d = testDomain(id); return d !== null ? d.stats.irqEvents : 0; }
 export function testIrqBind(gsi: u32, id: u32, event: u32): void { const d = testDomain(id); if (d !== null) irqBind(gsi, d, event); }
 export function testLog(line: string): void { logPrintln(line); }
 export function testPanic(message: string): void { logPanic(message); }
@@ -315,7 +338,11 @@ function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
   const d = testDomain(id);
   return d !== null && vcpu < <u32>d.vcpus.length ? unchecked(d.vcpus[vcpu]) : null;
 }
-export function testVcpuTimer(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.timerDeadline : 0; }
-export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.intrPending; }
+// Its HC_TIMER_SET deadline as a host TSC, 0 if none.
+export function testVcpuTimer(id: u32, vcpu: u32): u64 {
+  const v = testVcpuOf(id, vcpu);
+  return v !== null && v.timer.armed ? v.timer.deadline - v.tscOffset : 0;
+}
+export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.state.intrPending; }
 export { heapLeft } from "./mm/heap";
 export function testVcpuVmcsOf(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.vmcs : 0; }

@@ -98,7 +98,7 @@ export function run(): void {
         break;
       }
       if (action == ACTION_BLOCK) {
-        vcpu.halted = true;
+        vcpu.state.halted = true;
         // A prompt without a newline still reaches the log.
         vcpu.domain.console.flush();
       }
@@ -111,7 +111,7 @@ export function run(): void {
     cpu.busyTicks += end - start;
     if (vcpu.domain.state != DOMSTATE_STOPPED) {
       domainCharge(vcpu.domain, end - start);
-      schedCharge(vcpu, end - start, end, vcpu.halted);
+      schedCharge(vcpu, end - start, end, vcpu.state.halted);
     }
   }
 }

@@ -18,6 +18,7 @@ export const CR4_PAE: u64 = 1 << 5;
 export const CR4_PGE: u64 = 1 << 7;
 export const CR4_OSFXSR: u64 = 1 << 9;
 export const CR4_OSXMMEXCPT: u64 = 1 << 10;
+export const CR4_LA57: u64 = 1 << 12;
 export const CR4_VMXE: u64 = 1 << 13;
 export const CR4_SMXE: u64 = 1 << 14;
 export const CR4_OSXSAVE: u64 = 1 << 18;

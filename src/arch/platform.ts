@@ -22,3 +22,8 @@ export const KBC_PULSE_RESET: u8 = 0xfe;
 // CONFIG_ADDRESS at 0xCF8, CONFIG_DATA at 0xCFC-0xCFF.
 export const PCI_CONFIG_PORT: u16 = 0xcf8;
 export const PCI_CONFIG_PORTS: u32 = 8;
+
+// The test kernels' MMIO scratch device (src/devices/testdev.ts), where
+// QEMU's pc-testdev has its iomem: above any guest RAM, below the local APIC.
+export const TESTDEV_MMIO_BASE: u64 = 0xff000000;
+export const TESTDEV_MMIO_SIZE: u32 = 64;

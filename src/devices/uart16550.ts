@@ -1,10 +1,12 @@
-// The 16550A UART a domain sees at COM1 (0x3F8), as a pure state machine in
-// the style of rust-vmm vm-superio: read(offset), write(offset, value), an
-// input `receive(byte)` for what is typed at the domain's console, and the
-// interrupt line `irqPending()`, which the I/O exit handler forwards to the
-// domain's PIC after each access. No CPU, no allocation after create().
+// The 16550A UART a domain sees at COM1 (0x3F8): a pure state machine in
+// the style of rust-vmm vm-superio (Uart16550: read(offset), write(offset,
+// value), an input `receive(byte)` for what is typed at the domain's
+// console, and the interrupt output `irqPending()`), and the device around
+// it (UartDevice) that the port bus drives, which sends transmitted bytes to
+// the domain's console and drives its interrupt line after every access.
+// No CPU, no allocation after creation.
 //
-// Transmission is instant: a THR write goes straight to the sink (the
+// Transmission is instant: a THR write goes straight to the line (the
 // domain's Console) and THRE|TEMT are always set. Reception is two-staged:
 // receive() queues into a 256-byte input ring (the "line"), from which bytes
 // move into the 16-byte RX FIFO (1 byte in 16450 mode, FCR bit 0 clear)
@@ -15,10 +17,11 @@
 // probes (IER bits 7:4 read 0, loopback MCR->MSR mapping, IIR 7:6 = 11 with
 // FIFOs on, IIR bits 5:4 = 0, scratch register) behaves as on the chip.
 //
-// The state block, at the Uart16550 pointer (offsets in bytes):
+// The state block, at the Uart16550 pointer (offsets in bytes), plain data
+// saved and restored as it is (src/devices/device.ts):
 //
 //   ┌─────────────────────────────────┐ 0
-//   │ sink        u32  Console or 0   │   re-bind after restoring a snapshot
+//   │ reserved    u32  0              │     keeps FIFO and ring 16-aligned
 //   │ rxIn        u32  ring bytes in  │ 4   free-running; ring index = & 255
 //   │ rxOut       u32  ring bytes out │ 8
 //   │ overruns    u32  bytes dropped  │ 12
@@ -32,6 +35,8 @@
 //   │ ring        u8[256]             │   input ring
 //   └─────────────────────────────────┘ 304 (UART_BLOCK_SIZE)
 import { Console } from "./console";
+import { Access, Device, DEV_OK, fourcc } from "./device";
+import { IrqLine } from "./irq";
 import {
   UART_RBR, UART_IER, UART_IIR, UART_FCR, UART_LCR, UART_MCR, UART_LSR, UART_MSR, UART_SCR,
   UART_LCR_DLAB, UART_LSR_DR, UART_LSR_THRE, UART_LSR_TEMT, UART_LSR_OE, UART_LSR_ERRORS,
@@ -52,7 +57,7 @@ const RESET_DLL: u8 = 12;
 
 @unmanaged
 export class Uart16550 {
-  sink: usize;
+  reserved: u32;
   rxIn: u32;
   rxOut: u32;
   overruns: u32;
@@ -70,15 +75,16 @@ export class Uart16550 {
   fifoHead: u8;
   fifoCount: u8;
 
-  // A UART in its reset state whose transmitted bytes go to `sink` (null:
-  // dropped). Creation time only.
-  static create(sink: Console | null): Uart16550 {
-    const p = heap.alloc(<usize>UART_BLOCK_SIZE);
-    memory.fill(p, 0, <usize>UART_BLOCK_SIZE);
-    const u = changetype<Uart16550>(p);
-    u.sink = changetype<usize>(sink);
-    u.dll = RESET_DLL;
+  // A UART in its reset state. Creation time only.
+  static create(): Uart16550 {
+    const u = changetype<Uart16550>(heap.alloc(<usize>UART_BLOCK_SIZE));
+    u.reset();
     return u;
+  }
+
+  reset(): void {
+    memory.fill(changetype<usize>(this), 0, <usize>UART_BLOCK_SIZE);
+    this.dll = RESET_DLL;
   }
 
   // ── Guest accesses (offset 0..7 from the base port) ──────────────────────
@@ -111,23 +117,23 @@ export class Uart16550 {
     }
   }
 
-  write(offset: u32, value: u8): void {
+  // The byte sent to the line (a THR write outside loopback), or -1.
+  write(offset: u32, value: u8): i32 {
     const dlab = (this.lcr & UART_LCR_DLAB) != 0;
     switch (offset) {
       case UART_RBR: { // THR
-        if (dlab) { this.dll = value; return; }
-        this.transmit(value);
-        return;
+        if (dlab) { this.dll = value; return -1; }
+        return this.transmit(value);
       }
       case UART_IER: {
-        if (dlab) { this.dlm = value; return; }
+        if (dlab) { this.dlm = value; return -1; }
         const old = this.ier;
         this.ier = value & UART_IER_MASK;
         // Enabling ETBEI while THR is empty (always) raises THRE at once;
         // Linux's UART_BUG_THRE test relies on this re-assertion.
         if ((this.ier & ~old & UART_IER_ETBEI) != 0) this.thrIpending = 1;
         if ((this.ier & UART_IER_ETBEI) == 0) this.thrIpending = 0;
-        return;
+        return -1;
       }
       case UART_FCR: {
         // Toggling FIFO enable resets both FIFOs (data sheet, FCR bit 0).
@@ -137,9 +143,9 @@ export class Uart16550 {
         }
         this.fcr = value & (UART_FCR_ENABLE | UART_FCR_TRIGGER_MASK);
         this.refill();
-        return;
+        return -1;
       }
-      case UART_LCR: this.lcr = value; return;
+      case UART_LCR: this.lcr = value; return -1;
       case UART_MCR: {
         const before = this.msrStatus();
         const wasLoop = (this.mcr & UART_MCR_LOOP) != 0;
@@ -150,12 +156,12 @@ export class Uart16550 {
         if ((before & ~after & UART_MSR_RI) != 0) delta |= UART_MSR_TERI;
         this.msrDelta |= <u8>delta;
         if (wasLoop && (this.mcr & UART_MCR_LOOP) == 0) this.refill();
-        return;
+        return -1;
       }
-      case UART_LSR: return; // factory test only; writes ignored
-      case UART_MSR: return; // read only
-      case UART_SCR: this.scr = value; return;
-      default: return;
+      case UART_LSR: return -1; // factory test only; writes ignored
+      case UART_MSR: return -1; // read only
+      case UART_SCR: this.scr = value; return -1;
+      default: return -1;
     }
   }
 
@@ -257,16 +263,17 @@ export class Uart16550 {
     return b;
   }
 
-  private transmit(b: u8): void {
+  private transmit(b: u8): i32 {
     this.txBytes++;
+    let line: i32 = b;
     if ((this.mcr & UART_MCR_LOOP) != 0) {
       // Loopback: the shift register feeds the receiver, not the line.
       if (!this.fifoPush(b)) this.lsrErr |= UART_LSR_OE;
-    } else if (this.sink != 0) {
-      changetype<Console>(this.sink).put(b);
+      line = -1;
     }
     // The byte left at once: THR is empty again.
     if ((this.ier & UART_IER_ETBEI) != 0) this.thrIpending = 1;
+    return line;
   }
 
   private fifoPush(b: u8): bool {
@@ -289,10 +296,65 @@ export class Uart16550 {
   }
 }
 
-// Free-function forms (instances as pointers) for the exports.
-export function uartCreate(sink: Console | null): Uart16550 { return Uart16550.create(sink); }
-export function uartRead(u: Uart16550, offset: u32): u8 { return u.read(offset); }
-export function uartWrite(u: Uart16550, offset: u32, value: u8): void { u.write(offset, value); }
-export function uartReceive(u: Uart16550, b: u8): bool { return u.receive(b); }
-export function uartIrqPending(u: Uart16550): bool { return u.irqPending(); }
-export function uartRxPending(u: Uart16550): u32 { return u.rxPending(); }
+// COM1 of a domain: the state machine above on the port bus, its
+// transmitted bytes to the domain's console ring, its INTRPT (gated by
+// OUT2) on an interrupt line.
+export const UART_KIND: u32 = 0x30353555;   // "U550"
+const UART_VERSION: u32 = 1;
+
+@final
+export class UartDevice extends Device {
+  s: Uart16550 = Uart16550.create();
+
+  constructor(public sink: Console | null, public irq: IrqLine | null) {
+    super();
+  }
+
+  kind(): u32 { return UART_KIND; }
+  name(): string { return "uart16550"; }
+  version(): u32 { return UART_VERSION; }
+  block(): usize { return changetype<usize>(this.s); }
+  blockSize(): u32 { return UART_BLOCK_SIZE; }
+
+  read(a: Access): u64 {
+    const v = this.s.read(<u32>a.offset);
+    this.update();
+    return v;
+  }
+
+  write(a: Access, value: u64): u32 {
+    const b = this.s.write(<u32>a.offset, <u8>value);
+    if (b >= 0 && this.sink !== null) this.sink!.put(<u8>b);
+    this.update();
+    return DEV_OK;
+  }
+
+  reset(): void {
+    this.s.reset();
+    this.update();
+  }
+
+  // A byte typed at the domain's console (Uart16550.receive).
+  receive(b: u8): bool {
+    const ok = this.s.receive(b);
+    this.update();
+    return ok;
+  }
+
+  // Indices into the FIFO and ring must stay inside them.
+  check(b: usize): string {
+    const u = changetype<Uart16550>(b);
+    if (u.reserved != 0) return "reserved word not 0";
+    if (<u32>u.fifoHead >= UART_FIFO_SIZE || <u32>u.fifoCount > UART_FIFO_SIZE) return "RX FIFO index out of range";
+    if (u.rxIn - u.rxOut > UART_RING_SIZE) return "input ring holds more than its size";
+    return "";
+  }
+
+  restored(): void {
+    this.update();
+  }
+
+  private update(): void {
+    if (this.irq !== null) this.irq!.set(this.s.irqPending());
+  }
+}

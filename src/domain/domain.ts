@@ -1,100 +1,196 @@
-// Domains and their vCPUs: what the hypervisor keeps per guest.
-import { VCPU_REGS_SIZE } from "../arch/layout";
+// Domains and their vCPUs: what the hypervisor keeps per guest, split by
+// what each piece is for:
+//   - what the guest can see and a snapshot must carry (VcpuState,
+//     DomainGuest, the XSAVE area, the devices' blocks): plain data, with
+//     guest-physical addresses and times on the guest's own TSC;
+//   - what the host uses to run it (the Vcpu and Domain objects themselves:
+//     where it runs, its VMCS, VPID, EPT, scheduler id, host pointers):
+//     rebuilt, never saved;
+//   - statistics (VcpuStats, DomainStats).
+import {
+  VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RBP, VCPU_RSI, VCPU_RDI, VCPU_R8, VCPU_R15, VCPU_CR2,
+  VCPU_HOST_RSP, VCPU_LAUNCHED, VCPU_REGS_SIZE,
+} from "../arch/layout";
 import { Console } from "../devices/console";
-import { PortBus } from "../devices/portbus";
-import { Uart16550 } from "../devices/uart16550";
+import { Bus } from "../devices/bus";
+import { UartDevice } from "../devices/uart16550";
+import { Timer, TimerQueue, TimerClient } from "../devices/timer";
+import { IrqController } from "../devices/irq";
+import { SPACE_PORT, SPACE_MMIO } from "../devices/device";
 
 // A domain's state: one enumeration, the ABI's (Domain 0's `list` reads it).
 export { DomainState, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../arch/abi";
-import { DomainState, DOMSTATE_CREATED } from "../arch/abi";
+import { DomainState, DOMSTATE_CREATED, SCHED_WEIGHT_DEFAULT } from "../arch/abi";
 
 // Basic exit reasons counted per domain (SDM Vol. 3D Appendix C); reasons at
 // or above this are counted in the last slot.
 export const EXIT_COUNT_SLOTS: u32 = 80;
 
-export class Vcpu {
-  // The register block shared with boot/vmx.asm (VCPU_* offsets).
-  regs: usize = heap.alloc(VCPU_REGS_SIZE);
-  vmcs: u64 = 0;                 // VMCS region (physical)
-  xsaveArea: usize = 0;          // 64-byte aligned XSAVE area
-  xcr0: u64 = 1;                 // the guest's XCR0 (x87 only at reset)
-  vpid: u32 = 0;
-  // MSRs that VMX does not switch, kept here and emulated (src/vmx/exit/msr.ts).
-  kernelGsBase: u64 = 0;
-  star: u64 = 0;
-  lstar: u64 = 0;
-  cstar: u64 = 0;
-  sfmask: u64 = 0;
-  halted: bool = false;
-  haltIf: bool = false;          // RFLAGS.IF at its last HLT: only then may an event wake it
-  pausedOut: bool = false;       // taken off the run queue while its domain is paused
-  schedId: i32 = -1;             // the scheduler policy's id for it
-  // SMP: where its VMCS is active (launched or current; -1: clear, may be
-  // loaded anywhere), whose host state the VMCS holds (src/sched/switch.ts).
-  vmcsCpu: i32 = -1;
-  hostCpu: i32 = -1;
-  entrySet: bool = false;        // an entry state was given (builder, HC_VCPU_SET_ENTRY)
-  started: bool = false;         // on the scheduler (vCPU 0 at domain start, others by HC_VCPU_START)
-  affinity: u64 = <u64>-1;       // CPUs it may run on (HC_VCPU_PIN)
-  ranOn: u64 = 0;                // CPUs it has run on, a bit each
-  // Events (src/domain/events.ts, src/vmx/event.ts): the domain's event
-  // vector waits to be injected; interrupt-window exiting is on in its VMCS.
-  intrPending: bool = false;
-  windowExiting: bool = false;
-  raisedAt: u64 = 0;             // TSC of the physical interrupt behind intrPending, 0 if none
-  timerDeadline: u64 = 0;        // host TSC of its HC_TIMER_SET deadline, 0 if none (src/domain/timer.ts)
-  // TSC_OFFSET in its VMCS: the domain's at creation, moved by its own
-  // writes of IA32_TSC (each CPU has a TSC of its own).
-  tscOffset: u64 = 0;
-  constructor(public domain: Domain, public index: u32) {
-    memory.fill(this.regs, 0, VCPU_REGS_SIZE);
+// What the guest can see of a vCPU besides its VMCS guest state and XSAVE
+// area. It begins with the register block boot/vmx.asm saves and loads
+// (VCPU_* in src/arch/layout.ts; RSP is the VMCS's); of that block, hostRsp
+// and launched are the entry stub's own (host state: cleared, never saved).
+@unmanaged
+export class VcpuState {
+  rax: u64; rcx: u64; rdx: u64; rbx: u64; rspUnused: u64; rbp: u64; rsi: u64; rdi: u64;
+  r8: u64; r9: u64; r10: u64; r11: u64; r12: u64; r13: u64; r14: u64; r15: u64;
+  cr2: u64;
+  hostRsp: u64;
+  launched: u64;
+  // XCR0 and the MSRs VMX does not switch, kept here and emulated
+  // (src/vmx/exit/xsetbv.ts, msr.ts) and loaded on a switch (src/vmx/switch.ts).
+  xcr0: u64;
+  kernelGsBase: u64;
+  star: u64;
+  lstar: u64;
+  cstar: u64;
+  sfmask: u64;
+  // Its HC_TIMER_SET deadline on its own TSC, 0 if none (the armed copy is
+  // Vcpu.timer's, src/domain/timer.ts).
+  timerDeadline: u64;
+  halted: bool;          // in HLT, waiting for an event
+  haltIf: bool;          // RFLAGS.IF at its last HLT: only then may an event wake it
+  intrPending: bool;     // the domain's event vector waits to be injected (src/vmx/event.ts)
+  entrySet: bool;        // an entry state was given (builder, HC_VCPU_SET_ENTRY)
+  started: bool;         // up (vCPU 0 at domain start, others by HC_VCPU_START)
+
+  static create(): VcpuState {
+    const s = changetype<VcpuState>(heap.alloc(offsetof<VcpuState>()));
+    memory.fill(changetype<usize>(s), 0, offsetof<VcpuState>());
+    s.xcr0 = 1;          // x87 only, as at reset
+    return s;
   }
 }
 
-export class Domain {
-  state: DomainState = DOMSTATE_CREATED;
-  stopReason: string = "";
-  exitCode: i32 = -1;
-  floorExits: bool = false;      // `exit=floor`: the benchmark's NASM exit path
-  memBytes: u64 = 0;
-  eptPml4: u64 = 0;              // EPT root (physical)
-  eptPointer: u64 = 0;
-  tscOffset: u64 = 0;            // the TSC offset its vCPUs start with (guest TSC near 0 at creation)
-  pages2M: u32 = 0;
-  pages4K: u32 = 0;
-  // Host-physical chunks of guest memory, to scrub and free: address | size
-  // class in the low bit (1 = 2 MiB, 0 = 4 KiB).
-  chunks: u64[] = [];
-  vcpus: Vcpu[] = [];
-  portBus: PortBus = changetype<PortBus>(0); // set by the builder
-  console: Console = changetype<Console>(0);
-  uart: Uart16550 = changetype<Uart16550>(0); // its emulated COM1; none for Domain 0 (the real one)
-  // Domain 0's own I/O bitmap A (ports 0-0x7fff), passing its devices
-  // through; 0: the shared all-exit bitmap.
-  ioBitmapA: u64 = 0;
-  // Events (HC_EVENT_SETUP): the host address of its event page (0: none)
-  // and the vector injected when an event is raised.
-  eventPage: usize = 0;
-  eventVector: u32 = 0;
+// 0 if VcpuState's register block sits at the VCPU_* offsets, else a bit
+// per mismatch.
+export function vcpuStateLayoutCheck(): u32 {
+  let bad: u32 = 0;
+  if (offsetof<VcpuState>("rax") != VCPU_RAX) bad |= 1 << 0;
+  if (offsetof<VcpuState>("rcx") != VCPU_RCX) bad |= 1 << 1;
+  if (offsetof<VcpuState>("rdx") != VCPU_RDX) bad |= 1 << 2;
+  if (offsetof<VcpuState>("rbx") != VCPU_RBX) bad |= 1 << 3;
+  if (offsetof<VcpuState>("rbp") != VCPU_RBP) bad |= 1 << 4;
+  if (offsetof<VcpuState>("rsi") != VCPU_RSI) bad |= 1 << 5;
+  if (offsetof<VcpuState>("rdi") != VCPU_RDI) bad |= 1 << 6;
+  if (offsetof<VcpuState>("r8") != VCPU_R8) bad |= 1 << 7;
+  if (offsetof<VcpuState>("r15") != VCPU_R15) bad |= 1 << 8;
+  if (offsetof<VcpuState>("cr2") != VCPU_CR2) bad |= 1 << 9;
+  if (offsetof<VcpuState>("hostRsp") != VCPU_HOST_RSP) bad |= 1 << 10;
+  if (offsetof<VcpuState>("launched") != VCPU_LAUNCHED) bad |= 1 << 11;
+  if (offsetof<VcpuState>("xcr0") != VCPU_REGS_SIZE) bad |= 1 << 12;
+  return bad;
+}
+
+@final
+export class VcpuStats {
+  ranOn: u64 = 0;        // CPUs it has run on, a bit each
+  raisedAt: u64 = 0;     // host TSC of the physical interrupt behind its pending event, 0 if none
+}
+
+// A vCPU: the host's part (where it runs, VMCS, VPID, scheduler id), with
+// its guest-visible state and its statistics.
+@final
+export class Vcpu {
+  state: VcpuState = VcpuState.create();
+  // The register block for boot/vmx.asm: the head of `state`.
+  regs: usize = changetype<usize>(this.state);
+  xsaveArea: usize = 0;          // 64-byte aligned XSAVE area (guest FPU state)
+  vmcs: u64 = 0;                 // VMCS region (physical)
+  vpid: u32 = 0;
+  schedId: i32 = -1;             // the scheduler policy's id for it
+  pausedOut: bool = false;       // taken off the run queue while its domain is paused
+  // SMP: where its VMCS is active (launched or current; -1: clear, may be
+  // loaded anywhere), whose host state the VMCS holds (src/vmx/switch.ts).
+  vmcsCpu: i32 = -1;
+  hostCpu: i32 = -1;
+  windowExiting: bool = false;   // interrupt-window exiting is on in its VMCS
+  affinity: u64 = <u64>-1;       // CPUs it may run on (HC_VCPU_PIN)
+  // TSC_OFFSET in its VMCS: its TSC is the host's plus this (the domain's
+  // at creation, moved by its own writes of IA32_TSC). A snapshot carries
+  // the TSC it yields, not the offset.
+  tscOffset: u64 = 0;
+  timer: Timer;                  // its HC_TIMER_SET timer (src/domain/timer.ts)
+  stats: VcpuStats = new VcpuStats();
+
+  constructor(public domain: Domain, public index: u32, timerClient: TimerClient) {
+    this.timer = new Timer(domain.timers, index, timerClient);
+  }
+}
+
+// What the guest can see of a domain besides its vCPUs and devices.
+@unmanaged
+export class DomainGuest {
+  memBytes: u64;         // RAM at guest-physical [0, memBytes)
+  eventPage: u64;        // guest-physical address of its event page (HC_EVENT_SETUP), 0: none
+  eventVector: u32;      // the vector an event is injected with
+
+  static create(): DomainGuest {
+    const g = changetype<DomainGuest>(heap.alloc(offsetof<DomainGuest>()));
+    memory.fill(changetype<usize>(g), 0, offsetof<DomainGuest>());
+    return g;
+  }
+}
+
+@final
+export class DomainStats {
+  exitCounts: StaticArray<u64> = new StaticArray<u64>(EXIT_COUNT_SLOTS);
+  // TSC ticks spent in the guest (domainCharge).
+  runTicks: u64 = 0;
   // Physical interrupts delivered as events: count, and TSC ticks from the
   // interrupt to the injection of the event vector.
   irqEvents: u64 = 0;
   irqLatencySum: u64 = 0;
   irqLatencyMin: u64 = 0;
   irqLatencyMax: u64 = 0;
-  exitCounts: StaticArray<u64> = new StaticArray<u64>(EXIT_COUNT_SLOTS);
-  // MSRs already reported as unknown, so each is logged once.
-  reportedMsrs: u32[] = [];
-  // Rights (RIGHT_* in src/arch/abi.ts): RIGHT_CONTROL from the module's `control=1`.
+  pages2M: u32 = 0;
+  pages4K: u32 = 0;
+  // Accesses to MSRs it has no model of (#GP injected): the count, and the
+  // first few distinct ones, each logged once; the rest are only counted,
+  // so that a guest cannot grow the log or the heap by trying them all.
+  unknownMsrs: u64 = 0;
+  reportedMsrs: StaticArray<u32> = new StaticArray<u32>(UNKNOWN_MSRS_REPORTED);
+  reportedMsrCount: i32 = 0;
+}
+export const UNKNOWN_MSRS_REPORTED: i32 = 8;
+
+@final
+export class Domain {
+  state: DomainState = DOMSTATE_CREATED;
+  stopReason: string = "";
+  exitCode: i32 = -1;            // what it stopped with (isa-debug-exit, HC_SHUTDOWN), -1 if none
+  guest: DomainGuest = DomainGuest.create();
+  stats: DomainStats = new DomainStats();
+  // Its configuration (module line or HC_DOMAIN_CREATE): the control right
+  // (RIGHT_* in src/arch/abi.ts), scheduler weight and cap (% of one CPU, 0
+  // = none; HC_SCHED_SET), `exit=floor` (the benchmark's NASM exit path).
   rights: u32 = 0;
+  weight: u32 = SCHED_WEIGHT_DEFAULT;
+  cap: u32 = 0;
+  floorExits: bool = false;
   // Paused by a management hypercall: the scheduler does not pick it.
   paused: bool = false;
-  // TSC ticks spent in the guest (domainCharge, src/domain/lifecycle.ts).
-  runTicks: u64 = 0;
-  // Scheduler parameters (config weight= and cap=, HC_SCHED_SET): CPU
-  // shares in proportion to weight; cap in % of one CPU, 0 = none.
-  weight: u32 = 256;
-  cap: u32 = 0;
+  // The host's part.
+  eptPml4: u64 = 0;              // EPT root (physical)
+  eptPointer: u64 = 0;
+  tscOffset: u64 = 0;            // the TSC offset its vCPUs start with (guest TSC near 0 at creation)
+  // Host-physical chunks of guest memory, to scrub and free: address | size
+  // class in the low bit (1 = 2 MiB, 0 = 4 KiB).
+  chunks: u64[] = [];
+  vcpus: Vcpu[] = [];
+  // Host address of its event page (guest.eventPage, translated once).
+  eventPageHost: usize = 0;
+  // Its devices: the buses that route accesses, the controller their
+  // interrupt lines go to, the queue their timers wait on.
+  ports: Bus = new Bus(SPACE_PORT);
+  mmio: Bus = new Bus(SPACE_MMIO);
+  irqs: IrqController = changetype<IrqController>(0);  // set by the builder (src/domain/events.ts)
+  timers: TimerQueue = new TimerQueue();
+  console: Console = changetype<Console>(0);
+  uart: UartDevice | null = null;  // its emulated COM1; none for Domain 0 (the real one)
+  // Domain 0's own I/O bitmap A (ports 0-0x7fff), passing its devices
+  // through; 0: the shared all-exit bitmap.
+  ioBitmapA: u64 = 0;
   constructor(public id: u32, public name: string) {}
 }
 

@@ -4,8 +4,9 @@
 // one interrupt vector, as in Xen's event channels reduced to one port per
 // cause (EVENT_* in src/arch/abi.ts).
 //
-// HC_EVENT_SETUP (src/hypercall/events.ts) registers the page and the
-// vector; each vCPU has its own pending word in the page (EVPAGE_PENDING + 8 x vCPU): the domain's events
+// HC_EVENT_SETUP (src/hypercall/events.ts) registers the page (its
+// guest-physical address is the domain's state; the host address it maps to
+// is looked up once and kept beside it) and the vector; each vCPU has its own pending word in the page (EVPAGE_PENDING + 8 x vCPU): the domain's events
 // go to vCPU 0, a vCPU's timer (src/domain/timer.ts) to that vCPU. A raise
 // sets the event's bit with a locked OR (the guest takes the bits with an
 // atomic exchange, perhaps on another CPU) and marks the vCPU; the vector is
@@ -17,7 +18,9 @@
 import { Domain, Vcpu, DOMSTATE_STOPPED, domains } from "./domain";
 import { vcpuWake } from "./wake";
 import { locked_or64, rdtsc } from "../arch/hw";
-import { RIGHT_CONTROL, EVPAGE_PENDING, EVENT_CONSOLE } from "../arch/abi";
+import { IrqController } from "../devices/irq";
+import { COM1_ISA_IRQ } from "../arch/uart16550";
+import { RIGHT_CONTROL, EVPAGE_PENDING, EVENT_CONSOLE, EVENT_SERIAL } from "../arch/abi";
 
 // Sets the domain's `event` pending and gets its vector to vCPU 0.
 // `fromIrq`: a physical interrupt is behind it, so the injection latency is
@@ -25,7 +28,7 @@ import { RIGHT_CONTROL, EVPAGE_PENDING, EVENT_CONSOLE } from "../arch/abi";
 export function eventRaise(dom: Domain, event: u32, fromIrq: bool): void {
   if (dom.vcpus.length == 0) return;
   const v = unchecked(dom.vcpus[0]);
-  if (fromIrq && dom.eventPage != 0 && v.raisedAt == 0) v.raisedAt = rdtsc();
+  if (fromIrq && dom.eventPageHost != 0 && v.stats.raisedAt == 0) v.stats.raisedAt = rdtsc();
   eventRaiseVcpu(v, event, fromIrq);
 }
 
@@ -34,10 +37,10 @@ export function eventRaise(dom: Domain, event: u32, fromIrq: bool): void {
 // outranks that (src/sched/scheduler.ts schedWake).
 export function eventRaiseVcpu(v: Vcpu, event: u32, urgent: bool): void {
   const dom = v.domain;
-  const page = dom.eventPage;
+  const page = dom.eventPageHost;
   if (page == 0 || dom.state == DOMSTATE_STOPPED) return;
   locked_or64(page + EVPAGE_PENDING + (<usize>v.index << 3), <u64>1 << event);
-  v.intrPending = true;
+  v.state.intrPending = true;
   vcpuWake(v, urgent);
 }
 
@@ -46,17 +49,37 @@ export function eventRaiseVcpu(v: Vcpu, event: u32, urgent: bool): void {
 export function eventConsoleOutput(source: Domain): void {
   for (let i = 0; i < domains.length; i++) {
     const d = unchecked(domains[i]);
-    if (d !== source && d.eventPage != 0 && (d.rights & RIGHT_CONTROL) != 0) eventRaise(d, EVENT_CONSOLE, false);
+    if (d !== source && d.eventPageHost != 0 && (d.rights & RIGHT_CONTROL) != 0) eventRaise(d, EVENT_CONSOLE, false);
   }
 }
 
 // The domain stopped: its memory is going, so nothing is written there
 // again.
 export function eventsStop(dom: Domain): void {
-  dom.eventPage = 0;
+  dom.guest.eventPage = 0;
+  dom.eventPageHost = 0;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    v.intrPending = false;
-    v.raisedAt = 0;
+    v.state.intrPending = false;
+    v.stats.raisedAt = 0;
   }
+}
+
+// The interrupt controller a domain's device lines go to, until it has a
+// model of a PC's: the rising edge of an input raises the event for it
+// (COM1's IRQ 4 is EVENT_SERIAL, as the physical COM1's is Domain 0's);
+// inputs with no event are ignored.
+class EventIrqs extends IrqController {
+  constructor(public dom: Domain) {
+    super();
+  }
+
+  setLevel(input: u32, level: bool): void {
+    if (level && input == COM1_ISA_IRQ) eventRaise(this.dom, EVENT_SERIAL, false);
+  }
+}
+
+// The controller for `dom`'s devices. Creation time.
+export function eventIrqs(dom: Domain): IrqController {
+  return new EventIrqs(dom);
 }

@@ -16,7 +16,7 @@ const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
 
 // Maps [0, memBytes) of `dom`; returns "" or why it could not.
 export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
-  dom.memBytes = memBytes;
+  dom.guest.memBytes = memBytes;
   let gpa: u64 = 0;
   while (gpa < memBytes) {
     if ((gpa & (PAGE_2M - 1)) == 0 && memBytes - gpa >= PAGE_2M) {
@@ -28,7 +28,7 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
           return "out of memory for EPT tables";
         }
         dom.chunks.push(hpa | 1);
-        dom.pages2M++;
+        dom.stats.pages2M++;
         gpa += PAGE_2M;
         continue;
       }
@@ -45,7 +45,7 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
       return "out of memory for EPT tables";
     }
     dom.chunks.push(hpa);
-    dom.pages4K++;
+    dom.stats.pages4K++;
     gpa += PAGE_4K;
   }
   return "";
@@ -70,7 +70,7 @@ function freeRun(hpa: u64, frames: u32): void {
 // Host address of guest-physical `gpa`, or 0 when the domain has no RAM
 // there. Valid up to the end of gpa's 4 KiB page.
 export function guestToHost(dom: Domain, gpa: u64): u64 {
-  if (gpa >= dom.memBytes) return 0;
+  if (gpa >= dom.guest.memBytes) return 0;
   const hpa = eptTranslate(dom.eptPml4, gpa);
   return hpa == EPT_UNMAPPED ? 0 : hpa;
 }
@@ -80,7 +80,7 @@ export function guestToHost(dom: Domain, gpa: u64): u64 {
 export function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
   if (len == 0) return true;
   const end = gpa + len;
-  if (end < gpa || end > dom.memBytes) return false;
+  if (end < gpa || end > dom.guest.memBytes) return false;
   for (let p = gpa; p < end; p = (p & ~(PAGE_4K - 1)) + PAGE_4K) {
     if (guestToHost(dom, p) == 0) return false;
   }

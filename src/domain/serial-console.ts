@@ -71,15 +71,15 @@ export function serialConsoleRelease(dom: Domain, why: string): void {
   print("): ");
   print(why);
   print("; ");
-  printDec(dom.irqEvents);
+  printDec(dom.stats.irqEvents);
   print(" interrupts delivered");
-  if (dom.irqEvents != 0) {
+  if (dom.stats.irqEvents != 0) {
     print(", interrupt to injection min ");
-    printDec(dom.irqLatencyMin);
+    printDec(dom.stats.irqLatencyMin);
     print(" avg ");
-    printDec(dom.irqLatencySum / dom.irqEvents);
+    printDec(dom.stats.irqLatencySum / dom.stats.irqEvents);
     print(" max ");
-    printDec(dom.irqLatencyMax);
+    printDec(dom.stats.irqLatencyMax);
     print(" TSC ticks");
   }
   println("");

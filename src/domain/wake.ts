@@ -19,7 +19,7 @@ export function vcpuWakerSet(w: VcpuWaker): void {
 // Ends the HLT of `v` if it halted with interrupts enabled (only then may
 // an event end it, as on hardware: `cli; hlt` stays halted).
 export function vcpuWake(v: Vcpu, urgent: bool): void {
-  if (!v.halted || !v.haltIf) return;
-  v.halted = false;
+  if (!v.state.halted || !v.state.haltIf) return;
+  v.state.halted = false;
   if (waker !== null) waker!.wake(v, urgent);
 }

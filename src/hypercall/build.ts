@@ -94,7 +94,7 @@ export function hcDomainCreate(caller: Domain, gpa: u64, len: u64): i64 {
   print(") created by domain ");
   printDec(caller.id);
   print(": memory ");
-  printDec(d.memBytes >> 10);
+  printDec(d.guest.memBytes >> 10);
   println(" KiB");
   return <i64>d.id;
 }

@@ -30,7 +30,8 @@ export function hcEventSetup(caller: Domain, page: u64, vector: u64, flags: u64)
   }
   // Aligned and mapped: the page is one host page (guest memory is never
   // split below 4 KiB), so its host address holds for all of it.
-  caller.eventPage = <usize>guestToHost(caller, page);
-  caller.eventVector = <u32>vector;
+  caller.guest.eventPage = page;
+  caller.eventPageHost = <usize>guestToHost(caller, page);
+  caller.guest.eventVector = <u32>vector;
   return console ? <i64>serialConsoleTake(caller) : 0;
 }

@@ -36,7 +36,7 @@ function reportedState(d: Domain): u32 {
   if (d.state != DOMSTATE_RUNNABLE) return d.state;
   for (let i = 0; i < d.vcpus.length; i++) {
     const v = unchecked(d.vcpus[i]);
-    if (v.started && !v.halted) return DOMSTATE_RUNNABLE;
+    if (v.state.started && !v.state.halted) return DOMSTATE_RUNNABLE;
   }
   return DOMSTATE_BLOCKED;
 }
@@ -45,7 +45,7 @@ function reportedState(d: Domain): u32 {
 function fillRecord(d: Domain): void {
   store<u32>(record + DOMREC_ID, d.id);
   store<u32>(record + DOMREC_STATE, reportedState(d));
-  store<u64>(record + DOMREC_MEM_KIB, d.memBytes >> 10);
+  store<u64>(record + DOMREC_MEM_KIB, d.guest.memBytes >> 10);
   store<u32>(record + DOMREC_VCPUS, <u32>d.vcpus.length);
   let flags: u32 = 0;
   if (d.paused) flags |= DOMFLAG_PAUSED;
@@ -80,11 +80,11 @@ export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
   const d = domainById(id);
   if (d === null) return err(ESRCH);
   fillRecord(d);
-  store<u64>(record + DOMINFO_RUN_TICKS, d.runTicks);
+  store<u64>(record + DOMINFO_RUN_TICKS, d.stats.runTicks);
   store<i32>(record + DOMINFO_EXIT_CODE, d.exitCode);
   store<u32>(record + DOMINFO_EXIT_SLOTS, DOMINFO_EXIT_COUNT_MAX);
   for (let i: u32 = 0; i < DOMINFO_EXIT_COUNT_MAX; i++) {
-    store<u64>(record + DOMINFO_EXITS + (i << 3), i < EXIT_COUNT_SLOTS ? unchecked(d.exitCounts[i]) : 0);
+    store<u64>(record + DOMINFO_EXITS + (i << 3), i < EXIT_COUNT_SLOTS ? unchecked(d.stats.exitCounts[i]) : 0);
   }
   return guestCopy(caller, buf, record, DOMINFO_SIZE, true) ? 0 : err(EFAULT);
 }
@@ -147,11 +147,12 @@ export function hcConsoleInput(caller: Domain, id: u64, buf: u64, len: u64): i64
   if (len > <u64>HC_CONSOLE_WRITE_MAX) return err(EINVAL);
   const d = domainById(id);
   if (d === null || d.state == DOMSTATE_STOPPED) return err(ESRCH);
-  if (changetype<usize>(d.uart) == 0) return err(EINVAL);
+  const uart = d.uart;
+  if (uart === null) return err(EINVAL);
   if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
-  const room = <u64>d.uart.rxRoom();
+  const room = <u64>uart.s.rxRoom();
   const n = len < room ? len : room;
   guestCopy(caller, buf, readBounce, n, false);
-  for (let i: u32 = 0; i < <u32>n; i++) d.uart.receive(load<u8>(readBounce + i));
+  for (let i: u32 = 0; i < <u32>n; i++) uart.receive(load<u8>(readBounce + i));
   return <i64>n;
 }

@@ -40,7 +40,7 @@ export function hcSchedGet(caller: Domain, id: u64, buf: u64): i64 {
   store<u32>(record + SCHEDREC_WEIGHT, d.weight);
   store<u32>(record + SCHEDREC_CAP, d.cap);
   store<i64>(record + SCHEDREC_CREDIT, d.state == DOMSTATE_CREATED ? 0 : schedPolicy().domainCredit(d.id));
-  store<u64>(record + SCHEDREC_RUN_TICKS, d.runTicks);
+  store<u64>(record + SCHEDREC_RUN_TICKS, d.stats.runTicks);
   guestCopy(caller, buf, record, SCHEDREC_SIZE, true);
   return 0;
 }
@@ -70,7 +70,7 @@ export function hcVcpuInfo(caller: Domain, id: u64, index: u64, buf: u64): i64 {
   let state = VCPUSTATE_DOWN;
   let cpu: i32 = -1;
   let ran: u64 = 0;
-  if (v.started && v.schedId >= 0) {
+  if (v.state.started && v.schedId >= 0) {
     const p = schedPolicy();
     const s = p.vcpuState(<u32>v.schedId);
     state = s == VCPU_RUNNING ? VCPUSTATE_RUNNING : s == VCPU_RUNNABLE ? VCPUSTATE_RUNNABLE : VCPUSTATE_BLOCKED;
@@ -81,7 +81,7 @@ export function hcVcpuInfo(caller: Domain, id: u64, index: u64, buf: u64): i64 {
   store<i32>(record + VCPUINFO_CPU, cpu);
   store<u64>(record + VCPUINFO_AFFINITY, v.affinity);
   store<u64>(record + VCPUINFO_RUN_TICKS, ran);
-  store<u64>(record + VCPUINFO_RAN_ON, v.ranOn);
+  store<u64>(record + VCPUINFO_RAN_ON, v.stats.ranOn);
   guestCopy(caller, buf, record, VCPUINFO_SIZE, true);
   return 0;
 }

@@ -45,10 +45,16 @@ import { xsaveAreaSize } from "../vmx/vmxon";
 import { forgetVcpu, vmcsEvict } from "../vmx/switch";
 import { vpidAlloc, vpidFree } from "../vmx/vpid";
 import { Console } from "../devices/console";
-import { Uart16550 } from "../devices/uart16550";
-import { PortBus, portBusRegister, DEV_UART, DEV_DEBUG_EXIT } from "../devices/portbus";
-import { COM1, UART_PORTS } from "../arch/uart16550";
-import { ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, PCI_CONFIG_PORT, PCI_CONFIG_PORTS } from "../arch/platform";
+import { UartDevice } from "../devices/uart16550";
+import { DebugExit } from "../devices/debug-exit";
+import { TestDev } from "../devices/testdev";
+import { IrqLine } from "../devices/irq";
+import { eventIrqs } from "../domain/events";
+import { vcpuTimerClient } from "../domain/timer";
+import { COM1, UART_PORTS, COM1_ISA_IRQ } from "../arch/uart16550";
+import {
+  ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, PCI_CONFIG_PORT, PCI_CONFIG_PORTS, TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE,
+} from "../arch/platform";
 import { rdtsc } from "../arch/hw";
 import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
@@ -189,9 +195,9 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   print(") memory ");
   printDec(cfg.memBytes >> 20);
   print(" MiB: ");
-  printDec(dom.pages2M);
+  printDec(dom.stats.pages2M);
   print(" x 2M pages, ");
-  printDec(dom.pages4K);
+  printDec(dom.stats.pages4K);
   print(" x 4K pages; entry ");
   printHex(img.entry, 8);
   print(img.mode == ENTRY_LONG64 ? " (64-bit)" : img.mode == ENTRY_REAL ? " (real mode)" : " (32-bit multiboot)");
@@ -240,17 +246,21 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
 
   const con = Console.create(cfg.name);
   dom.console = con;
-  dom.portBus = PortBus.create();
+  dom.irqs = eventIrqs(dom);
+  // Its devices, a line each: the bus range and the model.
   if (!asDom0) {
-    dom.uart = Uart16550.create(con);
-    portBusRegister(dom.portBus, COM1, UART_PORTS, DEV_UART, changetype<usize>(dom.uart));
+    const uart = new UartDevice(con, new IrqLine(dom.irqs, COM1_ISA_IRQ));
+    dom.uart = uart;
+    dom.ports.register(COM1, UART_PORTS, uart);
   }
-  portBusRegister(dom.portBus, ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, DEV_DEBUG_EXIT, 0);
+  dom.ports.register(ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, new DebugExit());
+  if (hasTestdev(cfg.cmdline)) dom.mmio.register(TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, new TestDev());
   // The guest's TSC starts near zero and only moves forward.
   dom.tscOffset = 0 - rdtsc();
 
+  const timers = vcpuTimerClient(dom);
   for (let i: u32 = 0; i < cfg.vcpus; i++) {
-    const vcpu = new Vcpu(dom, i);
+    const vcpu = new Vcpu(dom, i, timers);
     vcpu.affinity = cfg.cpus;
     vcpu.vpid = vpidAlloc();
     if (vcpu.vpid == 0) return undoCreate(dom, "no VPID left");
@@ -286,7 +296,7 @@ export function vcpuStart(dom: Domain, index: u64, rec: usize): u32 {
   if (dom.state == DOMSTATE_STOPPED || dom.state == DOMSTATE_CREATED) return EINVAL;
   if (index >= <u64>dom.vcpus.length) return ESRCH;
   const v = unchecked(dom.vcpus[<i32>index]);
-  if (index == 0 || v.started) return EINVAL;
+  if (index == 0 || v.state.started) return EINVAL;
   const e = vcpuSetEntry(dom, v, rec);
   if (e != 0) return e;
   return schedAdd(v) ? 0 : ENOMEM;
@@ -305,7 +315,7 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
   s.gdtBase = load<u64>(rec + VCPUENTRY_GDT_BASE);
   s.gdtLimit = load<u32>(rec + VCPUENTRY_GDT_LIMIT);
   s.realCs = load<u32>(rec + VCPUENTRY_REAL_CS);
-  const mem = dom.memBytes;
+  const mem = dom.guest.memBytes;
   const low32 = (s.rip | s.rsp | s.rax | s.rbx | s.rdi) <= 0xffffffff;
   const tables = (flags & VCPUENTRY_FLAG_BUILDER_TABLES) != 0;
   if ((flags & ~VCPUENTRY_FLAG_BUILDER_TABLES) != 0) return EINVAL;
@@ -341,7 +351,7 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
     v.vmcs = 0;
   }
   vmcsInit(v, bootHandoff, s);
-  v.entrySet = true;
+  v.state.entrySet = true;
   return 0;
 }
 
@@ -352,17 +362,23 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
 // was created; the rest wait for the guest's HC_VCPU_START.
 export function domainStart(dom: Domain): u32 {
   const p = pendingOf(dom);
-  if (dom.state != DOMSTATE_CREATED || p < 0 || !unchecked(dom.vcpus[0]).entrySet) return EINVAL;
+  if (dom.state != DOMSTATE_CREATED || p < 0 || !unchecked(dom.vcpus[0]).state.entrySet) return EINVAL;
   pending.splice(p, 1);
   dom.state = DOMSTATE_RUNNABLE;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    if (v.entrySet && !schedAdd(v)) {
+    if (v.state.entrySet && !schedAdd(v)) {
       domainStop(dom, "too many vCPUs for the scheduler");
       return ENOMEM;
     }
   }
   return 0;
+}
+
+// `testdev=1`: the test kernels' MMIO scratch device (test only).
+function hasTestdev(cmdline: string): bool {
+  const v = optionValue(cmdline, "testdev");
+  return v !== null && v == "1";
 }
 
 function notCreated(name: string, why: string): void {

@@ -10,7 +10,7 @@ import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
 import { guestMemoryFree } from "../domain/memory";
 import { eventsStop } from "../domain/events";
-import { timerCancel } from "../domain/timer";
+import { timersStop } from "../domain/timer";
 import { serialConsoleRelease } from "../domain/serial-console";
 import { print, println, printDec } from "../log/log";
 import { dec } from "../lib/str";
@@ -37,12 +37,12 @@ export function domainStop(dom: Domain, reason: string): void {
   dom.state = DOMSTATE_STOPPED;
   dom.stopReason = reason;
   eventsStop(dom);
+  timersStop(dom);
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    timerCancel(v);
     // Where it ran, on a host with a choice (pinning shows here).
-    if (cpusOnline() > 1 && v.ranOn != 0) {
-      println("hv: domain " + dec(dom.id) + " (" + dom.name + ") vCPU " + dec(i) + " ran on CPUs " + cpuListText(v.ranOn));
+    if (cpusOnline() > 1 && v.stats.ranOn != 0) {
+      println("hv: domain " + dec(dom.id) + " (" + dom.name + ") vCPU " + dec(i) + " ran on CPUs " + cpuListText(v.stats.ranOn));
     }
     schedRemove(v);
     // A vCPU in a guest on another CPU leaves it first: the VMCLEAR request
@@ -77,5 +77,5 @@ export function domainStop(dom: Domain, reason: string): void {
 // Run-time accounting: the run loop charges `ticks` TSC ticks spent in the
 // guest (reported by HC_DOMAIN_INFO). Allocates nothing.
 export function domainCharge(dom: Domain, ticks: u64): void {
-  dom.runTicks += ticks;
+  dom.stats.runTicks += ticks;
 }

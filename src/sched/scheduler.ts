@@ -4,14 +4,14 @@
 // hypervisor learns (a vCPU halted or woke, a domain paused, stopped or
 // resumed, a vCPU pinned) and makes other CPUs look again when that
 // concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
-import { Vcpu, Domain, DOMSTATE_STOPPED } from "../domain/domain";
+import { Vcpu, Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { SchedPolicy, POLICY_CREDIT } from "./policy";
 import { CreditPolicy } from "./credit";
 import { thisCpu, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
 import { panic } from "../log/log";
 import { VcpuWaker, vcpuWakerSet } from "../domain/wake";
-import { TIMER_NONE, timersArmedCount, timerArmedAt } from "../domain/timer";
+import { TIMER_NONE, timersArmed, timerHostDeadline } from "../domain/timer";
 import { rdtsc } from "../arch/hw";
 
 // TSC ticks: 2 Mi per slice, three slices to an accounting period (in Bochs,
@@ -43,7 +43,7 @@ export function schedAdd(v: Vcpu): bool {
   const id = vcpusById.length;
   if (!p().add(id, v.domain.id, v.affinity)) return false;
   v.schedId = id;
-  v.started = true;
+  v.state.started = true;
   vcpusById.push(v);
   p().setDomainParams(v.domain.id, v.domain.weight, v.domain.cap);
   kickIfIdle(p().vcpuCpu(id));
@@ -89,7 +89,7 @@ export function schedCharge(v: Vcpu, ran: u64, now: u64, halted: bool): void {
 // something the woken vCPU outranks only if `urgent` (a physical interrupt
 // is behind the event), so that it does not wait out that slice.
 export function schedWake(v: Vcpu, now: u64, urgent: bool): void {
-  v.halted = false;
+  v.state.halted = false;
   if (v.schedId < 0 || v.pausedOut) return;   // a paused one runs once unpaused
   const cpu = p().wake(v.schedId, now);
   if (cpu >= 0 && (urgent || p().running(<u32>cpu) < 0)) cpuKick(<u32>cpu);
@@ -116,7 +116,7 @@ export function schedQueueLength(cpu: u32): u32 {
 export function schedAnyRunnable(): bool {
   for (let i = 0; i < vcpusById.length; i++) {
     const v = unchecked(vcpusById[i]);
-    if (v.domain.state != DOMSTATE_STOPPED && !v.halted && !v.domain.paused) return true;
+    if (v.domain.state != DOMSTATE_STOPPED && !v.state.halted && !v.domain.paused) return true;
   }
   return false;
 }
@@ -139,7 +139,7 @@ export function schedAnyAlive(): bool {
   for (let i = 0; i < vcpusById.length; i++) {
     const v = unchecked(vcpusById[i]);
     if (v.domain.state == DOMSTATE_STOPPED || v.domain.paused) continue;
-    if (!v.halted || v.haltIf) return true;
+    if (!v.state.halted || v.state.haltIf) return true;
   }
   return false;
 }
@@ -147,7 +147,7 @@ export function schedAnyAlive(): bool {
 export function schedDomainUnpaused(d: Domain, now: u64): void {
   for (let i = 0; i < d.vcpus.length; i++) {
     const v = unchecked(d.vcpus[i]);
-    if (v.pausedOut && !v.halted) {
+    if (v.pausedOut && !v.state.halted) {
       v.pausedOut = false;
       const cpu = p().wake(v.schedId, now);
       if (cpu >= 0) cpuKick(<u32>cpu);
@@ -207,17 +207,24 @@ function kickIdleFor(cpu: u32): void {
   if (idle >= 0) cpuKick(<u32>idle);
 }
 
-// The nearest deadline among the guest timers CPU `cpu` serves (those of
-// the vCPUs queued or running there, or last run there), or TIMER_NONE.
+// The nearest deadline (host TSC) among the timers CPU `cpu` serves, those
+// of the vCPUs queued or running there, or last run there; TIMER_NONE if
+// none.
 export function schedTimerNext(cpu: u32): u64 {
   let next = TIMER_NONE;
-  const n = timersArmedCount();
-  if (n == 0) return next;
+  if (!timersArmed()) return next;
   const q = p();
-  for (let i = 0; i < n; i++) {
-    const v = timerArmedAt(i);
-    if (v.schedId < 0 || q.vcpuCpu(<u32>v.schedId) != <i32>cpu) continue;
-    if (next == TIMER_NONE || <i64>(v.timerDeadline - next) < 0) next = v.timerDeadline;
+  for (let i = 0; i < domains.length; i++) {
+    const dom = unchecked(domains[i]);
+    let t = dom.timers.head;
+    while (t !== null) {
+      const v = unchecked(dom.vcpus[<i32>t.vcpu]);
+      if (v.schedId >= 0 && q.vcpuCpu(<u32>v.schedId) == <i32>cpu) {
+        const at = timerHostDeadline(dom, t);
+        if (next == TIMER_NONE || <i64>(at - next) < 0) next = at;
+      }
+      t = t.next;
+    }
   }
   return next;
 }

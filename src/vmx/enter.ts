@@ -6,15 +6,11 @@ import { Vcpu, DOMSTATE_STOPPED, EXIT_COUNT_SLOTS } from "../domain/domain";
 import { vmenter } from "../arch/hw";
 import { VMX_SUCCEED, VMX_FAIL_VALID } from "../arch/vmx-status";
 import {
-  VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, GUEST_RIP, GUEST_INTERRUPTIBILITY_INFO,
-  EXIT_QUALIFICATION, vmInstructionErrorText, GUEST_RFLAGS, GUEST_PENDING_DEBUG_EXCEPTIONS,
+  VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, EXIT_QUALIFICATION, vmInstructionErrorText,
 } from "../arch/vmcs";
-import {
-  EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName, GUEST_INTR_STATE_STI,
-  GUEST_INTR_STATE_MOV_SS, PENDING_DBG_BS,
-} from "../arch/vmx-exit";
-import { RFLAGS_TF } from "../arch/cr";
-import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
+import { EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName } from "../arch/vmx-exit";
+import { vmcsRead, vmcsRead32, vmcsDump } from "./vmcs";
+import { completeInstruction } from "./regs";
 import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPendingEvent } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP, actionStop } from "./action";
@@ -28,7 +24,7 @@ import { hex } from "../lib/str";
 export function enterOnce(vcpu: Vcpu): u32 {
   // Both checks inline: this is every entry's path.
   if (logHasNewLines()) serialConsolePoll();
-  if (vcpu.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
+  if (vcpu.state.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
   const status = vmenter(vcpu.regs);
   // Stopped by another CPU while in the guest: its VMCS is cleared and its
   // memory gone; nothing of it may be touched.
@@ -42,7 +38,7 @@ export function enterOnce(vcpu: Vcpu): u32 {
   const basic = reason & EXIT_REASON_BASIC_MASK;
   const dom = vcpu.domain;
   const slot = basic < EXIT_COUNT_SLOTS ? basic : EXIT_COUNT_SLOTS - 1;
-  unchecked(dom.exitCounts[slot] = dom.exitCounts[slot] + 1);
+  unchecked(dom.stats.exitCounts[slot] = dom.stats.exitCounts[slot] + 1);
   if (reason & EXIT_REASON_FAILED_VMENTRY) {
     vmcsDump();
     return actionStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsRead(EXIT_QUALIFICATION)));
@@ -53,17 +49,7 @@ export function enterOnce(vcpu: Vcpu): u32 {
   return action;
 }
 
-// Completes the instruction that exited: RIP past it, the one-instruction
-// interrupt shadow of STI / MOV SS ends (Vol. 3C 27.6.1), and a guest
-// single-stepping with RFLAGS.TF gets its #DB after the instruction, as
-// pending debug exception BS (25.4.2).
+// Completes the instruction that exited (its length is in the exit).
 export function skipInstruction(): void {
-  vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + vmcsRead(VM_EXIT_INSTRUCTION_LEN));
-  if (vmcsRead(GUEST_RFLAGS) & RFLAGS_TF) {
-    vmcsWrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsRead(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
-  }
-  const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
-  if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
-    vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
-  }
+  completeInstruction(vmcsRead32(VM_EXIT_INSTRUCTION_LEN));
 }

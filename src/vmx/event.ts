@@ -52,27 +52,27 @@ export function reinjectIdtVectoring(): void {
 // first). Otherwise interrupt-window exiting makes the CPU exit as soon as
 // the guest can take it (26.7.5), and the entry after that exit injects it.
 export function injectPendingEvent(vcpu: Vcpu): void {
-  if (!vcpu.intrPending) {
+  if (!vcpu.state.intrPending) {
     if (vcpu.windowExiting) setInterruptWindowExiting(vcpu, false);
     return;
   }
   const dom = vcpu.domain;
-  if (dom.eventPage == 0) {
-    vcpu.intrPending = false;
+  if (dom.eventPageHost == 0) {
+    vcpu.state.intrPending = false;
     return;
   }
   if ((vmcsRead32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) == 0 &&
     (vmcsRead(GUEST_RFLAGS) & RFLAGS_IF) != 0 &&
     (vmcsRead32(GUEST_INTERRUPTIBILITY_INFO) & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) == 0) {
-    vmcsWrite(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | dom.eventVector);
-    vcpu.intrPending = false;
-    if (vcpu.raisedAt != 0) {
-      const t = rdtsc() - vcpu.raisedAt;
-      vcpu.raisedAt = 0;
-      if (dom.irqEvents == 0 || t < dom.irqLatencyMin) dom.irqLatencyMin = t;
-      if (t > dom.irqLatencyMax) dom.irqLatencyMax = t;
-      dom.irqLatencySum += t;
-      dom.irqEvents++;
+    vmcsWrite(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | dom.guest.eventVector);
+    vcpu.state.intrPending = false;
+    if (vcpu.stats.raisedAt != 0) {
+      const t = rdtsc() - vcpu.stats.raisedAt;
+      vcpu.stats.raisedAt = 0;
+      if (dom.stats.irqEvents == 0 || t < dom.stats.irqLatencyMin) dom.stats.irqLatencyMin = t;
+      if (t > dom.stats.irqLatencyMax) dom.stats.irqLatencyMax = t;
+      dom.stats.irqLatencySum += t;
+      dom.stats.irqEvents++;
     }
     if (vcpu.windowExiting) setInterruptWindowExiting(vcpu, false);
     return;

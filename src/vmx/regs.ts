@@ -2,8 +2,12 @@
 // 15 R15, as exit qualifications name them). RSP lives in the VMCS; the rest
 // in the vCPU's register block (VCPU_* offsets, saved by boot/vmx.asm).
 import { Vcpu } from "../domain/domain";
-import { GUEST_RSP } from "../arch/vmcs";
-import { vmcsRead, vmcsWrite } from "./vmcs";
+import {
+  GUEST_RSP, GUEST_RIP, GUEST_RFLAGS, GUEST_PENDING_DEBUG_EXCEPTIONS, GUEST_INTERRUPTIBILITY_INFO,
+} from "../arch/vmcs";
+import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS, PENDING_DBG_BS } from "../arch/vmx-exit";
+import { RFLAGS_TF } from "../arch/cr";
+import { vmcsRead, vmcsRead32, vmcsWrite } from "./vmcs";
 
 export const REG_RAX: u32 = 0;
 export const REG_RCX: u32 = 1;
@@ -34,5 +38,20 @@ export const REG_R10: u32 = 10;
   } else {
     const mask: u64 = bytes == 1 ? 0xff : 0xffff;
     setGpr(vcpu, reg, (gpr(vcpu, reg) & ~mask) | (value & mask));
+  }
+}
+
+// Completes an instruction of `len` bytes the guest was stopped at: RIP past
+// it, the one-instruction interrupt shadow of STI / MOV SS ends (Vol. 3C
+// 27.6.1), and a guest single-stepping with RFLAGS.TF gets its #DB after the
+// instruction, as pending debug exception BS (25.4.2).
+@inline export function completeInstruction(len: u32): void {
+  vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + len);
+  if (vmcsRead(GUEST_RFLAGS) & RFLAGS_TF) {
+    vmcsWrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsRead(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
+  }
+  const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
+  if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
+    vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
   }
 }

@@ -31,12 +31,12 @@ export function switchTo(next: Vcpu): void {
     const prev = cpu.xsaveOwner;
     if (prev != 0) xsave(changetype<Vcpu>(prev).xsaveArea, all);
     xrstor(next.xsaveArea, all);
-    xsetbv(0, next.xcr0);
-    wrmsr(IA32_STAR, next.star);
-    wrmsr(IA32_LSTAR, next.lstar);
-    wrmsr(IA32_CSTAR, next.cstar);
-    wrmsr(IA32_FMASK, next.sfmask);
-    wrmsr(IA32_KERNEL_GS_BASE, next.kernelGsBase);
+    xsetbv(0, next.state.xcr0);
+    wrmsr(IA32_STAR, next.state.star);
+    wrmsr(IA32_LSTAR, next.state.lstar);
+    wrmsr(IA32_CSTAR, next.state.cstar);
+    wrmsr(IA32_FMASK, next.state.sfmask);
+    wrmsr(IA32_KERNEL_GS_BASE, next.state.kernelGsBase);
     cpu.xsaveOwner = changetype<usize>(next);
   }
   // Migration: a VMCS active on another CPU is cleared there first (SDM
@@ -57,7 +57,7 @@ export function switchTo(next: Vcpu): void {
       if (next.vpid != 0) invvpid(INVVPID_SINGLE_CONTEXT, next.vpid, 0);
     }
   }
-  next.ranOn |= <u64>1 << <u64>here;
+  next.stats.ranOn |= <u64>1 << <u64>here;
 }
 
 // Makes the vCPU's VMCS clear (not active on any CPU): VMCLEAR where it is

@@ -1,19 +1,73 @@
 // EPT violations and misconfigurations (SDM Vol. 3C 29.3.3). A domain's EPT
-// maps exactly its RAM, so an access elsewhere is either a device's MMIO
-// (none is emulated yet) or a guest touching memory it does not own: the
-// domain stops, with the address, the access and the RIP in the log.
+// maps exactly its RAM, so an access elsewhere is either a device's MMIO or
+// a guest touching memory it does not own. An access to a range a device
+// claims on the domain's MMIO bus is decoded once (the instruction at RIP,
+// src/vmx/decode.ts) into an access for the bus and completed here; any
+// other stops the domain, with the address, the access and the RIP in the
+// log.
 import { Vcpu } from "../../domain/domain";
-import { actionStop } from "../action";
+import { ACTION_RESUME, actionStop } from "../action";
 import { vmcsRead, vmcsDump } from "../vmcs";
+import { gpr, setGpr, setGprSized, completeInstruction } from "../regs";
+import { decodeMmio, MmioInsn, INSN_MAX, MMIO_LOAD, MMIO_STORE, EXTEND_ZERO, EXTEND_SIGN } from "../decode";
+import { guestFetch, guestCodeSize } from "../guest-fetch";
+import { Access, DEV_STOP, widthMask } from "../../devices/device";
 import { EXIT_QUALIFICATION, GUEST_PHYSICAL_ADDRESS, GUEST_RIP } from "../../arch/vmcs";
 import { EPT_VIOLATION_DATA_READ, EPT_VIOLATION_DATA_WRITE, EPT_VIOLATION_INSTRUCTION_FETCH } from "../../arch/vmx-exit";
-import { hex } from "../../lib/str";
+import { dec, hex } from "../../lib/str";
+
+// One access at a time (the big lock): decoded once, reused.
+const code = memory.data(<i32>INSN_MAX);
+const insn = new MmioInsn();
+const access = new Access();
 
 export function handleEptViolation(vcpu: Vcpu): u32 {
   const q = vmcsRead(EXIT_QUALIFICATION);
-  const access = (q & EPT_VIOLATION_INSTRUCTION_FETCH) != 0 ? "fetch" : (q & EPT_VIOLATION_DATA_WRITE) != 0 ? "write" : (q & EPT_VIOLATION_DATA_READ) != 0 ? "read" : "access";
-  return actionStop(vcpu.domain, "EPT violation at " + hex(vmcsRead(GUEST_PHYSICAL_ADDRESS)) + " (" + access +
-    ") rip " + hex(vmcsRead(GUEST_RIP)));
+  const gpa = vmcsRead(GUEST_PHYSICAL_ADDRESS);
+  const dom = vcpu.domain;
+  const fetch = (q & EPT_VIOLATION_INSTRUCTION_FETCH) != 0;
+  const write = (q & EPT_VIOLATION_DATA_WRITE) != 0;
+  if (!fetch && dom.mmio.deviceAt(gpa) !== null) return mmio(vcpu, gpa, write);
+  const kind = fetch ? "fetch" : write ? "write" : (q & EPT_VIOLATION_DATA_READ) != 0 ? "read" : "access";
+  return actionStop(dom, "EPT violation at " + hex(gpa) + " (" + kind + ") rip " + hex(vmcsRead(GUEST_RIP)));
+}
+
+// A read or write of MMIO at `gpa`: the instruction must be one the decoder
+// knows and access memory in the direction the exit reports.
+function mmio(vcpu: Vcpu, gpa: u64, write: bool): u32 {
+  const dom = vcpu.domain;
+  const n = guestFetch(dom, code, INSN_MAX);
+  if (!decodeMmio(code, n, guestCodeSize(), insn) || (insn.op == MMIO_LOAD) == write) {
+    const why = insn.error.length != 0 ? insn.error : "direction differs from the access";
+    return actionStop(dom, "MMIO " + (write ? "write" : "read") + " at " + hex(gpa) + " rip " + hex(vmcsRead(GUEST_RIP)) +
+      ": instruction " + bytesText(n) + " not emulated (" + why + ")");
+  }
+  if (insn.op == MMIO_LOAD) {
+    let v = dom.mmio.read(access, gpa, insn.width);
+    if (insn.extend == EXTEND_SIGN) {
+      const shift = <u64>(64 - (insn.width << 3));
+      v = <u64>(<i64>(v << shift) >> shift);
+    }
+    if (insn.high8) setGpr(vcpu, insn.reg - 4, (gpr(vcpu, insn.reg - 4) & ~<u64>0xff00) | ((v & 0xff) << 8));
+    else setGprSized(vcpu, insn.reg, insn.extend == EXTEND_ZERO || insn.extend == EXTEND_SIGN ? v & widthMask(insn.regWidth) : v, insn.regWidth);
+  } else {
+    let v = insn.imm;
+    if (insn.op == MMIO_STORE) v = insn.high8 ? gpr(vcpu, insn.reg - 4) >> 8 : gpr(vcpu, insn.reg);
+    if (dom.mmio.write(access, gpa, insn.width, v) == DEV_STOP) {
+      dom.exitCode = <i32>dom.mmio.stopCode;
+      return actionStop(dom, "exit code " + dec(<u32>dom.mmio.stopCode));
+    }
+  }
+  completeInstruction(insn.length);
+  return ACTION_RESUME;
+}
+
+// "0f b6 07": the bytes fetched, for the log.
+function bytesText(n: u32): string {
+  if (n == 0) return "(not mapped)";
+  let s = "";
+  for (let i: u32 = 0; i < n && i < 8; i++) s += (i != 0 ? " " : "") + hex(load<u8>(code + i), 2).substring(2);
+  return s;
 }
 
 // A malformed EPT entry is a hypervisor bug, but it is confined to the

@@ -9,9 +9,9 @@ import { GUEST_RFLAGS } from "../../arch/vmcs";
 import { RFLAGS_IF } from "../../arch/cr";
 
 export function handleHlt(vcpu: Vcpu): u32 {
-  vcpu.haltIf = (vmcsRead(GUEST_RFLAGS) & RFLAGS_IF) != 0;
+  vcpu.state.haltIf = (vmcsRead(GUEST_RFLAGS) & RFLAGS_IF) != 0;
   // An event already waiting ends the HLT at once, as a pending interrupt
   // would on hardware: the entry after it injects the vector.
-  if (vcpu.intrPending && vcpu.haltIf) return ACTION_NEXT;
+  if (vcpu.state.intrPending && vcpu.state.haltIf) return ACTION_NEXT;
   return ACTION_BLOCK;
 }

@@ -4,7 +4,7 @@
 // read-only identification MSRs. Any other MSR gets #GP(0), as on a CPU
 // without it; each is logged once per domain.
 import { isCanonical } from "../../arch/paging";
-import { Vcpu } from "../../domain/domain";
+import { Vcpu, UNKNOWN_MSRS_REPORTED } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
 import { vmcsRead, vmcsWrite } from "../vmcs";
 import { injectException } from "../event";
@@ -24,7 +24,6 @@ import {
 import { VECTOR_GP } from "../../arch/vmx-exit";
 import { EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE, CR0_PG } from "../../arch/cr";
 import { print, println, printHex, printDec } from "../../log/log";
-import { timerTscMoved } from "../../domain/timer";
 
 const UNKNOWN: u64 = 0xffffffffffffffff;
 
@@ -68,11 +67,11 @@ function readMsr(vcpu: Vcpu, msr: u32): u64 {
     case IA32_EFER: return vmcsRead(GUEST_IA32_EFER);
     case IA32_FS_BASE: return vmcsRead(GUEST_FS_BASE);
     case IA32_GS_BASE: return vmcsRead(GUEST_GS_BASE);
-    case IA32_KERNEL_GS_BASE: return vcpu.kernelGsBase;
-    case IA32_STAR: return vcpu.star;
-    case IA32_LSTAR: return vcpu.lstar;
-    case IA32_CSTAR: return vcpu.cstar;
-    case IA32_FMASK: return vcpu.sfmask;
+    case IA32_KERNEL_GS_BASE: return vcpu.state.kernelGsBase;
+    case IA32_STAR: return vcpu.state.star;
+    case IA32_LSTAR: return vcpu.state.lstar;
+    case IA32_CSTAR: return vcpu.state.cstar;
+    case IA32_FMASK: return vcpu.state.sfmask;
   }
   return UNKNOWN;
 }
@@ -84,9 +83,9 @@ const WRITE_UNKNOWN: u32 = 2;
 function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
   switch (msr) {
     case IA32_TSC: {
-      // This vCPU's TSC only, as on hardware.
+      // This vCPU's TSC only, as on hardware. Its timers' deadlines are on
+      // its TSC and stay where they are on it.
       const offset = value - rdtsc();
-      timerTscMoved(vcpu, offset - vcpu.tscOffset);
       vcpu.tscOffset = offset;
       vmcsWrite(TSC_OFFSET, offset);
       return WRITE_DONE;
@@ -104,11 +103,11 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_EFER: return writeEfer(value);
     case IA32_FS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_FS_BASE, value); return WRITE_DONE;
     case IA32_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_GS_BASE, value); return WRITE_DONE;
-    case IA32_KERNEL_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vcpu.kernelGsBase = value; break;
-    case IA32_STAR: vcpu.star = value; break;
-    case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.lstar = value; break;
-    case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.cstar = value; break;
-    case IA32_FMASK: vcpu.sfmask = value; break;
+    case IA32_KERNEL_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.kernelGsBase = value; break;
+    case IA32_STAR: vcpu.state.star = value; break;
+    case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.lstar = value; break;
+    case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.cstar = value; break;
+    case IA32_FMASK: vcpu.state.sfmask = value; break;
     default: return WRITE_UNKNOWN;
   }
   // Not switched by VMX: the guest's value is live in the CPU while it runs.
@@ -125,10 +124,19 @@ function writeEfer(value: u64): u32 {
   return WRITE_DONE;
 }
 
+// #GP, as on a CPU without the MSR. The first UNKNOWN_MSRS_REPORTED
+// distinct ones are logged once each; after that they are only counted
+// (DomainStats.unknownMsrs), so neither the log nor the heap grows with
+// what a guest tries.
 function unknownMsr(vcpu: Vcpu, msr: u32, what: string): u32 {
-  const dom = vcpu.domain;
-  if (!dom.reportedMsrs.includes(msr)) {
-    dom.reportedMsrs.push(msr);
+  const st = vcpu.domain.stats;
+  st.unknownMsrs++;
+  let known = false;
+  for (let i = 0; i < st.reportedMsrCount; i++) if (unchecked(st.reportedMsrs[i]) == msr) known = true;
+  if (!known && st.reportedMsrCount < UNKNOWN_MSRS_REPORTED) {
+    unchecked(st.reportedMsrs[st.reportedMsrCount] = msr);
+    st.reportedMsrCount++;
+    const dom = vcpu.domain;
     print("hv: domain ");
     printDec(dom.id);
     print(" (");
@@ -137,7 +145,8 @@ function unknownMsr(vcpu: Vcpu, msr: u32, what: string): u32 {
     print(what);
     print(" of unknown MSR ");
     printHex(msr, 8);
-    println(": #GP injected (reported once)");
+    println(st.reportedMsrCount < UNKNOWN_MSRS_REPORTED ? ": #GP injected (reported once)" :
+      ": #GP injected (reported once; further unknown MSRs are only counted)");
   }
   injectException(VECTOR_GP, true, 0);
   return ACTION_RESUME;

@@ -20,7 +20,7 @@ export function handleXsetbv(vcpu: Vcpu): u32 {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
-  vcpu.xcr0 = value;
+  vcpu.state.xcr0 = value;
   xsetbv(0, value);
   return ACTION_NEXT;
 }
