@@ -346,3 +346,47 @@ export function testVcpuTimer(id: u32, vcpu: u32): u64 {
 export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.state.intrPending; }
 export { heapLeft } from "./mm/heap";
 export function testVcpuVmcsOf(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.vmcs : 0; }
+
+// ── Devices (src/devices/, tests/unit/devices.test.ts) ──────────────────
+// Any device by pointer: an access at `offset` of `width` bytes, reset, and
+// its saved state (restore returns "" or the refusal).
+import { TestDev } from "./devices/testdev";
+import { DEVSTATE_HEADER } from "./devices/device";
+export { DEVSTATE_HEADER };
+export function testdevCreate(): TestDev { return new TestDev(); }
+export function devRead(d: Device, offset: u32, width: u32): u64 {
+  testAccess.offset = offset;
+  testAccess.width = width;
+  return d.read(testAccess);
+}
+export function devWrite(d: Device, offset: u32, width: u32, value: u64): u32 {
+  testAccess.offset = offset;
+  testAccess.width = width;
+  return d.write(testAccess, value);
+}
+export function devReset(d: Device): void { d.reset(); }
+export function devSaveSize(d: Device): u32 { return d.saveSize(); }
+export function devSave(d: Device, dst: usize): void { d.save(dst); }
+export function devRestore(d: Device, src: usize, len: u32): string { return d.restore(src, len); }
+export function devKind(d: Device): u32 { return d.kind(); }
+
+// ── MMIO decoding (src/vmx/decode.ts, tests/unit/mmio.test.ts) ─────────
+import { decodeMmio, MmioInsn } from "./vmx/decode";
+const testInsn = new MmioInsn();
+// The `len` bytes at `code` decoded for code size `cs` (2, 4, 8), as JSON.
+export function mmioDecodeJson(code: usize, len: u32, cs: u32): string {
+  const ok = decodeMmio(code, len, cs, testInsn);
+  const i = testInsn;
+  return "{\"ok\":" + (ok ? "true" : "false") + ",\"op\":" + dec(i.op) + ",\"length\":" + dec(i.length) +
+    ",\"width\":" + dec(i.width) + ",\"reg\":" + dec(i.reg) + ",\"high8\":" + (i.high8 ? "true" : "false") +
+    ",\"regWidth\":" + dec(i.regWidth) + ",\"extend\":" + dec(i.extend) + ",\"imm\":\"" + hex(i.imm) +
+    "\",\"error\":" + jsonString(i.error) + "}";
+}
+import { dec, hex, jsonString } from "./lib/str";
+// A domain's device on its MMIO bus at `gpa`, or 0.
+export function testDomainMmioDevice(id: u32, gpa: u64): usize {
+  const d = testDomain(id);
+  if (d === null) return 0;
+  const dev = d.mmio.deviceAt(gpa);
+  return dev !== null ? changetype<usize>(dev) : 0;
+}

@@ -3,8 +3,8 @@
 // whether it was a read or a write, not the width, the register or the
 // instruction's length, so the bytes at RIP are decoded once here (SDM Vol.
 // 2A 2.1, Vol. 2B MOV, MOVZX, MOVSX). What drivers use for MMIO registers
-// is covered: MOV between a register or an immediate and memory, and MOVZX/
-// MOVSX loads, with operand-size, address-size, segment and REX prefixes,
+// is covered: MOV between a register or an immediate and memory (also the
+// accumulator's absolute-offset forms), and MOVZX/MOVSX loads, with operand-size, address-size, segment and REX prefixes,
 // in 16-, 32- and 64-bit code. Anything else is refused (the domain stops,
 // as for an access nothing decodes). Pure: bytes in, a description out.
 //
@@ -49,7 +49,7 @@ export function decodeMmio(code: usize, len: u32, cs: u32, out: MmioInsn): bool 
   out.op = 0;
   out.error = "";
   let i: u32 = 0;
-  let opsize16 = false, addr: u32 = cs, rex: u32 = 0;
+  let opsize16 = false, addr: u32 = cs, rex: u32 = 0, hasRex = false;
   // Legacy prefixes, then (64-bit code) REX, which must come last.
   while (i < len) {
     const b = <u32>load<u8>(code + i);
@@ -62,6 +62,7 @@ export function decodeMmio(code: usize, len: u32, cs: u32, out: MmioInsn): bool 
   }
   if (cs == CODE64 && i < len && (load<u8>(code + i) & 0xf0) == 0x40) {
     rex = <u32>load<u8>(code + i) & 0x0f;
+    hasRex = true;
     i++;
   }
   if (i >= len) return fail(out, "no opcode");
@@ -74,6 +75,18 @@ export function decodeMmio(code: usize, len: u32, cs: u32, out: MmioInsn): bool 
   if (opc == 0x0f) {
     if (i >= len) return fail(out, "truncated");
     opc = 0x0f00 | <u32>load<u8>(code + i++);
+  }
+  // MOV between the accumulator and an absolute offset (moffs, A0-A3): no
+  // ModRM, an address-size offset.
+  if (opc >= 0xa0 && opc <= 0xa3) {
+    const w = (opc & 1) != 0 ? osize : 1;
+    set(out, (opc & 2) != 0 ? MMIO_STORE : MMIO_LOAD, w, w, EXTEND_NONE);
+    out.reg = 0;
+    out.high8 = false;
+    i += addr;
+    if (i > len) return fail(out, "truncated");
+    out.length = i;
+    return true;
   }
   switch (opc) {
     case 0x88: set(out, MMIO_STORE, 1, 1, EXTEND_NONE); break;
@@ -96,7 +109,7 @@ export function decodeMmio(code: usize, len: u32, cs: u32, out: MmioInsn): bool 
   if (out.op == MMIO_STORE_IMM && (modrm & 0x38) != 0) return fail(out, "opcode not emulated");
   out.reg = reg;
   // AH..BH: byte registers 4-7 when there is no REX prefix.
-  out.high8 = rex == 0 && (opc == 0x88 || opc == 0x8a) && reg >= 4 && reg < 8;
+  out.high8 = !hasRex && (opc == 0x88 || opc == 0x8a) && reg >= 4 && reg < 8;
   // The displacement's size (Vol. 2A 2.1.5, Tables 2-1 and 2-2).
   let disp: u32 = 0;
   if (addr == CODE16) {
