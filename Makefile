@@ -68,6 +68,14 @@ $(BUILD)/hv.wasm: $(HV_SRC) | $(BUILD)
 	$(ASC) src/main.ts $(ASCFLAGS) -o $@ --textFile $(BUILD)/hv.wat
 	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
 
+# The unit tests' build (tests/sim/machine.ts loads it): the same microkernel
+# with names kept (--debug) and HV_DEBUG defined, which turns on debug-only
+# checks (each VMCS access against its field's width, src/vmx/vmcs.ts).
+TEST_ASCFLAGS := $(ASCFLAGS) --debug --use HV_DEBUG=1
+$(BUILD)/hv-test.wasm: $(HV_SRC) | $(BUILD)
+	$(ASC) src/main.ts $(TEST_ASCFLAGS) -o $@ --textFile $(BUILD)/hv-test.wat
+	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
+
 # The microkernel must not touch the FPU: any f32/f64 value type or
 # instruction in the wasm fails the build.
 WASM ?= $(BUILD)/hv.wasm
@@ -118,10 +126,10 @@ run: deps $(BUILD)/hv.iso
 	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
 
 test: deps
-	$(MAKE) $(BUILD)/hv.iso guests $(BUILD)/dom0.elf
+	$(MAKE) $(BUILD)/hv.iso $(BUILD)/hv-test.wasm guests $(BUILD)/dom0.elf
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
 
-test-unit: deps $(BUILD)/hv.wasm $(BUILD)/dom0/dom0.wasm
+test-unit: deps $(BUILD)/hv-test.wasm $(BUILD)/dom0/dom0.wasm
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
 
 test-integration: deps $(BUILD)/hv.iso guests

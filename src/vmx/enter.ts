@@ -14,7 +14,7 @@ import {
   GUEST_INTR_STATE_MOV_SS, PENDING_DBG_BS,
 } from "../arch/vmx-exit";
 import { RFLAGS_TF } from "../arch/cr";
-import { vmcsRead, vmcsRead32, vmcsWrite, vmcsDump } from "./vmcs";
+import { vmcsRead32, vmcsReadNat, vmcsWrite32, vmcsWriteNat, vmcsDump } from "./vmcs";
 import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPendingEvent } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP, actionStop } from "./action";
@@ -45,7 +45,7 @@ export function enterOnce(vcpu: Vcpu): u32 {
   unchecked(dom.exitCounts[slot] = dom.exitCounts[slot] + 1);
   if (reason & EXIT_REASON_FAILED_VMENTRY) {
     vmcsDump();
-    return actionStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsRead(EXIT_QUALIFICATION)));
+    return actionStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsReadNat(EXIT_QUALIFICATION)));
   }
   reinjectIdtVectoring();
   const action = dispatchExit(vcpu, basic);
@@ -58,12 +58,12 @@ export function enterOnce(vcpu: Vcpu): u32 {
 // single-stepping with RFLAGS.TF gets its #DB after the instruction, as
 // pending debug exception BS (25.4.2).
 export function skipInstruction(): void {
-  vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + vmcsRead(VM_EXIT_INSTRUCTION_LEN));
-  if (vmcsRead(GUEST_RFLAGS) & RFLAGS_TF) {
-    vmcsWrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsRead(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
+  vmcsWriteNat(GUEST_RIP, vmcsReadNat(GUEST_RIP) + vmcsRead32(VM_EXIT_INSTRUCTION_LEN));
+  if (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_TF) {
+    vmcsWriteNat(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsReadNat(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
   }
   const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
   if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
-    vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    vmcsWrite32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
   }
 }

@@ -3,7 +3,7 @@
 // in the vCPU's register block (VCPU_* offsets, saved by boot/vmx.asm).
 import { Vcpu } from "../domain/domain";
 import { GUEST_RSP } from "../arch/vmcs";
-import { vmcsRead, vmcsWrite } from "./vmcs";
+import { vmcsReadNat, vmcsWriteNat } from "./vmcs";
 
 export const REG_RAX: u32 = 0;
 export const REG_RCX: u32 = 1;
@@ -17,12 +17,12 @@ export const REG_R9: u32 = 9;
 export const REG_R10: u32 = 10;
 
 @inline export function gpr(vcpu: Vcpu, reg: u32): u64 {
-  if (reg == REG_RSP) return vmcsRead(GUEST_RSP);
+  if (reg == REG_RSP) return vmcsReadNat(GUEST_RSP);
   return load<u64>(vcpu.regs + (<usize>reg << 3));
 }
 
 @inline export function setGpr(vcpu: Vcpu, reg: u32, value: u64): void {
-  if (reg == REG_RSP) vmcsWrite(GUEST_RSP, value);
+  if (reg == REG_RSP) vmcsWriteNat(GUEST_RSP, value);
   else store<u64>(vcpu.regs + (<usize>reg << 3), value);
 }
 
