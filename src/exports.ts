@@ -1,5 +1,6 @@
-// What the wasm exports besides kmain: the entry points the unit tests drive
-// (tests/unit/) on the same compiled module that runs on bare metal.
+// What the test build (src/test.ts, build/hv-test.wasm) exports besides
+// kmain and apMain: the entry points the unit tests drive (tests/unit/) on
+// the sources that run on bare metal. Not in the production image.
 export * from "./arch/layout";
 
 // ── Boot information (src/boot/) ───────────────────────────────────────────
