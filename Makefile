@@ -1,5 +1,5 @@
 # TypeScript to native:
-#   src/**/*.ts --asc--> build/hv.wasm --wasm2c--> build/hv.c --clang--> build/hv.o
+#   src/main.ts --asc--> build/hv.wasm --wasm2c--> build/hv.c --clang--> build/hv.o
 #   boot/*.asm --nasm--> build/*.o;  ld.lld -T boot/linker.ld --> build/hv.elf
 #   grub-mkrescue --> build/hv.iso (BIOS and UEFI, CD or USB stick)
 
@@ -7,16 +7,16 @@ BUILD      := build
 ASC        := node_modules/.bin/asc
 NODE_BIN   := node_modules/.bin
 
-# Debian packages the build, the tests and `make run` use, by the command that
-# shows each is present.
-DEB_TOOLS := nasm:nasm clang:clang ld.lld:lld ld:binutils nm:binutils wasm2c:wabt wasm2wat:wabt \
-  grub-mkrescue:grub-common xorriso:xorriso mformat:mtools bochs:bochs \
-  qemu-system-x86_64:qemu-system-x86
-DEB_FILES := /usr/lib/grub/i386-pc/multiboot2.mod:grub-pc-bin \
-  /usr/lib/grub/x86_64-efi/multiboot2.mod:grub-efi-amd64-bin \
-  /usr/share/bochs/BIOS-bochs-latest:bochsbios /usr/share/vgabios/vgabios.bin:vgabios \
+# Debian packages by the command or file that shows each is present: what
+# the build needs, and what the tests and `make run` need besides.
+BUILD_TOOLS := nasm:nasm clang:clang ld.lld:lld wasm2c:wabt wasm2wat:wabt \
+  grub-mkrescue:grub-common xorriso:xorriso mformat:mtools
+BUILD_FILES := /usr/lib/grub/i386-pc/multiboot2.mod:grub-pc-bin \
+  /usr/lib/grub/x86_64-efi/multiboot2.mod:grub-efi-amd64-bin /usr/include/stdlib.h:libc6-dev
+TEST_TOOLS  := ld:binutils nm:binutils bochs:bochs qemu-system-x86_64:qemu-system-x86
+TEST_FILES  := /usr/share/bochs/BIOS-bochs-latest:bochsbios /usr/share/vgabios/vgabios.bin:vgabios \
   /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0:bochs-term \
-  /usr/share/OVMF/OVMF_CODE.fd:ovmf /usr/include/stdlib.h:libc6-dev
+  /usr/share/OVMF/OVMF_CODE.fd:ovmf
 
 HV_SRC  := $(shell find src -name '*.ts')
 ASM_SRC := $(wildcard boot/*.asm)
@@ -43,37 +43,64 @@ CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone \
   -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
   -I$(BUILD) -Iboot
 
-.PHONY: all deps run test test-unit test-integration bench bench-profile check-float clean
+.PHONY: all deps build-deps run test test-unit test-integration bench bench-profile check-float clean
 all: $(BUILD)/hv.iso
 
 include tests/guests/guests.mk
 
-# Installs what is missing: Debian packages (as root) and the npm packages
-# pinned by package-lock.json.
-deps:
-	@missing=""; \
-	for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
-	for f in $(DEB_FILES); do [ -e $${f%%:*} ] || missing="$$missing $${f##*:}"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "deps: installing$$missing"; \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
-	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+# Installs what is missing: the Debian packages of the lists $(1) and $(2)
+# (as root, or with sudo), then the npm packages package-lock.json pins
+# (asc, and tsx and vitest for the tests), which need Node.js.
+define install
+@missing=""; \
+for t in $(1); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
+for f in $(2); do [ -e $${f%%:*} ] || missing="$$missing $${f##*:}"; done; \
+if [ -n "$$missing" ]; then \
+  echo "deps: installing$$missing"; \
+  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+fi
+@if [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+  command -v npm >/dev/null || { echo "error: npm not found: install Node.js 18 or later with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }; \
+  npm ci --no-audit --no-fund; \
+fi
+endef
 
-$(BUILD):
+# What the build needs: an order-only prerequisite of every rule that runs a
+# tool (through the build directory, or directly), so that `make` and any
+# build target on a fresh clone install it first; deps adds what the tests
+# and `make run` need.
+build-deps:
+	$(call install,$(BUILD_TOOLS),$(BUILD_FILES))
+deps:
+	$(call install,$(BUILD_TOOLS) $(TEST_TOOLS),$(BUILD_FILES) $(TEST_FILES))
+
+$(BUILD): | build-deps
 	mkdir -p $@
+$(GUEST_BUILD)/hypercall.inc: | build-deps
 
 $(BUILD)/hv.wasm: $(HV_SRC) | $(BUILD)
 	$(ASC) src/main.ts $(ASCFLAGS) -o $@ --textFile $(BUILD)/hv.wat
 	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
 
+# The unit tests' build (tests/sim/machine.ts loads it): src/test.ts, the
+# microkernel plus the test-only exports of src/exports.ts, with names kept
+# (--debug) and HV_DEBUG defined, which turns on debug-only checks (each
+# VMCS access against its field's width, src/vmx/vmcs.ts). build/hv.wasm,
+# the image's, has neither.
+TEST_ASCFLAGS := $(ASCFLAGS) --debug --use HV_DEBUG=1
+$(BUILD)/hv-test.wasm: $(HV_SRC) | $(BUILD)
+	$(ASC) src/test.ts $(TEST_ASCFLAGS) -o $@ --textFile $(BUILD)/hv-test.wat
+	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
+
 # The microkernel must not touch the FPU: any f32/f64 value type or
-# instruction in the wasm fails the build.
-WASM ?= $(BUILD)/hv.wasm
-check-float:
-	@if wasm2wat $(WASM) | grep -nE '\b(f32|f64)\b' | head -5 | grep .; then \
-	  echo "error: $(WASM) uses floating point (f32/f64); the microkernel must not touch the FPU" >&2; exit 1; fi
+# instruction in a wasm fails its build (both builds are checked).
+WASM ?= $(BUILD)/hv.wasm $(BUILD)/hv-test.wasm
+check-float: | build-deps
+	@for w in $(WASM); do \
+	  if wasm2wat $$w | grep -nE '\b(f32|f64)\b' | head -5 | grep .; then \
+	    echo "error: $$w uses floating point (f32/f64); the microkernel must not touch the FPU" >&2; exit 1; fi; \
+	done
 
 $(BUILD)/layout.inc: src/arch/layout.ts | $(BUILD)
 	sed -n 's/^export const \([A-Z0-9_]*\): u[0-9]* = \([0-9a-fA-Fx]*\);.*/\1 equ \2/p' $< > $@
@@ -118,10 +145,10 @@ run: deps $(BUILD)/hv.iso
 	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
 
 test: deps
-	$(MAKE) $(BUILD)/hv.iso guests $(BUILD)/dom0.elf
+	$(MAKE) $(BUILD)/hv.iso $(BUILD)/hv-test.wasm guests $(BUILD)/dom0.elf
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
 
-test-unit: deps $(BUILD)/hv.wasm $(BUILD)/dom0/dom0.wasm
+test-unit: deps $(BUILD)/hv-test.wasm $(BUILD)/dom0/dom0.wasm $(BUILD)/layout.inc $(BUILD)/layout.ld
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
 
 test-integration: deps $(BUILD)/hv.iso guests
@@ -151,7 +178,7 @@ DOM0_ASCFLAGS  := -O3 --runtime minimal --disable simd --memoryBase 2097152 \
   --maximumMemory 256 --use abort=dom0/uart/abort
 DOM0_CFLAGS    := $(filter-out -I$(BUILD) -Iboot,$(CFLAGS)) -Idom0/rt -I$(DOM0_BUILD)
 
-$(DOM0_BUILD)/dom0.wasm: $(DOM0_SRC) Makefile
+$(DOM0_BUILD)/dom0.wasm: $(DOM0_SRC) Makefile | build-deps
 	@mkdir -p $(@D)
 	$(ASC) dom0/main.ts $(DOM0_ASCFLAGS) -o $@ --textFile $(DOM0_BUILD)/dom0.wat
 	@$(MAKE) -s check-float WASM=$@ || { rm -f $@; exit 1; }
@@ -161,7 +188,7 @@ $(DOM0_BUILD)/dom0.o: $(DOM0_BUILD)/dom0.c
 	clang $(DOM0_CFLAGS) -c $< -o $@
 $(DOM0_BUILD)/wasm-rt.o: boot/wasm-rt.c $(DOM0_BUILD)/dom0.c dom0/rt/hv.h dom0/rt/layout.h
 	clang $(DOM0_CFLAGS) -c $< -o $@
-$(DOM0_BUILD)/boot.o: dom0/boot.asm boot/import.inc boot/x86.inc
+$(DOM0_BUILD)/boot.o: dom0/boot.asm boot/import.inc boot/x86.inc | build-deps
 	@mkdir -p $(@D)
 	nasm -f elf64 -w+all -Iboot/ $< -o $@
 # The shim reports a trap with boot/serial.asm's routines, as in the hypervisor.

@@ -1,5 +1,6 @@
-// What the wasm exports besides kmain: the entry points the unit tests drive
-// (tests/unit/) on the same compiled module that runs on bare metal.
+// What the test build (src/test.ts, build/hv-test.wasm) exports besides
+// kmain and apMain: the entry points the unit tests drive (tests/unit/) on
+// the sources that run on bare metal. Not in the production image.
 export * from "./arch/layout";
 
 // ── Boot information (src/boot/) ───────────────────────────────────────────
@@ -142,19 +143,37 @@ export { bootInfoErrorText } from "./domain/bootinfo-writer";
 // Appended by the EPT/VMCS work; the unit tests walk these.
 import { MemoryRange } from "./boot/bootinfo";
 import { MULTIBOOT_MEMORY_AVAILABLE } from "./arch/multiboot";
-import { VMCS_FIELD_COUNT } from "./arch/vmcs";
 import { EXIT_REASON_COUNT } from "./arch/vmx-exit";
 // Test-only: the allocator over one available range [base, base + length)
 // with nothing reserved, so tests can hand out frames inside the sim's memory.
 export function framesInitRange(base: u64, length: u64): void {
   framesInit([new MemoryRange(base, length, MULTIBOOT_MEMORY_AVAILABLE)], []);
 }
-export function vmcsFieldCount(): u32 { return VMCS_FIELD_COUNT; }
 export function exitReasonCount(): u32 { return EXIT_REASON_COUNT; }
 export {
-  vmcsFieldEncoding, vmcsFieldWidth, vmcsFieldType, vmcsFieldName, vmInstructionErrorText,
+  vmcsFieldCount, vmcsFieldEncoding, vmcsFieldWidth, vmcsFieldType, vmcsFieldName, vmInstructionErrorText,
 } from "./arch/vmcs";
 export { exitReasonName } from "./arch/vmx-exit";
+// Accessor `n` of src/vmx/vmcs.ts (0-3: vmcsRead16/32/64/Nat, 4-7:
+// vmcsWrite16/32/64/Nat) on any `field` of the current VMCS: what a read
+// returns, 0 after a write. The one access whose field comes from the
+// test, not from the code: the test build's width check catches a mismatch.
+import {
+  vmcsRead16, vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite16, vmcsWrite32, vmcsWrite64, vmcsWriteNat,
+} from "./vmx/vmcs";
+export function testVmcsAccess(accessor: u32, field: u32, value: u64): u64 {
+  switch (accessor) {
+    case 0: return vmcsRead16(field);
+    case 1: return vmcsRead32(field);
+    case 2: return vmcsRead64(field);
+    case 3: return vmcsReadNat(field);
+    case 4: vmcsWrite16(field, <u16>value); break;
+    case 5: vmcsWrite32(field, <u32>value); break;
+    case 6: vmcsWrite64(field, value); break;
+    case 7: vmcsWriteNat(field, value); break;
+  }
+  return 0;
+}
 export {
   eptCreate, eptPointer, eptMap, eptUnmap, eptProtect, eptTranslate, eptLeafSize, eptLeafEntry,
   eptDestroy,
@@ -172,7 +191,6 @@ import { domainStop } from "./lifecycle/stop";
 import { switchTo } from "./vmx/switch";
 import { Domain, domains, DOMSTATE_STOPPED, EXIT_COUNT_SLOTS } from "./domain/domain";
 import { BootModule } from "./boot/bootinfo";
-import { vmcsWrite as testVmcsWrite } from "./vmx/vmcs";
 import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
 export { vmxEnable };
 export { exitDisposition, EXIT_HANDLED, EXIT_UNDEFINED, EXIT_UNHANDLED, DISPOSITION_COUNT } from "./vmx/exit";
@@ -210,7 +228,7 @@ export function testEnterOnce(id: u32, timer: u32): u32 {
   if (dom === null || dom.state == DOMSTATE_STOPPED) return 0xffffffff;
   const vcpu = unchecked(dom.vcpus[0]);
   switchTo(vcpu);
-  testVmcsWrite(VMX_PREEMPTION_TIMER_VALUE, timer);
+  vmcsWrite32(VMX_PREEMPTION_TIMER_VALUE, timer);
   return step(vcpu);
 }
 export function testDomainState(id: u32): u32 { const d = testDomain(id); return d !== null ? d.state : 0xffffffff; }

@@ -1,5 +1,7 @@
 // The microkernel's entry: boot/entry.asm enters long mode and the runtime
-// shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block.
+// shim (boot/wasm-rt.c) calls kmain with the boot stub's hand-off block, and
+// apMain on every other CPU. Nothing else is exported (the unit tests' entry
+// points are src/exports.ts, in the test build only: src/test.ts).
 import {
   HANDOFF_MB_MAGIC, HANDOFF_MB_INFO, HANDOFF_ENTRY_TSC, HV_VECTOR_SPURIOUS, CPU_STATE_ONLINE, CPU_STATE_FAILED,
 } from "./arch/layout";
@@ -32,7 +34,6 @@ import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStar
 import { thisCpu, cpusSetBootTsc } from "./cpu/percpu";
 import { dec } from "./lib/str";
 
-export * from "./exports";
 
 const VERSION = "0.1.0";
 // TSC ticks over which the LAPIC timer is measured at boot.

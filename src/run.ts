@@ -14,7 +14,7 @@ import { lapicTimerOneShot, lapicTimerStop, lapicTimerUsable, lapicTicksFor } fr
 import { irqDrain } from "./domain/host-irq";
 import { serialConsolePoll } from "./domain/serial-console";
 import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
-import { vmcsWrite } from "./vmx/vmcs";
+import { vmcsWrite32 } from "./vmx/vmcs";
 import { enterOnce, skipInstruction } from "./vmx/enter";
 import {
   ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP, ACTION_HYPERCALL, ACTION_REARM,
@@ -126,7 +126,7 @@ function armSliceTimer(index: u32, now: u64): void {
     if (t != TIMER_NONE && <i64>(t - end) < 0) end = t;
   }
   const left = <i64>(end - now) > 0 ? end - now : 0;
-  vmcsWrite(VMX_PREEMPTION_TIMER_VALUE, (left + (<u64>1 << timerRate) - 1) >> timerRate);
+  vmcsWrite32(VMX_PREEMPTION_TIMER_VALUE, <u32>((left + (<u64>1 << timerRate) - 1) >> timerRate));
 }
 
 // One VM entry and its exit, with what the exit handler left to this layer:

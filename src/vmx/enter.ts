@@ -9,7 +9,7 @@ import {
   VM_EXIT_REASON, VM_INSTRUCTION_ERROR, VM_EXIT_INSTRUCTION_LEN, EXIT_QUALIFICATION, vmInstructionErrorText,
 } from "../arch/vmcs";
 import { EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName } from "../arch/vmx-exit";
-import { vmcsRead, vmcsRead32, vmcsDump } from "./vmcs";
+import { vmcsRead32, vmcsReadNat, vmcsDump } from "./vmcs";
 import { completeInstruction } from "./regs";
 import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPendingEvent } from "./event";
@@ -41,7 +41,7 @@ export function enterOnce(vcpu: Vcpu): u32 {
   unchecked(dom.stats.exitCounts[slot] = dom.stats.exitCounts[slot] + 1);
   if (reason & EXIT_REASON_FAILED_VMENTRY) {
     vmcsDump();
-    return actionStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsRead(EXIT_QUALIFICATION)));
+    return actionStop(dom, "VM entry failed: " + exitReasonName(basic) + ", qualification " + hex(vmcsReadNat(EXIT_QUALIFICATION)));
   }
   reinjectIdtVectoring();
   const action = dispatchExit(vcpu, basic);

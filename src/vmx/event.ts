@@ -3,7 +3,7 @@
 // delivery of a domain's event vector (src/domain/events.ts) as an external
 // interrupt once the guest can take one. Runs with the vCPU's VMCS current.
 import { Vcpu } from "../domain/domain";
-import { vmcsRead, vmcsRead32, vmcsWrite } from "./vmcs";
+import { vmcsRead32, vmcsReadNat, vmcsWrite32 } from "./vmcs";
 import { rdtsc } from "../arch/hw";
 import {
   VM_ENTRY_INTR_INFO_FIELD, VM_ENTRY_EXCEPTION_ERROR_CODE, VM_ENTRY_INSTRUCTION_LEN,
@@ -23,9 +23,9 @@ export function injectException(vector: u32, hasErrorCode: bool = false, errorCo
   let info = INTR_INFO_VALID | (INTR_TYPE_HARD_EXCEPTION << INTR_INFO_TYPE_SHIFT) | vector;
   if (hasErrorCode) {
     info |= INTR_INFO_DELIVER_CODE;
-    vmcsWrite(VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
+    vmcsWrite32(VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode);
   }
-  vmcsWrite(VM_ENTRY_INTR_INFO_FIELD, info);
+  vmcsWrite32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
 // If the exit interrupted the delivery of an event, delivers it again on the
@@ -35,13 +35,13 @@ export function injectException(vector: u32, hasErrorCode: bool = false, errorCo
 export function reinjectIdtVectoring(): void {
   const info = vmcsRead32(IDT_VECTORING_INFO_FIELD);
   if ((info & INTR_INFO_VALID) == 0) return;
-  vmcsWrite(VM_ENTRY_INTR_INFO_FIELD, info & ~(<u32>0x1000)); // bit 12 is reserved on entry
+  vmcsWrite32(VM_ENTRY_INTR_INFO_FIELD, info & ~(<u32>0x1000)); // bit 12 is reserved on entry
   if (info & INTR_INFO_DELIVER_CODE) {
-    vmcsWrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcsRead32(IDT_VECTORING_ERROR_CODE));
+    vmcsWrite32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcsRead32(IDT_VECTORING_ERROR_CODE));
   }
   const type = (info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK;
   if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SOFT_EXCEPTION) {
-    vmcsWrite(VM_ENTRY_INSTRUCTION_LEN, vmcsRead32(VM_EXIT_INSTRUCTION_LEN));
+    vmcsWrite32(VM_ENTRY_INSTRUCTION_LEN, vmcsRead32(VM_EXIT_INSTRUCTION_LEN));
   }
 }
 
@@ -62,9 +62,9 @@ export function injectPendingEvent(vcpu: Vcpu): void {
     return;
   }
   if ((vmcsRead32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) == 0 &&
-    (vmcsRead(GUEST_RFLAGS) & RFLAGS_IF) != 0 &&
+    (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_IF) != 0 &&
     (vmcsRead32(GUEST_INTERRUPTIBILITY_INFO) & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) == 0) {
-    vmcsWrite(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | dom.guest.eventVector);
+    vmcsWrite32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | dom.guest.eventVector);
     vcpu.state.intrPending = false;
     if (vcpu.stats.raisedAt != 0) {
       const t = rdtsc() - vcpu.stats.raisedAt;
@@ -82,6 +82,6 @@ export function injectPendingEvent(vcpu: Vcpu): void {
 
 function setInterruptWindowExiting(vcpu: Vcpu, on: bool): void {
   const c = vmcsRead32(CPU_BASED_VM_EXEC_CONTROL);
-  vmcsWrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | PROC_INTERRUPT_WINDOW_EXITING : c & ~PROC_INTERRUPT_WINDOW_EXITING);
+  vmcsWrite32(CPU_BASED_VM_EXEC_CONTROL, on ? c | PROC_INTERRUPT_WINDOW_EXITING : c & ~PROC_INTERRUPT_WINDOW_EXITING);
   vcpu.windowExiting = on;
 }

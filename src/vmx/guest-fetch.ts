@@ -5,7 +5,7 @@
 // with the vCPU's VMCS current; allocates nothing.
 import { Domain } from "../domain/domain";
 import { guestToHost } from "../domain/memory";
-import { vmcsRead, vmcsRead32 } from "./vmcs";
+import { vmcsRead32, vmcsRead64, vmcsReadNat } from "./vmcs";
 import { GUEST_CR0, GUEST_CR3, GUEST_CR4, GUEST_IA32_EFER, GUEST_CS_BASE, GUEST_CS_ACCESS_RIGHTS, GUEST_RIP, SEGMENT_AR_L, SEGMENT_AR_DB } from "../arch/vmcs";
 import { CR0_PE, CR0_PG, CR4_PAE, CR4_PSE, CR4_LA57, EFER_LMA } from "../arch/cr";
 import { PTE_P, PTE_PS, PTE_ADDR_MASK } from "../arch/paging";
@@ -17,9 +17,9 @@ const PAGE: u64 = 0x1000;
 // The code size of the guest's CS (SDM Vol. 3A 5.2): 64-bit with CS.L in
 // IA-32e mode, else CS.D; real mode is 16-bit.
 export function guestCodeSize(): u32 {
-  if ((vmcsRead(GUEST_CR0) & CR0_PE) == 0) return CODE16;
+  if ((vmcsReadNat(GUEST_CR0) & CR0_PE) == 0) return CODE16;
   const ar = vmcsRead32(GUEST_CS_ACCESS_RIGHTS);
-  if ((vmcsRead(GUEST_IA32_EFER) & EFER_LMA) != 0 && (ar & SEGMENT_AR_L) != 0) return CODE64;
+  if ((vmcsRead64(GUEST_IA32_EFER) & EFER_LMA) != 0 && (ar & SEGMENT_AR_L) != 0) return CODE64;
   return (ar & SEGMENT_AR_DB) != 0 ? CODE32 : CODE16;
 }
 
@@ -34,11 +34,11 @@ function entry(dom: Domain, gpa: u64, wide: bool): u64 {
 // Guest-physical address of linear `lin` under the guest's paging now, or
 // NO_TRANSLATION.
 export function guestLinearToPhysical(dom: Domain, lin: u64): u64 {
-  const cr0 = vmcsRead(GUEST_CR0);
+  const cr0 = vmcsReadNat(GUEST_CR0);
   if ((cr0 & CR0_PG) == 0) return lin & 0xffffffff;
-  const cr3 = vmcsRead(GUEST_CR3);
-  const cr4 = vmcsRead(GUEST_CR4);
-  if ((vmcsRead(GUEST_IA32_EFER) & EFER_LMA) != 0) {
+  const cr3 = vmcsReadNat(GUEST_CR3);
+  const cr4 = vmcsReadNat(GUEST_CR4);
+  if ((vmcsRead64(GUEST_IA32_EFER) & EFER_LMA) != 0) {
     if ((cr4 & CR4_LA57) != 0) return NO_TRANSLATION;
     let table = cr3 & PTE_ADDR_MASK;
     for (let level = 3; level >= 0; level--) {
@@ -73,7 +73,7 @@ export function guestLinearToPhysical(dom: Domain, lin: u64): u64 {
 // Copies up to `max` bytes of the instruction at CS:RIP to `dst`; the count
 // (less where a page of it is not mapped, 0 if none is).
 export function guestFetch(dom: Domain, dst: usize, max: u32): u32 {
-  let lin = vmcsRead(GUEST_CS_BASE) + vmcsRead(GUEST_RIP);
+  let lin = vmcsReadNat(GUEST_CS_BASE) + vmcsReadNat(GUEST_RIP);
   if (guestCodeSize() != CODE64) lin &= 0xffffffff;
   let n: u32 = 0;
   while (n < max) {

@@ -7,7 +7,7 @@ import {
 } from "../arch/vmcs";
 import { GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS, PENDING_DBG_BS } from "../arch/vmx-exit";
 import { RFLAGS_TF } from "../arch/cr";
-import { vmcsRead, vmcsRead32, vmcsWrite } from "./vmcs";
+import { vmcsRead32, vmcsReadNat, vmcsWrite32, vmcsWriteNat } from "./vmcs";
 
 export const REG_RAX: u32 = 0;
 export const REG_RCX: u32 = 1;
@@ -21,12 +21,12 @@ export const REG_R9: u32 = 9;
 export const REG_R10: u32 = 10;
 
 @inline export function gpr(vcpu: Vcpu, reg: u32): u64 {
-  if (reg == REG_RSP) return vmcsRead(GUEST_RSP);
+  if (reg == REG_RSP) return vmcsReadNat(GUEST_RSP);
   return load<u64>(vcpu.regs + (<usize>reg << 3));
 }
 
 @inline export function setGpr(vcpu: Vcpu, reg: u32, value: u64): void {
-  if (reg == REG_RSP) vmcsWrite(GUEST_RSP, value);
+  if (reg == REG_RSP) vmcsWriteNat(GUEST_RSP, value);
   else store<u64>(vcpu.regs + (<usize>reg << 3), value);
 }
 
@@ -46,12 +46,12 @@ export const REG_R10: u32 = 10;
 // 27.6.1), and a guest single-stepping with RFLAGS.TF gets its #DB after the
 // instruction, as pending debug exception BS (25.4.2).
 @inline export function completeInstruction(len: u32): void {
-  vmcsWrite(GUEST_RIP, vmcsRead(GUEST_RIP) + len);
-  if (vmcsRead(GUEST_RFLAGS) & RFLAGS_TF) {
-    vmcsWrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsRead(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
+  vmcsWriteNat(GUEST_RIP, vmcsReadNat(GUEST_RIP) + len);
+  if (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_TF) {
+    vmcsWriteNat(GUEST_PENDING_DEBUG_EXCEPTIONS, vmcsReadNat(GUEST_PENDING_DEBUG_EXCEPTIONS) | PENDING_DBG_BS);
   }
   const intr = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
   if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
-    vmcsWrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    vmcsWrite32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
   }
 }

@@ -13,7 +13,7 @@ import { Vcpu } from "../domain/domain";
 import { vmptrld, vmclear, invvpid, invept, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
 import { VCPU_LAUNCHED, VCPU_HOST_RSP } from "../arch/layout";
 import { INVVPID_SINGLE_CONTEXT, INVVPID_ALL_CONTEXT, INVEPT_ALL_CONTEXT } from "../arch/vmx";
-import { vmcsWrite } from "./vmcs";
+import { vmcsWriteNat } from "./vmcs";
 import { HOST_GS_BASE, HOST_TR_BASE, HOST_GDTR_BASE } from "../arch/vmcs";
 import { cpuVmclear } from "../cpu/ipi";
 import { VMX_SUCCEED } from "../arch/vmx-status";
@@ -147,7 +147,7 @@ export function tlbCatchUp(cpu: PerCpu): void {
 // each CPU's own GDT and TSS.
 export function vmcsHostPerCpu(): void {
   const cpu = thisCpu();
-  vmcsWrite(HOST_GS_BASE, cpu.self);
-  vmcsWrite(HOST_TR_BASE, cpu.tss);
-  vmcsWrite(HOST_GDTR_BASE, cpu.gdt);
+  vmcsWriteNat(HOST_GS_BASE, cpu.self);
+  vmcsWriteNat(HOST_TR_BASE, cpu.tss);
+  vmcsWriteNat(HOST_GDTR_BASE, cpu.gdt);
 }

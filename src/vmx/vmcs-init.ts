@@ -15,7 +15,7 @@ import {
   vmxEntryCtlsMsr, vmxAllowed1,
 } from "./capabilities";
 import { CR0_OWNED, CR4_OWNED, legalCr0, legalCr4 } from "./exit/cr-access";
-import { vmcsWrite } from "./vmcs";
+import { vmcsWrite16, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "./vmcs";
 import { frameAlloc } from "../mm/frames";
 import { zeroFrame } from "../mm/scrub";
 import { vmcsMadeHere, vmcsHostPerCpu } from "./switch";
@@ -105,69 +105,69 @@ export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
 
 function controls(vcpu: Vcpu, longMode: bool): void {
   const dom = vcpu.domain;
-  vmcsWrite(F.PIN_BASED_VM_EXEC_CONTROL, vmxAdjustControls(vmxPinCtlsMsr(),
+  vmcsWrite32(F.PIN_BASED_VM_EXEC_CONTROL, vmxAdjustControls(vmxPinCtlsMsr(),
     V.PIN_EXTERNAL_INTERRUPT_EXITING | V.PIN_NMI_EXITING | V.PIN_VIRTUAL_NMIS | V.PIN_ACTIVATE_VMX_PREEMPTION_TIMER));
-  vmcsWrite(F.CPU_BASED_VM_EXEC_CONTROL, vmxAdjustControls(vmxProcCtlsMsr(),
+  vmcsWrite32(F.CPU_BASED_VM_EXEC_CONTROL, vmxAdjustControls(vmxProcCtlsMsr(),
     V.PROC_HLT_EXITING | V.PROC_USE_TSC_OFFSETTING | V.PROC_MWAIT_EXITING | V.PROC_MONITOR_EXITING |
     V.PROC_USE_IO_BITMAPS | V.PROC_USE_MSR_BITMAPS | V.PROC_ACTIVATE_SECONDARY_CONTROLS));
   // Optional features only where the CPU has them.
   const proc2Allowed = vmxAllowed1(vmxProc2CtlsMsr());
   let proc2 = V.PROC2_ENABLE_EPT | V.PROC2_UNRESTRICTED_GUEST;
   proc2 |= proc2Allowed & (V.PROC2_ENABLE_VPID | V.PROC2_ENABLE_RDTSCP | V.PROC2_ENABLE_INVPCID);
-  vmcsWrite(F.SECONDARY_VM_EXEC_CONTROL, vmxAdjustControls(vmxProc2CtlsMsr(), proc2));
-  vmcsWrite(F.VM_EXIT_CONTROLS, vmxAdjustControls(vmxExitCtlsMsr(),
+  vmcsWrite32(F.SECONDARY_VM_EXEC_CONTROL, vmxAdjustControls(vmxProc2CtlsMsr(), proc2));
+  vmcsWrite32(F.VM_EXIT_CONTROLS, vmxAdjustControls(vmxExitCtlsMsr(),
     V.EXIT_HOST_ADDRESS_SPACE_SIZE | V.EXIT_SAVE_IA32_PAT | V.EXIT_LOAD_IA32_PAT | V.EXIT_SAVE_IA32_EFER |
     V.EXIT_LOAD_IA32_EFER | V.EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE | V.EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT));
-  vmcsWrite(F.VM_ENTRY_CONTROLS, vmxAdjustControls(vmxEntryCtlsMsr(),
+  vmcsWrite32(F.VM_ENTRY_CONTROLS, vmxAdjustControls(vmxEntryCtlsMsr(),
     V.ENTRY_LOAD_IA32_PAT | V.ENTRY_LOAD_IA32_EFER | (longMode ? V.ENTRY_IA_32E_MODE_GUEST : 0)));
-  vmcsWrite(F.EXCEPTION_BITMAP, 0);
-  vmcsWrite(F.CR3_TARGET_COUNT, 0);
-  vmcsWrite(F.VM_EXIT_MSR_STORE_COUNT, 0);
-  vmcsWrite(F.VM_EXIT_MSR_LOAD_COUNT, 0);
-  vmcsWrite(F.VM_ENTRY_MSR_LOAD_COUNT, 0);
-  vmcsWrite(F.VM_ENTRY_INTR_INFO_FIELD, 0);
-  vmcsWrite(F.CR0_GUEST_HOST_MASK, CR0_OWNED);
-  vmcsWrite(F.CR4_GUEST_HOST_MASK, CR4_OWNED);
-  vmcsWrite(F.IO_BITMAP_A, dom.ioBitmapA != 0 ? dom.ioBitmapA : ioBitmapA);
-  vmcsWrite(F.IO_BITMAP_B, ioBitmapB);
-  vmcsWrite(F.MSR_BITMAP, msrBitmap);
-  vmcsWrite(F.EPT_POINTER, dom.eptPointer);
-  if (proc2Allowed & V.PROC2_ENABLE_VPID) vmcsWrite(F.VIRTUAL_PROCESSOR_ID, vcpu.vpid);
+  vmcsWrite32(F.EXCEPTION_BITMAP, 0);
+  vmcsWrite32(F.CR3_TARGET_COUNT, 0);
+  vmcsWrite32(F.VM_EXIT_MSR_STORE_COUNT, 0);
+  vmcsWrite32(F.VM_EXIT_MSR_LOAD_COUNT, 0);
+  vmcsWrite32(F.VM_ENTRY_MSR_LOAD_COUNT, 0);
+  vmcsWrite32(F.VM_ENTRY_INTR_INFO_FIELD, 0);
+  vmcsWriteNat(F.CR0_GUEST_HOST_MASK, CR0_OWNED);
+  vmcsWriteNat(F.CR4_GUEST_HOST_MASK, CR4_OWNED);
+  vmcsWrite64(F.IO_BITMAP_A, dom.ioBitmapA != 0 ? dom.ioBitmapA : ioBitmapA);
+  vmcsWrite64(F.IO_BITMAP_B, ioBitmapB);
+  vmcsWrite64(F.MSR_BITMAP, msrBitmap);
+  vmcsWrite64(F.EPT_POINTER, dom.eptPointer);
+  if (proc2Allowed & V.PROC2_ENABLE_VPID) vmcsWrite16(F.VIRTUAL_PROCESSOR_ID, <u16>vcpu.vpid);
   vcpu.tscOffset = dom.tscOffset;
-  vmcsWrite(F.TSC_OFFSET, vcpu.tscOffset);
-  vmcsWrite(F.VMCS_LINK_POINTER, 0xffffffffffffffff);
+  vmcsWrite64(F.TSC_OFFSET, vcpu.tscOffset);
+  vmcsWrite64(F.VMCS_LINK_POINTER, 0xffffffffffffffff);
 }
 
 // What the CPU loads on every VM exit (Vol. 3C 25.5): this CPU's state as
 // the boot stub set it up. The per-CPU part (vmcsHostPerCpu) is rewritten
 // when the VMCS is loaded on another CPU.
 function hostState(handoff: u32, floorExits: bool): void {
-  vmcsWrite(F.HOST_CR0, read_cr0());
-  vmcsWrite(F.HOST_CR3, read_cr3());
-  vmcsWrite(F.HOST_CR4, read_cr4());
-  vmcsWrite(F.HOST_ES_SELECTOR, HOST_SEL_DATA);
-  vmcsWrite(F.HOST_CS_SELECTOR, HOST_SEL_CODE);
-  vmcsWrite(F.HOST_SS_SELECTOR, HOST_SEL_DATA);
-  vmcsWrite(F.HOST_DS_SELECTOR, HOST_SEL_DATA);
-  vmcsWrite(F.HOST_FS_SELECTOR, 0);
-  vmcsWrite(F.HOST_GS_SELECTOR, 0);
-  vmcsWrite(F.HOST_TR_SELECTOR, HOST_SEL_TSS);
-  vmcsWrite(F.HOST_FS_BASE, 0);
+  vmcsWriteNat(F.HOST_CR0, read_cr0());
+  vmcsWriteNat(F.HOST_CR3, read_cr3());
+  vmcsWriteNat(F.HOST_CR4, read_cr4());
+  vmcsWrite16(F.HOST_ES_SELECTOR, <u16>HOST_SEL_DATA);
+  vmcsWrite16(F.HOST_CS_SELECTOR, <u16>HOST_SEL_CODE);
+  vmcsWrite16(F.HOST_SS_SELECTOR, <u16>HOST_SEL_DATA);
+  vmcsWrite16(F.HOST_DS_SELECTOR, <u16>HOST_SEL_DATA);
+  vmcsWrite16(F.HOST_FS_SELECTOR, 0);
+  vmcsWrite16(F.HOST_GS_SELECTOR, 0);
+  vmcsWrite16(F.HOST_TR_SELECTOR, <u16>HOST_SEL_TSS);
+  vmcsWriteNat(F.HOST_FS_BASE, 0);
   vmcsHostPerCpu();
-  vmcsWrite(F.HOST_IDTR_BASE, load<u64>(handoff + HANDOFF_IDT));
-  vmcsWrite(F.HOST_IA32_SYSENTER_CS, 0);
-  vmcsWrite(F.HOST_IA32_SYSENTER_ESP, 0);
-  vmcsWrite(F.HOST_IA32_SYSENTER_EIP, 0);
-  vmcsWrite(F.HOST_IA32_PAT, rdmsr(IA32_PAT));
-  vmcsWrite(F.HOST_IA32_EFER, rdmsr(IA32_EFER));
-  vmcsWrite(F.HOST_RIP, load<u64>(handoff + (floorExits ? HANDOFF_VMEXIT_FLOOR : HANDOFF_VMEXIT)));
+  vmcsWriteNat(F.HOST_IDTR_BASE, load<u64>(handoff + HANDOFF_IDT));
+  vmcsWrite32(F.HOST_IA32_SYSENTER_CS, 0);
+  vmcsWriteNat(F.HOST_IA32_SYSENTER_ESP, 0);
+  vmcsWriteNat(F.HOST_IA32_SYSENTER_EIP, 0);
+  vmcsWrite64(F.HOST_IA32_PAT, rdmsr(IA32_PAT));
+  vmcsWrite64(F.HOST_IA32_EFER, rdmsr(IA32_EFER));
+  vmcsWriteNat(F.HOST_RIP, load<u64>(handoff + (floorExits ? HANDOFF_VMEXIT_FLOOR : HANDOFF_VMEXIT)));
 }
 
 function segment(sel: u32, base: u32, limit: u32, ar: u32, value: u32, baseField: u32, limitField: u32, arField: u32): void {
-  vmcsWrite(sel, value);
-  vmcsWrite(baseField, base);
-  vmcsWrite(limitField, limit);
-  vmcsWrite(arField, ar);
+  vmcsWrite16(sel, <u16>value);
+  vmcsWriteNat(baseField, base);
+  vmcsWrite32(limitField, limit);
+  vmcsWrite32(arField, ar);
 }
 
 function dataSegments(sel: u32, limit: u32, ar: u32): void {
@@ -185,46 +185,46 @@ function guestState(vcpu: Vcpu, s: StartState): void {
   if (s.mode == START_REAL) {
     segment(F.GUEST_CS_SELECTOR, s.realCs << 4, 0xffff, AR_CODE16, s.realCs, F.GUEST_CS_BASE, F.GUEST_CS_LIMIT, F.GUEST_CS_ACCESS_RIGHTS);
     dataSegments(0, 0xffff, AR_DATA16);
-    vmcsWrite(F.GUEST_IDTR_LIMIT, 0x3ff);
-    vmcsWrite(F.GUEST_GDTR_LIMIT, 0xffff);
+    vmcsWrite32(F.GUEST_IDTR_LIMIT, 0x3ff);
+    vmcsWrite32(F.GUEST_GDTR_LIMIT, 0xffff);
   } else if (s.mode == START_PROTECTED32) {
     cr0 |= CR0_PE;
     segment(F.GUEST_CS_SELECTOR, 0, 0xffffffff, AR_CODE32, GUEST_SEL_CODE, F.GUEST_CS_BASE, F.GUEST_CS_LIMIT, F.GUEST_CS_ACCESS_RIGHTS);
     dataSegments(GUEST_SEL_DATA, 0xffffffff, AR_DATA32);
-    vmcsWrite(F.GUEST_IDTR_LIMIT, 0);
-    vmcsWrite(F.GUEST_GDTR_LIMIT, 0xffff);
+    vmcsWrite32(F.GUEST_IDTR_LIMIT, 0);
+    vmcsWrite32(F.GUEST_GDTR_LIMIT, 0xffff);
   } else {
     cr0 |= CR0_PE | CR0_MP | CR0_NE | CR0_WP | CR0_PG;
     cr4 |= CR4_PAE;
     efer = EFER_LME | EFER_LMA;
     segment(F.GUEST_CS_SELECTOR, 0, 0xffffffff, AR_CODE64, GUEST_SEL_CODE, F.GUEST_CS_BASE, F.GUEST_CS_LIMIT, F.GUEST_CS_ACCESS_RIGHTS);
     dataSegments(GUEST_SEL_DATA, 0xffffffff, AR_DATA32);
-    vmcsWrite(F.GUEST_CR3, s.cr3);
-    vmcsWrite(F.GUEST_GDTR_BASE, s.gdtBase);
-    vmcsWrite(F.GUEST_GDTR_LIMIT, s.gdtLimit);
-    vmcsWrite(F.GUEST_IDTR_LIMIT, 0);
+    vmcsWriteNat(F.GUEST_CR3, s.cr3);
+    vmcsWriteNat(F.GUEST_GDTR_BASE, s.gdtBase);
+    vmcsWrite32(F.GUEST_GDTR_LIMIT, s.gdtLimit);
+    vmcsWrite32(F.GUEST_IDTR_LIMIT, 0);
   }
   segment(F.GUEST_TR_SELECTOR, 0, 0xffff, AR_TSS_BUSY, 0, F.GUEST_TR_BASE, F.GUEST_TR_LIMIT, F.GUEST_TR_ACCESS_RIGHTS);
   segment(F.GUEST_LDTR_SELECTOR, 0, 0, F.SEGMENT_AR_UNUSABLE, 0, F.GUEST_LDTR_BASE, F.GUEST_LDTR_LIMIT, F.GUEST_LDTR_ACCESS_RIGHTS);
-  if (s.mode != START_LONG64) vmcsWrite(F.GUEST_GDTR_BASE, 0);
-  vmcsWrite(F.GUEST_IDTR_BASE, 0);
-  vmcsWrite(F.GUEST_CR0, legalCr0(cr0));
-  vmcsWrite(F.CR0_READ_SHADOW, cr0);
-  vmcsWrite(F.GUEST_CR4, legalCr4(cr4));
-  vmcsWrite(F.CR4_READ_SHADOW, cr4);
-  vmcsWrite(F.GUEST_IA32_EFER, efer);
-  vmcsWrite(F.GUEST_IA32_PAT, IA32_PAT_RESET);
-  vmcsWrite(F.GUEST_IA32_DEBUGCTL, 0);
-  vmcsWrite(F.GUEST_DR7, 0x400);
-  vmcsWrite(F.GUEST_RIP, s.rip);
-  vmcsWrite(F.GUEST_RSP, s.rsp);
-  vmcsWrite(F.GUEST_RFLAGS, RFLAGS_FIXED);
-  vmcsWrite(F.GUEST_ACTIVITY_STATE, 0);
-  vmcsWrite(F.GUEST_INTERRUPTIBILITY_INFO, 0);
-  vmcsWrite(F.GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
-  vmcsWrite(F.GUEST_SYSENTER_CS, 0);
-  vmcsWrite(F.GUEST_SYSENTER_ESP, 0);
-  vmcsWrite(F.GUEST_SYSENTER_EIP, 0);
+  if (s.mode != START_LONG64) vmcsWriteNat(F.GUEST_GDTR_BASE, 0);
+  vmcsWriteNat(F.GUEST_IDTR_BASE, 0);
+  vmcsWriteNat(F.GUEST_CR0, legalCr0(cr0));
+  vmcsWriteNat(F.CR0_READ_SHADOW, cr0);
+  vmcsWriteNat(F.GUEST_CR4, legalCr4(cr4));
+  vmcsWriteNat(F.CR4_READ_SHADOW, cr4);
+  vmcsWrite64(F.GUEST_IA32_EFER, efer);
+  vmcsWrite64(F.GUEST_IA32_PAT, IA32_PAT_RESET);
+  vmcsWrite64(F.GUEST_IA32_DEBUGCTL, 0);
+  vmcsWriteNat(F.GUEST_DR7, 0x400);
+  vmcsWriteNat(F.GUEST_RIP, s.rip);
+  vmcsWriteNat(F.GUEST_RSP, s.rsp);
+  vmcsWriteNat(F.GUEST_RFLAGS, RFLAGS_FIXED);
+  vmcsWrite32(F.GUEST_ACTIVITY_STATE, 0);
+  vmcsWrite32(F.GUEST_INTERRUPTIBILITY_INFO, 0);
+  vmcsWriteNat(F.GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
+  vmcsWrite32(F.GUEST_SYSENTER_CS, 0);
+  vmcsWriteNat(F.GUEST_SYSENTER_ESP, 0);
+  vmcsWriteNat(F.GUEST_SYSENTER_EIP, 0);
   store<u64>(vcpu.regs, s.rax, 0);
   store<u64>(vcpu.regs, s.rbx, 24);
   store<u64>(vcpu.regs, s.rdi, 56);

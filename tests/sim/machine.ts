@@ -1,12 +1,13 @@
-// A simulated machine for the compiled microkernel (build/hv.wasm): the
-// wasm's own linear memory is physical memory, and the "hw" imports
-// (src/arch/hw.ts) act on a port map, an MSR map and a CPUID table. Each
-// test builds a fresh Machine; instantiation takes a few milliseconds.
+// A simulated machine for the compiled microkernel (build/hv-test.wasm, its
+// test build: see the Makefile): the wasm's own linear memory is physical
+// memory, and the "hw" imports (src/arch/hw.ts) act on a port map, an MSR
+// map and a CPUID table. Each test builds a fresh Machine; instantiation
+// takes a few milliseconds.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SimVmx } from "./vmx";
 
-export const WASM_PATH = fileURLToPath(new URL("../../build/hv.wasm", import.meta.url));
+export const WASM_PATH = fileURLToPath(new URL("../../build/hv-test.wasm", import.meta.url));
 
 let cachedModule: WebAssembly.Module | null = null;
 function wasmModule(): WebAssembly.Module {

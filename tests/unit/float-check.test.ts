@@ -17,8 +17,8 @@ function treeCopy(): string {
   return dir;
 }
 
-function buildWasm(dir: string) {
-  return spawnSync("make", ["-s", "build/hv.wasm"], { cwd: dir, encoding: "utf8" });
+function buildWasm(dir: string, target = "build/hv.wasm") {
+  return spawnSync("make", ["-s", target], { cwd: dir, encoding: "utf8" });
 }
 
 describe("float check", () => {
@@ -43,6 +43,22 @@ describe("float check", () => {
       expect(r.stderr).toMatch(/uses floating point \(f32\/f64\)/);
       expect(r.stdout + r.stderr).toMatch(/f64/);
       expect(existsSync(join(dir, "build/hv.wasm"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("checks the test build too, which alone holds the test-only exports", () => {
+    const dir = treeCopy();
+    try {
+      appendFileSync(join(dir, "src/exports.ts"),
+        "\nexport function testAverage(a: u32, b: u32): u32 { return <u32>((<f64>a + <f64>b) / 2.0); }\n");
+      const test = buildWasm(dir, "build/hv-test.wasm");
+      expect(test.status).not.toBe(0);
+      expect(test.stderr).toMatch(/hv-test\.wasm uses floating point \(f32\/f64\)/);
+      expect(existsSync(join(dir, "build/hv-test.wasm"))).toBe(false);
+      const image = buildWasm(dir);
+      expect(image.status, image.stderr).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

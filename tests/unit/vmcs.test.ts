@@ -1,7 +1,14 @@
 // VMCS field encodings (src/arch/vmcs.ts), VM-instruction errors and exit
 // reasons (src/arch/vmx-exit.ts), as compiled into the wasm.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Machine } from "../sim/machine";
+import { Halted, Machine } from "../sim/machine";
+import { ACCESSOR_WIDTH, WIDTH_NAME, checkAccesses, sourceFiles, vmcsConstants } from "../harness/vmcs-access";
+import { vmxMachine } from "./fixtures";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ARCH_VMCS = readFileSync(`${ROOT}/src/arch/vmcs.ts`, "utf8");
 
 const WIDTH_BITS: Record<number, number> = { 0: 16, 1: 64, 2: 32, 3: 64 /* natural */ };
 
@@ -146,5 +153,125 @@ describe("basic exit reasons (SDM Vol. 3D Appendix C)", () => {
       77: "TDCALL",
     };
     for (const [n, name] of Object.entries(known)) expect(m.str("exitReasonName", Number(n))).toBe(name);
+  });
+});
+
+// The rows of the field table as the source writes them, and the constants
+// of the field sections above it (Appendix B groups B.1.1 to B.4.4).
+function sourceTable() {
+  const rows = [...ARCH_VMCS.matchAll(/^ {2}([A-Z0-9_]+), changetype<u32>\("([A-Z0-9_]+)"\), (B_\d_\d),$/gm)]
+    .map((m) => ({ constant: m[1], name: m[2], group: m[3] }));
+  const sections = ARCH_VMCS.slice(ARCH_VMCS.indexOf("// ── 16-bit control fields (B.1.1)"), ARCH_VMCS.indexOf("// ── The field table"));
+  const consts = vmcsConstants(ARCH_VMCS);
+  const defined = [...vmcsConstants(sections).keys()];
+  return { rows, consts, defined };
+}
+
+describe("the field table (src/arch/vmcs.ts)", () => {
+  const m = new Machine();
+  const { rows, consts, defined } = sourceTable();
+
+  it("has one row per field constant, in the order defined, named as the constant", () => {
+    expect(rows.length).toBe(m.exports.vmcsFieldCount());
+    expect(rows.map((r) => r.constant)).toEqual(defined);
+    for (const r of rows) expect(r.name, r.constant).toBe(r.constant);
+  });
+
+  it("is what the wasm walks: encodings and names by row", () => {
+    rows.forEach((r, i) => {
+      expect(m.exports.vmcsFieldEncoding(i) >>> 0, r.name).toBe(consts.get(r.constant));
+      expect(m.str("vmcsFieldName", consts.get(r.constant)), r.name).toBe(r.name);
+    });
+    expect(m.exports.vmcsFieldEncoding(rows.length) >>> 0).toBe(0xffffffff);
+    expect(m.exports.vmcsFieldWidth(rows.length) >>> 0).toBe(0xffffffff);
+    expect(m.exports.vmcsFieldType(rows.length) >>> 0).toBe(0xffffffff);
+  });
+
+  it("names each group after its Appendix B section: B.<width>.<type>", () => {
+    // B.1 (16-bit) has no read-only data group: its guest and host groups are B.1.2, B.1.3.
+    const section = (width: number, type: number) => `B_${width + 1}_${width === 0 ? [1, -1, 2, 3][type] : type + 1}`;
+    rows.forEach((r, i) => expect(r.group, r.name).toBe(section(m.exports.vmcsFieldWidth(i), m.exports.vmcsFieldType(i))));
+  });
+});
+
+describe("VMCS accessors match the field width, bits 14:13 (src/vmx/vmcs.ts)", () => {
+  const { rows, consts } = sourceTable();
+  const fields = new Map(rows.map((r) => [r.constant, consts.get(r.constant)!]));
+  const report = checkAccesses(sourceFiles(ROOT), fields);
+
+  it("uses the accessor of the field's width at every call in src/", () => {
+    expect(report.problems).toEqual([]);
+    expect(report.accesses.length).toBeGreaterThan(100);
+    // Only the test entry point takes its field from outside the code.
+    expect(report.dynamic).toEqual(["src/exports.ts testVmcsAccess"]);
+  });
+
+  it("has an accessor for every field's width, and the one it names is its width's", () => {
+    for (const [name, enc] of fields) {
+      const width = (enc >> 13) & 3;
+      const ok = Object.keys(ACCESSOR_WIDTH).filter((a) => ACCESSOR_WIDTH[a] === width);
+      expect(ok.length, name).toBe(2); // a read and a write
+      for (const a of report.accesses.filter((x) => x.field === name)) expect(ok, `${a.file}:${a.line}`).toContain(a.accessor);
+    }
+  });
+
+  it("reports a wrong width, directly and through a parameter, and a field it cannot resolve", () => {
+    const files = new Map([["src/vmx/bad.ts", [
+      "import { vmcsRead32, vmcsWrite16 as w16 } from \"./vmcs\";",
+      "import * as F from \"../arch/vmcs\";",
+      "export function a(): u32 { return vmcsRead32(F.GUEST_RIP); }",
+      "function seg(sel: u32, v: u16): void { w16(sel, v); }",
+      "export function b(): void { seg(F.GUEST_ES_SELECTOR, 0); seg(F.GUEST_ES_LIMIT, 0); }",
+      "export function c(x: u32): u32 { return vmcsRead32(x + 2); }",
+    ].join("\n")]]);
+    const r = checkAccesses(files, fields);
+    expect(r.problems).toEqual([
+      "src/vmx/bad.ts:3: vmcsRead32(GUEST_RIP): the field is natural-width (encoding 0x681e)",
+      "src/vmx/bad.ts:5: vmcsWrite16(GUEST_ES_LIMIT via seg()): the field is 32-bit (encoding 0x4800)",
+      "src/vmx/bad.ts:6: vmcsRead32(x + 2): field not resolved to a constant",
+    ]);
+    expect(r.accesses.map((a) => a.field)).toEqual(["GUEST_RIP", "GUEST_ES_SELECTOR", "GUEST_ES_LIMIT"]);
+  });
+});
+
+describe("the test build checks each access as it runs (tests/sim)", () => {
+  const ACCESSORS = ["vmcsRead16", "vmcsRead32", "vmcsRead64", "vmcsReadNat", "vmcsWrite16", "vmcsWrite32", "vmcsWrite64", "vmcsWriteNat"];
+  // One writable field of each width: 16-bit, 64-bit, 32-bit, natural.
+  const FIELD = [
+    { name: "GUEST_ES_SELECTOR", enc: 0x0800 }, { name: "TSC_OFFSET", enc: 0x2010 },
+    { name: "GUEST_ES_LIMIT", enc: 0x4800 }, { name: "GUEST_RIP", enc: 0x681e },
+  ];
+
+  it("passes an accessor of the field's width", () => {
+    const { e, vmx, create } = vmxMachine();
+    create("acc");
+    ACCESSORS.forEach((accessor, n) => {
+      const f = FIELD[ACCESSOR_WIDTH[accessor]];
+      const value = 0x1234n + BigInt(n);
+      if (n >= 4) {
+        expect(e.testVmcsAccess(n, f.enc, value), accessor).toBe(0n);
+        expect(vmx.get(f.enc), accessor).toBe(value);
+      } else {
+        vmx.set(f.enc, value);
+        expect(BigInt.asUintN(64, BigInt(e.testVmcsAccess(n, f.enc, 0n))), accessor).toBe(value);
+      }
+    });
+    expect(vmx.failures).toEqual([]);
+  });
+
+  it("panics naming the field and the accessor on any other width", () => {
+    let checked = 0;
+    ACCESSORS.forEach((accessor, n) => {
+      for (const [width, f] of FIELD.entries()) {
+        if (width === ACCESSOR_WIDTH[accessor]) continue;
+        const m = new Machine(); // no VMX: the check comes before any VMREAD or VMWRITE
+        expect(() => m.exports.testVmcsAccess(n, f.enc, 0n), `${accessor} ${f.name}`).toThrow(Halted);
+        const hex = f.enc.toString(16).padStart(4, "0");
+        expect(m.serial).toContain(`hv: VMCS field ${f.name} (0x${hex}), ${WIDTH_NAME[width]}, accessed with ${accessor}\r\n`);
+        expect(m.serial).toContain("hv: PANIC: VMCS access of the wrong width");
+        checked++;
+      }
+    });
+    expect(checked).toBe(24);
   });
 });

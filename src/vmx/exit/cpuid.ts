@@ -16,7 +16,7 @@ import { GUEST_CR4 } from "../../arch/vmcs";
 import { CR4_OSXSAVE, XCR0_AVX } from "../../arch/cr";
 import { guestXcr0Allowed } from "../vmxon";
 import { HYPERCALL_ABI_VERSION } from "../../arch/abi";
-import { vmcsRead } from "../vmcs";
+import { vmcsReadNat } from "../vmcs";
 import { gpr, setGpr, REG_RAX, REG_RBX, REG_RCX, REG_RDX } from "../regs";
 
 const out = memory.data(16);
@@ -62,7 +62,7 @@ function filter(vcpu: Vcpu, leaf: u32, subleaf: u32): void {
     let ecx = load<u32>(out, CPUID_ECX);
     ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM | CPUID_1_ECX_X2APIC | CPUID_1_ECX_OSXSAVE);
     ecx |= CPUID_1_ECX_HYPERVISOR;
-    if (vmcsRead(GUEST_CR4) & CR4_OSXSAVE) ecx |= CPUID_1_ECX_OSXSAVE;
+    if (vmcsReadNat(GUEST_CR4) & CR4_OSXSAVE) ecx |= CPUID_1_ECX_OSXSAVE;
     store<u32>(out, ecx, CPUID_ECX);
     const ebx = load<u32>(out, CPUID_EBX);
     store<u32>(out, (ebx & 0x00ffffff) | (vcpu.index << CPUID_1_EBX_APIC_ID_SHIFT), CPUID_EBX);

@@ -6,7 +6,7 @@
 // VMXE is hidden, as CPUID hides VMX.
 import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME, actionStop } from "../action";
-import { vmcsRead, vmcsRead32, vmcsWrite } from "../vmcs";
+import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
 import { injectException } from "../event";
 import { gpr, setGpr } from "../regs";
 import { rdmsr } from "../../arch/hw";
@@ -42,7 +42,7 @@ export function legalCr4(cr4: u64): u64 {
 }
 
 export function handleCrAccess(vcpu: Vcpu): u32 {
-  const q = vmcsRead(EXIT_QUALIFICATION);
+  const q = vmcsReadNat(EXIT_QUALIFICATION);
   const cr = <u32>(q & CR_ACCESS_CR_MASK);
   const access = <u32>((q >> CR_ACCESS_TYPE_SHIFT) & CR_ACCESS_TYPE_MASK);
   const reg = <u32>((q >> CR_ACCESS_GPR_SHIFT) & CR_ACCESS_GPR_MASK);
@@ -51,11 +51,11 @@ export function handleCrAccess(vcpu: Vcpu): u32 {
     if (cr == 0) return writeCr0(vcpu, value);
     if (cr == 4) return writeCr4(vcpu, value);
     if (cr == 3) {
-      vmcsWrite(GUEST_CR3, value);
+      vmcsWriteNat(GUEST_CR3, value);
       return ACTION_NEXT;
     }
   } else if (access == CR_ACCESS_TYPE_MOV_FROM_CR && cr == 3) {
-    setGpr(vcpu, reg, vmcsRead(GUEST_CR3));
+    setGpr(vcpu, reg, vmcsReadNat(GUEST_CR3));
     return ACTION_NEXT;
   }
   return actionStop(vcpu.domain, "unexpected control-register access: CR" + dec(cr) + " access type " + dec(access));
@@ -69,17 +69,17 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
     return ACTION_RESUME;
   }
   const actual = legalCr0(value);
-  const wasPaging = (vmcsRead(GUEST_CR0) & CR0_PG) != 0;
+  const wasPaging = (vmcsReadNat(GUEST_CR0) & CR0_PG) != 0;
   const paging = (value & CR0_PG) != 0;
-  let efer = vmcsRead(GUEST_IA32_EFER);
+  let efer = vmcsRead64(GUEST_IA32_EFER);
   // IA-32e mode needs PAE paging (Vol. 3A 10.8.5).
-  if (paging && !wasPaging && (efer & EFER_LME) != 0 && (vmcsRead(GUEST_CR4) & CR4_PAE) == 0) {
+  if (paging && !wasPaging && (efer & EFER_LME) != 0 && (vmcsReadNat(GUEST_CR4) & CR4_PAE) == 0) {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
   if (paging != wasPaging && (efer & EFER_LME) != 0) {
     // IA32_EFER.LMA follows CR0.PG when LME is set (Vol. 3A 10.8.5).
-    let entry = <u32>vmcsRead(VM_ENTRY_CONTROLS);
+    let entry = vmcsRead32(VM_ENTRY_CONTROLS);
     if (paging) {
       efer |= EFER_LMA;
       entry |= ENTRY_IA_32E_MODE_GUEST;
@@ -87,12 +87,12 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
       efer &= ~EFER_LMA;
       entry &= ~ENTRY_IA_32E_MODE_GUEST;
     }
-    vmcsWrite(GUEST_IA32_EFER, efer);
-    vmcsWrite(VM_ENTRY_CONTROLS, entry);
+    vmcsWrite64(GUEST_IA32_EFER, efer);
+    vmcsWrite32(VM_ENTRY_CONTROLS, entry);
   }
-  vmcsWrite(GUEST_CR0, actual);
-  vmcsWrite(CR0_READ_SHADOW, value);
-  if (paging && !wasPaging && (efer & EFER_LME) == 0 && (vmcsRead(GUEST_CR4) & CR4_PAE) != 0) {
+  vmcsWriteNat(GUEST_CR0, actual);
+  vmcsWriteNat(CR0_READ_SHADOW, value);
+  if (paging && !wasPaging && (efer & EFER_LME) == 0 && (vmcsReadNat(GUEST_CR4) & CR4_PAE) != 0) {
     if (!loadPdptes(vcpu)) return ACTION_RESUME;
   }
   return ACTION_NEXT;
@@ -104,22 +104,22 @@ function writeCr4(vcpu: Vcpu, value: u64): u32 {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
-  vmcsWrite(GUEST_CR4, legalCr4(value));
-  vmcsWrite(CR4_READ_SHADOW, value);
+  vmcsWriteNat(GUEST_CR4, legalCr4(value));
+  vmcsWriteNat(CR4_READ_SHADOW, value);
   return ACTION_NEXT;
 }
 
 // PAE paging outside IA-32e mode with EPT: VM entry loads the four PDPTEs
 // from the VMCS (Vol. 3C 27.3.2.4), so they are read from the guest here.
 function loadPdptes(vcpu: Vcpu): bool {
-  const cr3 = vmcsRead(GUEST_CR3) & 0xffffffe0;
+  const cr3 = vmcsReadNat(GUEST_CR3) & 0xffffffe0;
   if (!guestCopy(vcpu.domain, cr3, pdptes, 32, false)) {
     injectException(VECTOR_GP, true, 0);
     return false;
   }
-  vmcsWrite(GUEST_PDPTE0, load<u64>(pdptes, 0));
-  vmcsWrite(GUEST_PDPTE1, load<u64>(pdptes, 8));
-  vmcsWrite(GUEST_PDPTE2, load<u64>(pdptes, 16));
-  vmcsWrite(GUEST_PDPTE3, load<u64>(pdptes, 24));
+  vmcsWrite64(GUEST_PDPTE0, load<u64>(pdptes, 0));
+  vmcsWrite64(GUEST_PDPTE1, load<u64>(pdptes, 8));
+  vmcsWrite64(GUEST_PDPTE2, load<u64>(pdptes, 16));
+  vmcsWrite64(GUEST_PDPTE3, load<u64>(pdptes, 24));
   return true;
 }

@@ -7,7 +7,7 @@
 // log.
 import { Vcpu } from "../../domain/domain";
 import { ACTION_RESUME, actionStop } from "../action";
-import { vmcsRead, vmcsDump } from "../vmcs";
+import { vmcsRead64, vmcsReadNat, vmcsDump } from "../vmcs";
 import { gpr, setGpr, setGprSized, completeInstruction } from "../regs";
 import { decodeMmio, MmioInsn, INSN_MAX, MMIO_LOAD, MMIO_STORE, EXTEND_ZERO, EXTEND_SIGN } from "../decode";
 import { guestFetch, guestCodeSize } from "../guest-fetch";
@@ -22,14 +22,14 @@ const insn = new MmioInsn();
 const access = new Access();
 
 export function handleEptViolation(vcpu: Vcpu): u32 {
-  const q = vmcsRead(EXIT_QUALIFICATION);
-  const gpa = vmcsRead(GUEST_PHYSICAL_ADDRESS);
+  const q = vmcsReadNat(EXIT_QUALIFICATION);
+  const gpa = vmcsRead64(GUEST_PHYSICAL_ADDRESS);
   const dom = vcpu.domain;
   const fetch = (q & EPT_VIOLATION_INSTRUCTION_FETCH) != 0;
   const write = (q & EPT_VIOLATION_DATA_WRITE) != 0;
   if (!fetch && dom.mmio.deviceAt(gpa) !== null) return mmio(vcpu, gpa, write);
   const kind = fetch ? "fetch" : write ? "write" : (q & EPT_VIOLATION_DATA_READ) != 0 ? "read" : "access";
-  return actionStop(dom, "EPT violation at " + hex(gpa) + " (" + kind + ") rip " + hex(vmcsRead(GUEST_RIP)));
+  return actionStop(dom, "EPT violation at " + hex(gpa) + " (" + kind + ") rip " + hex(vmcsReadNat(GUEST_RIP)));
 }
 
 // A read or write of MMIO at `gpa`: the instruction must be one the decoder
@@ -39,7 +39,7 @@ function mmio(vcpu: Vcpu, gpa: u64, write: bool): u32 {
   const n = guestFetch(dom, code, INSN_MAX);
   if (!decodeMmio(code, n, guestCodeSize(), insn) || (insn.op == MMIO_LOAD) == write) {
     const why = insn.error.length != 0 ? insn.error : "direction differs from the access";
-    return actionStop(dom, "MMIO " + (write ? "write" : "read") + " at " + hex(gpa) + " rip " + hex(vmcsRead(GUEST_RIP)) +
+    return actionStop(dom, "MMIO " + (write ? "write" : "read") + " at " + hex(gpa) + " rip " + hex(vmcsReadNat(GUEST_RIP)) +
       ": instruction " + bytesText(n) + " not emulated (" + why + ")");
   }
   if (insn.op == MMIO_LOAD) {
@@ -74,5 +74,5 @@ function bytesText(n: u32): string {
 // domain whose tables hold it.
 export function handleEptMisconfig(vcpu: Vcpu): u32 {
   vmcsDump();
-  return actionStop(vcpu.domain, "EPT misconfiguration at " + hex(vmcsRead(GUEST_PHYSICAL_ADDRESS)));
+  return actionStop(vcpu.domain, "EPT misconfiguration at " + hex(vmcsRead64(GUEST_PHYSICAL_ADDRESS)));
 }

@@ -4,12 +4,12 @@
 // halted, as on hardware.
 import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_BLOCK } from "../action";
-import { vmcsRead } from "../vmcs";
+import { vmcsReadNat } from "../vmcs";
 import { GUEST_RFLAGS } from "../../arch/vmcs";
 import { RFLAGS_IF } from "../../arch/cr";
 
 export function handleHlt(vcpu: Vcpu): u32 {
-  vcpu.state.haltIf = (vmcsRead(GUEST_RFLAGS) & RFLAGS_IF) != 0;
+  vcpu.state.haltIf = (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_IF) != 0;
   // An event already waiting ends the HLT at once, as a pending interrupt
   // would on hardware: the entry after it injects the vector.
   if (vcpu.state.intrPending && vcpu.state.haltIf) return ACTION_NEXT;

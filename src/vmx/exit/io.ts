@@ -5,7 +5,7 @@
 // read all ones and drop writes. String I/O (INS/OUTS) is not emulated yet.
 import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, actionStop } from "../action";
-import { vmcsRead } from "../vmcs";
+import { vmcsReadNat } from "../vmcs";
 import { gpr, setGprSized, REG_RAX } from "../regs";
 import { EXIT_QUALIFICATION } from "../../arch/vmcs";
 import { IO_SIZE_MASK, IO_DIRECTION_IN, IO_STRING, IO_PORT_SHIFT } from "../../arch/vmx-exit";
@@ -17,7 +17,7 @@ import { dec, hex } from "../../lib/str";
 const access = new Access();
 
 export function handleIoInstruction(vcpu: Vcpu): u32 {
-  const q = vmcsRead(EXIT_QUALIFICATION);
+  const q = vmcsReadNat(EXIT_QUALIFICATION);
   const size = <u32>(q & IO_SIZE_MASK) + 1;
   const port = <u32>(q >> IO_PORT_SHIFT) & 0xffff;
   const dom = vcpu.domain;

@@ -6,7 +6,7 @@
 import { isCanonical } from "../../arch/paging";
 import { Vcpu, UNKNOWN_MSRS_REPORTED } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
-import { vmcsRead, vmcsWrite } from "../vmcs";
+import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
 import { injectException } from "../event";
 import { gpr, setGpr, REG_RAX, REG_RCX, REG_RDX } from "../regs";
 import { rdtsc, wrmsr } from "../../arch/hw";
@@ -60,13 +60,13 @@ function readMsr(vcpu: Vcpu, msr: u32): u64 {
     case IA32_MCG_CAP: return 0;
     case IA32_MCG_STATUS: return 0;
     case IA32_MISC_ENABLE: return IA32_MISC_ENABLE_FAST_STRINGS;
-    case IA32_SYSENTER_CS: return vmcsRead(GUEST_SYSENTER_CS);
-    case IA32_SYSENTER_ESP: return vmcsRead(GUEST_SYSENTER_ESP);
-    case IA32_SYSENTER_EIP: return vmcsRead(GUEST_SYSENTER_EIP);
-    case IA32_PAT: return vmcsRead(GUEST_IA32_PAT);
-    case IA32_EFER: return vmcsRead(GUEST_IA32_EFER);
-    case IA32_FS_BASE: return vmcsRead(GUEST_FS_BASE);
-    case IA32_GS_BASE: return vmcsRead(GUEST_GS_BASE);
+    case IA32_SYSENTER_CS: return vmcsRead32(GUEST_SYSENTER_CS);
+    case IA32_SYSENTER_ESP: return vmcsReadNat(GUEST_SYSENTER_ESP);
+    case IA32_SYSENTER_EIP: return vmcsReadNat(GUEST_SYSENTER_EIP);
+    case IA32_PAT: return vmcsRead64(GUEST_IA32_PAT);
+    case IA32_EFER: return vmcsRead64(GUEST_IA32_EFER);
+    case IA32_FS_BASE: return vmcsReadNat(GUEST_FS_BASE);
+    case IA32_GS_BASE: return vmcsReadNat(GUEST_GS_BASE);
     case IA32_KERNEL_GS_BASE: return vcpu.state.kernelGsBase;
     case IA32_STAR: return vcpu.state.star;
     case IA32_LSTAR: return vcpu.state.lstar;
@@ -87,7 +87,7 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
       // its TSC and stay where they are on it.
       const offset = value - rdtsc();
       vcpu.tscOffset = offset;
-      vmcsWrite(TSC_OFFSET, offset);
+      vmcsWrite64(TSC_OFFSET, offset);
       return WRITE_DONE;
     }
     case IA32_APIC_BASE:
@@ -96,13 +96,13 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_MCG_STATUS:
     case IA32_MISC_ENABLE:
       return WRITE_DONE; // accepted and ignored
-    case IA32_SYSENTER_CS: vmcsWrite(GUEST_SYSENTER_CS, value & 0xffff); return WRITE_DONE;
-    case IA32_SYSENTER_ESP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_ESP, value); return WRITE_DONE;
-    case IA32_SYSENTER_EIP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_SYSENTER_EIP, value); return WRITE_DONE;
-    case IA32_PAT: vmcsWrite(GUEST_IA32_PAT, value); return WRITE_DONE;
+    case IA32_SYSENTER_CS: vmcsWrite32(GUEST_SYSENTER_CS, <u32>value & 0xffff); return WRITE_DONE;
+    case IA32_SYSENTER_ESP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_SYSENTER_ESP, value); return WRITE_DONE;
+    case IA32_SYSENTER_EIP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_SYSENTER_EIP, value); return WRITE_DONE;
+    case IA32_PAT: vmcsWrite64(GUEST_IA32_PAT, value); return WRITE_DONE;
     case IA32_EFER: return writeEfer(value);
-    case IA32_FS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_FS_BASE, value); return WRITE_DONE;
-    case IA32_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWrite(GUEST_GS_BASE, value); return WRITE_DONE;
+    case IA32_FS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_FS_BASE, value); return WRITE_DONE;
+    case IA32_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_GS_BASE, value); return WRITE_DONE;
     case IA32_KERNEL_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.kernelGsBase = value; break;
     case IA32_STAR: vcpu.state.star = value; break;
     case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.lstar = value; break;
@@ -118,9 +118,9 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
 // LMA is the CPU's to set; LME may not change while paging is on.
 function writeEfer(value: u64): u32 {
   if ((value & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) != 0) return WRITE_FAULT;
-  const old = vmcsRead(GUEST_IA32_EFER);
-  if ((vmcsRead(GUEST_CR0) & CR0_PG) != 0 && ((old ^ value) & EFER_LME) != 0) return WRITE_FAULT;
-  vmcsWrite(GUEST_IA32_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
+  const old = vmcsRead64(GUEST_IA32_EFER);
+  if ((vmcsReadNat(GUEST_CR0) & CR0_PG) != 0 && ((old ^ value) & EFER_LME) != 0) return WRITE_FAULT;
+  vmcsWrite64(GUEST_IA32_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
   return WRITE_DONE;
 }
 

@@ -1,0 +1,6 @@
+// The test build's entry (build/hv-test.wasm, see the Makefile): the
+// microkernel's entry points and what the unit tests drive (src/exports.ts).
+// The production image comes from src/main.ts alone and exports only what
+// the runtime shim (boot/wasm-rt.c) calls.
+export * from "./main";
+export * from "./exports";
