@@ -18,7 +18,7 @@ TEST_FILES  := /usr/share/bochs/BIOS-bochs-latest:bochsbios /usr/share/vgabios/v
   /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0:bochs-term \
   /usr/share/OVMF/OVMF_CODE.fd:ovmf
 
-HV_SRC  := $(shell find src -name '*.ts')
+HV_SRC  := $(shell find src -name '*.ts') src/mm/rt-transform.mjs
 ASM_SRC := $(wildcard boot/*.asm)
 ASM_OBJ := $(patsubst boot/%.asm,$(BUILD)/%.o,$(ASM_SRC))
 
@@ -29,7 +29,7 @@ WASM_PAGES := $(shell echo $$(( $(call layout,HV_WASM_END) / 65536 )))
 
 # ASC_EXTRA: e.g. --debug (function names survive into the native symbols;
 # bench/exit-profile.ts builds that way into BUILD=build/profile).
-ASCFLAGS := -O3 --runtime stub --disable simd --memoryBase $$(($(WASM_BASE))) \
+ASCFLAGS := -O3 --runtime src/mm/rt --transform ./src/mm/rt-transform.mjs --disable simd --memoryBase $$(($(WASM_BASE))) \
   --maximumMemory $(WASM_PAGES) --use abort=src/log/log/abort $(ASC_EXTRA)
 
 # Freestanding kernel code: no libc, no red zone (interrupts use the stack

@@ -408,3 +408,8 @@ export function testDomainMmioDevice(id: u32, gpa: u64): usize {
   const dev = d.mmio.deviceAt(gpa);
   return dev !== null ? changetype<usize>(dev) : 0;
 }
+
+// ── The heap (src/mm/region.ts) ──────────────────────────────────────────
+export { heapPermanentUsed, heapPermanentFree, heapArenaFrames, heapArenas } from "./mm/region";
+import { regionCurrent } from "./mm/region";
+export function heapCurrentUsed(): usize { return regionCurrent().used; }
