@@ -3,7 +3,7 @@ import { vmcall } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, putHexDigits, spaces, newline, comDrain } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import {
-  hostRead, hostMemTotalKiB, hostMemFreeKiB, hostCpusFound, hostCpusOnline, hostUptime,
+  hostRead, hostMemTotalKiB, hostMemFreeKiB, hostHeapUsedKiB, hostHeapDomainsKiB, hostHeapFreeKiB, hostCpusFound, hostCpusOnline, hostUptime,
   cpuRead, cpuApicId, cpuFlags, cpuBusy, cpuIdle, cpuRunq, cpuCurrent,
 } from "./host";
 import { domainsLoad, domainCount, domId, domName, domMemKiB, domLive, findById } from "./domains";
@@ -36,6 +36,8 @@ export function cmdMem(args: string[]): void {
   const free = hostMemFreeKiB();
   putsln("total " + kibText(total) + " (" + dec(total) + " KiB), free " + kibText(free) + " (" + dec(free) +
     " KiB) for new domains");
+  putsln("hypervisor heap: " + kibText(hostHeapUsedKiB()) + " in use (domain state " + kibText(hostHeapDomainsKiB()) +
+    "), " + kibText(hostHeapFreeKiB()) + " free");
   const n = domainsLoad();
   if (n < 0) {
     fail("mem", "HC_DOMAIN_LIST failed (" + errnoText(n) + ")");

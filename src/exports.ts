@@ -237,7 +237,11 @@ export function testDomainExitCount(id: u32, reason: u32): u64 {
   const d = testDomain(id);
   return d !== null && reason < EXIT_COUNT_SLOTS ? d.stats.exitCounts[reason] : 0;
 }
-export function testDomainChunks(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>d.chunks.length : 0; }
+// Pieces of guest memory it has mapped (2 MiB and 4 KiB pages); 0 once stopped.
+export function testDomainChunks(id: u32): u32 {
+  const d = testDomain(id);
+  return d !== null && d.eptPml4 != 0 ? d.stats.pages2M + d.stats.pages4K : 0;
+}
 export function testVcpuRegs(id: u32): u32 { const d = testDomain(id); return d !== null ? <u32>unchecked(d.vcpus[0]).regs : 0; }
 export function testVcpuVmcs(id: u32): u64 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vmcs : 0; }
 export function testVcpuVpid(id: u32): u32 { const d = testDomain(id); return d !== null ? unchecked(d.vcpus[0]).vpid : 0; }
@@ -362,7 +366,7 @@ export function testVcpuTimer(id: u32, vcpu: u32): u64 {
   return v !== null && v.timer.armed ? v.timer.deadline - v.tscOffset : 0;
 }
 export function testVcpuPendingOf(id: u32, vcpu: u32): bool { const v = testVcpuOf(id, vcpu); return v !== null && v.state.intrPending; }
-export { heapLeft } from "./mm/heap";
+export { heapRunning, scratchReset } from "./mm/heap";
 export function testVcpuVmcsOf(id: u32, vcpu: u32): u64 { const v = testVcpuOf(id, vcpu); return v !== null ? v.vmcs : 0; }
 
 // ── Devices (src/devices/, tests/unit/devices.test.ts) ──────────────────
@@ -410,6 +414,6 @@ export function testDomainMmioDevice(id: u32, gpa: u64): usize {
 }
 
 // ── The heap (src/mm/region.ts) ──────────────────────────────────────────
-export { heapPermanentUsed, heapPermanentFree, heapArenaFrames, heapArenas } from "./mm/region";
+export { heapPermanentUsed, heapArenaBytes, heapArenas, heapFree } from "./mm/region";
 import { regionCurrent } from "./mm/region";
 export function heapCurrentUsed(): usize { return regionCurrent().used; }

@@ -33,6 +33,7 @@ import { ioapicInit, ioapicUnits } from "./platform/ioapic";
 import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStartScheduling } from "./cpu/smp";
 import { thisCpu, cpusSetBootTsc } from "./cpu/percpu";
 import { dec } from "./lib/str";
+import { heapRunning } from "./mm/heap";
 
 
 const VERSION = "0.1.0";
@@ -92,6 +93,8 @@ export function kmain(handoff: u32): void {
     println("hv: no domains to run; halting");
     halt_forever();
   }
+  // From here on what exits and hypercalls allocate is for a moment.
+  if (!heapRunning()) panic("no room for the scratch heap");
   smpStartScheduling();
   run();
 }

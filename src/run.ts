@@ -21,7 +21,8 @@ import {
 } from "./vmx/action";
 import { hypercallExit } from "./hypercall/dispatch";
 import { timersArmed, timersFire, TIMER_NONE } from "./domain/timer";
-import { domainStop, domainCharge } from "./lifecycle/stop";
+import { domainStop, domainCharge, domainsReap, cpuQuiescent } from "./lifecycle/stop";
+import { scratchReset } from "./mm/heap";
 import { PerCpu, thisCpu, thisCpuIndex } from "./cpu/percpu";
 import { println } from "./log/log";
 
@@ -53,6 +54,10 @@ export function run(): void {
     // running with RFLAGS.IF=0 should still exit for an external interrupt;
     // Bochs 2.7 does not make it, so there this is where they are seen.)
     irq_window();
+    // Nothing of the last slice's exits is held any more: their moment's
+    // memory goes, and domains stopped long enough ago are reaped.
+    domainsReap(index);
+    scratchReset();
     irqDrain();
     serialConsolePoll();
     // A preemption asked for by a wake-up or another CPU is served by this pick.
@@ -183,6 +188,7 @@ function idle(cpu: PerCpu, now: u64): void {
     return;
   }
   const t0 = rdtsc();
+  cpuQuiescent(cpu.index);
   if (wake != TIMER_NONE) lapicTimerOneShot(HV_VECTOR_TIMER, lapicTicksFor(<i64>(wake - t0) > 0 ? wake - t0 : 1));
   cpu.idleSince = t0;
   idle_wait();

@@ -157,7 +157,12 @@ export const HOSTINFO_CPUS_FOUND: u32 = 16;    // u32, CPUs the firmware lists (
 export const HOSTINFO_CPUS_ONLINE: u32 = 20;   // u32, CPUs in VMX root running vCPUs
 export const HOSTINFO_UPTIME_TICKS: u32 = 24;  // u64, TSC ticks since the hypervisor started
 export const HOSTINFO_DOMAINS: u32 = 32;       // u32, live (not stopped) domains
-export const HOSTINFO_SIZE: u32 = 40;
+// The hypervisor's own heap (src/mm/region.ts): in use (the permanent heap
+// and the domains' arenas), of which the arenas, and what is left.
+export const HOSTINFO_HEAP_USED_KIB: u32 = 40;     // u64
+export const HOSTINFO_HEAP_DOMAINS_KIB: u32 = 48;  // u64
+export const HOSTINFO_HEAP_FREE_KIB: u32 = 56;     // u64
+export const HOSTINFO_SIZE: u32 = 64;
 
 // HC_CPU_INFO record.
 export const CPUINFO_APIC_ID: u32 = 0;     // u32

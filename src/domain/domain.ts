@@ -17,6 +17,7 @@ import { UartDevice } from "../devices/uart16550";
 import { Timer, TimerQueue, TimerClient } from "../devices/timer";
 import { IrqController } from "../devices/irq";
 import { SPACE_PORT, SPACE_MMIO } from "../devices/device";
+import { Region } from "../mm/region";
 
 // A domain's state: one enumeration, the ABI's (Domain 0's `list` reads it).
 export { DomainState, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../arch/abi";
@@ -174,9 +175,11 @@ export class Domain {
   eptPml4: u64 = 0;              // EPT root (physical)
   eptPointer: u64 = 0;
   tscOffset: u64 = 0;            // the TSC offset its vCPUs start with (guest TSC near 0 at creation)
-  // Host-physical chunks of guest memory, to scrub and free: address | size
-  // class in the low bit (1 = 2 MiB, 0 = 4 KiB).
-  chunks: u64[] = [];
+  // Where everything made for it lives (src/mm/region.ts): given back whole
+  // when it is reaped.
+  arena: Region = changetype<Region>(0);
+  // When it stopped, in stops since boot (src/lifecycle/stop.ts reaps it).
+  stopGen: u32 = 0;
   vcpus: Vcpu[] = [];
   // Host address of its event page (guest.eventPage, translated once).
   eventPageHost: usize = 0;
@@ -201,6 +204,7 @@ export const domains: Domain[] = [];
 let dom0: Domain | null = null;
 export function domain0(): Domain | null { return dom0; }
 export function domain0Set(d: Domain): void { dom0 = d; }
+export function domain0Clear(): void { dom0 = null; }
 
 // The domain with this id (stopped ones included), or null.
 export function domainById(id: u64): Domain | null {

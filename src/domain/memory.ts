@@ -5,7 +5,7 @@
 import { Domain } from "./domain";
 import { frameAlloc, frameAllocContiguous, frameFree } from "../mm/frames";
 import { zeroRange } from "../mm/scrub";
-import { eptMap, eptTranslate, EPT_ALLOW_2M, EPT_UNMAPPED } from "../ept/ept";
+import { eptMap, eptTranslate, eptLeafSize, EPT_ALLOW_2M, EPT_UNMAPPED } from "../ept/ept";
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { HV_MAPPED_BYTES } from "../arch/layout";
@@ -27,7 +27,6 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
           freeRun(hpa, 512);
           return "out of memory for EPT tables";
         }
-        dom.chunks.push(hpa | 1);
         dom.stats.pages2M++;
         gpa += PAGE_2M;
         continue;
@@ -44,23 +43,30 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
       frameFree(hpa);
       return "out of memory for EPT tables";
     }
-    dom.chunks.push(hpa);
     dom.stats.pages4K++;
     gpa += PAGE_4K;
   }
   return "";
 }
 
-// Scrubs and frees every frame of the domain's RAM.
+// Scrubs and frees every frame of the domain's RAM: its EPT is the record
+// of what it has, a leaf (4 KiB or 2 MiB, a contiguous run of frames) at a
+// time.
 export function guestMemoryFree(dom: Domain): void {
-  for (let i = 0; i < dom.chunks.length; i++) {
-    const c = unchecked(dom.chunks[i]);
-    const hpa = c & ~(<u64>1);
-    const frames: u32 = (c & 1) != 0 ? 512 : 1;
-    zeroRange(hpa, <u64>frames * PAGE_4K);
-    freeRun(hpa, frames);
+  const pml4 = dom.eptPml4;
+  if (pml4 == 0) return;
+  let gpa: u64 = 0;
+  while (gpa < dom.guest.memBytes) {
+    const hpa = eptTranslate(pml4, gpa);
+    if (hpa == EPT_UNMAPPED) {
+      gpa += PAGE_4K;
+      continue;
+    }
+    const size = eptLeafSize(pml4, gpa);
+    zeroRange(hpa, size);
+    freeRun(hpa, <u32>(size / PAGE_4K));
+    gpa += size;
   }
-  dom.chunks.length = 0;
 }
 
 function freeRun(hpa: u64, frames: u32): void {

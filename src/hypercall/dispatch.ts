@@ -10,7 +10,9 @@ import {
 } from "../arch/vmcs";
 import { gpr, setGpr, REG_RAX, REG_RDI, REG_RSI, REG_RDX, REG_R10 } from "../vmx/regs";
 import { guestCopy } from "../domain/memory";
-import { domainStop } from "../lifecycle/stop";
+import { domainStop, domainsReap } from "../lifecycle/stop";
+import { scratchReset } from "../mm/heap";
+import { thisCpuIndex } from "../cpu/percpu";
 import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
   HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_CONTROL,
@@ -92,6 +94,10 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     // Building a VMCS (create, set entry) makes it current: the caller's
     // must be again before its RIP is advanced and it is re-entered.
     if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY) switchTo(vcpu);
+    // What the call made for a moment goes now, and what it stopped may be
+    // reaped: this CPU holds only the caller, which runs.
+    domainsReap(thisCpuIndex());
+    scratchReset();
   } else if (nr == HC_VCPU_START) {
     result = hcVcpuStart(dom, a0, a1);
     switchTo(vcpu);

@@ -5,6 +5,7 @@
 import { Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy } from "../domain/memory";
 import { framesTotal, framesFree } from "../mm/frames";
+import { heapPermanentUsed, heapArenaBytes, heapFree } from "../mm/region";
 import {
   cpusFound, cpusOnline, cpuApicId, cpuFlags, cpuBusyTicks, cpuIdleTicks, cpuCurrent, hostUptime,
 } from "../cpu/percpu";
@@ -15,7 +16,8 @@ import { print, println, printDec } from "../log/log";
 import {
   EFAULT, EINVAL, HOST_POWER_OFF, HOST_REBOOT,
   HOSTINFO_MEM_TOTAL_KIB, HOSTINFO_MEM_FREE_KIB, HOSTINFO_CPUS_FOUND, HOSTINFO_CPUS_ONLINE,
-  HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_SIZE,
+  HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_HEAP_USED_KIB, HOSTINFO_HEAP_DOMAINS_KIB, HOSTINFO_HEAP_FREE_KIB,
+  HOSTINFO_SIZE,
   CPUINFO_APIC_ID, CPUINFO_FLAGS, CPUINFO_BUSY_TICKS, CPUINFO_IDLE_TICKS, CPUINFO_RUNQ, CPUINFO_CURRENT,
   CPUINFO_SIZE,
 } from "../arch/abi";
@@ -37,6 +39,9 @@ export function hcHostInfo(caller: Domain, buf: u64): i64 {
   store<u64>(record + HOSTINFO_UPTIME_TICKS, hostUptime());
   store<u32>(record + HOSTINFO_DOMAINS, live);
   store<u32>(record + HOSTINFO_DOMAINS + 4, 0);
+  store<u64>(record + HOSTINFO_HEAP_USED_KIB, <u64>(heapPermanentUsed() + heapArenaBytes()) >> 10);
+  store<u64>(record + HOSTINFO_HEAP_DOMAINS_KIB, <u64>heapArenaBytes() >> 10);
+  store<u64>(record + HOSTINFO_HEAP_FREE_KIB, <u64>heapFree() >> 10);
   return guestCopy(caller, buf, record, HOSTINFO_SIZE, true) ? 0 : err(EFAULT);
 }
 

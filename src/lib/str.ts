@@ -89,3 +89,12 @@ export function jsonString(s: string): string {
   store<u16>(p, 0x22);
   return out;
 }
+
+// A copy of `s`, in the region allocations go to now (src/mm/region.ts):
+// how a string made for a moment becomes part of what outlives it.
+export function strCopy(s: string): string {
+  const n = s.length;
+  const c = alloc(n);
+  memory.copy(changetype<usize>(c), changetype<usize>(s), <usize>n << 1);
+  return c;
+}

@@ -58,8 +58,9 @@ import {
 import { rdtsc } from "../arch/hw";
 import { frameFree, framesFree } from "../mm/frames";
 import { print, println, printDec, printHex } from "../log/log";
-import { dec } from "../lib/str";
-import { heapLeft, HEAP_RESERVE } from "../mm/heap";
+import { dec, strCopy } from "../lib/str";
+import { permanentBegin } from "../mm/heap";
+import { Region, arenaCreate, arenaFree, regionUse, heapFree } from "../mm/region";
 import { optionValue } from "../boot/cmdline";
 import { schedAdd, schedOnlineMask } from "../sched/scheduler";
 import { rightsFromCmdline } from "../domain/rights";
@@ -89,15 +90,15 @@ let bootHandoff: u32 = 0;
 // dom0_mem= from the hypervisor's command line, checked; 0 if absent or bad.
 let dom0Mem: u64 = 0;
 
-// Created domains not yet started.
-class Pending {
-  constructor(public dom: Domain) {}
-}
-const pending: Pending[] = [];
+// What a domain's arena starts with: its objects, console ring (16 KiB),
+// device blocks, and per vCPU its state, XSAVE area and timer. An arena
+// grows if more is needed.
+const ARENA_BYTES: usize = 48 << 10;
+const ARENA_VCPU_BYTES: usize = 4 << 10;
 
-function pendingOf(dom: Domain): i32 {
-  for (let i = 0; i < pending.length; i++) if (unchecked(pending[i]).dom === dom) return i;
-  return -1;
+// A domain made by domainCreate and not yet started (or undone).
+@inline function isCreated(dom: Domain): bool {
+  return dom.state == DOMSTATE_CREATED && domains.includes(dom);
 }
 
 export function buildBootDomains(bi: BootInfo, handoff: u32): void {
@@ -218,13 +219,33 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
 // configuration ports instead of the emulated UART. State DOMSTATE_CREATED,
 // in `domains`, not scheduled. On failure (out of memory) null, and no frame
 // stays allocated.
+// Everything made for the domain goes to its arena (src/mm/region.ts), so
+// that all of it goes back when it is reaped; what the caller passes in
+// (the config's strings) is copied.
 export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false): Domain | null {
   bootHandoff = handoff;
-  const dom = new Domain(nextId++, cfg.name);
-  const left = heapLeft();
-  if (left < HEAP_RESERVE) {
-    return createFailed(dom, "the hypervisor heap is nearly used up (" + dec(left >> 10) + " KiB left; each domain created since boot keeps about 22 KiB)");
+  const arena = arenaCreate(ARENA_BYTES + ARENA_VCPU_BYTES * <usize>cfg.vcpus);
+  if (arena === null) {
+    notCreated(cfg.name, "the hypervisor's memory for domain state is used up (" + dec(heapFree() >> 10) + " KiB left)");
+    return null;
   }
+  const prev = regionUse(arena);
+  const dom = createIn(arena, cfg, handoff, asDom0);
+  regionUse(prev);
+  if (dom === null) {
+    arenaFree(arena);
+    return null;
+  }
+  // The table of domains is the host's, not the domain's.
+  const p = permanentBegin();
+  domains.push(dom);
+  regionUse(p);
+  return dom;
+}
+
+function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool): Domain | null {
+  const dom = new Domain(nextId++, strCopy(cfg.name));
+  dom.arena = arena;
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
   dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
@@ -271,8 +292,6 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
     vmcsInit(vcpu, handoff, new StartState());
   }
   dom.state = DOMSTATE_CREATED;
-  domains.push(dom);
-  pending.push(new Pending(dom));
   return dom;
 }
 
@@ -282,8 +301,7 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
 // created domain, or a malformed record). Leaves the vCPU's VMCS current:
 // a caller that runs a vCPU next must make that one's current again.
 export function domainSetEntry(dom: Domain, index: u64, rec: usize): u32 {
-  const p = pendingOf(dom);
-  if (dom.state != DOMSTATE_CREATED || p < 0) return EINVAL;
+  if (!isCreated(dom)) return EINVAL;
   if (index >= <u64>dom.vcpus.length) return ESRCH;
   return vcpuSetEntry(dom, unchecked(dom.vcpus[<i32>index]), rec);
 }
@@ -361,9 +379,7 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
 // vCPU 0 starts, and any other vCPU whose entry was set while the domain
 // was created; the rest wait for the guest's HC_VCPU_START.
 export function domainStart(dom: Domain): u32 {
-  const p = pendingOf(dom);
-  if (dom.state != DOMSTATE_CREATED || p < 0 || !unchecked(dom.vcpus[0]).state.entrySet) return EINVAL;
-  pending.splice(p, 1);
+  if (!isCreated(dom) || !unchecked(dom.vcpus[0]).state.entrySet) return EINVAL;
   dom.state = DOMSTATE_RUNNABLE;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
@@ -406,11 +422,10 @@ function createFailed(dom: Domain, why: string): Domain | null {
   return buildFailed(dom, why);
 }
 
-// Takes back a domain domainCreate made (boot path failures): as if it had
-// never been created.
+// Takes back a domain domainCreate made (or was making): as if it had never
+// been created. One already in `domains` (a boot-path failure after it) also
+// gives its arena back here; for one not yet there, domainCreate does.
 function undoCreate(dom: Domain, why: string): Domain | null {
-  const p = pendingOf(dom);
-  if (p >= 0) pending.splice(p, 1);
   const i = domains.indexOf(dom);
   if (i >= 0) domains.splice(i, 1);
   for (let k = 0; k < dom.vcpus.length; k++) {
@@ -424,7 +439,9 @@ function undoCreate(dom: Domain, why: string): Domain | null {
     vpidFree(v.vpid);
   }
   dom.state = DOMSTATE_STOPPED;
-  return buildFailed(dom, why);
+  buildFailed(dom, why);
+  if (i >= 0) arenaFree(dom.arena);
+  return null;
 }
 
 // Identity map of the first 4 GiB with 2 MiB pages, and a flat GDT, for a

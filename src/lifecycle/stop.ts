@@ -1,6 +1,15 @@
 // Stopping a domain: it never runs again, and everything it held goes back
-// (memory scrubbed first, so nothing of it reaches the next owner).
-import { Domain, DOMSTATE_STOPPED } from "../domain/domain";
+// (memory scrubbed first, so nothing of it reaches the next owner). Its
+// record (name, stop reason, console ring, statistics: its arena) stays for
+// `list -a`, `log` and `info` while it is among the STOPPED_KEEP domains
+// stopped last; then it is reaped: its arena goes back and its id is
+// unknown. A vCPU's objects are reused only once no CPU can still touch
+// them: every online CPU has been back at the top of its run loop, or idle,
+// since the domain stopped (the stop generation each has seen).
+import { Domain, DOMSTATE_STOPPED, domains, domain0, domain0Clear } from "../domain/domain";
+import { arenaFree, regionUse } from "../mm/region";
+import { HV_CPUS_MAX, CPU_STATE_ONLINE } from "../arch/layout";
+import { cpusFound, cpuBlock } from "../cpu/percpu";
 import { forgetVcpu, vmcsEvict, tlbFlushEverywhere } from "../vmx/switch";
 import { vpidFree } from "../vmx/vpid";
 import { schedRemove } from "../sched/scheduler";
@@ -13,8 +22,49 @@ import { eventsStop } from "../domain/events";
 import { timersStop } from "../domain/timer";
 import { serialConsoleRelease } from "../domain/serial-console";
 import { print, println, printDec } from "../log/log";
-import { dec } from "../lib/str";
+import { dec, strCopy } from "../lib/str";
 import { cpusOnline } from "../cpu/percpu";
+
+// Stopped domains whose records are kept.
+export const STOPPED_KEEP: i32 = 16;
+
+let stopGen: u32 = 0;
+// The stop generation each CPU had seen when it last held no vCPU.
+const seenGen = new StaticArray<u32>(<i32>HV_CPUS_MAX);
+
+// CPU `cpu` holds no pointer to any vCPU or domain (top of its run loop, idle).
+@inline export function cpuQuiescent(cpu: u32): void {
+  unchecked(seenGen[cpu] = stopGen);
+}
+
+// Reaps the oldest stopped domains beyond STOPPED_KEEP that no CPU can
+// still touch; `cpu` (the caller's) is quiescent. Not on exit paths.
+export function domainsReap(cpu: u32): void {
+  cpuQuiescent(cpu);
+  let stopped = 0;
+  for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).state == DOMSTATE_STOPPED) stopped++;
+  if (stopped <= STOPPED_KEEP) return;
+  // Every online CPU has seen stops up to `safe`.
+  let safe = stopGen;
+  for (let c: u32 = 0; c < cpusFound(); c++) {
+    const b = cpuBlock(c);
+    if (b !== null && b.state == CPU_STATE_ONLINE && <i32>(unchecked(seenGen[c]) - safe) < 0) safe = unchecked(seenGen[c]);
+  }
+  while (stopped > STOPPED_KEEP) {
+    // The one stopped longest ago.
+    let oldest = -1;
+    for (let i = 0; i < domains.length; i++) {
+      const d = unchecked(domains[i]);
+      if (d.state == DOMSTATE_STOPPED && (oldest < 0 || d.stopGen < unchecked(domains[oldest]).stopGen)) oldest = i;
+    }
+    const d = unchecked(domains[oldest]);
+    if (<i32>(d.stopGen - safe) > 0) return;   // a CPU may still hold it
+    domains.splice(oldest, 1);
+    if (domain0() === d) domain0Clear();
+    arenaFree(d.arena);
+    stopped--;
+  }
+}
 
 // "0,2,3": the CPUs of a mask.
 function cpuListText(mask: u64): string {
@@ -35,7 +85,11 @@ export function domainStop(dom: Domain, reason: string): void {
   print(") stopped: ");
   println(reason);
   dom.state = DOMSTATE_STOPPED;
-  dom.stopReason = reason;
+  dom.stopGen = ++stopGen;
+  // The reason outlives this call's strings: into the domain's arena.
+  const prev = regionUse(dom.arena);
+  dom.stopReason = strCopy(reason);
+  regionUse(prev);
   eventsStop(dom);
   timersStop(dom);
   for (let i = 0; i < dom.vcpus.length; i++) {

@@ -2,13 +2,17 @@
 // is given back whole. The AssemblyScript runtime (src/mm/rt.ts) allocates
 // every object, string, array and heap.alloc block in the current region.
 //
-//   permanent  [__heap_base, HV_WASM_END): what boot sets up and the run
-//              keeps (global tables, per-CPU data); never given back
-//   arena      frames from the frame allocator: everything made for one
-//              domain (its objects, rings, device blocks, name), given back
-//              when the domain is reaped (src/lifecycle/stop.ts)
+//   permanent  from __heap_base up: what boot sets up and the run keeps
+//              (global tables, per-CPU data); never given back
+//   arena      runs of 4 KiB pages from HV_WASM_END down: everything made
+//              for one domain (its objects, rings, device blocks, name),
+//              given back when the domain is reaped (src/lifecycle/stop.ts)
 //   scratch    an arena for what one exit or hypercall needs for a moment
 //              (log lines, a parsed config), emptied between them (run loop)
+//
+// Both live in the hypervisor's own reserved range, [HV_WASM_BASE,
+// HV_WASM_END): the frames of the host stay the domains' (guest memory, EPT,
+// VMCS), and come back exactly when a domain stops.
 //
 // A block remembers its region, so growing it (an array's buffer) stays in
 // the region of what it belongs to. The CPUs share one current region under
@@ -25,17 +29,19 @@
 // A chunk of an arena: its first 16 bytes link it to the arena's previous
 // chunk; blocks follow.
 //   ┌──────────────┬──────────────┬─────────────┬────────────────┐
-//   │ prev  u64    │ frames u32   │ 0 u32       │ blocks ...     │
+//   │ prev  u64    │ pages u32    │ 0 u32       │ blocks ...     │
 //   └──────────────┴──────────────┴─────────────┴────────────────┘
-import { HV_WASM_END, HV_MAPPED_BYTES } from "../arch/layout";
-import { frameAllocContiguous, frameFree } from "./frames";
+import { HV_WASM_END } from "../arch/layout";
 
 const ALIGN: usize = 16;
 const HEADER: usize = 8;
 const CHUNK_HEADER: usize = 16;
 const PAGE: usize = 4096;
-// An arena grows by at least this much (frames of one chunk).
-const CHUNK_FRAMES_MIN: u32 = 4;
+// An arena grows by at least this much (pages of one chunk).
+const CHUNK_PAGES_MIN: u32 = 4;
+// Pages of the reserved range, a bit each (1: an arena's).
+const PAGES: u32 = <u32>(HV_WASM_END >> 12);
+const pageMap = memory.data(<i32>(PAGES >> 3), 8);
 
 export const REGION_PERMANENT: u32 = 0;
 // Region ids: the permanent heap, the scratch arena and one per domain.
@@ -47,7 +53,7 @@ export class Region {
   end: usize;         // end of the current chunk
   chunk: usize;       // the current (newest) chunk, 0 for the permanent heap
   id: u32;
-  frames: u32;        // frames held
+  pages: u32;         // pages held
   used: usize;        // bytes of blocks handed out (headers and padding included)
 }
 
@@ -55,8 +61,10 @@ export class Region {
 const table = memory.data(<i32>(REGIONS_MAX << 2), 4);
 const permanentRecord = memory.data(<i32>offsetof<Region>(), 8);
 let current: usize = 0;
-let framesHeld: u32 = 0;
+let pagesHeld: u32 = 0;
 let arenas: u32 = 0;
+// The lowest page any arena has (the permanent heap grows up to it).
+let floor: usize = HV_WASM_END;
 
 @inline function align(v: usize): usize { return (v + ALIGN - 1) & ~(ALIGN - 1); }
 @inline function regionAt(id: u32): Region { return changetype<Region>(load<u32>(table + (<usize>id << 2))); }
@@ -95,7 +103,7 @@ export function regionAlloc(r: Region, bytes: usize): usize {
     if (r.chunk == 0) {
       growPermanent(r, at + need);
     } else {
-      if (!addChunk(r, need)) unreachable();   // out of frames: nothing can go on
+      if (!addChunk(r, need)) unreachable();   // the reserved range is used up: nothing can go on
       at = r.next;
     }
   }
@@ -111,10 +119,10 @@ export function regionAlloc(r: Region, bytes: usize): usize {
 // The permanent heap is the wasm memory up to HV_WASM_END: it grows into it
 // (on bare metal all of it is there; the unit tests' memory starts small).
 function growPermanent(r: Region, end: usize): void {
-  if (end > <usize>HV_WASM_END) unreachable();   // the image's reserved heap is used up
+  if (end > floor) unreachable();   // the reserved range is used up
   const have = <usize>memory.size() << 16;
   if (end > have && memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) unreachable();
-  r.end = <usize>memory.size() << 16;
+  r.end = min(<usize>memory.size() << 16, floor);
 }
 
 // Payload bytes of the block at `ptr`, and its region.
@@ -150,90 +158,110 @@ export function regionFreeBlock(ptr: usize): void {
   }
 }
 
-function addChunk(r: Region, need: usize): bool {
-  let frames = <u32>((need + CHUNK_HEADER + PAGE - 1) / PAGE);
-  if (frames < CHUNK_FRAMES_MIN) frames = CHUNK_FRAMES_MIN;
-  const c = frameAllocContiguous(frames, 1);
-  if (c == 0) return false;
-  if (c + <u64>frames * PAGE > HV_MAPPED_BYTES) {
-    freeFrames(c, frames);
-    return false;
+// `n` contiguous free pages, the highest that fit above the permanent
+// heap; 0 if there are none.
+function pagesAlloc(n: u32): usize {
+  const low = <u32>((permanent().next + PAGE - 1) >> 12);
+  let run: u32 = 0;
+  for (let p = PAGES; p > low; p--) {
+    const i = p - 1;
+    if ((load<u8>(pageMap + (i >> 3)) & (1 << (i & 7))) != 0) { run = 0; continue; }
+    if (++run < n) continue;
+    for (let k = i; k < i + n; k++) store<u8>(pageMap + (k >> 3), <u8>(<u32>load<u8>(pageMap + (k >> 3)) | (1 << (k & 7))));
+    const at = <usize>i << 12;
+    if (at + <usize>(n << 12) > (<usize>memory.size() << 16) &&
+        memory.grow(<i32>((at + (<usize>n << 12) - (<usize>memory.size() << 16) + 0xffff) >> 16)) < 0) unreachable();
+    if (at < floor) {
+      floor = at;
+      const perm = permanent();
+      if (perm.end > floor) perm.end = floor;
+    }
+    pagesHeld += n;
+    return at;
   }
-  const p = <usize>c;
+  return 0;
+}
+
+function pagesFree(at: usize, n: u32): void {
+  const first = <u32>(at >> 12);
+  for (let k = first; k < first + n; k++) store<u8>(pageMap + (k >> 3), <u8>(<u32>load<u8>(pageMap + (k >> 3)) & ~(1 << (k & 7))));
+  pagesHeld -= n;
+  // The floor rises past pages no arena holds any more.
+  while (floor < <usize>HV_WASM_END) {
+    const i = <u32>(floor >> 12);
+    if ((load<u8>(pageMap + (i >> 3)) & (1 << (i & 7))) != 0) break;
+    floor += PAGE;
+  }
+}
+
+@inline function pagesFor(bytes: usize): u32 {
+  const n = <u32>((bytes + PAGE - 1) / PAGE);
+  return n < CHUNK_PAGES_MIN ? CHUNK_PAGES_MIN : n;
+}
+
+function addChunk(r: Region, need: usize): bool {
+  const n = pagesFor(need + CHUNK_HEADER + ALIGN);
+  const p = pagesAlloc(n);
+  if (p == 0) return false;
   store<u64>(p, <u64>r.chunk);
-  store<u32>(p + 8, frames);
+  store<u32>(p + 8, n);
   store<u32>(p + 12, 0);
   r.chunk = p;
   r.next = align(p + CHUNK_HEADER + HEADER) - HEADER;
-  r.end = p + <usize>frames * PAGE;
-  r.frames += frames;
-  framesHeld += frames;
+  r.end = p + (<usize>n << 12);
+  r.pages += n;
   return true;
 }
 
-function freeFrames(c: u64, frames: u32): void {
-  for (let i: u32 = 0; i < frames; i++) frameFree(c + <u64>i * PAGE);
-}
-
 // A new arena of at least `bytes` in its first chunk, its record inside it;
-// null if there are no frames (or region ids) for it.
+// null if the reserved range has no room for it (or no region id is left).
 export function arenaCreate(bytes: usize): Region | null {
   let id: u32 = 1;
   while (id < REGIONS_MAX && load<u32>(table + (<usize>id << 2)) != 0) id++;
   if (id >= REGIONS_MAX) return null;
-  let frames = <u32>((bytes + CHUNK_HEADER + offsetof<Region>() + 2 * ALIGN + PAGE - 1) / PAGE);
-  if (frames < CHUNK_FRAMES_MIN) frames = CHUNK_FRAMES_MIN;
-  const c = frameAllocContiguous(frames, 1);
-  if (c == 0) return null;
-  if (c + <u64>frames * PAGE > HV_MAPPED_BYTES) {
-    freeFrames(c, frames);
-    return null;
-  }
-  const p = <usize>c;
+  const n = pagesFor(bytes + CHUNK_HEADER + offsetof<Region>() + 2 * ALIGN);
+  const p = pagesAlloc(n);
+  if (p == 0) return null;
   store<u64>(p, 0);
-  store<u32>(p + 8, frames);
+  store<u32>(p + 8, n);
   store<u32>(p + 12, 0);
   const r = changetype<Region>(p + CHUNK_HEADER);
   r.chunk = p;
   r.id = id;
-  r.frames = frames;
+  r.pages = n;
   r.used = 0;
   r.next = align(p + CHUNK_HEADER + offsetof<Region>() + HEADER) - HEADER;
-  r.end = p + <usize>frames * PAGE;
+  r.end = p + (<usize>n << 12);
   store<u32>(table + (<usize>id << 2), changetype<u32>(r));
-  framesHeld += frames;
   arenas++;
   return r;
 }
 
-// Empties `r`: its first chunk is kept (with the record), the others go
-// back to the frame allocator.
+// Empties `r`: its first chunk is kept (with the record), the others are
+// given back.
 export function arenaReset(r: Region): void {
   let c = r.chunk;
-  while (c != 0 && load<u64>(c) != 0) {
+  while (load<u64>(c) != 0) {
     const prev = <usize>load<u64>(c);
-    const frames = load<u32>(c + 8);
-    freeFrames(<u64>c, frames);
-    r.frames -= frames;
-    framesHeld -= frames;
+    const n = load<u32>(c + 8);
+    r.pages -= n;
+    pagesFree(c, n);
     c = prev;
   }
   r.chunk = c;
   r.next = align(c + CHUNK_HEADER + offsetof<Region>() + HEADER) - HEADER;
-  r.end = c + <usize>load<u32>(c + 8) * PAGE;
+  r.end = c + (<usize>load<u32>(c + 8) << 12);
   r.used = 0;
 }
 
-// Gives every frame of `r` back; `r` (and everything in it) is gone.
+// Gives back every page of `r`; `r` (and everything in it) is gone.
 export function arenaFree(r: Region): void {
   if (changetype<usize>(r) == current) current = 0;
   store<u32>(table + (<usize>r.id << 2), 0);
   let c = r.chunk;
   while (c != 0) {
     const prev = <usize>load<u64>(c);
-    const frames = load<u32>(c + 8);
-    framesHeld -= frames;
-    freeFrames(<u64>c, frames);
+    pagesFree(c, load<u32>(c + 8));
     c = prev;
   }
   arenas--;
@@ -242,6 +270,9 @@ export function arenaFree(r: Region): void {
 // For `mem` and the tests: the permanent heap's bytes in use and left, and
 // what the arenas hold.
 export function heapPermanentUsed(): usize { return permanent().next - __heap_base; }
-export function heapPermanentFree(): usize { return <usize>HV_WASM_END - permanent().next; }
-export function heapArenaFrames(): u32 { return framesHeld; }
+export function heapArenaBytes(): usize { return <usize>pagesHeld << 12; }
 export function heapArenas(): u32 { return arenas; }
+// Bytes of the reserved range neither holds.
+export function heapFree(): usize {
+  return <usize>HV_WASM_END - permanent().next - (<usize>pagesHeld << 12);
+}

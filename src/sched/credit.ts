@@ -31,6 +31,7 @@ const STARVE_PERIODS: u64 = 4;
 const MAX_DOMAINS: i32 = 256;
 
 class CreditDomain {
+  inUse: bool = false;
   weight: u32 = CREDIT_DEFAULT_WEIGHT;
   cap: u32 = 0;              // percent of one CPU, 0 = uncapped
   credit: i64 = 0;
@@ -42,6 +43,22 @@ class CreditDomain {
   share: i64 = 0;            // accounting scratch; -1 = not active
   fixed: bool = false;       // accounting scratch: share clamped to its peak
   constructor(public id: u32) {}
+
+  // The slot is domain `id`'s from now on, as if new.
+  take(id: u32): void {
+    this.id = id;
+    this.inUse = true;
+    this.weight = CREDIT_DEFAULT_WEIGHT;
+    this.cap = 0;
+    this.credit = 0;
+    this.used = 0;
+    this.inflight = 0;
+    this.consumed = 0;
+    this.vcpus = 0;
+    this.runnable = 0;
+    this.share = 0;
+    this.fixed = false;
+  }
 }
 
 const ST_ABSENT: u8 = 0;
@@ -80,7 +97,8 @@ class RunQueue {
 
 export class CreditPolicy extends SchedPolicy {
   private vcpus: StaticArray<CreditVcpu | null>;
-  private doms: StaticArray<CreditDomain | null> = new StaticArray<CreditDomain | null>(MAX_DOMAINS);
+  // Every slot's object is made here, once: adding entities never allocates.
+  private doms: StaticArray<CreditDomain> = new StaticArray<CreditDomain>(MAX_DOMAINS);
   private domSlots: i32 = 0;   // slots in use are below this: accounting walks only those
   private queues: StaticArray<RunQueue>;
   private online: u64;
@@ -93,6 +111,8 @@ export class CreditPolicy extends SchedPolicy {
     this.vcpus = new StaticArray<CreditVcpu | null>(<i32>maxVcpus);
     this.queues = new StaticArray<RunQueue>(<i32>cpus);
     for (let i: u32 = 0; i < cpus; i++) unchecked(this.queues[i] = new RunQueue());
+    for (let i: u32 = 0; i < maxVcpus; i++) unchecked(this.vcpus[i] = new CreditVcpu(i));
+    for (let i = 0; i < MAX_DOMAINS; i++) unchecked(this.doms[i] = new CreditDomain(0));
     this.online = cpus == 64 ? <u64>-1 : ((<u64>1 << cpus) - 1);
     this.nextAccount = period;
   }
@@ -105,17 +125,17 @@ export class CreditPolicy extends SchedPolicy {
     let free: i32 = -1;
     for (let i = 0; i < MAX_DOMAINS; i++) {
       const d = unchecked(this.doms[i]);
-      if (d === null) { if (free < 0) free = i; continue; }
+      if (!d.inUse) { if (free < 0) free = i; continue; }
       if (d.id == id) return d;
     }
     if (!create) return null;
     if (free < 0) {
       // Table full: reuse the slot of a domain with no vCPUs left.
-      for (let i = 0; i < MAX_DOMAINS; i++) if (unchecked(this.doms[i])!.vcpus == 0) { free = i; break; }
+      for (let i = 0; i < MAX_DOMAINS; i++) if (unchecked(this.doms[i]).vcpus == 0) { free = i; break; }
       if (free < 0) return null;
     }
-    const d = new CreditDomain(id);
-    unchecked(this.doms[free] = d);
+    const d = unchecked(this.doms[free]);
+    d.take(id);
     if (free >= this.domSlots) this.domSlots = free + 1;
     return d;
   }
@@ -128,11 +148,10 @@ export class CreditPolicy extends SchedPolicy {
 
   add(vcpu: u32, domain: u32, cpuAffinityMask: u64): bool {
     if (vcpu >= this.maxVcpus || (cpuAffinityMask & this.online) == 0) return false;
-    let v = unchecked(this.vcpus[vcpu]);
-    if (v !== null && v.state != ST_ABSENT) return false;
+    const v = unchecked(this.vcpus[vcpu])!;
+    if (v.state != ST_ABSENT) return false;
     const d = this.domain(domain, true);
     if (d === null) return false;
-    if (v === null) { v = new CreditVcpu(vcpu); unchecked(this.vcpus[vcpu] = v); }
     v.dom = d;
     v.mask = cpuAffinityMask & this.online;
     v.blocked = false;
@@ -334,7 +353,7 @@ export class CreditPolicy extends SchedPolicy {
     let wsum: u64 = 0;
     for (let i = 0; i < this.domSlots; i++) {
       const d = unchecked(this.doms[i]);
-      if (d === null) continue;
+      if (!d.inUse) continue;
       // Active: wants the CPU, or used it, and is not already saturated
       // (a mostly idle domain is not handed credit it cannot spend).
       const active = d.vcpus > 0 && (d.runnable > 0 || d.consumed > 0) && d.credit < this.creditBound(d);
@@ -353,7 +372,7 @@ export class CreditPolicy extends SchedPolicy {
       changed = false;
       for (let i = 0; i < this.domSlots; i++) {
         const d = unchecked(this.doms[i]);
-        if (d === null || d.share < 0 || d.fixed) continue;
+        if (!d.inUse || d.share < 0 || d.fixed) continue;
         const fair = remaining * <u64>d.weight / wsum;
         const peak = this.peak(d);
         if (fair >= peak) {
@@ -367,7 +386,7 @@ export class CreditPolicy extends SchedPolicy {
     }
     for (let i = 0; i < this.domSlots; i++) {
       const d = unchecked(this.doms[i]);
-      if (d === null || d.share < 0) continue;
+      if (!d.inUse || d.share < 0) continue;
       if (!d.fixed) d.share = wsum > 0 ? <i64>(remaining * <u64>d.weight / wsum) : 0;
       d.credit += d.share;
       const top = this.creditBound(d);

@@ -10,6 +10,8 @@ import { CreditPolicy } from "./credit";
 import { thisCpu, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
 import { panic } from "../log/log";
+import { permanentBegin } from "../mm/heap";
+import { regionUse } from "../mm/region";
 import { VcpuWaker, vcpuWakerSet } from "../domain/wake";
 import { TIMER_NONE, timersArmed, timerHostDeadline } from "../domain/timer";
 import { rdtsc } from "../arch/hw";
@@ -21,17 +23,28 @@ const PERIOD_TSC: u64 = 3 * SLICE_TSC;
 const MAX_VCPUS: u32 = 1024;
 
 let policy: SchedPolicy | null = null;
-const vcpusById: Vcpu[] = [];
+// vCPUs by scheduler id; an id is used again once its vCPU is removed.
+const vcpusById = new StaticArray<Vcpu | null>(<i32>MAX_VCPUS);
+let idsUsed: i32 = 0;   // ids below this have been handed out
 
-// Made at the first vCPU, when the CPUs are known (src/platform/smp.ts ran).
+// Made at the first vCPU, when the CPUs are known (src/cpu/smp.ts ran), on
+// the permanent heap: it is the host's, whoever starts that vCPU.
 function p(): SchedPolicy {
   if (policy === null) {
     const n = cpusFound();
+    const prev = permanentBegin();
     policy = policyCreate(POLICY_CREDIT, n > 0 ? n : 1, MAX_VCPUS, PERIOD_TSC, SLICE_TSC);
+    regionUse(prev);
     if (policy === null) panic("no scheduler policy");
     policy!.setOnline(schedOnlineMask());
   }
   return policy!;
+}
+
+// A free scheduler id, or -1.
+function freeId(): i32 {
+  for (let i = 0; i < idsUsed; i++) if (unchecked(vcpusById[i]) === null) return i;
+  return idsUsed < <i32>MAX_VCPUS ? idsUsed : -1;
 }
 
 export function schedPolicy(): SchedPolicy { return p(); }
@@ -39,12 +52,13 @@ export function schedPolicy(): SchedPolicy { return p(); }
 // A vCPU onto the scheduler, runnable, with its domain's weight and cap (%
 // of one CPU, 0 = none); an idle CPU that may run it is kicked.
 export function schedAdd(v: Vcpu): bool {
-  if (<u32>vcpusById.length >= MAX_VCPUS) return false;
-  const id = vcpusById.length;
+  const id = freeId();
+  if (id < 0) return false;
   if (!p().add(id, v.domain.id, v.affinity)) return false;
   v.schedId = id;
   v.state.started = true;
-  vcpusById.push(v);
+  unchecked(vcpusById[id] = v);
+  if (id == idsUsed) idsUsed++;
   p().setDomainParams(v.domain.id, v.domain.weight, v.domain.cap);
   kickIfIdle(p().vcpuCpu(id));
   return true;
@@ -55,7 +69,7 @@ export function schedPick(cpu: u32, now: u64): Vcpu | null {
   while (true) {
     const id = p().pick(cpu, now);
     if (id < 0) return null;
-    const v = unchecked(vcpusById[id]);
+    const v = unchecked(vcpusById[id])!;
     if (v.domain.state == DOMSTATE_STOPPED) {
       p().remove(id);
       continue;
@@ -114,8 +128,9 @@ export function schedQueueLength(cpu: u32): u32 {
 // True while some vCPU could run without an event (one waiting out its
 // domain's cap); false when every vCPU is halted, paused or gone.
 export function schedAnyRunnable(): bool {
-  for (let i = 0; i < vcpusById.length; i++) {
+  for (let i = 0; i < idsUsed; i++) {
     const v = unchecked(vcpusById[i]);
+    if (v === null) continue;
     if (v.domain.state != DOMSTATE_STOPPED && !v.state.halted && !v.domain.paused) return true;
   }
   return false;
@@ -136,8 +151,9 @@ export function schedAnyQueued(): bool {
 // interrupts disabled (no event can wake it), or paused with no running
 // domain left to unpause it.
 export function schedAnyAlive(): bool {
-  for (let i = 0; i < vcpusById.length; i++) {
+  for (let i = 0; i < idsUsed; i++) {
     const v = unchecked(vcpusById[i]);
+    if (v === null) continue;
     if (v.domain.state == DOMSTATE_STOPPED || v.domain.paused) continue;
     if (!v.state.halted || v.state.haltIf) return true;
   }
@@ -167,8 +183,13 @@ export function schedKickDomain(d: Domain): void {
   }
 }
 
+// The vCPU leaves the scheduler for good (its domain stopped): its id is
+// free for another.
 export function schedRemove(v: Vcpu): void {
-  if (v.schedId >= 0) p().remove(v.schedId);
+  if (v.schedId < 0) return;
+  p().remove(v.schedId);
+  unchecked(vcpusById[v.schedId] = null);
+  v.schedId = -1;
 }
 
 // Pins the vCPU to the CPUs in `mask` (bit i = CPU i). False if no online

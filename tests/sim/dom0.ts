@@ -24,7 +24,7 @@ export const HC = {
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
-const DOMREC_SIZE = 56, DOMINFO_SIZE = 712, MODREC_SIZE = 112, HOSTINFO_SIZE = 40, CPUINFO_SIZE = 32;
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 712, MODREC_SIZE = 112, HOSTINFO_SIZE = 64, CPUINFO_SIZE = 32;
 export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
 export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
 const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
@@ -446,6 +446,10 @@ export class Dom0 {
         v.setUint32(p + 20, this.cpus, true);
         v.setBigUint64(p + 24, 123456789n, true);
         v.setUint32(p + 32, this.domains.filter((d) => d.state !== STATE.STOPPED).length, true);
+        // The hypervisor's heap: in use, of it the domains' state, free (KiB).
+        v.setBigUint64(p + 40, 1536n, true);
+        v.setBigUint64(p + 48, 512n, true);
+        v.setBigUint64(p + 56, 10240n, true);
         return 0n;
       }
       case HC.CPU_INFO: {

@@ -577,38 +577,6 @@ describe("run-time domain building: malformed calls fail and change nothing", ()
     expect(b.create("domain name=ok mem=1M")).toBe(BigInt(count + 1));
   });
 
-  it("HC_DOMAIN_CREATE: -ENOMEM once the hypervisor heap nears its end, said in the log; the host goes on", () => {
-    // Frames below the heap's range (HV_WASM_BASE), as on the real machine.
-    const w = world();
-    const ctl = w.create("ctl", "control=1");
-    const free = w.free();
-    // Each create and destroy keeps what the stub allocator never takes back.
-    const left0 = BigInt.asUintN(64, w.e.heapLeft());
-    const text = "domain mem=1M";
-    const cycle = (): bigint => {
-      w.write(ctl, CFG, Buffer.from(text, "latin1"));
-      const id = w.hc(ctl, HC.DOMAIN_CREATE, [CFG, text.length]);
-      if (id > 0n) expect(w.hc(ctl, HC.DOMAIN_DESTROY, [id])).toBe(0n);
-      return id;
-    };
-    expect(cycle()).toBeGreaterThan(0n);
-    const perDomain = left0 - BigInt.asUintN(64, w.e.heapLeft());
-    console.log(`hypervisor heap per domain created and destroyed: ${perDomain} bytes; ${left0 >> 10n} KiB were left`);
-    expect(perDomain).toBeGreaterThan(0n);
-    expect(perDomain).toBeLessThan(64n * 1024n);
-    let cycles = 1;
-    let last = 0n;
-    while ((last = cycle()) > 0n) cycles++;
-    expect(last).toBe(ENOMEM);
-    expect(BigInt.asUintN(64, w.e.heapLeft())).toBeLessThan(1n << 20n);
-    expect(BigInt(cycles)).toBeGreaterThan((left0 - (1n << 20n)) / perDomain - 2n);
-    expect(w.m.serial).toMatch(/the hypervisor heap is nearly used up \(\d+ KiB left/);
-    // Nothing else changed: frames, the control domain, the calls.
-    expect(w.free()).toBe(free);
-    expect(w.state(ctl)).toBe(DOMAIN_RUNNABLE);
-    expect(w.hc(ctl, HC.DOMAIN_LIST, [BUF, 4])).toBeGreaterThan(0n);
-  });
-
   it("HC_DOMAIN_LOAD: -ESRCH, -EINVAL (started target, len over 64 KiB), -EFAULT on either side; nothing copied", () => {
     const b = builder();
     const { w, ctl, dom } = b;
