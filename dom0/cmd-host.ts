@@ -36,8 +36,8 @@ export function cmdMem(args: string[]): void {
   const free = hostMemFreeKiB();
   putsln("total " + kibText(total) + " (" + dec(total) + " KiB), free " + kibText(free) + " (" + dec(free) +
     " KiB) for new domains");
-  putsln("hypervisor heap: " + kibText(hostHeapUsedKiB()) + " in use (domain state " + kibText(hostHeapDomainsKiB()) +
-    "), " + kibText(hostHeapFreeKiB()) + " free");
+  putsln("hypervisor heap " + dec(hostHeapUsedKiB()) + " KiB in use (domain state " + dec(hostHeapDomainsKiB()) +
+    " KiB), " + dec(hostHeapFreeKiB()) + " KiB free");
   const n = domainsLoad();
   if (n < 0) {
     fail("mem", "HC_DOMAIN_LIST failed (" + errnoText(n) + ")");

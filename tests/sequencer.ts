@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 const LONGEST_FIRST = [
-  "sched-4cpus", "sched-2cpus", "shell", "sched", "smp", "guests", "dom0", "boot", "events", "float-check",
+  "shell", "sched-4cpus", "sched-2cpus", "heap", "sched", "guests", "smp", "boot", "events", "dom0", "float-check",
 ];
 
 function rank(spec: TestSpecification): number {

@@ -6,6 +6,7 @@ import { Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy } from "../domain/memory";
 import { framesTotal, framesFree } from "../mm/frames";
 import { heapPermanentUsed, heapArenaBytes, heapFree } from "../mm/region";
+import { heapScratchBytes } from "../mm/heap";
 import {
   cpusFound, cpusOnline, cpuApicId, cpuFlags, cpuBusyTicks, cpuIdleTicks, cpuCurrent, hostUptime,
 } from "../cpu/percpu";
@@ -40,7 +41,7 @@ export function hcHostInfo(caller: Domain, buf: u64): i64 {
   store<u32>(record + HOSTINFO_DOMAINS, live);
   store<u32>(record + HOSTINFO_DOMAINS + 4, 0);
   store<u64>(record + HOSTINFO_HEAP_USED_KIB, <u64>(heapPermanentUsed() + heapArenaBytes()) >> 10);
-  store<u64>(record + HOSTINFO_HEAP_DOMAINS_KIB, <u64>heapArenaBytes() >> 10);
+  store<u64>(record + HOSTINFO_HEAP_DOMAINS_KIB, <u64>(heapArenaBytes() - heapScratchBytes()) >> 10);
   store<u64>(record + HOSTINFO_HEAP_FREE_KIB, <u64>heapFree() >> 10);
   return guestCopy(caller, buf, record, HOSTINFO_SIZE, true) ? 0 : err(EFAULT);
 }

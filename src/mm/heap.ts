@@ -25,6 +25,11 @@ export function heapRunning(): bool {
   return true;
 }
 
+// Bytes the scratch arena holds (part of the arenas' count).
+export function heapScratchBytes(): usize {
+  return scratch !== null ? <usize>scratch!.pages << 12 : 0;
+}
+
 // Empties the scratch arena: nothing allocated since the last call is used
 // any more. A no-op when scratch is not the current region (boot, or a
 // domain being built).

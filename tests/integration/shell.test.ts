@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { bootBochs, makeIso, ROOT, type Emulator } from "../../qemu/emulator";
+import { FAIL, sleep, until } from "./dom0-console";
 
 const GUESTS = path.join(ROOT, "build", "guests");
-const FAIL = /hv: PANIC|hv: EXCEPTION|hv: halted|dom0: PANIC|dom0: EXCEPTION|wasm trap/;
 const BOOT_MS = 4 * 60_000;
 const CMD_MS = 2 * 60_000;
 const ESC = "\x1b";
@@ -31,22 +31,6 @@ beforeAll(() => {
 }, 180_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// Waits until `re` matches the output after `from`; the match's end.
-async function until(e: Emulator, from: number, re: RegExp, ms: number, what: string): Promise<RegExpExecArray> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = e.output().slice(from);
-    const m = re.exec(s);
-    if (m) return m;
-    const f = FAIL.exec(s);
-    if (f) throw new Error(`${what}: ${f[0]} in the output:\n${s.slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`${what}: no ${re} within ${ms} ms; output since:\n${s.slice(-3000)}`);
-    await sleep(100);
-  }
-}
 
 // Types `text` (no Enter): printable runs in chunks of 4, each after the
 // previous one's echo; a control byte or an escape sequence alone, then a

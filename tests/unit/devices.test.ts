@@ -110,3 +110,26 @@ describe("device state", () => {
     expect(rd(u, 7)).toBe(0x33n);
   });
 });
+
+describe("a domain's devices", () => {
+  it("every device the builder gives a domain saves, resets and restores to the same block", async () => {
+    const { vmxMachine } = await import("./fixtures");
+    const { m, e, create } = vmxMachine();
+    const id = create("devs", "testdev=1");
+    const n = e.testDomainDeviceCount(id);
+    expect(n).toBe(3);   // UART, isa-debug-exit, testdev
+    const kinds: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = e.testDomainDeviceAt(id, i) >>> 0;
+      kinds.push(Buffer.from(new Uint32Array([e.devKind(d) >>> 0]).buffer).toString("latin1"));
+      const len = e.devSaveSize(d);
+      e.devSave(d, BUF);
+      const saved = Buffer.from(m.bytes.subarray(BUF, BUF + len));
+      e.devReset(d);
+      expect(m.readString(e.devRestore(d, BUF, len) >>> 0)).toBe("");
+      e.devSave(d, BUF2);
+      expect(Buffer.from(m.bytes.subarray(BUF2, BUF2 + len))).toEqual(saved);
+    }
+    expect(kinds).toEqual(["U550", "DBGX", "TEDV"]);
+  });
+});
