@@ -84,6 +84,9 @@ const VMCS_FRAMES: u64 = 4;
 const page = memory.data(4096, 8);
 // The boot path's entry record.
 const entryRecord = memory.data(<i32>VCPUENTRY_SIZE, 8);
+// The entry state being built (one at a time: the big lock), so that a
+// guest's HC_VCPU_START allocates nothing.
+const start = new StartState();
 
 let nextId: u32 = 1;
 let bootHandoff: u32 = 0;
@@ -289,7 +292,7 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
     memory.fill(vcpu.xsaveArea, 0, xsaveAreaSize);
     store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
     dom.vcpus.push(vcpu);
-    vmcsInit(vcpu, handoff, new StartState());
+    vmcsInit(vcpu, handoff, start.clear());
   }
   dom.state = DOMSTATE_CREATED;
   return dom;
@@ -323,7 +326,7 @@ export function vcpuStart(dom: Domain, index: u64, rec: usize): u32 {
 function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
   const mode = load<u32>(rec + VCPUENTRY_MODE);
   const flags = load<u32>(rec + VCPUENTRY_FLAGS);
-  const s = new StartState();
+  const s = start.clear();
   s.rip = load<u64>(rec + VCPUENTRY_RIP);
   s.rsp = load<u64>(rec + VCPUENTRY_RSP);
   s.rax = load<u64>(rec + VCPUENTRY_RAX);

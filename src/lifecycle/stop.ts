@@ -4,8 +4,8 @@
 // `list -a`, `log` and `info` while it is among the STOPPED_KEEP domains
 // stopped last; then it is reaped: its arena goes back and its id is
 // unknown. A vCPU's objects are reused only once no CPU can still touch
-// them: every online CPU has been back at the top of its run loop, or idle,
-// since the domain stopped (the stop generation each has seen).
+// them: every online CPU has been back at the top of its run loop, or is
+// asleep idle, since the domain stopped (the stop generation each has seen).
 import { Domain, DOMSTATE_STOPPED, domains, domain0, domain0Clear } from "../domain/domain";
 import { arenaFree, regionUse } from "../mm/region";
 import { HV_CPUS_MAX, CPU_STATE_ONLINE } from "../arch/layout";
@@ -44,11 +44,13 @@ export function domainsReap(cpu: u32): void {
   let stopped = 0;
   for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).state == DOMSTATE_STOPPED) stopped++;
   if (stopped <= STOPPED_KEEP) return;
-  // Every online CPU has seen stops up to `safe`.
+  // Every online CPU has seen stops up to `safe`; one asleep in its idle
+  // loop holds nothing now, however long it sleeps.
   let safe = stopGen;
   for (let c: u32 = 0; c < cpusFound(); c++) {
     const b = cpuBlock(c);
-    if (b !== null && b.state == CPU_STATE_ONLINE && <i32>(unchecked(seenGen[c]) - safe) < 0) safe = unchecked(seenGen[c]);
+    if (b === null || b.state != CPU_STATE_ONLINE || b.idleSince != 0) continue;
+    if (<i32>(unchecked(seenGen[c]) - safe) < 0) safe = unchecked(seenGen[c]);
   }
   while (stopped > STOPPED_KEEP) {
     // The one stopped longest ago.

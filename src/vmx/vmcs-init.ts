@@ -38,6 +38,21 @@ export class StartState {
   gdtBase: u64 = 0;   // START_LONG64: a GDT with CODE64/DATA selectors
   gdtLimit: u32 = 0;
   realCs: u32 = 0;    // START_REAL: the code segment (RIP is the offset in it)
+
+  // As new: protected mode, everything 0.
+  clear(): StartState {
+    this.mode = START_PROTECTED32;
+    this.rip = 0;
+    this.rsp = 0;
+    this.rax = 0;
+    this.rbx = 0;
+    this.rdi = 0;
+    this.cr3 = 0;
+    this.gdtBase = 0;
+    this.gdtLimit = 0;
+    this.realCs = 0;
+    return this;
+  }
 }
 export const GUEST_SEL_CODE: u32 = 0x08;
 export const GUEST_SEL_DATA: u32 = 0x10;
