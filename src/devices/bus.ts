@@ -74,7 +74,8 @@ export class Bus {
   }
 
   // A write of the low `width` bytes of `value` at `address`: DEV_OK, or
-  // DEV_STOP with the code in stopCode.
+  // what the device asks (DEV_STOP with the code in stopCode, DEV_RESET,
+  // DEV_POWEROFF).
   write(a: Access, address: u64, width: u32, value: u64): u32 {
     const r = this.find(address);
     let result = DEV_OK;
@@ -85,7 +86,8 @@ export class Bus {
         const p = this.wrap(address + i);
         const q = i == 0 ? r : this.find(p);
         if (q === null || (q.dev.widths() & WIDTH_1) == 0) continue;
-        if (q.dev.write(this.at(a, q, p, 1), (value >> (<u64>i << 3)) & 0xff) == DEV_STOP) result = DEV_STOP;
+        const r1 = q.dev.write(this.at(a, q, p, 1), (value >> (<u64>i << 3)) & 0xff);
+        if (result == DEV_OK) result = r1;
       }
     }
     if (result == DEV_STOP) this.stopCode = a.code;

@@ -34,9 +34,12 @@ export const WIDTH_8: u32 = 8;
   return bytes >= 8 ? 0xffffffffffffffff : (<u64>1 << (<u64>bytes << 3)) - 1;
 }
 
-// What a write asks of the hypervisor.
+// What a write asks of the hypervisor (the domain's policy decides what
+// happens: src/lifecycle/). A bus passes the first non-OK result on.
 export const DEV_OK: u32 = 0;
-export const DEV_STOP: u32 = 1;   // stop the domain with exit code Access.code (isa-debug-exit)
+export const DEV_STOP: u32 = 1;      // stop the domain with exit code Access.code (isa-debug-exit)
+export const DEV_RESET: u32 = 2;     // the guest resets the machine (0xCF9, the 8042, port 0x92)
+export const DEV_POWEROFF: u32 = 3;  // the guest powers the machine off (ACPI S5)
 
 export const DEVSTATE_KIND: u32 = 0;
 export const DEVSTATE_VERSION: u32 = 4;
