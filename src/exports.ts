@@ -428,3 +428,6 @@ export function testDomainDeviceAt(id: u32, i: i32): usize {
   const n = d.ports.rangeCount;
   return changetype<usize>(i < n ? d.ports.deviceOf(i) : d.mmio.deviceOf(i - n));
 }
+// A domain's console ring and its UART (null if it has none).
+export function testDomainConsole(id: u32): usize { const d = testDomain(id); return d !== null ? changetype<usize>(d.console) : 0; }
+export function testDomainUart(id: u32): usize { const d = testDomain(id); return d !== null && d.uart !== null ? changetype<usize>(d.uart) : 0; }

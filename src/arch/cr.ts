@@ -31,6 +31,7 @@ export const EFER_NXE: u64 = 1 << 11;
 export const RFLAGS_FIXED: u64 = 1 << 1;   // bit 1 always reads 1
 export const RFLAGS_TF: u64 = 1 << 8;
 export const RFLAGS_IF: u64 = 1 << 9;
+export const RFLAGS_DF: u64 = 1 << 10;   // string instructions count down
 export const RFLAGS_ID: u64 = 1 << 21;    // writable: CPUID is there
 
 // XCR0 state components (Vol. 1 13.1).

@@ -4,6 +4,9 @@
 // VM_EXIT_INSTRUCTION_LEN. A handler that needs something of a layer above
 // it (stopping the domain, a hypercall) returns the action for it.
 import { Domain } from "../domain/domain";
+import { Bus } from "../devices/bus";
+import { DEV_OK, DEV_STOP, DEV_RESET } from "../devices/device";
+import { dec } from "../lib/str";
 
 export const ACTION_RESUME: u32 = 0;    // re-enter at the same RIP (fault injected, or retried)
 export const ACTION_NEXT: u32 = 1;      // the instruction is done: skip it and re-enter
@@ -19,4 +22,16 @@ export const ACTION_REARM: u32 = 7;     // skip it; a guest timer changed: re-ar
 export function actionStop(dom: Domain, reason: string): u32 {
   dom.stopReason = reason;
   return ACTION_STOP;
+}
+
+// What a device's write asked (src/devices/device.ts) as the action: go on,
+// or stop the domain with the exit code (isa-debug-exit), or because the
+// guest reset or powered off its machine.
+export function actionForDevice(dom: Domain, result: u32, bus: Bus): u32 {
+  if (result == DEV_OK) return ACTION_NEXT;
+  if (result == DEV_STOP) {
+    dom.exitCode = <i32><u32>bus.stopCode;
+    return actionStop(dom, "exit code " + dec(<u32>bus.stopCode));
+  }
+  return actionStop(dom, result == DEV_RESET ? "the guest reset its machine" : "the guest powered its machine off");
 }

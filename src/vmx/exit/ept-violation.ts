@@ -6,15 +6,15 @@
 // other stops the domain, with the address, the access and the RIP in the
 // log.
 import { Vcpu } from "../../domain/domain";
-import { ACTION_RESUME, actionStop } from "../action";
+import { ACTION_RESUME, actionStop, actionForDevice } from "../action";
 import { vmcsRead64, vmcsReadNat, vmcsDump } from "../vmcs";
 import { gpr, setGpr, setGprSized, completeInstruction } from "../regs";
 import { decodeMmio, MmioInsn, INSN_MAX, MMIO_LOAD, MMIO_STORE, EXTEND_ZERO, EXTEND_SIGN } from "../decode";
 import { guestFetch, guestCodeSize } from "../guest-fetch";
-import { Access, DEV_STOP, widthMask } from "../../devices/device";
+import { Access, DEV_OK, widthMask } from "../../devices/device";
 import { EXIT_QUALIFICATION, GUEST_PHYSICAL_ADDRESS, GUEST_RIP } from "../../arch/vmcs";
 import { EPT_VIOLATION_DATA_READ, EPT_VIOLATION_DATA_WRITE, EPT_VIOLATION_INSTRUCTION_FETCH } from "../../arch/vmx-exit";
-import { dec, hex } from "../../lib/str";
+import { hex } from "../../lib/str";
 
 // One access at a time (the big lock): decoded once, reused.
 const code = memory.data(<i32>INSN_MAX);
@@ -53,10 +53,8 @@ function mmio(vcpu: Vcpu, gpa: u64, write: bool): u32 {
   } else {
     let v = insn.imm;
     if (insn.op == MMIO_STORE) v = insn.high8 ? gpr(vcpu, insn.reg - 4) >> 8 : gpr(vcpu, insn.reg);
-    if (dom.mmio.write(access, gpa, insn.width, v) == DEV_STOP) {
-      dom.exitCode = <i32>dom.mmio.stopCode;
-      return actionStop(dom, "exit code " + dec(<u32>dom.mmio.stopCode));
-    }
+    const result = dom.mmio.write(access, gpa, insn.width, v);
+    if (result != DEV_OK) return actionForDevice(dom, result, dom.mmio);
   }
   completeInstruction(insn.length);
   return ACTION_RESUME;
