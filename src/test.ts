@@ -5,3 +5,4 @@
 export * from "./main";
 export * from "./exports";
 export * from "./test-pc";
+export * from "./test-pic";
