@@ -102,22 +102,25 @@ export abstract class Device {
   // Takes the `len` bytes at `src` as the device's state: "" or why not
   // (and then nothing changed).
   restore(src: usize, len: u32): string {
-    const what = this.name() + " state: ";
-    if (len < DEVSTATE_HEADER) return what + "truncated header (" + dec(len) + " bytes)";
-    const kind = load<u32>(src + DEVSTATE_KIND);
-    if (kind != this.kind()) return what + "saved by another device (kind " + hex(kind, 8) + ")";
-    const version = load<u32>(src + DEVSTATE_VERSION);
-    if (version != this.version()) {
-      return what + "version " + dec(version) + ", this hypervisor has version " + dec(this.version());
-    }
-    const size = load<u32>(src + DEVSTATE_SIZE);
-    if (size != this.blockSize() || len != DEVSTATE_HEADER + size) {
-      return what + "size " + dec(size) + " in " + dec(len) + " bytes, expected " + dec(this.blockSize());
-    }
-    const bad = this.check(src + DEVSTATE_HEADER);
-    if (bad.length != 0) return what + bad;
+    const bad = this.refusal(src, len);
+    if (bad.length != 0) return this.name() + " state: " + bad;
+    const size = this.blockSize();
     memory.copy(this.block(), src + DEVSTATE_HEADER, size);
     this.restored();
     return "";
+  }
+
+  // Why the `len` bytes at `src` cannot be this device's state, or "".
+  private refusal(src: usize, len: u32): string {
+    if (len < DEVSTATE_HEADER) return "truncated header (" + dec(len) + " bytes)";
+    const kind = load<u32>(src + DEVSTATE_KIND);
+    if (kind != this.kind()) return "saved by another device (kind " + hex(kind, 8) + ")";
+    const version = load<u32>(src + DEVSTATE_VERSION);
+    if (version != this.version()) return "version " + dec(version) + ", this hypervisor has version " + dec(this.version());
+    const size = load<u32>(src + DEVSTATE_SIZE);
+    if (size != this.blockSize() || len != DEVSTATE_HEADER + size) {
+      return "size " + dec(size) + " in " + dec(len) + " bytes, expected " + dec(this.blockSize());
+    }
+    return this.check(src + DEVSTATE_HEADER);
   }
 }
