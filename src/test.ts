@@ -6,3 +6,4 @@ export * from "./main";
 export * from "./exports";
 export * from "./test-pc";
 export * from "./test-pic";
+export * from "./test-ioapic";
