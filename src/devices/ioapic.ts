@@ -188,12 +188,13 @@ export class IoApic extends Device {
     if (s.reserved != 0) return "reserved word not 0";
     for (let pin: u32 = 0; pin < IOAPIC_PINS; pin++) {
       const low = s.low(pin);
-      const what = "redirection entry " + dec(pin) + " ";
-      if ((low & ~LOW_VALID) != 0 || (s.high(pin) & ~IOAPIC_REDIR_DEST_MASK) != 0) return what + "has reserved bits set";
-      if ((low & IOAPIC_REDIR_DELIVERY_STATUS) != 0) return what + "has a send pending";
-      if ((low & IOAPIC_REDIR_REMOTE_IRR) != 0 && (low & IOAPIC_REDIR_LEVEL) == 0) {
-        return what + "has remote IRR set but is edge-triggered";
+      let bad = "";
+      if ((low & ~LOW_VALID) != 0 || (s.high(pin) & ~IOAPIC_REDIR_DEST_MASK) != 0) bad = "has reserved bits set";
+      else if ((low & IOAPIC_REDIR_DELIVERY_STATUS) != 0) bad = "has a send pending";
+      else if ((low & IOAPIC_REDIR_REMOTE_IRR) != 0 && (low & IOAPIC_REDIR_LEVEL) == 0) {
+        bad = "has remote IRR set but is edge-triggered";
       }
+      if (bad.length != 0) return "redirection entry " + dec(pin) + " " + bad;
     }
     return "";
   }

@@ -696,7 +696,9 @@ describe("guest I/O APIC saved state (src/devices/device.ts)", () => {
     // high, sends at once.
     t.writeEntry(9, LEVEL | 0x66, 0);
     expect(t.sent()).toEqual([fixed(0x66, 0, true)]);
+    const used = t.e.heapCurrentUsed();
     expect(t.m.readString(t.e.devRestore(t.dev, BUF, len) >>> 0)).toBe("");
+    expect(t.e.heapCurrentUsed()).toBe(used);   // an accepted block builds no message
     expect(t.dump()).toEqual(before);
     expect(t.sent()).toEqual([]);   // a restore sends nothing
     t.e.devSave(t.dev, BUF2);
