@@ -7,3 +7,4 @@ export * from "./exports";
 export * from "./test-pc";
 export * from "./test-pic";
 export * from "./test-ioapic";
+export * from "./test-rtc";
