@@ -4,3 +4,4 @@
 // the runtime shim (boot/wasm-rt.c) calls.
 export * from "./main";
 export * from "./exports";
+export * from "./test-lapic";
