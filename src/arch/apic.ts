@@ -1,4 +1,4 @@
-// The local APIC (xAPIC MMIO) and the I/O APIC (SDM Vol. 3A Chapter 11;
+// The local APIC (xAPIC MMIO, x2APIC MSRs) and the I/O APIC (SDM Vol. 3A Chapter 11;
 // 82093AA I/O APIC datasheet). Register offsets from the unit's base.
 
 // Local APIC registers.
@@ -23,6 +23,57 @@ export const LAPIC_LVT_MASKED: u32 = 1 << 16;
 export const LAPIC_LVT_VECTOR_MASK: u32 = 0xff;
 export const LAPIC_TIMER_DIVIDE_1: u32 = 0xb;
 
+// The rest of the register page (Table 11-1): 4 KiB, a 32-bit register at
+// the start of each 16-byte slot. ISR, TMR and IRR are 8 registers each
+// (vectors 32n..32n+31 at base + 16n).
+export const LAPIC_APR: u32 = 0x90;
+export const LAPIC_PPR: u32 = 0xa0;
+export const LAPIC_RRD: u32 = 0xc0;
+export const LAPIC_LDR: u32 = 0xd0;
+export const LAPIC_DFR: u32 = 0xe0;
+export const LAPIC_ISR: u32 = 0x100;
+export const LAPIC_TMR: u32 = 0x180;
+export const LAPIC_IRR: u32 = 0x200;
+export const LAPIC_LVT_CMCI: u32 = 0x2f0;
+export const LAPIC_LVT_THERMAL: u32 = 0x330;
+export const LAPIC_LVT_PERF: u32 = 0x340;
+export const LAPIC_SELF_IPI: u32 = 0x3f0;   // x2APIC only (11.12.11)
+export const LAPIC_PAGE_SIZE: u32 = 0x1000;
+
+// Version register (11.4.8): version 7:0, max LVT entry 23:16, bit 24 EOI-
+// broadcast suppression.
+export const LAPIC_VERSION_MAX_LVT_SHIFT: u32 = 16;
+export const LAPIC_VERSION_EOI_SUPPRESSION: u32 = 1 << 24;
+export const LAPIC_SVR_FOCUS_DISABLE: u32 = 1 << 9;
+
+// DFR model, bits 31:28 (11.6.2.2); bits 27:0 read as ones.
+export const LAPIC_DFR_FLAT: u32 = 0xffffffff;
+export const LAPIC_DFR_CLUSTER: u32 = 0x0fffffff;
+
+// Error status register (11.5.3, Figure 11-9).
+export const LAPIC_ESR_SEND_ILLEGAL_VECTOR: u32 = 1 << 5;
+export const LAPIC_ESR_RECEIVE_ILLEGAL_VECTOR: u32 = 1 << 6;
+export const LAPIC_ESR_ILLEGAL_REGISTER: u32 = 1 << 7;
+
+// LVT entries (11.5.1, Figure 11-8):
+//   31      19 18 17 16  15  14  13  12  11 10  8 7      0
+//  ┌──────────┬─────┬───┬───┬───┬───┬───┬──┬─────┬────────┐
+//  │    0     │mode │ M │TM │RIR│POL│DS │  │ DM  │ vector │
+//  └──────────┴─────┴───┴───┴───┴───┴───┴──┴─────┴────────┘
+// mode: timer only; TM (level), RIR (remote IRR), POL: LINT0/1 only; DM
+// (delivery mode, the APIC_DM_* values): LINT0/1, thermal, performance.
+export const LAPIC_LVT_DELIVERY_SHIFT: u32 = 8;
+export const LAPIC_LVT_DELIVERY_STATUS: u32 = 1 << 12;
+export const LAPIC_LVT_ACTIVE_LOW: u32 = 1 << 13;
+export const LAPIC_LVT_REMOTE_IRR: u32 = 1 << 14;
+export const LAPIC_LVT_LEVEL: u32 = 1 << 15;
+export const LAPIC_LVT_TIMER_ONESHOT: u32 = 0 << 17;
+export const LAPIC_LVT_TIMER_PERIODIC: u32 = 1 << 17;
+export const LAPIC_LVT_TIMER_TSC_DEADLINE: u32 = 2 << 17;
+export const LAPIC_LVT_TIMER_MODE_MASK: u32 = 3 << 17;
+// Divide configuration (Figure 11-10): bits 3, 1:0.
+export const LAPIC_TIMER_DIVIDE_MASK: u32 = 0xb;
+
 // ICR: delivery mode, level, trigger, status.
 export const ICR_FIXED: u32 = 0 << 8;
 export const ICR_NMI: u32 = 4 << 8;
@@ -31,6 +82,22 @@ export const ICR_STARTUP: u32 = 6 << 8;
 export const ICR_SEND_PENDING: u32 = 1 << 12;
 export const ICR_LEVEL_ASSERT: u32 = 1 << 14;
 export const ICR_TRIGGER_LEVEL: u32 = 1 << 15;
+// ICR fields (11.6.1, Figure 11-12): delivery mode 10:8 (APIC_DM_*),
+// destination mode 11, shorthand 19:18 (APIC_DEST_*); xAPIC destination in
+// ICR high 31:24, x2APIC destination in ICR 63:32 (11.12.9).
+export const ICR_DELIVERY_SHIFT: u32 = 8;
+export const ICR_DEST_LOGICAL: u32 = 1 << 11;
+export const ICR_SHORTHAND_SHIFT: u32 = 18;
+export const ICR_DEST_SHIFT: u32 = 24;
+
+// x2APIC (11.12): the register at xAPIC offset r is MSR X2APIC_MSR_BASE +
+// (r >> 4) (11.12.1.2, Table 11-6); the MSRs 800H-8FFH are the APIC's.
+export const X2APIC_MSR_BASE: u32 = 0x800;
+export const X2APIC_MSR_LAST: u32 = 0x8ff;
+// IA32_APIC_BASE (11.4.4, 11.12.1): x2APIC enable (EXTD), next to BSP and
+// EN in msr.ts; the TSC-deadline MSR (11.5.4.1).
+export const IA32_APIC_BASE_EXTD: u64 = 1 << 10;
+export const IA32_TSC_DEADLINE: u32 = 0x6e0;
 
 // I/O APIC: an index register and a window.
 export const IOAPIC_REGSEL: u32 = 0x00;
