@@ -1,13 +1,16 @@
 // Test-only (build/hv-test.wasm, tests/unit/pit.test.ts): a PIT on a rig of
 // its own: a guest clock the test sets, the timer queue its timer waits on,
-// IRQ0 wired to a controller that counts edges, and a port bus with the
-// device at 0x40-0x43 and 0x61, as a domain's builder registers it.
+// IRQ0 wired to a controller that counts edges (or to the 8259A pair's
+// input 0, the pair on the same bus), and a port bus with the device at
+// 0x40-0x43 and 0x61, as a domain's builder registers it.
 import { PitDevice, PitChannel, pitRegister, PIT_BLOCK_SIZE, PIT_CHANNEL_SIZE, PIT_KIND, PIT_TAIL } from "./devices/pit";
 import { Bus } from "./devices/bus";
 import { Access, SPACE_PORT } from "./devices/device";
 import { ManualClock } from "./devices/clock";
 import { IrqController, IrqLine } from "./devices/irq";
 import { TimerQueue } from "./devices/timer";
+import { Pic8259Pair } from "./devices/pic";
+import { PIC_MASTER_CMD, PIC_SLAVE_CMD, PIC_PORTS, PIC_ELCR1, PIC_ELCR_PORTS } from "./arch/i8259";
 
 export { PIT_BLOCK_SIZE, PIT_CHANNEL_SIZE, PIT_KIND, PIT_TAIL };
 
@@ -29,25 +32,44 @@ class PitRig {
   edges: EdgeCounter;
   line: IrqLine;
   dev: PitDevice;
-  bus: Bus = new Bus(SPACE_PORT);
+  pic: Pic8259Pair | null;
+  bus: Bus;
 
-  constructor(hz: u64, wired: bool) {
+  // `wiring`: 0 IRQ0 unconnected, 1 to the edge counter, 2 to the 8259A pair.
+  constructor(hz: u64, wiring: u32) {
     const clock = new ManualClock(hz);
     const edges = new EdgeCounter();
     const queue = new TimerQueue();
-    const line = new IrqLine(edges, 0);
+    const bus = new Bus(SPACE_PORT);
+    let line = new IrqLine(edges, 0);
+    let pic: Pic8259Pair | null = null;
+    if (wiring == 2) {
+      const pair = new Pic8259Pair(null);
+      bus.register(PIC_MASTER_CMD, PIC_PORTS, pair);
+      bus.register(PIC_SLAVE_CMD, PIC_PORTS, pair);
+      bus.register(PIC_ELCR1, PIC_ELCR_PORTS, pair);
+      line = new IrqLine(pair.inputs, 0);
+      pic = pair;
+    }
+    const dev = new PitDevice(wiring != 0 ? line : null, queue, 0, clock);
+    pitRegister(bus, dev);
     this.clock = clock;
     this.edges = edges;
     this.queue = queue;
     this.line = line;
-    this.dev = new PitDevice(wired ? line : null, queue, 0, clock);
-    pitRegister(this.bus, this.dev);
+    this.pic = pic;
+    this.bus = bus;
+    this.dev = dev;
   }
 }
 
 const rigAccess = new Access();
 
-export function pitRigCreate(hz: u64, wired: bool): PitRig { return new PitRig(hz, wired); }
+export function pitRigCreate(hz: u64, wired: bool): PitRig { return new PitRig(hz, wired ? 1 : 0); }
+export function pitRigWithPic(hz: u64): PitRig { return new PitRig(hz, 2); }
+// The CPU side of the rig's 8259A pair: INT, and an INTA cycle's vector (-1 without a pair).
+export function pitRigPicInt(r: PitRig): bool { return r.pic !== null && r.pic!.hasInterrupt(); }
+export function pitRigPicAck(r: PitRig): i32 { return r.pic !== null ? r.pic!.acknowledge() : -1; }
 export function pitRigDevice(r: PitRig): PitDevice { return r.dev; }
 export function pitRigSetTime(r: PitRig, tsc: u64): void { r.clock.t = tsc; }
 export function pitRigTime(r: PitRig): u64 { return r.clock.t; }

@@ -695,6 +695,46 @@ describe("8254 PIT: IRQ0", () => {
   });
 });
 
+describe("8254 PIT: IRQ0 through the 8259A pair", () => {
+  it("ticks once per period as Linux sets them up: INTA gives IRQ0's vector, EOI, the next tick", () => {
+    const m = new Machine();
+    const e = m.exports;
+    const r = e.pitRigWithPic(EXACT) >>> 0;
+    const outb = (port: number, v: number): number => e.pitOut(r, port, 1, v);
+    const at = (k: number): void => e.pitRigSetTime(r, BigInt(k) * 3n);
+    const int = (): boolean => e.pitRigPicInt(r) !== 0;
+    // init_8259A: ICW1 edge, cascade, ICW4; vectors 0x30/0x38; IRQ2 cascade; 8086 mode; IRQ0 unmasked.
+    outb(0x20, 0x11); outb(0x21, 0x30); outb(0x21, 0x04); outb(0x21, 0x01);
+    outb(0xa0, 0x11); outb(0xa1, 0x38); outb(0xa1, 0x02); outb(0xa1, 0x01);
+    outb(0x21, 0xfa); outb(0xa1, 0xff);
+    outb(0x43, 0x34); outb(0x40, 1193 & 0xff); outb(0x40, 1193 >> 8);
+    // The control word took OUT0 from low to high: one interrupt, as on a PC.
+    expect(int()).toBe(true);
+    expect(e.pitRigPicAck(r)).toBe(0x30);
+    outb(0x20, 0x20);
+    expect(int()).toBe(false);
+    for (let k = 1; k <= 50; k++) {
+      at(1193 * k);
+      e.pitRigFire(r);
+      expect(int()).toBe(false);
+      at(1193 * k + 1);
+      e.pitRigFire(r);
+      expect(int()).toBe(true);
+      expect(e.pitRigPicAck(r)).toBe(0x30);
+      outb(0x20, 0x20);                  // EOI
+      expect(int()).toBe(false);
+    }
+    // A guest that neither takes nor acknowledges ticks for 20 periods: one interrupt.
+    at(1193 * 70 + 1);
+    e.pitRigFire(r);
+    expect(int()).toBe(true);
+    expect(e.pitRigPicAck(r)).toBe(0x30);
+    outb(0x20, 0x20);
+    expect(int()).toBe(false);
+    expect(BigInt(e.pitRigCoalesced(r))).toBe(19n);
+  });
+});
+
 describe("8254 PIT: what Linux does with it", () => {
   // arch/x86/kernel/tsc.c, pit_calibrate_tsc(latch, ms, loopmin): counter 2
   // in mode 0 gated by port 0x61, polled for OUT2; each port access is an
