@@ -9,3 +9,4 @@ export * from "./test-pic";
 export * from "./test-ioapic";
 export * from "./test-rtc";
 export * from "./test-lapic";
+export * from "./test-pit";
