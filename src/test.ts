@@ -8,3 +8,4 @@ export * from "./test-pc";
 export * from "./test-pic";
 export * from "./test-ioapic";
 export * from "./test-rtc";
+export * from "./test-acpi";
