@@ -31,7 +31,7 @@ import {
   GAS_SPACE_ID, GAS_BIT_WIDTH, GAS_ACCESS_SIZE, GAS_ADDRESS, GAS_SPACE_SYSTEM_IO,
   GAS_ACCESS_BYTE, GAS_ACCESS_WORD, GAS_ACCESS_DWORD,
   FADT_FIRMWARE_CTRL, FADT_DSDT, FADT_SCI_INT, FADT_PM1A_EVT_BLK, FADT_PM1A_CNT_BLK, FADT_PM_TMR_BLK,
-  FADT_PM1_EVT_LEN, FADT_PM1_CNT_LEN, FADT_PM_TMR_LEN, FADT_P_LVL2_LAT, FADT_P_LVL3_LAT,
+  FADT_PM1_EVT_LEN, FADT_PM1_CNT_LEN, FADT_PM_TMR_LEN, FADT_P_LVL2_LAT, FADT_P_LVL3_LAT, FADT_CENTURY,
   FADT_IAPC_BOOT_ARCH, FADT_FLAGS, FADT_RESET_REG, FADT_RESET_VALUE, FADT_MINOR_VERSION,
   FADT_X_DSDT, FADT_X_PM1A_EVT_BLK, FADT_X_PM1A_CNT_BLK, FADT_X_PM_TMR_BLK, FADT_SIZE,
   P_LVL2_LAT_NONE, P_LVL3_LAT_NONE,
@@ -49,6 +49,7 @@ import {
 import { APIC_DEFAULT_BASE } from "../arch/msr";
 import { IOAPIC_DEFAULT_BASE } from "../arch/apic";
 import { RESET_CONTROL_PORT, RESET_CONTROL_SYS_RST, RESET_CONTROL_RST_CPU } from "../arch/platform";
+import { CMOS_CENTURY } from "../arch/mc146818";
 
 // What the tables name as their maker: OEMID "TSHV  ", one OEM Table ID for
 // every table (5.2.8: the XSDT's must match the FADT's), creator "TSHV".
@@ -206,6 +207,8 @@ function writeFadt(p: usize, base: u64): void {
   store<u8>(p + FADT_PM_TMR_LEN, DOMAIN_PM_TMR_LEN);
   store<u16>(p + FADT_P_LVL2_LAT, P_LVL2_LAT_NONE);
   store<u16>(p + FADT_P_LVL3_LAT, P_LVL3_LAT_NONE);
+  // The RTC's century byte (src/devices/rtc.ts); no day or month alarm.
+  store<u8>(p + FADT_CENTURY, CMOS_CENTURY);
   // 5.2.9.3: ISA devices the OS cannot find alone (Linux then keeps the
   // PIT, RTC and PICs) and an 8042.
   store<u16>(p + FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES | IAPC_8042);

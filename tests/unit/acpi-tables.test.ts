@@ -121,6 +121,7 @@ describe("ACPI tables of a domain", () => {
     expect([u8(f + 88), u8(f + 89), u8(f + 90), u8(f + 91), u8(f + 92), u8(f + 93)]).toEqual([4, 2, 0, 4, 0, 0]);
     expect(u16(f + 96)).toBeGreaterThan(100);          // no C2
     expect(u16(f + 98)).toBeGreaterThan(1000);         // no C3
+    expect([u8(f + 106), u8(f + 107), u8(f + 108)]).toEqual([0, 0, 0x32]); // no RTC day/month alarm; CMOS century byte
     expect(u16(f + 109)).toBe(0x3);                    // IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042
     const flags = u32(f + 112);
     const bit = (n: number) => (flags >>> n) & 1;
@@ -286,6 +287,7 @@ describe("ACPI tables of a domain, through ACPICA's iasl", () => {
       expect(dsdt.replace(/\s+/g, " ")).toMatch(/\{ Name \(_S5, Package \(0x04\) \/\/ _S5_: S5 System State \{ 0x05, 0x05, Zero, Zero \}\) \}/);
       const facp = readFileSync(join(dir, "facp.dsl"), "utf8");
       expect(facp).toMatch(/PM Timer Block Address : 00000608/);
+      expect(facp).toMatch(/RTC Century Index : 32/);
       expect(facp).toMatch(/32-bit PM Timer \(V1\) : 1/);
       expect(facp).toMatch(/Reset Register Supported \(V2\) : 1/);
       expect(facp).toMatch(/Hardware Reduced \(V5\) : 0/);
