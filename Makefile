@@ -13,7 +13,8 @@ BUILD_TOOLS := nasm:nasm clang:clang ld.lld:lld wasm2c:wabt wasm2wat:wabt \
   grub-mkrescue:grub-common xorriso:xorriso mformat:mtools
 BUILD_FILES := /usr/lib/grub/i386-pc/multiboot2.mod:grub-pc-bin \
   /usr/lib/grub/x86_64-efi/multiboot2.mod:grub-efi-amd64-bin /usr/include/stdlib.h:libc6-dev
-TEST_TOOLS  := ld:binutils nm:binutils bochs:bochs qemu-system-x86_64:qemu-system-x86
+TEST_TOOLS  := ld:binutils nm:binutils bochs:bochs qemu-system-x86_64:qemu-system-x86 \
+  iasl:acpica-tools
 TEST_FILES  := /usr/share/bochs/BIOS-bochs-latest:bochsbios /usr/share/vgabios/vgabios.bin:vgabios \
   /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0:bochs-term \
   /usr/share/OVMF/OVMF_CODE.fd:ovmf

@@ -10,3 +10,4 @@ export * from "./test-ioapic";
 export * from "./test-rtc";
 export * from "./test-lapic";
 export * from "./test-pit";
+export * from "./test-acpi";
