@@ -75,7 +75,8 @@ describe("device state", () => {
     const u = e.uartCreate(con) >>> 0;
     wr(u, 7, 0x42);
     const len = save(u);
-    const view = new DataView(m.memory.buffer);
+    // A fresh view each time: a refusal's message may grow the memory.
+    const view = { setUint32: (at: number, v: number, le: boolean) => new DataView(m.memory.buffer).setUint32(at, v, le) };
     const copy = (): void => { m.bytes.copyWithin(BUF2, BUF, BUF + len); };
     wr(u, 7, 0x99);   // what must survive every refused restore
     copy(); view.setUint32(BUF2 + 4, 2, true);
