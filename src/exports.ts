@@ -417,16 +417,14 @@ export function testDomainMmioDevice(id: u32, gpa: u64): usize {
 export { heapPermanentUsed, heapArenaBytes, heapArenas, heapFree } from "./mm/region";
 import { regionCurrent } from "./mm/region";
 export function heapCurrentUsed(): usize { return regionCurrent().used; }
-// A domain's devices, port bus then MMIO bus: how many, and the one at `i`.
+// A domain's devices (Domain.devices): how many, and the one at `i`.
 export function testDomainDeviceCount(id: u32): i32 {
   const d = testDomain(id);
-  return d !== null ? d.ports.rangeCount + d.mmio.rangeCount : 0;
+  return d !== null ? d.devices.length : 0;
 }
 export function testDomainDeviceAt(id: u32, i: i32): usize {
   const d = testDomain(id);
-  if (d === null) return 0;
-  const n = d.ports.rangeCount;
-  return changetype<usize>(i < n ? d.ports.deviceOf(i) : d.mmio.deviceOf(i - n));
+  return d !== null && i >= 0 && i < d.devices.length ? changetype<usize>(unchecked(d.devices[i])) : 0;
 }
 // A domain's console ring and its UART (null if it has none).
 export function testDomainConsole(id: u32): usize { const d = testDomain(id); return d !== null ? changetype<usize>(d.console) : 0; }

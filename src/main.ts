@@ -34,6 +34,8 @@ import { smpBootCpu, smpStart, smpBootPat, smpStartTicks, smpScheduling, smpStar
 import { thisCpu, cpusSetBootTsc } from "./cpu/percpu";
 import { dec } from "./lib/str";
 import { heapRunning } from "./mm/heap";
+import { hostRtcTime } from "./platform/cmos";
+import { pcWallClockSet } from "./domain/pc";
 
 
 const VERSION = "0.1.0";
@@ -83,6 +85,7 @@ export function kmain(handoff: u32): void {
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
   tscPrint(tscCalibrate());
+  wallClock();
 
   vmxEnable();
   println("hv: CPU 0 (APIC id " + dec(thisCpu().apicId) + ") up, VMX root (boot CPU)");
@@ -103,6 +106,13 @@ export function kmain(handoff: u32): void {
 // with delays in real time.
 function tscPrint(hz: u64): void {
   println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: the PIT did not answer)"));
+}
+
+// The host's RTC, which domains' clocks start from.
+function wallClock(): void {
+  const t = hostRtcTime();
+  pcWallClockSet(t >= 0 ? t : 0, rdtsc());
+  println(t >= 0 ? "hv: wall clock " + dec(<u64>t) + " s since 1970 (the host's RTC)" : "hv: the host's RTC does not answer; domains' clocks start at 1970");
 }
 
 // Every other CPU, from boot/trampoline.asm with the big lock held: its

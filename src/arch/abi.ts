@@ -133,6 +133,9 @@ export const VCPUENTRY_FLAG_BUILDER_TABLES: u32 = 1;
 export const GUEST_PML4_GPA: u64 = 0x1000;      // PML4, PDPT 0x2000, four PDs 0x3000-0x6fff
 export const GUEST_GDT_GPA: u64 = 0x7000;       // null, code64 0x08, data 0x10
 export const GUEST_BOOTINFO_GPA: u64 = 0x8000;  // the multiboot information (<= 4 KiB)
+// A DomU's ACPI tables, the RSDP first, in the BIOS area Linux and firmware
+// search for the RSDP (0xE0000-0xFFFFF).
+export const GUEST_ACPI_GPA: u64 = 0xe0000;
 export const GUEST_STACK_TOP: u64 = 0x80000;    // initial RSP of a 64-bit entry
 
 // Event page (HC_EVENT_SETUP): one 4 KiB-aligned page of the caller's memory.

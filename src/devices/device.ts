@@ -87,11 +87,15 @@ export abstract class Device {
   check(b: usize): string { return ""; }
   // After a restore: what follows from the block (an interrupt line's level).
   restored(): void {}
+  // Before a save: a lazily clocked model brings its block up to now, so
+  // the same guest state saves as the same bytes.
+  saving(): void {}
 
   saveSize(): u32 { return DEVSTATE_HEADER + this.blockSize(); }
 
   // Writes saveSize() bytes at `dst`.
   save(dst: usize): void {
+    this.saving();
     store<u32>(dst + DEVSTATE_KIND, this.kind());
     store<u32>(dst + DEVSTATE_VERSION, this.version());
     store<u32>(dst + DEVSTATE_SIZE, this.blockSize());

@@ -223,6 +223,12 @@ export class RtcDevice extends Device {
     return "";
   }
 
+  saving(): void {
+    const now = this.clock.now();
+    this.sync(now);
+    this.update(now);
+  }
+
   // The timer and the line follow from the block.
   restored(): void {
     const now = this.clock.now();

@@ -16,8 +16,11 @@ import { Bus } from "../devices/bus";
 import { UartDevice } from "../devices/uart16550";
 import { Timer, TimerQueue, TimerClient } from "../devices/timer";
 import { IrqController } from "../devices/irq";
-import { SPACE_PORT, SPACE_MMIO } from "../devices/device";
+import { Device, SPACE_PORT, SPACE_MMIO } from "../devices/device";
 import { Region } from "../mm/region";
+import { Lapic } from "../devices/lapic";
+import { Pic8259Pair } from "../devices/pic";
+import { IoApic } from "../devices/ioapic";
 
 // A domain's state: one enumeration, the ABI's (Domain 0's `list` reads it).
 export { DomainState, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../arch/abi";
@@ -112,6 +115,11 @@ export class Vcpu {
   // the TSC it yields, not the offset.
   tscOffset: u64 = 0;
   timer: Timer;                  // its HC_TIMER_SET timer (src/domain/timer.ts)
+  // Its local APIC (a DomU's; src/domain/pc.ts), and whether an interrupt
+  // may wait to be injected (an event, the LAPIC's or the PIC's): looked at
+  // before each VM entry (src/vmx/event.ts).
+  lapic: Lapic | null = null;
+  irqPending: bool = false;
   stats: VcpuStats = new VcpuStats();
 
   constructor(public domain: Domain, public index: u32, timerClient: TimerClient) {
@@ -187,14 +195,26 @@ export class Domain {
   // interrupt lines go to, the queue their timers wait on.
   ports: Bus = new Bus(SPACE_PORT);
   mmio: Bus = new Bus(SPACE_MMIO);
+  // Every device model it has, once each, in the order made (on a bus,
+  // a vCPU's LAPIC or none): what its saved state walks.
+  devices: Device[] = [];
   irqs: IrqController = changetype<IrqController>(0);  // set by the builder (src/domain/events.ts)
   timers: TimerQueue = new TimerQueue();
   console: Console = changetype<Console>(0);
   uart: UartDevice | null = null;  // its emulated COM1; none for Domain 0 (the real one)
+  // A DomU's interrupt controllers (src/domain/pc.ts); none for Domain 0.
+  pic: Pic8259Pair | null = null;
+  ioapic: IoApic | null = null;
   // Domain 0's own I/O bitmap A (ports 0-0x7fff), passing its devices
   // through; 0: the shared all-exit bitmap.
   ioBitmapA: u64 = 0;
   constructor(public id: u32, public name: string) {}
+
+  // `d`, one of its devices from now on.
+  device<T extends Device>(d: T): T {
+    this.devices.push(d);
+    return d;
+  }
 }
 
 export const domains: Domain[] = [];

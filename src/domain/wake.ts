@@ -8,6 +8,9 @@ export abstract class VcpuWaker {
   // `v` has something to take and is runnable again. `urgent`: it takes
   // its CPU from whatever runs there now if it outranks that.
   abstract wake(v: Vcpu, urgent: bool): void;
+  // `v` has an interrupt to take: if a CPU runs it now, that CPU leaves the
+  // guest to inject it.
+  abstract kick(v: Vcpu): void;
 }
 
 let waker: VcpuWaker | null = null;
@@ -22,4 +25,8 @@ export function vcpuWake(v: Vcpu, urgent: bool): void {
   if (!v.state.halted || !v.state.haltIf) return;
   v.state.halted = false;
   if (waker !== null) waker!.wake(v, urgent);
+}
+
+export function vcpuKick(v: Vcpu): void {
+  if (waker !== null) waker!.kick(v);
 }

@@ -50,6 +50,7 @@ import { DebugExit } from "../devices/debug-exit";
 import { TestDev } from "../devices/testdev";
 import { IrqLine } from "../devices/irq";
 import { eventIrqs } from "../domain/events";
+import { pcCreate, pcWriteAcpiTables, pcWallClockNow } from "../domain/pc";
 import { vcpuTimerClient } from "../domain/timer";
 import { COM1, UART_PORTS, COM1_ISA_IRQ } from "../arch/uart16550";
 import {
@@ -271,14 +272,8 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
   const con = Console.create(cfg.name);
   dom.console = con;
   dom.irqs = eventIrqs(dom);
-  // Its devices, a line each: the bus range and the model.
-  if (!asDom0) {
-    const uart = new UartDevice(con, new IrqLine(dom.irqs, COM1_ISA_IRQ));
-    dom.uart = uart;
-    dom.ports.register(COM1, UART_PORTS, uart);
-  }
-  dom.ports.register(ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, new DebugExit());
-  if (hasTestdev(cfg.cmdline)) dom.mmio.register(TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, new TestDev());
+  dom.ports.register(ISA_DEBUG_EXIT_PORT, ISA_DEBUG_EXIT_SIZE, dom.device(new DebugExit()));
+  if (hasTestdev(cfg.cmdline)) dom.mmio.register(TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, dom.device(new TestDev()));
   // The guest's TSC starts near zero and only moves forward.
   dom.tscOffset = 0 - rdtsc();
 
@@ -293,6 +288,18 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
     store<u32>(vcpu.xsaveArea + XSAVE_MXCSR_OFFSET, MXCSR_RESET);
     dom.vcpus.push(vcpu);
     vmcsInit(vcpu, handoff, start.clear());
+  }
+  // A DomU is a PC (src/domain/pc.ts); its COM1 interrupts on ISA IRQ 4.
+  // Domain 0 drives the real devices and gets events.
+  if (!asDom0) {
+    const isa = pcCreate(dom, pcWallClockNow());
+    const uart = dom.device(new UartDevice(con, new IrqLine(isa, COM1_ISA_IRQ)));
+    dom.uart = uart;
+    dom.ports.register(COM1, UART_PORTS, uart);
+    if (!optionFlagOff(cfg.cmdline, "acpi")) {
+      const e = pcWriteAcpiTables(dom);
+      if (e.length != 0) return undoCreate(dom, e);
+    }
   }
   dom.state = DOMSTATE_CREATED;
   return dom;
@@ -392,6 +399,12 @@ export function domainStart(dom: Domain): u32 {
     }
   }
   return 0;
+}
+
+// `key=0` on the config line.
+function optionFlagOff(cmdline: string, key: string): bool {
+  const v = optionValue(cmdline, key);
+  return v !== null && v == "0";
 }
 
 // `testdev=1`: the test kernels' MMIO scratch device (test only).

@@ -255,6 +255,11 @@ class SchedWaker extends VcpuWaker {
   wake(v: Vcpu, urgent: bool): void {
     schedWake(v, rdtsc(), urgent);
   }
+  kick(v: Vcpu): void {
+    if (v.schedId < 0 || policy === null) return;
+    const cpu = p().vcpuCpu(<u32>v.schedId);
+    if (cpu >= 0 && p().running(<u32>cpu) == v.schedId && <u32>cpu != thisCpu().index) cpuKick(<u32>cpu);
+  }
 }
 vcpuWakerSet(new SchedWaker());
 

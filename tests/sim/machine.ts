@@ -48,6 +48,7 @@ export class Machine {
   readonly msrWrites: Array<[number, bigint]> = [];
   readonly cpuidTable = new Map<string, CpuidRegs>();
   tsc = 0n;
+  tscStep = 1000n;   // what each rdtsc adds (0: time stands still)
   // Host interrupts: vectors boot/idt.asm's stubs have recorded (irq_take
   // hands them out lowest first), and vectors still pending at the LAPIC
   // (irq_window and idle_wait let them in). onIdle runs in idle_wait, e.g.
@@ -127,7 +128,7 @@ export class Machine {
         regs.forEach((r, i) => v.setUint32(out + 4 * i, r >>> 0, true));
       },
       rdtsc: () => {
-        this.tsc += 1000n;
+        this.tsc += this.tscStep;
         return this.tsc;
       },
       read_cr0: () => this.cr0,

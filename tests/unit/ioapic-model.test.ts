@@ -717,7 +717,8 @@ describe("guest I/O APIC saved state (src/devices/device.ts)", () => {
     const len = t.e.devSaveSize(t.dev);
     t.e.devSave(t.dev, BUF);
     const before = t.dump();
-    const view = new DataView(t.m.memory.buffer);
+    // A fresh view each time: a refusal's message may grow the memory.
+    const view = { setUint32: (at: number, v: number, le: boolean) => new DataView(t.m.memory.buffer).setUint32(at, v, le) };
     const HDR = 16, TABLE = HDR + 16;
     const cases: Array<[(at: number) => void, string]> = [
       [(at) => view.setUint32(at + HDR, 0x100, true), "IOREGSEL 0x00000100 beyond bits 7:0"],
