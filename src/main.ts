@@ -36,6 +36,8 @@ import { dec } from "./lib/str";
 import { heapRunning } from "./mm/heap";
 import { hostRtcTime } from "./platform/cmos";
 import { pcWallClockSet } from "./domain/pc";
+import { apicvConfigure } from "./vmx/apic";
+import "./lifecycle/startup";
 
 
 const VERSION = "0.1.0";
@@ -81,6 +83,7 @@ export function kmain(handoff: u32): void {
     powerOff();
   }
   vmxPrintSummary();
+  apicvPrint(optionValue(bi.cmdline, "apicv"));
   print("hv: boot to VT-x summary took ");
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
@@ -106,6 +109,14 @@ export function kmain(handoff: u32): void {
 // with delays in real time.
 function tscPrint(hz: u64): void {
   println("hv: TSC " + dec(hz / 1000) + " kHz" + (tscMeasured() ? " (measured against the PIT)" : " (assumed: the PIT did not answer)"));
+}
+
+// APIC virtualization for the guests' LAPICs (src/vmx/apic.ts), unless
+// the command line says apicv=0.
+function apicvPrint(option: string | null): void {
+  const off = option !== null && option == "0";
+  if (apicvConfigure(off)) println("hv: guests' LAPICs use APIC virtualization (apicv=0 turns it off)");
+  else println("hv: guests' LAPICs are emulated on every access (" + (off ? "apicv=0" : "the CPU lacks APIC virtualization") + ")");
 }
 
 // The host's RTC, which domains' clocks start from.

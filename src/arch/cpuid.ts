@@ -19,12 +19,21 @@ export const CPUID_1_ECX_HYPERVISOR: u32 = 1 << 31; // reserved for a hypervisor
 export const CPUID_1_ECX_MONITOR: u32 = 1 << 3;     // MONITOR/MWAIT
 export const CPUID_1_ECX_PDCM: u32 = 1 << 15;       // perfmon and debug capability MSR
 export const CPUID_1_ECX_X2APIC: u32 = 1 << 21;
+export const CPUID_1_ECX_TSC_DEADLINE: u32 = 1 << 24;  // IA32_TSC_DEADLINE (the LAPIC timer's TSC-deadline mode)
+export const CPUID_1_EDX_HTT: u32 = 1 << 28;           // EBX[23:16] counts the package's logical processors
+export const CPUID_1_EBX_COUNT_SHIFT: u32 = 16;
 export const CPUID_1_ECX_OSXSAVE: u32 = 1 << 27;    // reflects CR4.OSXSAVE
 export const CPUID_1_EBX_APIC_ID_SHIFT: u32 = 24;   // initial APIC ID, bits 31:24
 export const CPUID_LEAF_EXTENDED_FEATURES: u32 = 0x7;
 export const CPUID_7_EBX_SGX: u32 = 1 << 2;
 export const CPUID_LEAF_PERFMON: u32 = 0xa;         // architectural performance monitoring
 export const CPUID_LEAF_TOPOLOGY: u32 = 0xb;        // x2APIC topology; EDX = x2APIC ID
+export const CPUID_LEAF_TOPOLOGY_V2: u32 = 0x1f;    // V2 extended topology, same layout
+// Leaf 0xB/0x1F ECX[15:8], the level type of a subleaf.
+export const CPUID_TOPOLOGY_SMT: u32 = 1;
+export const CPUID_TOPOLOGY_CORE: u32 = 2;
+export const CPUID_LEAF_TSC: u32 = 0x15;            // TSC/crystal ratio EBX/EAX, crystal Hz ECX
+export const CPUID_LEAF_FREQUENCY: u32 = 0x16;      // base, max, bus MHz
 export const CPUID_LEAF_XSAVE: u32 = 0xd;
 export const CPUID_D_1_EAX_XSAVES: u32 = 1 << 3;      // XSAVES/XRSTORS and IA32_XSS
 export const CPUID_LEAF_EXT_MAX: u32 = 0x80000000;   // EAX = highest extended leaf
@@ -35,3 +44,6 @@ export const CPUID_80000001_EDX_LM: u32 = 1 << 29;  // long mode (Intel 64)
 // feature information" there).
 export const CPUID_LEAF_HYPERVISOR: u32 = 0x40000000;
 export const CPUID_LEAF_HYPERVISOR_FEATURES: u32 = 0x40000001;
+// The timing leaf hypervisors share (VMware's, also KVM's and Xen's): EAX
+// the TSC's kHz, EBX the LAPIC timer's (bus) kHz.
+export const CPUID_LEAF_HYPERVISOR_TIMING: u32 = 0x40000010;

@@ -40,6 +40,24 @@ export class Bus {
     return true;
   }
 
+  // `dev`'s range starts at `base` now (a relocatable register block: a
+  // LAPIC's IA32_APIC_BASE). False if it has no range here or the moved
+  // range would overlap another or leave the space; then nothing moved.
+  rebase(dev: Device, base: u64): bool {
+    let at: i32 = -1;
+    for (let i = 0; i < this.count; i++) if (unchecked(this.ranges[i])!.dev === dev) at = i;
+    if (at < 0) return false;
+    const r = unchecked(this.ranges[at])!;
+    const limit: u64 = this.space == SPACE_PORT ? 0x10000 : 0x1000000000000;
+    if (base >= limit || r.len > limit - base) return false;
+    for (let i = 0; i < this.count; i++) {
+      const o = unchecked(this.ranges[i])!;
+      if (i != at && base < o.base + o.len && o.base < base + r.len) return false;
+    }
+    r.base = base;
+    return true;
+  }
+
   // The device claiming `address`, or null.
   deviceAt(address: u64): Device | null {
     const r = this.find(address);

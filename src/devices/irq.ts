@@ -21,5 +21,11 @@ export class IrqLine {
   }
 
   @inline raise(): void { this.set(true); }
+  // Asserted, and the controller told so even if it already was: news on
+  // a line that is high while anything is pending (a LAPIC's intr).
+  reassert(): void {
+    this.level = true;
+    this.controller.setLevel(this.input, true);
+  }
   @inline lower(): void { this.set(false); }
 }

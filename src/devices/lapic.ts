@@ -228,6 +228,12 @@ export class Lapic extends Device {
   timerCoalesced: u64 = 0;
   timerExpiries: u64 = 0;
   ignored: u32 = 0;
+  // Virtual-interrupt delivery (the integrator's choice, Vol. 3C 30.2): the
+  // processor takes vectors from IRR itself, so every vector entering IRR
+  // is news for the CPU side (its RVI), deliverable yet or not: `intr` is
+  // raised anew for each.
+  virtualDelivery: bool = false;
+  private irrNew: bool = false;
 
   // `index`: the vCPU's, its initial APIC ID; `clock`: that vCPU's TSC (the
   // timer's deadlines are on it); `timers`: its domain's queue; `intr`: the
@@ -534,6 +540,8 @@ export class Lapic extends Device {
   @inline tpr(): u32 { return this.reg(LAPIC_TPR); }
   @inline highestIrr(): i32 { return this.highest(LAPIC_IRR); }
   @inline highestIsr(): i32 { return this.highest(LAPIC_ISR); }
+  // TMR bits 32i+31..32i (the EOI-exit bitmap of virtual-interrupt delivery).
+  @inline tmrWord(i: u32): u32 { return this.reg(LAPIC_TMR + ((i & 7) << 4)); }
 
   // PPR from TPR and the highest in-service vector, stored where VMX's PPR
   // virtualization keeps it too.
@@ -747,6 +755,7 @@ export class Lapic extends Device {
     this.setBit(LAPIC_IRR, vector);
     if (level) this.setBit(LAPIC_TMR, vector);
     else this.clearBit(LAPIC_TMR, vector);
+    this.irrNew = true;
     return true;
   }
 
@@ -765,6 +774,7 @@ export class Lapic extends Device {
     }
     this.setBit(LAPIC_IRR, v);
     this.clearBit(LAPIC_TMR, v);
+    this.irrNew = true;
   }
 
   // ── What the CPU side acts on ───────────────────────────────────────────
@@ -827,7 +837,16 @@ export class Lapic extends Device {
   // Brings `intr` to wants(): after every change, and for the integrator
   // after the processor changed the page (virtual-interrupt delivery).
   changed(): void {
-    if (this.intr !== null) this.intr!.set(this.wants());
+    const intr = this.intr;
+    if (intr === null) return;
+    if (this.irrNew) {
+      this.irrNew = false;
+      if (this.virtualDelivery) {
+        intr.reassert();
+        return;
+      }
+    }
+    intr.set(this.wants());
   }
 
   // ── Outgoing: ICR and SELF IPI (11.6.1, 11.12.9, 11.12.11) ─────────────

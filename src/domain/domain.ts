@@ -57,6 +57,10 @@ export class VcpuState {
   intrPending: bool;     // the domain's event vector waits to be injected (src/vmx/event.ts)
   entrySet: bool;        // an entry state was given (builder, HC_VCPU_SET_ENTRY)
   started: bool;         // up (vCPU 0 at domain start, others by HC_VCPU_START)
+  // In wait-for-SIPI (SDM Vol. 3A 9.4.2): a PC's vCPU other than the boot
+  // one until its LAPIC takes a STARTUP, and any vCPU after an INIT.
+  waitSipi: bool;
+  cr8: u8;               // TPR as MOV CR8 sees it, for a vCPU without a LAPIC model
 
   static create(): VcpuState {
     const s = changetype<VcpuState>(heap.alloc(offsetof<VcpuState>()));
@@ -109,6 +113,7 @@ export class Vcpu {
   vmcsCpu: i32 = -1;
   hostCpu: i32 = -1;
   windowExiting: bool = false;   // interrupt-window exiting is on in its VMCS
+  nmiWindowExiting: bool = false;  // NMI-window exiting is on
   affinity: u64 = <u64>-1;       // CPUs it may run on (HC_VCPU_PIN)
   // TSC_OFFSET in its VMCS: its TSC is the host's plus this (the domain's
   // at creation, moved by its own writes of IA32_TSC). A snapshot carries
@@ -120,6 +125,9 @@ export class Vcpu {
   // before each VM entry (src/vmx/event.ts).
   lapic: Lapic | null = null;
   irqPending: bool = false;
+  // Its own MMIO (the xAPIC page at IA32_APIC_BASE), looked at before the
+  // domain's bus.
+  mmio: Bus | null = null;
   stats: VcpuStats = new VcpuStats();
 
   constructor(public domain: Domain, public index: u32, timerClient: TimerClient) {
@@ -205,6 +213,9 @@ export class Domain {
   // A DomU's interrupt controllers (src/domain/pc.ts); none for Domain 0.
   pic: Pic8259Pair | null = null;
   ioapic: IoApic | null = null;
+  // Its APIC-access page (src/domain/memory.ts), 0 until APIC
+  // virtualization wants one.
+  apicAccessPage: u64 = 0;
   // Domain 0's own I/O bitmap A (ports 0-0x7fff), passing its devices
   // through; 0: the shared all-exit bitmap.
   ioBitmapA: u64 = 0;

@@ -9,6 +9,7 @@ import { eptMap, eptTranslate, eptLeafSize, EPT_ALLOW_2M, EPT_UNMAPPED } from ".
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { HV_MAPPED_BYTES } from "../arch/layout";
+import { APIC_DEFAULT_BASE } from "../arch/msr";
 
 const PAGE_4K: u64 = 0x1000;
 const PAGE_2M: u64 = 0x200000;
@@ -55,6 +56,11 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
 export function guestMemoryFree(dom: Domain): void {
   const pml4 = dom.eptPml4;
   if (pml4 == 0) return;
+  if (dom.apicAccessPage != 0) {
+    zeroRange(dom.apicAccessPage, PAGE_4K);
+    frameFree(dom.apicAccessPage);
+    dom.apicAccessPage = 0;
+  }
   let gpa: u64 = 0;
   while (gpa < dom.guest.memBytes) {
     const hpa = eptTranslate(pml4, gpa);
@@ -67,6 +73,24 @@ export function guestMemoryFree(dom: Domain): void {
     freeRun(hpa, <u32>(size / PAGE_4K));
     gpa += size;
   }
+}
+
+// The domain's APIC-access page (SDM Vol. 3C 30.4): a frame of its own at
+// the default APIC base in its EPT, made on first use. A vCPU with APIC-
+// access virtualization never reads it as memory; one that moved or
+// disabled its APIC reaches only this frame there. 0 if no frame is free
+// (its vCPUs then exit for every APIC access, as without virtualization).
+export function guestApicAccessPage(dom: Domain): u64 {
+  if (dom.apicAccessPage != 0) return dom.apicAccessPage;
+  const f = frameAlloc();
+  if (f == 0) return 0;
+  zeroRange(f, PAGE_4K);
+  if (eptMap(dom.eptPml4, APIC_DEFAULT_BASE, f, PAGE_4K, <u32>(EPT_READ | EPT_WRITE), MEMORY_TYPE_WB, 0) != 0) {
+    frameFree(f);
+    return 0;
+  }
+  dom.apicAccessPage = f;
+  return f;
 }
 
 function freeRun(hpa: u64, frames: u32): void {

@@ -13,7 +13,7 @@
 // local APIC per vCPU (at its IA32_APIC_BASE, 0xFEE00000), and the ACPI
 // tables at GUEST_ACPI_GPA. Everything is made in the domain's arena.
 import { Domain, Vcpu } from "./domain";
-import { vcpuWake, vcpuKick } from "./wake";
+import { vcpuWake, vcpuKick, vcpuStartup } from "./wake";
 import { guestCopy } from "./memory";
 import { Clock } from "../devices/clock";
 import { IrqController, IrqLine } from "../devices/irq";
@@ -31,7 +31,9 @@ import { rdtsc } from "../arch/hw";
 import { tscHz } from "../cpu/tsc";
 import { PIC_MASTER_CMD, PIC_SLAVE_CMD, PIC_ELCR1 } from "../arch/i8259";
 import { RTC_INDEX_PORT, RTC_PORTS, RTC_ISA_IRQ } from "../arch/mc146818";
-import { IOAPIC_DEFAULT_BASE } from "../arch/apic";
+import { IOAPIC_DEFAULT_BASE, LAPIC_PAGE_SIZE } from "../arch/apic";
+import { Bus } from "../devices/bus";
+import { SPACE_MMIO } from "../devices/device";
 import { IOAPIC_MMIO_SIZE } from "../arch/ioapic";
 import { DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS } from "../arch/acpi";
 import { PCI_CONFIG_PORT, PCI_CONFIG_PORTS } from "../arch/platform";
@@ -84,8 +86,10 @@ class PicOutput extends IrqController {
   }
 }
 
-// A LAPIC's `intr` (something to inject): the vCPU wakes, and its CPU, if it
-// runs the vCPU, leaves the guest to inject it.
+// A LAPIC's `intr` (something for its CPU): the vCPU looks at its next
+// entry (src/vmx/event.ts); it wakes if it can take it, and its CPU, if it
+// runs the vCPU, leaves the guest for it. A vCPU in wait-for-SIPI takes
+// INIT and STARTUP here, no CPU running it.
 @final
 class VcpuIntr extends IrqController {
   constructor(public dom: Domain) {
@@ -94,8 +98,15 @@ class VcpuIntr extends IrqController {
   setLevel(vcpu: u32, level: bool): void {
     if (!level || vcpu >= <u32>this.dom.vcpus.length) return;
     const v = unchecked(this.dom.vcpus[<i32>vcpu]);
+    const lapic = v.lapic!;
+    if (v.state.waitSipi) {
+      lapic.takeInit();
+      const vector = lapic.takeSipi();
+      if (vector >= 0) vcpuStartup(v, <u32>vector);
+      return;
+    }
     v.irqPending = true;
-    vcpuWake(v, true);
+    if (lapic.wants()) vcpuWake(v, true, lapic.pendingNmi() || lapic.pendingInit());
     vcpuKick(v);
   }
 }
@@ -141,7 +152,13 @@ export function pcCreate(dom: Domain, startTime: i64): IrqController {
   const intr = new VcpuIntr(dom);
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    v.lapic = dom.device(new Lapic(<u32>i, bus, i == 0 ? clock0 : new VcpuClock(v), dom.timers, new IrqLine(intr, <u32>i), GUEST_PHYS_BITS));
+    const lapic = dom.device(new Lapic(<u32>i, bus, i == 0 ? clock0 : new VcpuClock(v), dom.timers, new IrqLine(intr, <u32>i), GUEST_PHYS_BITS));
+    v.lapic = lapic;
+    const mmio = new Bus(SPACE_MMIO);
+    mmio.register(lapic.mmioBase(), LAPIC_PAGE_SIZE, lapic);
+    v.mmio = mmio;
+    // The application processors wait for their STARTUP, as after RESET.
+    if (i != 0) v.state.waitSipi = true;
   }
   const pic = dom.device(new Pic8259Pair(new IrqLine(new PicOutput(dom), 0)));
   const ioapic = dom.device(new IoApic(bus, 0));

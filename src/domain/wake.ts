@@ -20,13 +20,33 @@ export function vcpuWakerSet(w: VcpuWaker): void {
 }
 
 // Ends the HLT of `v` if it halted with interrupts enabled (only then may
-// an event end it, as on hardware: `cli; hlt` stays halted).
-export function vcpuWake(v: Vcpu, urgent: bool): void {
-  if (!v.state.halted || !v.state.haltIf) return;
+// an event end it, as on hardware: `cli; hlt` stays halted) or `unmasked`
+// (an NMI or INIT, which end it regardless). Wait-for-SIPI ends only by a
+// STARTUP (vcpuStartup).
+export function vcpuWake(v: Vcpu, urgent: bool, unmasked: bool = false): void {
+  if (!v.state.halted || !(v.state.haltIf || unmasked) || v.state.waitSipi) return;
   v.state.halted = false;
   if (waker !== null) waker!.wake(v, urgent);
 }
 
 export function vcpuKick(v: Vcpu): void {
   if (waker !== null) waker!.kick(v);
+}
+
+// Starting a vCPU at a STARTUP's vector: the domain builder's business (a
+// layer above), registered at start-up like the waker.
+export abstract class VcpuStarter {
+  // `v`, in wait-for-SIPI, took a STARTUP with `vector`: it enters real
+  // mode at `vector` << 12 (SDM Vol. 3A 9.4.3).
+  abstract startup(v: Vcpu, vector: u32): void;
+}
+
+let starter: VcpuStarter | null = null;
+
+export function vcpuStarterSet(s: VcpuStarter): void {
+  starter = s;
+}
+
+export function vcpuStartup(v: Vcpu, vector: u32): void {
+  if (starter !== null) starter!.startup(v, vector);
 }

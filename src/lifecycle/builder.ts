@@ -370,8 +370,13 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
     return EINVAL;
   }
   if (tables) writeLongModeTables(dom);
-  // A fresh VMCS for the new entry state: the old one goes back first, so
-  // vmcsInit's frame is always there.
+  vcpuEntryState(v, s);
+  return 0;
+}
+
+// `v` enters as `s` says: a fresh VMCS, current on this CPU (the old one
+// goes back first, so vmcsInit's frame is always there).
+export function vcpuEntryState(v: Vcpu, s: StartState): void {
   if (v.vmcs != 0) {
     vmcsEvict(v);
     forgetVcpu(v);
@@ -380,7 +385,6 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
   }
   vmcsInit(v, bootHandoff, s);
   v.state.entrySet = true;
-  return 0;
 }
 
 // Puts a created domain whose entry is set on the scheduler. 0, or EINVAL

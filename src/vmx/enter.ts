@@ -12,7 +12,7 @@ import { EXIT_REASON_FAILED_VMENTRY, EXIT_REASON_BASIC_MASK, exitReasonName } fr
 import { vmcsRead32, vmcsReadNat, vmcsDump } from "./vmcs";
 import { completeInstruction } from "./regs";
 import { dispatchExit } from "./exit";
-import { reinjectIdtVectoring, injectPendingEvent } from "./event";
+import { reinjectIdtVectoring, injectPending } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP, actionStop } from "./action";
 import { serialConsolePoll } from "../domain/serial-console";
 import { logHasNewLines } from "../log/log";
@@ -24,7 +24,9 @@ import { hex } from "../lib/str";
 export function enterOnce(vcpu: Vcpu): u32 {
   // Both checks inline: this is every entry's path.
   if (logHasNewLines()) serialConsolePoll();
-  if (vcpu.state.intrPending || vcpu.windowExiting) injectPendingEvent(vcpu);
+  if (vcpu.state.intrPending || vcpu.irqPending || vcpu.windowExiting) {
+    if (!injectPending(vcpu)) return ACTION_BLOCK;   // INIT: wait-for-SIPI
+  }
   const status = vmenter(vcpu.regs);
   // Stopped by another CPU while in the guest: its VMCS is cleared and its
   // memory gone; nothing of it may be touched.

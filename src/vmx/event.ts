@@ -13,9 +13,11 @@ import {
 import {
   INTR_INFO_VALID, INTR_INFO_DELIVER_CODE, INTR_TYPE_HARD_EXCEPTION, INTR_INFO_TYPE_SHIFT,
   INTR_INFO_TYPE_MASK, INTR_TYPE_SOFT_INTR, INTR_TYPE_PRIV_SW_EXCEPTION, INTR_TYPE_SOFT_EXCEPTION,
-  INTR_TYPE_EXT_INTR, GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS,
+  INTR_TYPE_EXT_INTR, GUEST_INTR_STATE_STI, GUEST_INTR_STATE_MOV_SS, GUEST_INTR_STATE_NMI, INTR_TYPE_NMI,
+  VECTOR_NMI,
 } from "../arch/vmx-exit";
-import { PROC_INTERRUPT_WINDOW_EXITING } from "../arch/vmx";
+import { PROC_INTERRUPT_WINDOW_EXITING, PROC_NMI_WINDOW_EXITING } from "../arch/vmx";
+import { apicvSync } from "./apic";
 import { RFLAGS_IF } from "../arch/cr";
 
 // A fault with or without an error code, delivered at the current RIP.
@@ -45,43 +47,116 @@ export function reinjectIdtVectoring(): void {
   }
 }
 
-// Before a VM entry: the vCPU's pending event vector becomes an external
-// interrupt if the guest can take one now (27.6.2 requires RFLAGS.IF = 1 and
-// no blocking by STI or MOV SS for it) and no other event is being injected
-// (an IDT-vectoring re-injection or a fault injected by the handler goes
-// first). Otherwise interrupt-window exiting makes the CPU exit as soon as
-// the guest can take it (26.7.5), and the entry after that exit injects it.
-export function injectPendingEvent(vcpu: Vcpu): void {
-  if (!vcpu.state.intrPending) {
-    if (vcpu.windowExiting) setInterruptWindowExiting(vcpu, false);
-    return;
-  }
-  const dom = vcpu.domain;
-  if (dom.eventPageHost == 0) {
-    vcpu.state.intrPending = false;
-    return;
-  }
-  if ((vmcsRead32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) == 0 &&
-    (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_IF) != 0 &&
-    (vmcsRead32(GUEST_INTERRUPTIBILITY_INFO) & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) == 0) {
-    vmcsWrite32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | dom.guest.eventVector);
-    vcpu.state.intrPending = false;
-    if (vcpu.stats.raisedAt != 0) {
-      const t = rdtsc() - vcpu.stats.raisedAt;
-      vcpu.stats.raisedAt = 0;
-      if (dom.stats.irqEvents == 0 || t < dom.stats.irqLatencyMin) dom.stats.irqLatencyMin = t;
-      if (t > dom.stats.irqLatencyMax) dom.stats.irqLatencyMax = t;
-      dom.stats.irqLatencySum += t;
-      dom.stats.irqEvents++;
+// Before a VM entry with something pending (enterOnce looks at the flags):
+// what the vCPU's LAPIC (and through it the PIC) and its event vector have
+// for it, as a CPU takes them: INIT, then an NMI, then one external
+// interrupt: the PIC's vector (ExtINT), the LAPIC's highest deliverable
+// vector (without virtual-interrupt delivery; with it the CPU takes them
+// from RVI, src/vmx/apic.ts), the event vector (src/domain/events.ts). The
+// guest takes an external interrupt only with RFLAGS.IF = 1, no blocking by
+// STI or MOV SS and no other event being injected (27.6.2: an IDT-vectoring
+// re-injection or a fault the handler injected goes first); an NMI not
+// while NMIs are blocked. Otherwise interrupt-window (NMI-window) exiting
+// makes the CPU exit as soon as it can, and the entry after that injects.
+// False if an INIT sent the vCPU to wait-for-SIPI: it does not enter.
+export function injectPending(vcpu: Vcpu): bool {
+  let busy = (vmcsRead32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) != 0;
+  const blocking = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
+  let open = !busy && (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_IF) != 0 &&
+    (blocking & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) == 0;
+  let window = false;
+  let nmiWindow = false;
+  const lapic = vcpu.lapic;
+  if (lapic !== null && vcpu.irqPending) {
+    if (lapic.takeInit()) {
+      vcpuWaitSipi(vcpu);
+      return false;
     }
-    if (vcpu.windowExiting) setInterruptWindowExiting(vcpu, false);
-    return;
+    lapic.takeSipi();   // a STARTUP outside wait-for-SIPI is ignored (SDM Vol. 3A 9.4.2)
+    if (lapic.pendingNmi()) {
+      if (!busy && (blocking & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_NMI)) == 0) {
+        lapic.takeNmi();
+        vmcsWrite32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | VECTOR_NMI);
+        busy = true;
+        open = false;
+      } else {
+        nmiWindow = true;
+      }
+    }
+    const vid = lapic.virtualDelivery;
+    if (vid) apicvSync(lapic);
+    if (lapic.pendingExtInt()) {
+      if (open) {
+        const pic = vcpu.domain.pic;
+        lapic.takeExtInt();
+        if (pic !== null) injectExternal(<u32>pic.acknowledge());
+        open = false;
+      } else {
+        window = true;
+      }
+    } else if (!vid) {
+      const vector = lapic.highestDeliverable();
+      if (vector >= 0) {
+        if (open) {
+          lapic.accept(<u32>vector);
+          injectExternal(<u32>vector);
+          open = false;
+        } else {
+          window = true;
+        }
+      }
+    }
+    // Still something to do at a later entry? (With virtual-interrupt
+    // delivery the CPU serves IRR itself.)
+    vcpu.irqPending = vid ? lapic.pendingNmi() || lapic.pendingExtInt() : lapic.wants();
   }
-  if (!vcpu.windowExiting) setInterruptWindowExiting(vcpu, true);
+  if (vcpu.state.intrPending) {
+    const dom = vcpu.domain;
+    if (dom.eventPageHost == 0) {
+      vcpu.state.intrPending = false;
+    } else if (open) {
+      injectExternal(dom.guest.eventVector);
+      vcpu.state.intrPending = false;
+      eventLatency(vcpu);
+    } else {
+      window = true;
+    }
+  }
+  if (window != vcpu.windowExiting) setWindowExiting(vcpu, PROC_INTERRUPT_WINDOW_EXITING, window);
+  if (nmiWindow != vcpu.nmiWindowExiting) setWindowExiting(vcpu, PROC_NMI_WINDOW_EXITING, nmiWindow);
+  return true;
 }
 
-function setInterruptWindowExiting(vcpu: Vcpu, on: bool): void {
+function injectExternal(vector: u32): void {
+  vmcsWrite32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | (INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT) | (vector & 0xff));
+}
+
+// From a physical interrupt's event to its injection (DomainStats).
+function eventLatency(vcpu: Vcpu): void {
+  if (vcpu.stats.raisedAt == 0) return;
+  const dom = vcpu.domain;
+  const t = rdtsc() - vcpu.stats.raisedAt;
+  vcpu.stats.raisedAt = 0;
+  if (dom.stats.irqEvents == 0 || t < dom.stats.irqLatencyMin) dom.stats.irqLatencyMin = t;
+  if (t > dom.stats.irqLatencyMax) dom.stats.irqLatencyMax = t;
+  dom.stats.irqLatencySum += t;
+  dom.stats.irqEvents++;
+}
+
+// An INIT (SDM Vol. 3A 9.4.2): the vCPU stops until a STARTUP; nothing but
+// that wakes it (src/domain/pc.ts takes it, src/lifecycle/startup.ts acts).
+function vcpuWaitSipi(vcpu: Vcpu): void {
+  vcpu.state.waitSipi = true;
+  vcpu.state.haltIf = false;
+  vcpu.state.intrPending = false;
+  vcpu.irqPending = false;
+  if (vcpu.windowExiting) setWindowExiting(vcpu, PROC_INTERRUPT_WINDOW_EXITING, false);
+  if (vcpu.nmiWindowExiting) setWindowExiting(vcpu, PROC_NMI_WINDOW_EXITING, false);
+}
+
+function setWindowExiting(vcpu: Vcpu, control: u32, on: bool): void {
   const c = vmcsRead32(CPU_BASED_VM_EXEC_CONTROL);
-  vmcsWrite32(CPU_BASED_VM_EXEC_CONTROL, on ? c | PROC_INTERRUPT_WINDOW_EXITING : c & ~PROC_INTERRUPT_WINDOW_EXITING);
-  vcpu.windowExiting = on;
+  vmcsWrite32(CPU_BASED_VM_EXEC_CONTROL, on ? c | control : c & ~control);
+  if (control == PROC_INTERRUPT_WINDOW_EXITING) vcpu.windowExiting = on;
+  else vcpu.nmiWindowExiting = on;
 }

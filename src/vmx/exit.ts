@@ -20,6 +20,7 @@ import { handleRdmsr, handleWrmsr } from "./exit/msr";
 import { handleEptViolation, handleEptMisconfig } from "./exit/ept-violation";
 import { handlePreemptionTimer } from "./exit/preemption-timer";
 import { handleXsetbv } from "./exit/xsetbv";
+import { handleApicAccess, handleVirtualizedEoi, handleApicWrite } from "./exit/apic";
 
 export const EXIT_HANDLED: u8 = 1;
 export const EXIT_UNDEFINED: u8 = 2;  // inject #UD
@@ -39,7 +40,7 @@ const DISPOSITION = memory.data<u8>([
   X, //  5 I/O SMI
   X, //  6 other SMI
   H, //  7 interrupt window (an event waits for RFLAGS.IF)
-  X, //  8 NMI window (not requested)
+  H, //  8 NMI window (an NMI waits for NMI blocking to end)
   X, //  9 task switch (hardware task switching is not emulated)
   H, // 10 CPUID
   U, // 11 GETSEC (SMX is hidden)
@@ -74,9 +75,9 @@ const DISPOSITION = memory.data<u8>([
   X, // 40 PAUSE (not intercepted)
   X, // 41 VM-entry failure: machine-check event
   X, // 42 reserved
-  X, // 43 TPR below threshold (no TPR shadow)
-  X, // 44 APIC access (no APIC-access page)
-  X, // 45 virtualized EOI
+  X, // 43 TPR below threshold (the threshold stays 0)
+  H, // 44 APIC access: one the CPU does not virtualize
+  H, // 45 virtualized EOI of a level-triggered vector
   X, // 46 access to GDTR or IDTR (not intercepted)
   X, // 47 access to LDTR or TR (not intercepted)
   H, // 48 EPT violation
@@ -87,7 +88,7 @@ const DISPOSITION = memory.data<u8>([
   U, // 53 INVVPID
   X, // 54 WBINVD (not intercepted)
   H, // 55 XSETBV
-  X, // 56 APIC write
+  H, // 56 APIC write
   X, // 57 RDRAND (not intercepted)
   X, // 58 INVPCID (not intercepted)
   U, // 59 VMFUNC
@@ -141,6 +142,10 @@ export function dispatchExit(vcpu: Vcpu, reason: u32): u32 {
       case R.EXIT_REASON_EPT_MISCONFIG: return handleEptMisconfig(vcpu);
       case R.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED: return handlePreemptionTimer(vcpu);
       case R.EXIT_REASON_XSETBV: return handleXsetbv(vcpu);
+      case R.EXIT_REASON_NMI_WINDOW: return handleInterruptWindow(vcpu);
+      case R.EXIT_REASON_APIC_ACCESS: return handleApicAccess(vcpu);
+      case R.EXIT_REASON_VIRTUALIZED_EOI: return handleVirtualizedEoi(vcpu);
+      case R.EXIT_REASON_APIC_WRITE: return handleApicWrite(vcpu);
     }
   }
   vmcsDump();

@@ -21,6 +21,7 @@ import { zeroFrame } from "../mm/scrub";
 import { vmcsMadeHere, vmcsHostPerCpu } from "./switch";
 import { thisCpu } from "../cpu/percpu";
 import { panic } from "../log/log";
+import { apicVmcsInit } from "./apic";
 
 // How the guest starts (the domain builder decides).
 export const START_REAL: u32 = 0;        // real mode at CS:IP = 0:entry
@@ -110,6 +111,7 @@ export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
   store<u32>(<usize>vmcs, vmxRevisionId(rdmsr(IA32_VMX_BASIC)));
   vcpu.vmcs = vmcs;
   vcpu.windowExiting = false;
+  vcpu.nmiWindowExiting = false;
   if (vmclear(vmcs) != VMX_SUCCEED || vmptrld(vmcs) != VMX_SUCCEED) panic("VMCLEAR/VMPTRLD of a new VMCS failed");
   vmcsMadeHere(vcpu);
 
@@ -151,6 +153,7 @@ function controls(vcpu: Vcpu, longMode: bool): void {
   vcpu.tscOffset = dom.tscOffset;
   vmcsWrite64(F.TSC_OFFSET, vcpu.tscOffset);
   vmcsWrite64(F.VMCS_LINK_POINTER, 0xffffffffffffffff);
+  apicVmcsInit(vcpu, msrBitmap);
 }
 
 // What the CPU loads on every VM exit (Vol. 3C 25.5): this CPU's state as

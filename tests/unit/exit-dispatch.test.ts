@@ -31,7 +31,8 @@ const CPUID: Record<string, [number, number, number, number]> = {
 const R = {
   EXCEPTION_OR_NMI: 0, EXTERNAL_INTERRUPT: 1, TRIPLE_FAULT: 2, INTERRUPT_WINDOW: 7, TASK_SWITCH: 9, CPUID: 10, HLT: 12, INVD: 13,
   VMCALL: 18, VMCLEAR: 19, CR_ACCESS: 28, IO: 30, RDMSR: 31, WRMSR: 32, ENTRY_FAILURE_GUEST_STATE: 33,
-  EPT_VIOLATION: 48, EPT_MISCONFIG: 49, PREEMPTION_TIMER: 52, XSETBV: 55,
+  EPT_VIOLATION: 48, EPT_MISCONFIG: 49, PREEMPTION_TIMER: 52, XSETBV: 55, NMI_WINDOW: 8, APIC_ACCESS: 44,
+  VIRTUALIZED_EOI: 45, APIC_WRITE: 56,
 };
 const FAILED_VMENTRY = 0x80000000;
 const VALID = 0x80000000, DELIVER_CODE = 1 << 11, HARD_EXCEPTION = 3 << 8, NMI = 2 << 8;
@@ -92,6 +93,7 @@ const HANDLED_EXITS: Record<number, { guest: Guest; action: number; stop?: RegEx
   [R.EXTERNAL_INTERRUPT]: { guest: (c) => c.exit(1, { intrInfo: VALID | 0x20 }), action: ACT.RESUME },
   [R.TRIPLE_FAULT]: { guest: (c) => c.exit(2), action: ACT.STOP, stop: /^triple fault$/ },
   [R.INTERRUPT_WINDOW]: { guest: (c) => c.exit(7), action: ACT.RESUME },
+  [R.NMI_WINDOW]: { guest: (c) => c.exit(8), action: ACT.RESUME },
   [R.CPUID]: { guest: (c) => (c.setReg(REG.RAX, 0), c.exit(10, { length: 2 })), action: ACT.NEXT },
   [R.HLT]: { guest: (c) => c.exit(12, { length: 1 }), action: ACT.BLOCK },
   [R.INVD]: { guest: (c) => c.exit(13, { length: 2 }), action: ACT.NEXT },
@@ -102,9 +104,14 @@ const HANDLED_EXITS: Record<number, { guest: Guest; action: number; stop?: RegEx
   [R.IO]: { guest: (c) => (c.setReg(REG.RAX, 0x41), c.exit(30, { qualification: 0x3f8 << 16, length: 1 })), action: ACT.NEXT },
   [R.RDMSR]: { guest: (c) => (c.setReg(REG.RCX, 0x277), c.exit(31, { length: 2 })), action: ACT.NEXT },
   [R.WRMSR]: { guest: (c) => (c.setReg(REG.RCX, 0x277), c.setReg(REG.RAX, 0x70406), c.setReg(REG.RDX, 0x70406), c.exit(32, { length: 2 })), action: ACT.NEXT },
-  [R.EPT_VIOLATION]: { guest: (c) => c.exit(48, { qualification: 2, gpa: 0xfee00000 }), action: ACT.STOP, stop: /^EPT violation at 0x0*fee00000 \(write\)/ },
+  [R.EPT_VIOLATION]: { guest: (c) => c.exit(48, { qualification: 2, gpa: 0xfed00000 }), action: ACT.STOP, stop: /^EPT violation at 0x0*fed00000 \(write\)/ },
   [R.EPT_MISCONFIG]: { guest: (c) => c.exit(49, { gpa: 0x1000 }), action: ACT.STOP, stop: /^EPT misconfiguration at/ },
   [R.PREEMPTION_TIMER]: { guest: (c) => c.exit(52), action: ACT.PREEMPT },
+  // An APIC access during event delivery is not emulated; a TPR write and
+  // an EOI go to the vCPU's LAPIC model.
+  [R.APIC_ACCESS]: { guest: (c) => c.exit(44, { qualification: (3 << 12) | 0x80 }), action: ACT.STOP, stop: /^APIC access of type 3 at offset 0x080 not emulated$/ },
+  [R.VIRTUALIZED_EOI]: { guest: (c) => c.exit(45, { qualification: 0x30 }), action: ACT.RESUME },
+  [R.APIC_WRITE]: { guest: (c) => c.exit(56, { qualification: 0x80 }), action: ACT.RESUME },
   [R.XSETBV]: { guest: (c) => (c.setReg(REG.RCX, 0), c.setReg(REG.RAX, 3), c.setReg(REG.RDX, 0), c.exit(55, { length: 3 })), action: ACT.NEXT },
 };
 
@@ -286,12 +293,14 @@ describe("exit dispatch: handlers through the dispatch", () => {
     expect(c1 & (1n << 3n)).toBe(0n);             // MONITOR
     expect(c1 & (1n << 31n)).toBe(1n << 31n);     // hypervisor present
     expect(c1 & (1n << 27n)).toBe(0n);            // OSXSAVE: guest CR4.OSXSAVE is clear
-    expect(c1 | (1n << 5n) | (1n << 6n) | (1n << 3n) | (1n << 15n) | (1n << 21n) | (1n << 27n) | (1n << 31n))
-      .toBe(BigInt(CPUID1[2] >>> 0) | (1n << 6n) | (1n << 31n) | (1n << 27n) | (1n << 21n) | (1n << 15n) | (1n << 3n) | (1n << 5n));
-    expect(b1).toBe(BigInt(CPUID1[1] & 0x00ffffff)); // APIC ID = vCPU 0
-    expect(d1).toBe(BigInt(CPUID1[3] >>> 0));
+    expect(c1 & (1n << 21n)).toBe(1n << 21n);     // x2APIC: a DomU has a LAPIC model
+    expect(c1 & (1n << 24n)).toBe(1n << 24n);     // TSC-deadline timer
+    expect(c1 | (1n << 5n) | (1n << 6n) | (1n << 3n) | (1n << 15n) | (1n << 27n) | (1n << 31n))
+      .toBe(BigInt(CPUID1[2] >>> 0) | (1n << 6n) | (1n << 31n) | (1n << 27n) | (1n << 21n) | (1n << 24n) | (1n << 15n) | (1n << 3n) | (1n << 5n));
+    expect(b1).toBe(BigInt(CPUID1[1] & 0x0000ffff) | (1n << 16n)); // APIC ID = vCPU 0, one logical processor
+    expect(d1).toBe(BigInt(CPUID1[3] >>> 0) & ~(1n << 28n));           // no HTT with one vCPU
     const [a, b, c, d] = cpuid(0x40000000);
-    expect(a).toBe(0x40000001n);
+    expect(a).toBe(0x40000010n);
     const sig = Buffer.alloc(12);
     sig.writeUInt32LE(Number(b), 0);
     sig.writeUInt32LE(Number(c), 4);
@@ -300,7 +309,10 @@ describe("exit dispatch: handlers through the dispatch", () => {
     expect(cpuid(0x40000001)[0]).toBe(0x10000n); // hypercall ABI 1.0
     expect(cpuid(7)[1] & 4n).toBe(0n);            // SGX hidden
     expect(cpuid(0xa)).toEqual([0n, 0n, 0n, 0n]); // no perfmon
-    expect(cpuid(0)).toEqual(CPUID["0"].map(BigInt));
+    // The basic leaves reach the TSC ones (0x15, 0x16) at least.
+    const leaf0 = CPUID["0"].map(BigInt);
+    if (leaf0[0] < 0x16n) leaf0[0] = 0x16n;
+    expect(cpuid(0)).toEqual(leaf0);
     // With the guest's CR4.OSXSAVE set, CPUID shows it.
     w.vmx.set(F.GUEST_CR4, w.get(F.GUEST_CR4) | (1n << 18n));
     expect(cpuid(1)[2] & (1n << 27n)).toBe(1n << 27n);

@@ -54,8 +54,14 @@ export function handleCrAccess(vcpu: Vcpu): u32 {
       vmcsWriteNat(GUEST_CR3, value);
       return ACTION_NEXT;
     }
+    if (cr == 8) return writeCr8(vcpu, value);
   } else if (access == CR_ACCESS_TYPE_MOV_FROM_CR && cr == 3) {
     setGpr(vcpu, reg, vmcsReadNat(GUEST_CR3));
+    return ACTION_NEXT;
+  } else if (access == CR_ACCESS_TYPE_MOV_FROM_CR && cr == 8) {
+    // CR8 is TPR[7:4] (SDM Vol. 3A 11.8.6.1).
+    const lapic = vcpu.lapic;
+    setGpr(vcpu, reg, lapic !== null ? <u64>(lapic.tpr() >> 4) : <u64>vcpu.state.cr8);
     return ACTION_NEXT;
   }
   return actionStop(vcpu.domain, "unexpected control-register access: CR" + dec(cr) + " access type " + dec(access));
@@ -95,6 +101,19 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
   if (paging && !wasPaging && (efer & EFER_LME) == 0 && (vmcsReadNat(GUEST_CR4) & CR4_PAE) != 0) {
     if (!loadPdptes(vcpu)) return ACTION_RESUME;
   }
+  return ACTION_NEXT;
+}
+
+// MOV to CR8 exits (src/vmx/apic.ts: without a TPR shadow it would set the
+// host's TPR): the LAPIC's TPR, or the vCPU's own copy without one.
+function writeCr8(vcpu: Vcpu, value: u64): u32 {
+  if (value > 15) {
+    injectException(VECTOR_GP, true, 0);
+    return ACTION_RESUME;
+  }
+  const lapic = vcpu.lapic;
+  if (lapic !== null) lapic.setTpr(<u32>value << 4);
+  else vcpu.state.cr8 = <u8>value;
   return ACTION_NEXT;
 }
 

@@ -12,6 +12,7 @@ import { gpr, setGpr, setGprSized, completeInstruction } from "../regs";
 import { decodeMmio, MmioInsn, INSN_MAX, MMIO_LOAD, MMIO_STORE, EXTEND_ZERO, EXTEND_SIGN } from "../decode";
 import { guestFetch, guestCodeSize } from "../guest-fetch";
 import { Access, DEV_OK, widthMask } from "../../devices/device";
+import { Bus } from "../../devices/bus";
 import { EXIT_QUALIFICATION, GUEST_PHYSICAL_ADDRESS, GUEST_RIP } from "../../arch/vmcs";
 import { EPT_VIOLATION_DATA_READ, EPT_VIOLATION_DATA_WRITE, EPT_VIOLATION_INSTRUCTION_FETCH } from "../../arch/vmx-exit";
 import { hex } from "../../lib/str";
@@ -27,14 +28,21 @@ export function handleEptViolation(vcpu: Vcpu): u32 {
   const dom = vcpu.domain;
   const fetch = (q & EPT_VIOLATION_INSTRUCTION_FETCH) != 0;
   const write = (q & EPT_VIOLATION_DATA_WRITE) != 0;
-  if (!fetch && dom.mmio.deviceAt(gpa) !== null) return mmio(vcpu, gpa, write);
+  if (!fetch) {
+    // The vCPU's own page (its xAPIC) first, as a CPU's LAPIC answers
+    // before the bus does.
+    const own = vcpu.mmio;
+    if (own !== null && own.deviceAt(gpa) !== null) return mmio(vcpu, own, gpa, write);
+    if (dom.mmio.deviceAt(gpa) !== null) return mmio(vcpu, dom.mmio, gpa, write);
+  }
   const kind = fetch ? "fetch" : write ? "write" : (q & EPT_VIOLATION_DATA_READ) != 0 ? "read" : "access";
   return actionStop(dom, "EPT violation at " + hex(gpa) + " (" + kind + ") rip " + hex(vmcsReadNat(GUEST_RIP)));
 }
 
-// A read or write of MMIO at `gpa`: the instruction must be one the decoder
-// knows and access memory in the direction the exit reports.
-function mmio(vcpu: Vcpu, gpa: u64, write: bool): u32 {
+// A read or write of MMIO at `gpa` on `bus`: the instruction must be one
+// the decoder knows and access memory in the direction the exit reports.
+// (An APIC-access exit comes here too: src/vmx/exit/apic.ts.)
+export function mmio(vcpu: Vcpu, bus: Bus, gpa: u64, write: bool): u32 {
   const dom = vcpu.domain;
   const n = guestFetch(dom, code, INSN_MAX);
   if (!decodeMmio(code, n, guestCodeSize(), insn) || (insn.op == MMIO_LOAD) == write) {
@@ -43,7 +51,7 @@ function mmio(vcpu: Vcpu, gpa: u64, write: bool): u32 {
       ": instruction " + bytesText(n) + " not emulated (" + why + ")");
   }
   if (insn.op == MMIO_LOAD) {
-    let v = dom.mmio.read(access, gpa, insn.width);
+    let v = bus.read(access, gpa, insn.width);
     if (insn.extend == EXTEND_SIGN) {
       const shift = <u64>(64 - (insn.width << 3));
       v = <u64>(<i64>(v << shift) >> shift);
@@ -53,8 +61,8 @@ function mmio(vcpu: Vcpu, gpa: u64, write: bool): u32 {
   } else {
     let v = insn.imm;
     if (insn.op == MMIO_STORE) v = insn.high8 ? gpr(vcpu, insn.reg - 4) >> 8 : gpr(vcpu, insn.reg);
-    const result = dom.mmio.write(access, gpa, insn.width, v);
-    if (result != DEV_OK) return actionForDevice(dom, result, dom.mmio);
+    const result = bus.write(access, gpa, insn.width, v);
+    if (result != DEV_OK) return actionForDevice(dom, result, bus);
   }
   completeInstruction(insn.length);
   return ACTION_RESUME;

@@ -1,4 +1,4 @@
-// HLT: the vCPU blocks until an event is pending for it. Nothing is spent
+// HLT: the vCPU blocks until an event or an interrupt is pending for it. Nothing is spent
 // spinning; the scheduler skips blocked vCPUs. RFLAGS.IF at the HLT decides
 // whether an event can end it (src/domain/events.ts): `cli; hlt` stays
 // halted, as on hardware.
@@ -13,5 +13,12 @@ export function handleHlt(vcpu: Vcpu): u32 {
   // An event already waiting ends the HLT at once, as a pending interrupt
   // would on hardware: the entry after it injects the vector.
   if (vcpu.state.intrPending && vcpu.state.haltIf) return ACTION_NEXT;
+  // So does what the LAPIC has: an interrupt it would deliver (with
+  // RFLAGS.IF = 1), an NMI or INIT (regardless).
+  const lapic = vcpu.lapic;
+  if (lapic !== null && lapic.wants() && (vcpu.state.haltIf || lapic.pendingNmi() || lapic.pendingInit())) {
+    vcpu.irqPending = true;
+    return ACTION_NEXT;
+  }
   return ACTION_BLOCK;
 }

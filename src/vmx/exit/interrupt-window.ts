@@ -1,7 +1,8 @@
-// Interrupt window (SDM Vol. 3C 26.2, 26.7.5): requested by
-// injectPendingEvent (src/vmx/event.ts) while an event waits for the guest
-// to enable interrupts. It exits before the next instruction once it can
-// take one; the entry that follows injects the event and clears the request.
+// Interrupt window and NMI window (SDM Vol. 3C 26.2, 26.7.5-6): requested
+// by injectPending (src/vmx/event.ts) while an interrupt waits for the
+// guest to enable interrupts (an NMI for NMI blocking to end). It exits
+// before the next instruction once the guest can take it; the entry that
+// follows injects it and clears the request.
 import { Vcpu } from "../../domain/domain";
 import { ACTION_RESUME } from "../action";
 

@@ -8,6 +8,7 @@ import { Vcpu, UNKNOWN_MSRS_REPORTED } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
 import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
 import { injectException } from "../event";
+import { lapicModeChanged } from "../apic";
 import { gpr, setGpr, REG_RAX, REG_RCX, REG_RDX } from "../regs";
 import { rdtsc, wrmsr } from "../../arch/hw";
 import {
@@ -29,6 +30,15 @@ const UNKNOWN: u64 = 0xffffffffffffffff;
 
 export function handleRdmsr(vcpu: Vcpu): u32 {
   const msr = <u32>gpr(vcpu, REG_RCX);
+  // A vCPU with a local APIC model: IA32_APIC_BASE, the x2APIC registers
+  // and IA32_TSC_DEADLINE are its (src/devices/lapic.ts).
+  const lapic = vcpu.lapic;
+  if (lapic !== null && lapic.ownsMsr(msr)) {
+    if (!lapic.readMsr(msr)) return faultGp();
+    setGpr(vcpu, REG_RAX, lapic.msrValue & 0xffffffff);
+    setGpr(vcpu, REG_RDX, lapic.msrValue >> 32);
+    return ACTION_NEXT;
+  }
   const value = readMsr(vcpu, msr);
   if (value == UNKNOWN) return unknownMsr(vcpu, msr, "rdmsr");
   setGpr(vcpu, REG_RAX, value & 0xffffffff);
@@ -39,13 +49,21 @@ export function handleRdmsr(vcpu: Vcpu): u32 {
 export function handleWrmsr(vcpu: Vcpu): u32 {
   const msr = <u32>gpr(vcpu, REG_RCX);
   const value = (gpr(vcpu, REG_RDX) << 32) | (gpr(vcpu, REG_RAX) & 0xffffffff);
+  const lapic = vcpu.lapic;
+  if (lapic !== null && lapic.ownsMsr(msr)) {
+    if (!lapic.writeMsr(msr, value)) return faultGp();
+    if (msr == IA32_APIC_BASE) lapicModeChanged(vcpu);
+    return ACTION_NEXT;
+  }
   const result = writeMsr(vcpu, msr, value);
   if (result == WRITE_UNKNOWN) return unknownMsr(vcpu, msr, "wrmsr");
-  if (result == WRITE_FAULT) {
-    injectException(VECTOR_GP, true, 0);
-    return ACTION_RESUME;
-  }
+  if (result == WRITE_FAULT) return faultGp();
   return ACTION_NEXT;
+}
+
+function faultGp(): u32 {
+  injectException(VECTOR_GP, true, 0);
+  return ACTION_RESUME;
 }
 
 function readMsr(vcpu: Vcpu, msr: u32): u64 {
