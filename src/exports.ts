@@ -402,6 +402,10 @@ export function mmioDecodeJson(code: usize, len: u32, cs: u32): string {
   return "{\"ok\":" + (ok ? "true" : "false") + ",\"op\":" + dec(i.op) + ",\"length\":" + dec(i.length) +
     ",\"width\":" + dec(i.width) + ",\"reg\":" + dec(i.reg) + ",\"high8\":" + (i.high8 ? "true" : "false") +
     ",\"regWidth\":" + dec(i.regWidth) + ",\"extend\":" + dec(i.extend) + ",\"imm\":\"" + hex(i.imm) +
+    "\",\"alu\":" + dec(i.alu) + ",\"srcImm\":" + (i.srcImm ? "true" : "false") + ",\"swap\":" + (i.swap ? "true" : "false") +
+    ",\"lock\":" + (i.lock ? "true" : "false") + ",\"rep\":" + (i.rep ? "true" : "false") +
+    ",\"addrSize\":" + dec(i.addrSize) + ",\"seg\":" + dec(i.seg) + ",\"base\":" + dec(i.base) + ",\"index\":" + dec(i.index) +
+    ",\"scale\":" + dec(i.scale) + ",\"disp\":\"" + hex(i.disp) +
     "\",\"error\":" + jsonString(i.error) + "}";
 }
 import { dec, hex, jsonString } from "./lib/str";
@@ -413,9 +417,21 @@ export function testDomainMmioDevice(id: u32, gpa: u64): usize {
   return dev !== null ? changetype<usize>(dev) : 0;
 }
 
+// A further scratch device (the test device's model) claiming [gpa, gpa +
+// len) of a domain's MMIO bus, made in its arena: more MMIO than the test
+// device's 64 bytes, for REP string batches. 1 if the bus took it.
+export function testDomainMmioScratch(id: u32, gpa: u64, len: u64): u32 {
+  const d = testDomain(id);
+  if (d === null) return 0;
+  const prev = regionUse(d.arena);
+  const ok = d.mmio.register(gpa, len, new TestDev());
+  regionUse(prev);
+  return ok ? 1 : 0;
+}
+
 // ── The heap (src/mm/region.ts) ──────────────────────────────────────────
 export { heapPermanentUsed, heapArenaBytes, heapArenas, heapFree } from "./mm/region";
-import { regionCurrent } from "./mm/region";
+import { regionCurrent, regionUse } from "./mm/region";
 export function heapCurrentUsed(): usize { return regionCurrent().used; }
 // A domain's devices (Domain.devices): how many, and the one at `i`.
 export function testDomainDeviceCount(id: u32): i32 {

@@ -22,16 +22,28 @@ export const CR4_LA57: u64 = 1 << 12;
 export const CR4_VMXE: u64 = 1 << 13;
 export const CR4_SMXE: u64 = 1 << 14;
 export const CR4_OSXSAVE: u64 = 1 << 18;
+export const CR4_SMAP: u64 = 1 << 21;
 
 export const EFER_SCE: u64 = 1 << 0;
 export const EFER_LME: u64 = 1 << 8;
 export const EFER_LMA: u64 = 1 << 10;
 export const EFER_NXE: u64 = 1 << 11;
 
+// RFLAGS (Vol. 1 3.4.3): the status flags arithmetic sets, then the
+// control and system flags.
+export const RFLAGS_CF: u64 = 1 << 0;     // carry out of (borrow into) the most significant bit
 export const RFLAGS_FIXED: u64 = 1 << 1;   // bit 1 always reads 1
+export const RFLAGS_PF: u64 = 1 << 2;     // the low byte of the result has an even number of 1 bits
+export const RFLAGS_AF: u64 = 1 << 4;     // carry out of (borrow into) bit 3
+export const RFLAGS_ZF: u64 = 1 << 6;
+export const RFLAGS_SF: u64 = 1 << 7;     // the result's most significant bit
 export const RFLAGS_TF: u64 = 1 << 8;
 export const RFLAGS_IF: u64 = 1 << 9;
 export const RFLAGS_DF: u64 = 1 << 10;   // string instructions count down
+export const RFLAGS_OF: u64 = 1 << 11;    // signed overflow
+export const RFLAGS_VM: u64 = 1 << 17;    // virtual-8086 mode
+export const RFLAGS_AC: u64 = 1 << 18;    // with CR4.SMAP: supervisor access to user pages allowed
+export const RFLAGS_STATUS: u64 = RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF;
 export const RFLAGS_ID: u64 = 1 << 21;    // writable: CPUID is there
 
 // XCR0 state components (Vol. 1 13.1).

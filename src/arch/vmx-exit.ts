@@ -251,7 +251,8 @@ export const IO_PORT_MASK: u64 = 0xffff;
 //  │ASY│GPV│SSS│ SS│NMI│NX │R/W│U/S│TRN│GLV│UX │ X │ W │ R │ f │ w │ r │
 //  └───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┘
 //   r/w/f: the access that faulted (data read, data write, instruction
-//   fetch); R/W/X/UX: what the EPT entries permitted (AND over the walk);
+//   fetch; a read-modify-write sets w, and r too or not, as the
+//   implementation chooses); R/W/X/UX: what the EPT entries permitted (AND over the walk);
 //   bits 9-11 only with advanced VM-exit information for EPT violations.
 export const EPT_VIOLATION_DATA_READ: u64 = 1 << 0;
 export const EPT_VIOLATION_DATA_WRITE: u64 = 1 << 1;
