@@ -385,6 +385,7 @@ export function vcpuEntryState(v: Vcpu, s: StartState): void {
   }
   vmcsInit(v, bootHandoff, s);
   v.state.entrySet = true;
+  v.state.waitSipi = false;
 }
 
 // Puts a created domain whose entry is set on the scheduler. 0, or EINVAL

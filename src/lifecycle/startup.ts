@@ -26,7 +26,6 @@ class SipiStarter extends VcpuStarter {
     const current = thisCpu().vmcsOwner;
     vcpuEntryState(v, s);
     if (current != 0) switchTo(changetype<Vcpu>(current));
-    v.state.waitSipi = false;
     if (v.schedId < 0) {
       if (!schedAdd(v)) domainStop(dom, "too many vCPUs for the scheduler");
       return;
