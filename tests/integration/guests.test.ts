@@ -10,23 +10,8 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { bootBochs, bootQemu, makeIso, ROOT, type Emulator, type IsoModule } from "../../qemu/emulator";
-
-const GUEST_DIR = path.join(ROOT, "build", "guests");
-
-interface Guest {
-  /** Domain name (the log prefix) and file name. */
-  domain: string;
-  file: string;
-  /** Name in the RESULT line (default: the file's base name). */
-  test?: string;
-  mem: string;
-  kind?: "flat64" | "realmode";
-  args?: string;
-  /** pass: RESULT PASS + exit code 0; stopped: stopped by the hv (reason), no RESULT; runs: never stops. */
-  expect: "pass" | "stopped" | "runs";
-  stopReason?: RegExp;
-}
+import { bootQemu, ROOT } from "../../qemu/emulator";
+import { GUEST_DIR, type Guest, runGuests, checkGuests, testName, stoppedRe } from "./guest-suite";
 
 const MB = 1024 * 1024;
 const EPT_GUEST_MEM_MB = 2;
@@ -79,23 +64,9 @@ export const GUESTS: Guest[] = [
 const UART_LINE = "[uart_output_reaches_log] uart_output_reaches_log: the quick brown fox jumps over the lazy dog 0123456789";
 const LARGE_PAGES_RE =
   /hv: domain (\d+) \(large_guest_uses_2m_pages\) memory 64 MiB: (\d+) x 2M pages, (\d+) x 4K pages/;
-// [<domain>] RESULT <test> PASS|FAIL <reason>
-const RESULT_RE = /\[([\w.-]+)\] RESULT (\S+) (PASS|FAIL)(?: ([^\n]*))?\n/;
-// A module the hypervisor refuses to start fails the run at once.
-const FAIL_ON = /hv: PANIC|hv: EXCEPTION|hv: halted|hv: module \d+ not started/;
-
 // Measured: all results in ~36 s of wall time (boot ~11 s) on this machine.
 const BOCHS_RESULTS_MS = 5 * 60_000;
 const BOCHS_TEST_MS = 8 * 60_000;
-
-const testName = (g: Guest) => g.test ?? path.basename(g.file).replace(/\.\w+$/, "");
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const stoppedRe = (domain: string, rest: string) =>
-  new RegExp(`hv: domain (\\d+) \\(${escapeRe(domain)}\\) stopped: ${rest}`);
-
-export function moduleCmdline(g: Guest) {
-  return ["domain", `name=${g.domain}`, `mem=${g.mem}`, g.kind && `kind=${g.kind}`, g.args].filter(Boolean).join(" ");
-}
 
 beforeAll(() => {
   // Normally built by `make guests` (a dependency of `make test`); this makes
@@ -104,91 +75,25 @@ beforeAll(() => {
   if (r.status !== 0) throw new Error(`make guests failed:\n${r.stdout}\n${r.stderr}`);
 }, 120_000);
 
-interface Result {
-  domain: string;
-  test: string;
-  verdict: "PASS" | "FAIL";
-  reason: string;
-  at: number;
-  seconds: number;
-}
-
-function printTable(rows: string[][]) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n"));
-}
-
 describe("guest kernels under the hypervisor (Bochs)", () => {
   test("every guest passes, hostile guests are stopped, the hypervisor survives", async () => {
-    const modules: IsoModule[] = GUESTS.map((g) => ({ path: path.join(GUEST_DIR, g.file), cmdline: moduleCmdline(g) }));
-    const iso = makeIso({ modules, title: "tshv-guests" });
-    let e: Emulator | undefined;
-    const results = new Map<string, Result>();
-    const expected = GUESTS.filter((g) => g.expect === "pass");
-    try {
-      e = await bootBochs({ iso: iso.path, failOn: FAIL_ON, memoryMb: 512 });
-      const deadline = Date.now() + BOCHS_RESULTS_MS;
-      try {
-        while (expected.some((g) => !results.has(g.domain))) {
-          const m = await e.waitFor(RESULT_RE, Math.max(1, deadline - Date.now()));
-          const [, domain, test, verdict, reason = ""] = m;
-          results.set(domain, { domain, test, verdict: verdict as "PASS" | "FAIL", reason, at: m.index, seconds: e.elapsed() });
-          console.log(`bochs: [${domain}] RESULT ${test} ${verdict} ${reason} after ${e.elapsed().toFixed(1)} s`);
-        }
-        // Exit and stop lines may follow the last RESULT by a little.
-        for (const g of GUESTS) {
-          if (g.expect === "pass") await e.waitFor(stoppedRe(g.domain, "exit code 0\\b"), 60_000, { fromStart: true });
-          if (g.expect === "stopped") await e.waitFor(stoppedRe(g.domain, g.stopReason!.source), 60_000, { fromStart: true });
-        }
-      } finally {
-        const out = e.output();
-        const rows = [["domain", "test", "result", "s", "hypervisor"]];
-        for (const g of GUESTS) {
-          const r = results.get(g.domain);
-          const stop = stoppedRe(g.domain, "([^\\n]*)").exec(out);
-          rows.push([
-            g.domain, testName(g), r ? `${r.verdict}${r.reason ? " " + r.reason : ""}` : "-",
-            r ? r.seconds.toFixed(1) : "-", stop ? `stopped: ${stop[2]}` : "running",
-          ]);
-        }
-        printTable(rows);
-      }
-
-      const out = e.output();
-      expect(out).not.toMatch(/hv: PANIC|hv: EXCEPTION/);
-      // Every FAIL line, from any domain (also late ones).
-      const fails = [...out.matchAll(new RegExp(RESULT_RE.source, "g"))].filter((m) => m[3] === "FAIL").map((m) => m[0].trim());
-      expect(fails).toEqual([]);
-      for (const g of expected) {
-        const r = results.get(g.domain)!;
-        expect(r.test, `${g.domain}: test name`).toBe(testName(g));
-        expect(r.verdict, `${g.domain}: ${r.reason}`).toBe("PASS");
-      }
-      // fpu_state_isolated ran twice, once per value.
-      expect(expected.filter((g) => testName(g) === "fpu_state_isolated").map((g) => results.get(g.domain)?.verdict)).toEqual(["PASS", "PASS"]);
-      // Hostile and never-ending guests: no RESULT line, the right stop reason.
-      for (const g of GUESTS.filter((x) => x.expect !== "pass")) {
-        expect(results.has(g.domain), `${g.domain} printed a RESULT line`).toBe(false);
-        if (g.expect === "stopped") expect(out).toMatch(stoppedRe(g.domain, g.stopReason!.source));
-      }
-      expect(out, "spin_forever started").toMatch(/\[spin_forever\] spin_forever: spinning with interrupts off/);
-      expect(out, "spin_forever must not be stopped").not.toMatch(stoppedRe("spin_forever", ""));
-      expect(out).toContain(UART_LINE + "\n");
-      const large = LARGE_PAGES_RE.exec(out);
-      expect(large, "the EPT page-count line of large_guest_uses_2m_pages").not.toBeNull();
-      expect(Number(large![2]), "2M pages of a 64 MiB domain").toBeGreaterThanOrEqual(31);
-      // The guest timer's wake-up, next to the spinning guests.
-      console.log(/timer_wakes_halted_vcpu: late=.*/.exec(out)?.[0]);
-      // still_alive passes last, after the hostile domains were stopped.
-      const last = [...results.values()].sort((a, b) => a.at - b.at).at(-1)!;
-      expect(last.domain).toBe("still_alive");
-      for (const g of GUESTS.filter((x) => x.expect === "stopped")) {
-        const stop = stoppedRe(g.domain, "").exec(out)!;
-        expect(stop.index, `${g.domain} stopped before still_alive passed`).toBeLessThan(last.at);
-      }
-    } finally {
-      await e?.kill();
-      iso.cleanup();
+    const { out, results } = await runGuests(GUESTS, { title: "tshv-guests", resultsMs: BOCHS_RESULTS_MS });
+    checkGuests(GUESTS, out, results, expect);
+    // fpu_state_isolated ran twice, once per value.
+    expect(GUESTS.filter((g) => testName(g) === "fpu_state_isolated").map((g) => results.get(g.domain)?.verdict)).toEqual(["PASS", "PASS"]);
+    expect(out, "spin_forever started").toMatch(/\[spin_forever\] spin_forever: spinning with interrupts off/);
+    expect(out).toContain(UART_LINE + "\n");
+    const large = LARGE_PAGES_RE.exec(out);
+    expect(large, "the EPT page-count line of large_guest_uses_2m_pages").not.toBeNull();
+    expect(Number(large![2]), "2M pages of a 64 MiB domain").toBeGreaterThanOrEqual(31);
+    // The guest timer's wake-up, next to the spinning guests.
+    console.log(/timer_wakes_halted_vcpu: late=.*/.exec(out)?.[0]);
+    // still_alive passes last, after the hostile domains were stopped.
+    const last = [...results.values()].sort((a, b) => a.at - b.at).at(-1)!;
+    expect(last.domain).toBe("still_alive");
+    for (const g of GUESTS.filter((x) => x.expect === "stopped")) {
+      const stop = stoppedRe(g.domain, "").exec(out)!;
+      expect(stop.index, `${g.domain} stopped before still_alive passed`).toBeLessThan(last.at);
     }
   }, BOCHS_TEST_MS);
 });

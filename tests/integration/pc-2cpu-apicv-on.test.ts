@@ -1,0 +1,3 @@
+import { pcSuite } from "./pc-suite";
+
+pcSuite(2, true);

@@ -1,0 +1,19 @@
+// The virtual PC's probe guests (tests/guests/, one behaviour each), booted
+// together next to a spinning and a hostile guest by the pc-*.test.ts
+// suites: on 1 and 2 physical CPUs, with and without APIC virtualization.
+// Two lists, one per family of probes, so that they can grow apart.
+import type { Guest } from "./guest-suite";
+
+// The LAPIC, I/O APIC, PIC, PIT, RTC and ACPI PM timer.
+export const TIMER_PROBES: Guest[] = [];
+
+// ACPI tables and power, fw_cfg, string I/O, SMP start-up and IPIs, reset.
+export const PLATFORM_PROBES: Guest[] = [];
+
+// Next to them: one that spins with interrupts off, and one that floods
+// its LAPIC and writes nonsense to every device register.
+export const NEIGHBOURS: Guest[] = [
+  { domain: "spin_forever", file: "spin_forever.elf", mem: "2M", expect: "runs" },
+];
+
+export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...NEIGHBOURS];
