@@ -95,7 +95,9 @@ export function buildDomain(line: string, slot: i32): BuildResult {
   imageEntry(img, entry);
 
   r.createTsc = rdtsc();
-  const id = vmcall(HC_DOMAIN_CREATE, configBuf, <u64>line.length, 0, 0);
+  // The image's module goes with the config: a restart (on_reboot=restart)
+  // builds the domain again from it.
+  const id = vmcall(HC_DOMAIN_CREATE, configBuf, <u64>line.length, <u64>moduleIndex(slot) + 1, 0);
   if (id == -<i64>ENOMEM) {
     const known = hostRead() == 0;
     // Enough free frames, yet no room: the hypervisor's own memory (its

@@ -26,7 +26,7 @@ import {
 import { dec } from "../src/lib/str";
 import { parseDecimal } from "./words";
 
-export const XL_KEYS = "name, memory, vcpus, kernel, cmdline, weight, cap, kind";
+export const XL_KEYS = "name, memory, vcpus, kernel, cmdline, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash";
 const MEMORY_MAX_MIB: i64 = <i64>(DOMAIN_MEM_MAX >> 20);
 
 export class XlConfig {
@@ -39,6 +39,11 @@ export class XlConfig {
   weight: i64 = -1;
   cap: i64 = -1;
   kind: string = "";
+  acpi: i64 = -1;
+  // on_poweroff, on_reboot, on_crash: destroy, restart or preserve ("": not given).
+  onPoweroff: string = "";
+  onReboot: string = "";
+  onCrash: string = "";
   error: string = "";
 
   fail(message: string): bool {
@@ -73,8 +78,9 @@ function number(c: XlConfig, where: string, value: string, min: i64, max: i64, w
 // "memory=x: "); `quoted`: whether the value was a quoted string (files).
 // False (and c.error) when the key or value is bad.
 export function xlAssign(c: XlConfig, key: string, value: string, where: string, fromFile: bool, quoted: bool): bool {
-  const isString = key == "name" || key == "kernel" || key == "cmdline" || key == "kind";
-  const isNumber = key == "memory" || key == "vcpus" || key == "weight" || key == "cap";
+  const isAction = key == "on_poweroff" || key == "on_reboot" || key == "on_crash";
+  const isString = key == "name" || key == "kernel" || key == "cmdline" || key == "kind" || isAction;
+  const isNumber = key == "memory" || key == "vcpus" || key == "weight" || key == "cap" || key == "acpi";
   if (!isString && !isNumber) return c.fail(where + "unknown key \"" + key + "\" (keys: " + XL_KEYS + ")");
   if (fromFile && isString && !quoted) return c.fail(where + "a string needs double quotes: " + key + " = \"...\"");
   if (fromFile && isNumber && quoted) return c.fail(where + "a number takes no quotes: " + key + " = 64");
@@ -95,6 +101,15 @@ export function xlAssign(c: XlConfig, key: string, value: string, where: string,
       return c.fail(where + "unknown kind \"" + value + "\" (auto, flat64 or realmode)");
     }
     c.kind = value;
+  } else if (isAction) {
+    if (value != "destroy" && value != "restart" && value != "preserve") {
+      return c.fail(where + "unknown action \"" + value + "\" (destroy, restart or preserve)");
+    }
+    if (key == "on_poweroff") c.onPoweroff = value;
+    else if (key == "on_reboot") c.onReboot = value;
+    else c.onCrash = value;
+  } else if (key == "acpi") {
+    c.acpi = number(c, where, value, 0, 1, "(0 hides the ACPI tables)");
   } else if (key == "memory") {
     c.memoryMiB = number(c, where, value, 1, MEMORY_MAX_MIB, "MiB");
   } else if (key == "vcpus") {
@@ -203,6 +218,10 @@ export function xlMerge(base: XlConfig, over: XlConfig): void {
   if (over.weight >= 0) base.weight = over.weight;
   if (over.cap >= 0) base.cap = over.cap;
   if (over.kind.length != 0) base.kind = over.kind;
+  if (over.acpi >= 0) base.acpi = over.acpi;
+  if (over.onPoweroff.length != 0) base.onPoweroff = over.onPoweroff;
+  if (over.onReboot.length != 0) base.onReboot = over.onReboot;
+  if (over.onCrash.length != 0) base.onCrash = over.onCrash;
 }
 
 // The hypervisor's words for the keys `c` sets (each ` key=value`), to
@@ -216,6 +235,10 @@ export function xlHvWords(c: XlConfig): string {
   if (c.weight >= 0) s += " weight=" + dec(<u64>c.weight);
   if (c.cap >= 0) s += " cap=" + dec(<u64>c.cap);
   if (c.kind.length != 0) s += " kind=" + c.kind;
+  if (c.acpi >= 0) s += " acpi=" + dec(<u64>c.acpi);
+  if (c.onPoweroff.length != 0) s += " on_poweroff=" + c.onPoweroff;
+  if (c.onReboot.length != 0) s += " on_reboot=" + c.onReboot;
+  if (c.onCrash.length != 0) s += " on_crash=" + c.onCrash;
   return s;
 }
 

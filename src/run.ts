@@ -22,6 +22,7 @@ import {
 import { hypercallExit } from "./hypercall/dispatch";
 import { timersArmed, timersFire, TIMER_NONE } from "./domain/timer";
 import { domainStop, domainCharge, domainsReap, cpuQuiescent } from "./lifecycle/stop";
+import { domainsRestart } from "./lifecycle/restart";
 import { scratchReset } from "./mm/heap";
 import { PerCpu, thisCpu, thisCpuIndex } from "./cpu/percpu";
 import { println } from "./log/log";
@@ -56,6 +57,7 @@ export function run(): void {
     irq_window();
     // Nothing of the last slice's exits is held any more: their moment's
     // memory goes, and domains stopped long enough ago are reaped.
+    domainsRestart();
     domainsReap(index);
     scratchReset();
     irqDrain();
@@ -156,7 +158,7 @@ function afterExit(vcpu: Vcpu, action: u32): u32 {
       action = ACTION_NEXT;
     }
   }
-  if (action == ACTION_STOP && dom.state != DOMSTATE_STOPPED) domainStop(dom, dom.stopReason);
+  if (action == ACTION_STOP && dom.state != DOMSTATE_STOPPED) domainStop(dom, dom.stopReason, dom.stopCause);
   return action;
 }
 

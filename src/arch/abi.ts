@@ -25,7 +25,7 @@ export const HC_LOG_READ: u32 = 10;      // (from position, buf gpa, len) -> byt
 // Building a domain at run time (create -> load -> set entry -> start).
 export const HC_MODULE_LIST: u32 = 11;   // (buf gpa, max entries) -> records written (MODREC_SIZE each): boot modules the hypervisor did not take at boot
 export const HC_MODULE_READ: u32 = 12;   // (module index, offset, buf gpa, len) -> bytes copied (0 at or past the end); len <= HC_MODULE_READ_MAX
-export const HC_DOMAIN_CREATE: u32 = 13; // (config gpa, len) -> new domain id; config as a module command line (`domain name= mem= ...`); DOMSTATE_CREATED until started
+export const HC_DOMAIN_CREATE: u32 = 13; // (config gpa, len, image) -> new domain id; config as a module command line (`domain name= mem= ...`); image: 1 + the boot module it is built from (a restart builds it again from that), 0 none; DOMSTATE_CREATED until started
 export const HC_DOMAIN_LOAD: u32 = 14;   // (id, dst gpa in the target, src gpa in the caller, len) -> len; target not yet started; len <= HC_DOMAIN_LOAD_MAX
 export const HC_VCPU_SET_ENTRY: u32 = 15; // (id, vcpu, entry gpa) -> 0; a VCPUENTRY_SIZE record; target not yet started
 export const HC_DOMAIN_START: u32 = 16;  // (id) -> 0; the created domain is scheduled (-EINVAL before HC_VCPU_SET_ENTRY or if already started)
@@ -91,7 +91,17 @@ export const DOMINFO_EXIT_CODE: u32 = 64;   // i32, -1 unless it shut down with 
 export const DOMINFO_EXIT_SLOTS: u32 = 68;  // u32, number of exit counters (DOMINFO_EXIT_COUNT_MAX)
 export const DOMINFO_EXITS: u32 = 72;       // u64[80], VM exits by basic reason; the last slot counts all reasons >= 79
 export const DOMINFO_EXIT_COUNT_MAX: u32 = 80;
-export const DOMINFO_SIZE: u32 = 712;
+export const DOMINFO_STOP_CAUSE: u32 = 712; // u32, DOMSTOP_*: why it stopped (DOMSTOP_NONE while it runs)
+export const DOMINFO_RESTARTS: u32 = 716;   // u32, times its predecessors restarted (on_reboot=restart ...)
+export const DOMINFO_SIZE: u32 = 720;
+// Why a domain stopped: what its policy (on_poweroff, on_reboot, on_crash)
+// acts on.
+export const DOMSTOP_NONE: u32 = 0;
+export const DOMSTOP_EXIT: u32 = 1;       // it shut down with an exit code (isa-debug-exit, HC_SHUTDOWN): on_poweroff
+export const DOMSTOP_POWEROFF: u32 = 2;   // ACPI S5: on_poweroff
+export const DOMSTOP_REBOOT: u32 = 3;     // 0xCF9, the 8042, port 0x92: on_reboot
+export const DOMSTOP_CRASH: u32 = 4;      // a triple fault, an access or instruction not allowed or emulated: on_crash
+export const DOMSTOP_DESTROYED: u32 = 5;  // destroyed by a control domain (or the hypervisor): no policy
 
 // Run-time domain building limits (larger values: -EINVAL).
 export const HC_MODULE_LIST_MAX: u32 = 64;        // entries in one HC_MODULE_LIST

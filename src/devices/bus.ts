@@ -9,7 +9,7 @@
 // writes are dropped. No allocation after registration.
 import { Access, Device, DEV_OK, DEV_STOP, SPACE_PORT, WIDTH_1, widthMask } from "./device";
 
-export const BUS_RANGES_MAX: i32 = 16;
+export const BUS_RANGES_MAX: i32 = 24;
 
 @final
 class Range {

@@ -2,10 +2,11 @@
 //
 //   [path] domain name=<name> mem=<size> [vcpus=N] [kind=auto|flat64|realmode]
 //                 [load=<addr>] [weight=N] [cap=N] [cpus=<list>]
+//                 [on_poweroff=|on_reboot=|on_crash=destroy|restart|preserve]
 //                 [anything else: the guest's own words]
 //
 // Everything after the `domain` word, verbatim, is the guest's multiboot
-// command line. name, mem, vcpus, kind, load, weight, cap and cpus are validated; other
+// command line. name, mem, vcpus, kind, load, weight, cap, cpus and the on_* actions are validated; other
 // key=value words and plain words belong to the guest and are not errors.
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
@@ -26,6 +27,16 @@ export const DOMAIN_CAP_MAX: u32 = 100;    // % of one CPU; 0 = no cap
 
 export { parseSize, BAD_SIZE };
 
+// What happens when the domain powers off, reboots or crashes (xl.cfg's
+// on_poweroff, on_reboot, on_crash; the defaults are xl's).
+export const POLICY_DESTROY: u8 = 0;   // it stops; its record goes with the others stopped
+export const POLICY_RESTART: u8 = 1;   // it is built again from its config and module, a new id
+export const POLICY_PRESERVE: u8 = 2;  // it stops and its record stays for info/log until destroyed
+
+export function policyName(p: u8): string {
+  return p == POLICY_RESTART ? "restart" : p == POLICY_PRESERVE ? "preserve" : "destroy";
+}
+
 export class DomainConfig {
   name: string = "";
   memBytes: u64 = 0;
@@ -36,6 +47,10 @@ export class DomainConfig {
   cap: u32 = 0;              // % of one CPU, 0 = no cap
   cpus: u64 = <u64>-1;       // CPUs its vCPUs may run on, bit n = CPU n (cpus=)
   cmdline: string = "";      // the guest's command line
+  onPoweroff: u8 = POLICY_DESTROY;
+  onReboot: u8 = POLICY_RESTART;
+  onCrash: u8 = POLICY_DESTROY;
+  line: string = "";         // the whole line it was parsed from (a restart parses it again)
   error: string = "";        // "" when valid
 
   fail(message: string): DomainConfig {
@@ -157,6 +172,7 @@ export function parseDomainConfig(line: string, defaultName: string, memOverride
   let i = after;
   while (i < n && isSpace(line.charCodeAt(i))) i++;
   c.cmdline = line.substring(i);
+  c.line = line;
 
   let haveMem = false;
   let loadWord = "";
@@ -211,6 +227,15 @@ export function parseDomainConfig(line: string, defaultName: string, memOverride
       else if (value == "flat64") c.kind = DOMAIN_KIND_FLAT64;
       else if (value == "realmode") c.kind = DOMAIN_KIND_REALMODE;
       else return c.fail(word + ": unknown kind (use auto, flat64 or realmode)");
+    } else if (key == "on_poweroff" || key == "on_reboot" || key == "on_crash") {
+      let p: u8 = 0;
+      if (value == "destroy") p = POLICY_DESTROY;
+      else if (value == "restart") p = POLICY_RESTART;
+      else if (value == "preserve") p = POLICY_PRESERVE;
+      else return c.fail(word + ": unknown action (use destroy, restart or preserve)");
+      if (key == "on_poweroff") c.onPoweroff = p;
+      else if (key == "on_reboot") c.onReboot = p;
+      else c.onCrash = p;
     } else if (key == "load") {
       const v = parseSize(value);
       if (v == BAD_SIZE) return c.fail(word + ": bad address (use e.g. 0x100000)");

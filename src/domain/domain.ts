@@ -24,7 +24,8 @@ import { IoApic } from "../devices/ioapic";
 
 // A domain's state: one enumeration, the ABI's (Domain 0's `list` reads it).
 export { DomainState, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../arch/abi";
-import { DomainState, DOMSTATE_CREATED, SCHED_WEIGHT_DEFAULT } from "../arch/abi";
+import { DomainState, DOMSTATE_CREATED, SCHED_WEIGHT_DEFAULT, DOMSTOP_NONE } from "../arch/abi";
+import { BootModule } from "../boot/bootinfo";
 
 // Basic exit reasons counted per domain (SDM Vol. 3D Appendix C); reasons at
 // or above this are counted in the last slot.
@@ -176,6 +177,19 @@ export class Domain {
   state: DomainState = DOMSTATE_CREATED;
   stopReason: string = "";
   exitCode: i32 = -1;            // what it stopped with (isa-debug-exit, HC_SHUTDOWN), -1 if none
+  stopCause: u32 = DOMSTOP_NONE; // DOMSTOP_*: why, for its policy and HC_DOMAIN_INFO
+  // What its power-off, reboot and crash do (POLICY_* of src/domain/config.ts),
+  // and what a restart builds it from: its config line and boot module (none:
+  // it cannot be restarted). `preserved`: kept stopped until destroyed.
+  onPoweroff: u8 = 0;
+  onReboot: u8 = 0;
+  onCrash: u8 = 0;
+  preserved: bool = false;
+  restarts: u32 = 0;
+  restartBurst: u32 = 0;         // restarts in the burst that began at restartBurstAt (TSC)
+  restartBurstAt: u64 = 0;
+  configLine: string = "";
+  image: BootModule | null = null;
   guest: DomainGuest = DomainGuest.create();
   stats: DomainStats = new DomainStats();
   // Its configuration (module line or HC_DOMAIN_CREATE): the control right

@@ -9,7 +9,8 @@
 //
 // Devices: PIT (0x40-0x43, 0x61; IRQ 0), RTC/CMOS (0x70-0x71; IRQ 8), PIC
 // (0x20, 0xA0, 0x4D0), PCI host bridge (0xCF8-0xCFF, reset at 0xCF9), ACPI
-// PM (0x600-0x60B; SCI IRQ 9), fw_cfg (0x510), I/O APIC (0xFEC00000), a
+// PM (0x600-0x60B; SCI IRQ 9), fw_cfg (0x510), the 8042's reset (0x60,
+// 0x64), port 0x92 (fast reset, A20), I/O APIC (0xFEC00000), a
 // local APIC per vCPU (at its IA32_APIC_BASE, 0xFEE00000), and the ACPI
 // tables at GUEST_ACPI_GPA. Everything is made in the domain's arena.
 import { Domain, Vcpu } from "./domain";
@@ -36,7 +37,9 @@ import { Bus } from "../devices/bus";
 import { SPACE_MMIO } from "../devices/device";
 import { IOAPIC_MMIO_SIZE } from "../arch/ioapic";
 import { DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS } from "../arch/acpi";
-import { PCI_CONFIG_PORT, PCI_CONFIG_PORTS } from "../arch/platform";
+import { PCI_CONFIG_PORT, PCI_CONFIG_PORTS, KBC_DATA_PORT, KBC_COMMAND_PORT, PORT_A_PORT } from "../arch/platform";
+import { I8042 } from "../devices/i8042";
+import { Port92 } from "../devices/port92";
 import { FW_CFG_PORT_SEL, FW_CFG_PORTS } from "../arch/fw-cfg";
 import { GUEST_ACPI_GPA } from "../arch/abi";
 
@@ -179,6 +182,10 @@ export function pcCreate(dom: Domain, startTime: i64): IrqController {
   ports.register(PCI_CONFIG_PORT, PCI_CONFIG_PORTS, dom.device(new PciHost()));
   ports.register(DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS, dom.device(new AcpiPm(clock0, new IrqLine(isa, SCI_IRQ), dom.timers)));
   ports.register(FW_CFG_PORT_SEL, FW_CFG_PORTS, dom.device(new FwCfg(dom.guest.memBytes, <u32>dom.vcpus.length, LOW_RAM_TOP)));
+  const kbc = dom.device(new I8042());
+  ports.register(KBC_DATA_PORT, 1, kbc);
+  ports.register(KBC_COMMAND_PORT, 1, kbc);
+  ports.register(PORT_A_PORT, 1, dom.device(new Port92()));
   dom.mmio.register(IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, ioapic);
   return isa;
 }

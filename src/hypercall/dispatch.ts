@@ -19,7 +19,7 @@ import {
   HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
-  HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET,
+  HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hasRight } from "../domain/rights";
@@ -79,7 +79,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_LOG_READ) result = hcLogRead(dom, a0, a1, a2);
     else if (nr == HC_MODULE_LIST) result = hcModuleList(dom, a0, a1);
     else if (nr == HC_MODULE_READ) result = hcModuleRead(dom, a0, a1, a2, a3);
-    else if (nr == HC_DOMAIN_CREATE) result = hcDomainCreate(dom, a0, a1);
+    else if (nr == HC_DOMAIN_CREATE) result = hcDomainCreate(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_LOAD) result = hcDomainLoad(dom, a0, a1, a2, a3);
     else if (nr == HC_VCPU_SET_ENTRY) result = hcVcpuSetEntry(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_START) result = hcDomainStart(dom, a0);
@@ -116,7 +116,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     action = ACTION_YIELD;
   } else if (nr == HC_SHUTDOWN) {
     vcpu.domain.exitCode = <i32>a0;
-    domainStop(vcpu.domain, "shutdown hypercall, code " + dec(a0));
+    domainStop(vcpu.domain, "shutdown hypercall, code " + dec(a0), DOMSTOP_EXIT);
     return ACTION_STOP;
   }
   setGpr(vcpu, REG_RAX, <u64>result);

@@ -18,6 +18,7 @@ import {
   DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
   DOMFLAG_PAUSED, DOMFLAG_CONTROL,
   DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
+  DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMSTOP_DESTROYED,
 } from "../arch/abi";
 import { dec } from "../lib/str";
 
@@ -82,6 +83,8 @@ export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
   fillRecord(d);
   store<u64>(record + DOMINFO_RUN_TICKS, d.stats.runTicks);
   store<i32>(record + DOMINFO_EXIT_CODE, d.exitCode);
+  store<u32>(record + DOMINFO_STOP_CAUSE, d.stopCause);
+  store<u32>(record + DOMINFO_RESTARTS, d.restarts);
   store<u32>(record + DOMINFO_EXIT_SLOTS, DOMINFO_EXIT_COUNT_MAX);
   for (let i: u32 = 0; i < DOMINFO_EXIT_COUNT_MAX; i++) {
     store<u64>(record + DOMINFO_EXITS + (i << 3), i < EXIT_COUNT_SLOTS ? unchecked(d.stats.exitCounts[i]) : 0);
@@ -109,12 +112,17 @@ export function hcDomainPause(caller: Domain, id: u64, pause: bool): i64 {
   return 0;
 }
 
-// HC_DOMAIN_DESTROY: domainStop, which scrubs and frees its memory.
+// HC_DOMAIN_DESTROY: domainStop, which scrubs and frees its memory. A
+// stopped domain kept by on_*=preserve is let go (reaped with the others).
 export function hcDomainDestroy(caller: Domain, id: u64): i64 {
   const d = domainById(id);
+  if (d !== null && d.state == DOMSTATE_STOPPED && d.preserved) {
+    d.preserved = false;
+    return 0;
+  }
   const e = liveTarget(caller, d, false);
   if (e != 0) return err(e);
-  domainStop(d!, "destroyed by domain " + dec(caller.id));
+  domainStop(d!, "destroyed by domain " + dec(caller.id), DOMSTOP_DESTROYED);
   return 0;
 }
 

@@ -192,6 +192,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   if (e != 0) return undoCreate(dom, "entry state refused (errno " + dec(e) + ")");
   if (domainStart(dom) != 0) return null;
   if (asDom0) domain0Set(dom);
+  dom.image = m;
 
   print("hv: domain ");
   printDec(dom.id);
@@ -267,6 +268,10 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
   if (<u64>framesFree() < VMCS_FRAMES + <u64>cfg.vcpus - 1) return createFailed(dom, "out of memory for its VMCSs");
   dom.weight = cfg.weight;
   dom.cap = cfg.cap;
+  dom.onPoweroff = cfg.onPoweroff;
+  dom.onReboot = cfg.onReboot;
+  dom.onCrash = cfg.onCrash;
+  dom.configLine = strCopy(cfg.line);
   if ((cfg.cpus & schedOnlineMask()) == 0) return createFailed(dom, "cpus= names no online CPU");
 
   const con = Console.create(cfg.name);

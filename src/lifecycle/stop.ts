@@ -24,6 +24,8 @@ import { serialConsoleRelease } from "../domain/serial-console";
 import { print, println, printDec } from "../log/log";
 import { dec, strCopy } from "../lib/str";
 import { cpusOnline } from "../cpu/percpu";
+import { DOMSTOP_EXIT, DOMSTOP_POWEROFF, DOMSTOP_REBOOT, DOMSTOP_CRASH } from "../arch/abi";
+import { POLICY_DESTROY, POLICY_RESTART, POLICY_PRESERVE } from "../domain/config";
 
 // Stopped domains whose records are kept.
 export const STOPPED_KEEP: i32 = 16;
@@ -37,12 +39,21 @@ const seenGen = new StaticArray<u32>(<i32>HV_CPUS_MAX);
   unchecked(seenGen[cpu] = stopGen);
 }
 
+// A stopped domain whose record must stay: preserved, or waiting for its
+// restart.
+@inline function kept(d: Domain): bool {
+  return d.preserved || restartsDue.includes(d);
+}
+
 // Reaps the oldest stopped domains beyond STOPPED_KEEP that no CPU can
 // still touch; `cpu` (the caller's) is quiescent. Not on exit paths.
 export function domainsReap(cpu: u32): void {
   cpuQuiescent(cpu);
   let stopped = 0;
-  for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).state == DOMSTATE_STOPPED) stopped++;
+  for (let i = 0; i < domains.length; i++) {
+    const d = unchecked(domains[i]);
+    if (d.state == DOMSTATE_STOPPED && !kept(d)) stopped++;
+  }
   if (stopped <= STOPPED_KEEP) return;
   // Every online CPU has seen stops up to `safe`; one asleep in its idle
   // loop holds nothing now, however long it sleeps.
@@ -57,8 +68,9 @@ export function domainsReap(cpu: u32): void {
     let oldest = -1;
     for (let i = 0; i < domains.length; i++) {
       const d = unchecked(domains[i]);
-      if (d.state == DOMSTATE_STOPPED && (oldest < 0 || d.stopGen < unchecked(domains[oldest]).stopGen)) oldest = i;
+      if (d.state == DOMSTATE_STOPPED && !kept(d) && (oldest < 0 || d.stopGen < unchecked(domains[oldest]).stopGen)) oldest = i;
     }
+    if (oldest < 0) return;
     const d = unchecked(domains[oldest]);
     if (<i32>(d.stopGen - safe) > 0) return;   // a CPU may still hold it
     domains.splice(oldest, 1);
@@ -75,7 +87,21 @@ function cpuListText(mask: u64): string {
   return s;
 }
 
-export function domainStop(dom: Domain, reason: string): void {
+// Domains stopped with on_*=restart, for the run loop (src/lifecycle/
+// restart.ts) to build again; their records are not reaped before.
+export const restartsDue: Domain[] = [];
+
+// The policy its `cause` (DOMSTOP_*) calls for.
+function policyFor(dom: Domain, cause: u32): u8 {
+  if (cause == DOMSTOP_EXIT || cause == DOMSTOP_POWEROFF) return dom.onPoweroff;
+  if (cause == DOMSTOP_REBOOT) return dom.onReboot;
+  if (cause == DOMSTOP_CRASH) return dom.onCrash;
+  return POLICY_DESTROY;
+}
+
+// Stops `dom` for `reason`; `cause` (DOMSTOP_*) decides what its policy
+// does next (on_poweroff, on_reboot, on_crash). Domain 0 has none.
+export function domainStop(dom: Domain, reason: string, cause: u32 = DOMSTOP_CRASH): void {
   if (dom.state == DOMSTATE_STOPPED) return;
   // First, so the lines below reach the serial port again.
   serialConsoleRelease(dom, reason);
@@ -88,6 +114,10 @@ export function domainStop(dom: Domain, reason: string): void {
   println(reason);
   dom.state = DOMSTATE_STOPPED;
   dom.stopGen = ++stopGen;
+  dom.stopCause = cause;
+  const policy = dom === domain0() ? POLICY_DESTROY : policyFor(dom, cause);
+  if (policy == POLICY_PRESERVE) dom.preserved = true;
+  if (policy == POLICY_RESTART) restartsDue.push(dom);
   // The reason outlives this call's strings: into the domain's arena.
   const prev = regionUse(dom.arena);
   dom.stopReason = strCopy(reason);

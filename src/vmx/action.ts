@@ -7,6 +7,7 @@ import { Domain } from "../domain/domain";
 import { Bus } from "../devices/bus";
 import { DEV_OK, DEV_STOP, DEV_RESET } from "../devices/device";
 import { dec } from "../lib/str";
+import { DOMSTOP_CRASH, DOMSTOP_EXIT, DOMSTOP_REBOOT, DOMSTOP_POWEROFF } from "../arch/abi";
 
 export const ACTION_RESUME: u32 = 0;    // re-enter at the same RIP (fault injected, or retried)
 export const ACTION_NEXT: u32 = 1;      // the instruction is done: skip it and re-enter
@@ -19,8 +20,10 @@ export const ACTION_REARM: u32 = 7;     // skip it; a guest timer changed: re-ar
 
 // The domain must stop, for `reason`: the run loop stops it (domainStop,
 // src/lifecycle/stop.ts) once the handler has returned.
-export function actionStop(dom: Domain, reason: string): u32 {
+// `cause` (DOMSTOP_*) is what its policy acts on: a crash unless said.
+export function actionStop(dom: Domain, reason: string, cause: u32 = DOMSTOP_CRASH): u32 {
   dom.stopReason = reason;
+  dom.stopCause = cause;
   return ACTION_STOP;
 }
 
@@ -31,7 +34,8 @@ export function actionForDevice(dom: Domain, result: u32, bus: Bus): u32 {
   if (result == DEV_OK) return ACTION_NEXT;
   if (result == DEV_STOP) {
     dom.exitCode = <i32><u32>bus.stopCode;
-    return actionStop(dom, "exit code " + dec(<u32>bus.stopCode));
+    return actionStop(dom, "exit code " + dec(<u32>bus.stopCode), DOMSTOP_EXIT);
   }
-  return actionStop(dom, result == DEV_RESET ? "the guest reset its machine" : "the guest powered its machine off");
+  if (result == DEV_RESET) return actionStop(dom, "the guest reset its machine", DOMSTOP_REBOOT);
+  return actionStop(dom, "the guest powered its machine off", DOMSTOP_POWEROFF);
 }

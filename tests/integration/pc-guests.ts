@@ -10,10 +10,19 @@ export const TIMER_PROBES: Guest[] = [];
 // ACPI tables and power, fw_cfg, string I/O, SMP start-up and IPIs, reset.
 export const PLATFORM_PROBES: Guest[] = [];
 
+// Resets through each of the PC's ways: every one a reboot of that domain
+// alone, restarted (on_reboot=restart) until the bound on restarts in a
+// burst keeps it stopped (pc-suite.ts counts the restarts).
+export const RESET_METHODS = ["0xcf9", "the 8042", "port 0x92"];
+export const RESET_PROBES: Guest[] = RESET_METHODS.map((_, i) => ({
+  domain: `reset_port_${i + 1}`, test: "reset_port_restarts_domain", file: "reset_port_restarts_domain.elf", mem: "2M",
+  args: `method=${i + 1} on_reboot=restart`, expect: "stopped" as const, stopReason: /the guest reset its machine/,
+}));
+
 // Next to them: one that spins with interrupts off, and one that floods
 // its LAPIC and writes nonsense to every device register.
 export const NEIGHBOURS: Guest[] = [
   { domain: "spin_forever", file: "spin_forever.elf", mem: "2M", expect: "runs" },
 ];
 
-export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...NEIGHBOURS];
+export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...RESET_PROBES, ...NEIGHBOURS];

@@ -2,11 +2,15 @@
 // pc-*.test.ts files: each file a configuration (CPUs, APIC virtualization),
 // so that the suites spread over the test workers.
 import { describe, expect, test } from "vitest";
-import { PC_GUESTS } from "./pc-guests";
+import { PC_GUESTS, RESET_PROBES, RESET_METHODS } from "./pc-guests";
 import { runGuests, checkGuests } from "./guest-suite";
 
 const RESULTS_MS = 8 * 60_000;
+const RESTART_BURST = 8;   // src/lifecycle/restart.ts
 const TEST_MS = 11 * 60_000;
+
+const notRestartedRe = (domain: string) =>
+  new RegExp(`hv: domain \\d+ \\(${domain}\\) not restarted: restarted ${RESTART_BURST} times within 10 s; kept stopped`);
 
 export function pcSuite(cpus: number, apicv: boolean) {
   const what = `${cpus} CPU${cpus > 1 ? "s" : ""}, APIC virtualization ${apicv ? "on" : "off"}`;
@@ -14,8 +18,20 @@ export function pcSuite(cpus: number, apicv: boolean) {
     test("every probe passes next to a spinning and a hostile guest", async () => {
       const { out, results } = await runGuests(PC_GUESTS, {
         title: "tshv-pc", cpus, cmdline: apicv ? "" : "apicv=0", resultsMs: RESULTS_MS,
+        // The reset guests' bursts of restarts end.
+        live: async (e) => {
+          for (const g of RESET_PROBES) await e.waitFor(notRestartedRe(g.domain), 120_000, { fromStart: true });
+        },
       });
       checkGuests(PC_GUESTS, out, results, expect);
+      // Each reset guest: its method, a restart per reset up to the bound
+      // on a burst, then kept stopped.
+      RESET_PROBES.forEach((g, i) => {
+        expect(out).toContain(`[${g.domain}] reset_port_restarts_domain: resetting through ${RESET_METHODS[i]}\n`);
+        const restarts = [...out.matchAll(new RegExp(`hv: domain \\d+ \\(${g.domain}\\) restarted as domain \\d+\n`, "g"))].length;
+        expect(restarts, `${g.domain} restarts`).toBe(RESTART_BURST);
+        expect(out).toMatch(notRestartedRe(g.domain));
+      });
       expect(out).toContain(apicv ? "hv: guests' LAPICs use APIC virtualization" : "hv: guests' LAPICs are emulated on every access (apicv=0)");
     }, TEST_MS);
   });

@@ -132,6 +132,6 @@ describe("a domain's devices", () => {
       expect(Buffer.from(m.bytes.subarray(BUF2, BUF2 + len))).toEqual(saved);
     }
     // A PC (src/domain/pc.ts): a LAPIC per vCPU, the chipset, COM1.
-    expect(kinds).toEqual(["DBGX", "TEDV", "LAPC", "LAPC", "8259", "IOAP", "8254", "6818", "PHST", "ACPM", "FCFG", "U550"]);
+    expect(kinds).toEqual(["DBGX", "TEDV", "LAPC", "LAPC", "8259", "IOAP", "8254", "6818", "PHST", "ACPM", "FCFG", "8042", "PT92", "U550"]);
   });
 });
