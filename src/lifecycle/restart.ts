@@ -17,7 +17,7 @@ import { println } from "../log/log";
 import { dec } from "../lib/str";
 
 const RESTART_BURST: u32 = 8;
-const RESTART_WINDOW_S: u64 = 10;
+const RESTART_WINDOW_S: u64 = 60;
 
 export function domainsRestart(): void {
   while (restartsDue.length > 0) {
