@@ -12,7 +12,8 @@ import { firstOutputTrack, firstOutputTicks } from "./firstout";
 import { errnoText, kibText } from "./text";
 import {
   HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO, DOMINFO_SIZE, DOMINFO_RUN_TICKS,
-  DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMREC_STATE, DOMREC_FLAGS,
+  DOMINFO_EXIT_CODE, DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMSTOP_EXIT, DOMSTOP_POWEROFF, DOMSTOP_REBOOT,
+  DOMSTOP_CRASH, DOMSTOP_DESTROYED, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMREC_STATE, DOMREC_FLAGS,
   DOMREC_MEM_KIB, DOMREC_VCPUS, DOMFLAG_PAUSED, DOMFLAG_CONTROL, DOMSTATE_STOPPED,
 } from "../src/arch/abi";
 import { exitReasonName } from "../src/arch/vmx-exit";
@@ -108,6 +109,16 @@ export function cmdDestroy(args: string[]): void { manage("destroy", args, HC_DO
 export function cmdPause(args: string[]): void { manage("pause", args, HC_DOMAIN_PAUSE, "paused"); }
 export function cmdUnpause(args: string[]): void { manage("unpause", args, HC_DOMAIN_UNPAUSE, "unpaused"); }
 
+// What DOMINFO_STOP_CAUSE says, in the words of the on_* policies.
+function stopCauseName(c: u32): string {
+  if (c == DOMSTOP_EXIT) return "its own shutdown with an exit code (on_poweroff)";
+  if (c == DOMSTOP_POWEROFF) return "ACPI power-off, S5 (on_poweroff)";
+  if (c == DOMSTOP_REBOOT) return "a reset of its machine (on_reboot)";
+  if (c == DOMSTOP_CRASH) return "a crash (on_crash; dmesg says why)";
+  if (c == DOMSTOP_DESTROYED) return "destroy";
+  return "unknown (" + dec(c) + ")";
+}
+
 function row(label: string): void {
   puts("  ");
   putPad(label, 14);
@@ -147,6 +158,14 @@ export function cmdInfo(args: string[]): void {
       putSigned(code);
       newline();
     }
+    row("stopped by");
+    putsln(stopCauseName(load<u32>(info + DOMINFO_STOP_CAUSE)));
+  }
+  const restarts = load<u32>(info + DOMINFO_RESTARTS);
+  if (restarts != 0) {
+    row("restarts");
+    putDec(restarts);
+    putsln(" (on_poweroff, on_reboot or on_crash = restart)");
   }
   const first = firstOutputTicks(id);
   if (first != 0) {

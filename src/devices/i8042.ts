@@ -72,7 +72,7 @@ export class I8042 extends Device {
         s.config = v;
         s.status = (s.status & ~KBC_STATUS_SYS) | ((v & KBC_CONFIG_SYS) != 0 ? KBC_STATUS_SYS : 0);
       } else if (cmd == KBC_CMD_WRITE_OUTPUT) {
-        s.output = v;
+        s.output = v | KBC_OUTPUT_RESET;   // the reset line pulses and is inactive again
         if ((v & KBC_OUTPUT_RESET) == 0) return DEV_RESET;
       }
       return DEV_OK;   // otherwise a byte for the keyboard: none is attached

@@ -1,7 +1,8 @@
 // System control port A at 0x92 (PS/2, PIIX "Port 92h"), the PC's fast
-// reset and A20 gate: a 0 -> 1 write of bit 0 resets the machine; bit 1
-// reads back as written (memory never wraps at 1 MiB here). QEMU's and
-// Bochs's behaviour; the other bits read 0.
+// reset and A20 gate: writing bit 0 as 1 resets the machine (bit 0 reads 0,
+// the machine being out of reset, so every such write is the 0 -> 1 edge
+// QEMU's and Bochs's models reset on); bit 1 reads back as written (memory
+// never wraps at 1 MiB here); the other bits read 0.
 import { Access, Device, DEV_OK, DEV_RESET, WIDTH_1 } from "./device";
 import { PORT_A_FAST_RESET, PORT_A_A20 } from "../arch/platform";
 
@@ -28,10 +29,8 @@ export class Port92 extends Device {
   read(a: Access): u64 { return load<u32>(this.s); }
 
   write(a: Access, value: u64): u32 {
-    const before = load<u32>(this.s);
-    const v = <u32>value & PORT_A_A20;
-    store<u32>(this.s, v);
-    return (value & PORT_A_FAST_RESET) != 0 && (before & PORT_A_FAST_RESET) == 0 ? DEV_RESET : DEV_OK;
+    store<u32>(this.s, <u32>value & PORT_A_A20);
+    return (value & PORT_A_FAST_RESET) != 0 ? DEV_RESET : DEV_OK;
   }
 
   check(b: usize): string {

@@ -46,6 +46,8 @@ export interface SimDomain {
   inputRoom: number;       // how many more its UART's input ring takes
   runTicks: bigint;
   exitCode: number;
+  stopCause?: number;      // DOMSTOP_* (DOMINFO_STOP_CAUSE)
+  restarts?: number;       // DOMINFO_RESTARTS
   exits: Map<number, bigint>;
   config?: string;         // HC_DOMAIN_CREATE's text
   loads: Array<{ dst: bigint; bytes: Uint8Array }>;
@@ -335,6 +337,8 @@ export class Dom0 {
         v.setInt32(p + 64, d.exitCode, true);
         v.setUint32(p + 68, 80, true);
         for (const [r, n] of d.exits) v.setBigUint64(p + 72 + 8 * r, n, true);
+        v.setUint32(p + 712, d.stopCause ?? (d.state === STATE.STOPPED ? 5 : 0), true);
+        v.setUint32(p + 716, d.restarts ?? 0, true);
         return 0n;
       }
       case HC.DOMAIN_PAUSE:

@@ -217,7 +217,15 @@ describe("commands", () => {
     expect(d.memFreeKiB).toBe(free + 2048);
     expect(d.run("list")).not.toContain("counter");
     expect(d.run("list -a")).toMatch(/counter .* stopped\n/);
-    expect(d.run("info 2")).toContain("  state         stopped\n");
+    out = d.run("info 2");
+    expect(out).toContain("  state         stopped\n");
+    expect(out).toContain("  stopped by    destroy\n");
+    expect(out).not.toContain("restarts");
+    d.domains[1].stopCause = 3;
+    d.domains[1].restarts = 4;
+    out = d.run("info 2");
+    expect(out).toContain("  stopped by    a reset of its machine (on_reboot)\n");
+    expect(out).toContain("  restarts      4 (on_poweroff, on_reboot or on_crash = restart)\n");
     expect(d.run("log counter")).toBe(`log counter\ncounter 1\ncounter 2\n${PROMPT}`);
   });
 
