@@ -36,7 +36,7 @@ import { IOAPIC_DEFAULT_BASE, LAPIC_PAGE_SIZE } from "../arch/apic";
 import { Bus } from "../devices/bus";
 import { SPACE_MMIO } from "../devices/device";
 import { IOAPIC_MMIO_SIZE } from "../arch/ioapic";
-import { DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS } from "../arch/acpi";
+import { DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS, DOMAIN_SCI_IRQ } from "../arch/acpi";
 import { PCI_CONFIG_PORT, PCI_CONFIG_PORTS, KBC_DATA_PORT, KBC_COMMAND_PORT, PORT_A_PORT } from "../arch/platform";
 import { I8042 } from "../devices/i8042";
 import { Port92 } from "../devices/port92";
@@ -45,7 +45,6 @@ import { GUEST_ACPI_GPA } from "../arch/abi";
 
 // ISA IRQs as the MADT's overrides route them to the I/O APIC.
 const PIT_IRQ: u32 = 0;
-const SCI_IRQ: u32 = 9;
 const IOAPIC_PIN_OF_IRQ0: u32 = 2;
 // The guest's MAXPHYADDR as far as the APIC base goes (36: every CPU has
 // at least that; the model refuses bases above it).
@@ -180,7 +179,7 @@ export function pcCreate(dom: Domain, startTime: i64): IrqController {
   ports.register(PIC_ELCR1, 2, pic);
   ports.register(RTC_INDEX_PORT, RTC_PORTS, rtc);
   ports.register(PCI_CONFIG_PORT, PCI_CONFIG_PORTS, dom.device(new PciHost()));
-  ports.register(DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS, dom.device(new AcpiPm(clock0, new IrqLine(isa, SCI_IRQ), dom.timers)));
+  ports.register(DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS, dom.device(new AcpiPm(clock0, new IrqLine(isa, DOMAIN_SCI_IRQ), dom.timers)));
   ports.register(FW_CFG_PORT_SEL, FW_CFG_PORTS, dom.device(new FwCfg(dom.guest.memBytes, <u32>dom.vcpus.length, LOW_RAM_TOP)));
   const kbc = dom.device(new I8042());
   ports.register(KBC_DATA_PORT, 1, kbc);
