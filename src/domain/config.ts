@@ -61,7 +61,8 @@ export class DomainConfig {
   toJson(): string {
     return "{\"name\":" + jsonString(this.name) + ",\"memBytes\":\"" + hex(this.memBytes) +
       "\",\"vcpus\":" + dec(this.vcpus) + ",\"cpus\":\"" + hex(this.cpus) + "\",\"kind\":" + dec(this.kind) + ",\"load\":\"" + hex(this.load) +
-      "\",\"cmdline\":" + jsonString(this.cmdline) + ",\"error\":" + jsonString(this.error) + "}";
+      "\",\"on_poweroff\":\"" + policyName(this.onPoweroff) + "\",\"on_reboot\":\"" + policyName(this.onReboot) +
+      "\",\"on_crash\":\"" + policyName(this.onCrash) + "\",\"cmdline\":" + jsonString(this.cmdline) + ",\"error\":" + jsonString(this.error) + "}";
   }
 }
 

@@ -15,6 +15,7 @@ describe("domain config", () => {
     const c = parse("/boot/guest.elf domain name=web.1 mem=64M vcpus=2 cpus=1-2 kind=flat64 load=0x200000 console=ttyS0 quiet");
     expect(c).toEqual({
       name: "web.1", memBytes: "0x4000000", vcpus: 2, cpus: "0x6", kind: 1, load: "0x200000",
+      on_poweroff: "destroy", on_reboot: "restart", on_crash: "destroy",
       cmdline: "name=web.1 mem=64M vcpus=2 cpus=1-2 kind=flat64 load=0x200000 console=ttyS0 quiet", error: "",
     });
   });
@@ -22,6 +23,15 @@ describe("domain config", () => {
   it("defaults: name from the caller, 1 vcpu, kind auto, load 0", () => {
     const c = parse("domain mem=16m", "dom7");
     expect(c).toMatchObject({ name: "dom7", memBytes: "0x1000000", vcpus: 1, cpus: "0xffffffffffffffff", kind: 0, load: "0x0", cmdline: "mem=16m", error: "" });
+  });
+
+  it("takes xl's on_poweroff, on_reboot and on_crash actions, and refuses others", () => {
+    expect(parse("domain mem=2M on_poweroff=restart on_reboot=preserve on_crash=restart")).toMatchObject(
+      { on_poweroff: "restart", on_reboot: "preserve", on_crash: "restart", error: "" });
+    expect(parse("domain mem=2M on_reboot=destroy on_crash=preserve")).toMatchObject(
+      { on_poweroff: "destroy", on_reboot: "destroy", on_crash: "preserve" });
+    expect(parse("domain mem=2M on_crash=coredump-restart").error).toBe("on_crash=coredump-restart: unknown action (use destroy, restart or preserve)");
+    expect(parse("domain mem=2M on_reboot=").error).toMatch(/on_reboot=/);
   });
 
   it("accepts decimal, hex and K/M/G suffixes in any case", () => {
