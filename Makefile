@@ -160,6 +160,7 @@ clean:
 
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts
+	$(NODE_BIN)/tsx bench/apic-cost.ts
 	$(NODE_BIN)/tsx bench/switch-cost.ts
 	$(NODE_BIN)/tsx bench/idle-cost.ts
 

@@ -17,14 +17,14 @@ import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
 import { vmcsWrite32 } from "./vmx/vmcs";
 import { enterOnce, skipInstruction } from "./vmx/enter";
 import {
-  ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP, ACTION_HYPERCALL, ACTION_REARM,
+  ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP, ACTION_HYPERCALL,
 } from "./vmx/action";
 import { hypercallExit } from "./hypercall/dispatch";
-import { timersArmed, timersFire, TIMER_NONE } from "./domain/timer";
+import { timersArmed, timersArmSeq, timersFire, TIMER_NONE } from "./domain/timer";
 import { domainStop, domainCharge, domainsReap, cpuQuiescent } from "./lifecycle/stop";
 import { domainsRestart } from "./lifecycle/restart";
 import { scratchReset } from "./mm/heap";
-import { PerCpu, thisCpu, thisCpuIndex } from "./cpu/percpu";
+import { PerCpu, thisCpu } from "./cpu/percpu";
 import { println } from "./log/log";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
@@ -79,6 +79,7 @@ export function run(): void {
     const sliceEnd = start + schedSlice(index);
     unchecked(sliceEnds[index] = sliceEnd);
     armSliceTimer(index, start);
+    let armed = timersArmSeq();
     // The vCPU keeps the CPU until its slice is used up, it halts or yields,
     // or the CPU is asked to pick again (a vCPU woken by a physical
     // interrupt or its timer wants it, or another CPU sent an IPI).
@@ -89,6 +90,10 @@ export function run(): void {
         armSliceTimer(index, t);
       }
       const action = step(vcpu);
+      if (timersArmSeq() != armed) {
+        armed = timersArmSeq();
+        armSliceTimer(index, rdtsc());
+      }
       if (action <= ACTION_NEXT) {   // ACTION_RESUME or ACTION_NEXT
         if (!schedPreemptPending()) continue;
         schedPreemptDone();
@@ -138,7 +143,7 @@ function armSliceTimer(index: u32, now: u64): void {
 
 // One VM entry and its exit, with what the exit handler left to this layer:
 // a hypercall, stopping the domain, re-arming the slice timer. The action
-// the loop acts on; never ACTION_HYPERCALL or ACTION_REARM.
+// the loop acts on; never ACTION_HYPERCALL.
 @inline export function step(vcpu: Vcpu): u32 {
   const action = enterOnce(vcpu);
   return action <= ACTION_NEXT ? action : afterExit(vcpu, action);
@@ -149,14 +154,7 @@ function afterExit(vcpu: Vcpu, action: u32): u32 {
   if (action == ACTION_HYPERCALL) {
     action = hypercallExit(vcpu);
     if (dom.state == DOMSTATE_STOPPED) return ACTION_STOP;
-    if (action == ACTION_NEXT || action == ACTION_YIELD) {
-      skipInstruction();
-    } else if (action == ACTION_REARM) {
-      // HC_TIMER_SET changed the caller's timer.
-      skipInstruction();
-      armSliceTimer(thisCpuIndex(), rdtsc());
-      action = ACTION_NEXT;
-    }
+    if (action == ACTION_NEXT || action == ACTION_YIELD) skipInstruction();
   }
   if (action == ACTION_STOP && dom.state != DOMSTATE_STOPPED) domainStop(dom, dom.stopReason, dom.stopCause);
   return action;

@@ -17,6 +17,16 @@ let armedTotal: u32 = 0;
   return armedTotal != 0;
 }
 
+// Counts arm() calls: a CPU running a vCPU compares it after each exit and
+// bounds its VMX-preemption timer again when a timer was armed (a LAPIC,
+// PIT or RTC register write, HC_TIMER_SET), so a deadline nearer than the
+// slice's end is not late by a slice.
+let armSeq: u32 = 0;
+
+@inline export function timersArmSeq(): u32 {
+  return armSeq;
+}
+
 // A domain's armed timers: an intrusive list, few entries, scanned.
 @final
 export class TimerQueue {
@@ -42,6 +52,7 @@ export class Timer {
       armedTotal++;
     }
     this.deadline = deadline != 0 ? deadline : 1;
+    armSeq++;
   }
 
   cancel(): void {

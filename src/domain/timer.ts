@@ -28,6 +28,8 @@ export const TIMER_NONE: u64 = 0xffffffffffffffff;
   return timersArmedAnywhere();
 }
 
+export { timersArmSeq } from "../devices/timer";
+
 // The vCPU a timer of `dom` belongs to.
 @inline function vcpuOf(dom: Domain, t: Timer): Vcpu {
   return unchecked(dom.vcpus[<i32>t.vcpu]);

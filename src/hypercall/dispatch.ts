@@ -3,7 +3,7 @@
 // checked against the caller's memory before anything is read, and data is
 // copied, never used in place.
 import { Vcpu } from "../domain/domain";
-import { ACTION_NEXT, ACTION_YIELD, ACTION_STOP, ACTION_REARM } from "../vmx/action";
+import { ACTION_NEXT, ACTION_YIELD, ACTION_STOP } from "../vmx/action";
 import { vmcsRead32 } from "../vmx/vmcs";
 import {
   GUEST_CS_ACCESS_RIGHTS, GUEST_SS_ACCESS_RIGHTS, SEGMENT_AR_L, SEGMENT_AR_DPL_SHIFT, SEGMENT_AR_DPL_MASK,
@@ -106,7 +106,6 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   } else if (nr == HC_TIMER_SET) {
     // A 32-bit caller passes the deadline's high half in ESI.
     result = hcTimerSet(vcpu, wide ? a0 : (a1 << 32) | a0);
-    action = ACTION_REARM;
   } else if (nr == HC_VERSION) {
     result = HYPERCALL_ABI_VERSION;
   } else if (nr == HC_CONSOLE_WRITE) {

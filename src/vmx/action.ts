@@ -16,7 +16,6 @@ export const ACTION_PREEMPT: u32 = 3;   // time slice over: another vCPU may run
 export const ACTION_BLOCK: u32 = 4;     // skip it (HLT) and wait for an event
 export const ACTION_STOP: u32 = 5;      // stop the domain (Domain.stopReason says why)
 export const ACTION_HYPERCALL: u32 = 6; // VMCALL: the run loop hands it to src/hypercall/
-export const ACTION_REARM: u32 = 7;     // skip it; a guest timer changed: re-arm the slice timer
 
 // The domain must stop, for `reason`: the run loop stops it (domainStop,
 // src/lifecycle/stop.ts) once the handler has returned.

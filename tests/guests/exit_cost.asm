@@ -3,7 +3,11 @@
 ; In Bochs the TSC counts emulated instructions, so the figures repeat exactly.
 ;
 ; Command line: name=<label> (printed in the BENCH lines; default exit_cost),
-; novmcall (skip the VMCALL part: bare QEMU, no hypervisor).
+; novmcall (skip the VMCALL part: bare QEMU, no hypervisor), lapic (also the
+; LAPIC's costs, for bench/apic-cost.ts: a register read, a TPR write, a
+; self-IPI from the ICR write to the handler's EOI and return, and the
+; TSC-deadline timer's lateness, from the deadline to the handler's first
+; instruction, with the vCPU spinning and with it halted).
 ;
 ; Each batch is N iterations; the whole batch is timed (rdtsc before/after,
 ; "total") and so is every iteration (rdtsc pair around the instruction). The
@@ -15,7 +19,9 @@
 ;   BENCH <label> loop <ticks/iter> total <batch ticks> n <N> kept <k> min <ticks>
 ;   BENCH <label> cpuid <ticks/exit> total <batch ticks> n <N> kept <k> min <ticks>
 ;   BENCH <label> vmcall <ticks/exit> total <batch ticks> n <N> kept <k> min <ticks>
-; then RESULT exit_cost PASS and exit code 0.
+; and with `lapic` the same for apic_read, tpr_write, self_ipi (loop
+; subtracted), timer_running and timer_halted (ticks late, nothing
+; subtracted); then RESULT exit_cost PASS and exit code 0.
 %define TEST_NAME "exit_cost"
 %include "lib.inc"
 
@@ -25,6 +31,26 @@ WARMUP  equ 100
 KIND_LOOP   equ 0
 KIND_CPUID  equ 1
 KIND_VMCALL equ 2
+KIND_APIC_READ equ 3
+KIND_TPR_WRITE equ 4
+KIND_SELF_IPI  equ 5
+KIND_TIMER_RUN equ 6
+KIND_TIMER_HLT equ 7
+
+LAPIC           equ 0xfee00000
+LAPIC_VERSION   equ LAPIC + 0x030
+LAPIC_TPR       equ LAPIC + 0x080
+LAPIC_EOI       equ LAPIC + 0x0b0
+LAPIC_SVR       equ LAPIC + 0x0f0
+LAPIC_ICR_LOW   equ LAPIC + 0x300
+LAPIC_LVT_TIMER equ LAPIC + 0x320
+SVR_ENABLE      equ 0x100
+ICR_SELF        equ 1 << 18           ; destination shorthand: self
+LVT_TSC_DEADLINE equ 2 << 17
+IA32_TSC_DEADLINE equ 0x6e0
+VEC_IPI         equ 0x40
+VEC_TIMER       equ 0x41
+TIMER_AHEAD     equ 5000              ; the deadline, ticks after the rdtsc that sets it
 
 main:
   ; label = value of name=, else "exit_cost"
@@ -87,8 +113,80 @@ main:
   call batch
   mov esi, name_vmcall
   call report
+  mov esi, key_lapic
+  call cmdline_arg
+  test eax, eax
+  jz .done
+  call lapic_costs
 .done:
   PASS
+
+; lapic_costs: the LAPIC's batches (xAPIC MMIO at the default base, paging off).
+lapic_costs:
+  mov eax, VEC_IPI
+  mov edx, isr_ipi
+  call idt_set_gate
+  mov eax, VEC_TIMER
+  mov edx, isr_timer
+  call idt_set_gate
+  mov dword [LAPIC_SVR], SVR_ENABLE | 0xff
+  mov dword [LAPIC_LVT_TIMER], LVT_TSC_DEADLINE | VEC_TIMER
+  mov eax, [LAPIC_VERSION]
+  cmp al, 0x14
+  je .version_ok
+  FAIL_HEX "no xAPIC at 0xfee00000: version register", eax
+.version_ok:
+  mov eax, KIND_APIC_READ
+  call batch
+  mov esi, name_apic_read
+  call report
+  mov eax, KIND_TPR_WRITE
+  call batch
+  mov esi, name_tpr_write
+  call report
+  mov eax, KIND_SELF_IPI
+  call batch
+  mov esi, name_self_ipi
+  call report
+  mov byte [raw], 1
+  mov eax, KIND_TIMER_RUN
+  call batch
+  mov esi, name_timer_running
+  call report
+  mov eax, KIND_TIMER_HLT
+  call batch
+  mov esi, name_timer_halted
+  call report
+  ret
+
+; The LAPIC's handlers: note the arrival (the timer's with its TSC), EOI.
+isr_ipi:
+  mov byte [hit], 1
+  mov dword [LAPIC_EOI], 0
+  iret
+
+isr_timer:
+  push eax
+  push edx
+  rdtsc
+  mov [t_irq], eax
+  mov byte [hit], 1
+  mov dword [LAPIC_EOI], 0
+  pop edx
+  pop eax
+  iret
+
+; timer_arm: the TSC-deadline timer TIMER_AHEAD ticks from now; [deadline]
+; its low half. Clobbers EAX, ECX, EDX.
+timer_arm:
+  mov byte [hit], 0
+  rdtsc
+  add eax, TIMER_AHEAD
+  adc edx, 0
+  mov [deadline], eax
+  mov ecx, IA32_TSC_DEADLINE
+  wrmsr
+  ret
 
 ; ---------------------------------------------------------------------------
 ; batch: EAX = kind. Runs N timed iterations, fills deltas[], total (64-bit),
@@ -104,6 +202,16 @@ batch:
   je .cpuid
   cmp eax, KIND_VMCALL
   je .vmcall
+  cmp eax, KIND_APIC_READ
+  je .apic_read
+  cmp eax, KIND_TPR_WRITE
+  je .tpr_write
+  cmp eax, KIND_SELF_IPI
+  je .self_ipi
+  cmp eax, KIND_TIMER_RUN
+  je .timer_running
+  cmp eax, KIND_TIMER_HLT
+  je .timer_halted
 
   ; The three bodies are identical but for the exiting instruction: rdtsc,
   ; keep t0 in EBP (neither CPUID nor the hypercall touches it), set the
@@ -148,6 +256,88 @@ batch:
   add edi, 4
   cmp edi, deltas_end
   jb .vmcall
+  jmp .timed
+
+.apic_read:
+  rdtsc
+  mov ebp, eax
+  xor eax, eax
+  xor ecx, ecx
+  mov eax, [LAPIC_VERSION]
+  rdtsc
+  sub eax, ebp
+  mov [edi], eax
+  add edi, 4
+  cmp edi, deltas_end
+  jb .apic_read
+  jmp .timed
+
+.tpr_write:
+  rdtsc
+  mov ebp, eax
+  xor eax, eax
+  xor ecx, ecx
+  mov dword [LAPIC_TPR], 0
+  rdtsc
+  sub eax, ebp
+  mov [edi], eax
+  add edi, 4
+  cmp edi, deltas_end
+  jb .tpr_write
+  jmp .timed
+
+  ; From the ICR write to the return from the handler (its EOI included);
+  ; the wait is for a delivery that is not at once.
+.self_ipi:
+  mov byte [hit], 0
+  rdtsc
+  mov ebp, eax
+  xor eax, eax
+  xor ecx, ecx
+  sti
+  mov dword [LAPIC_ICR_LOW], ICR_SELF | VEC_IPI
+.ipi_wait:
+  cmp byte [hit], 0
+  je .ipi_wait
+  cli
+  rdtsc
+  sub eax, ebp
+  mov [edi], eax
+  add edi, 4
+  cmp edi, deltas_end
+  jb .self_ipi
+  jmp .timed
+
+  ; Ticks from the deadline to the handler's RDTSC.
+.timer_running:
+  call timer_arm
+  sti
+.run_wait:
+  cmp byte [hit], 0
+  je .run_wait
+  cli
+  mov eax, [t_irq]
+  sub eax, [deadline]
+  mov [edi], eax
+  add edi, 4
+  cmp edi, deltas_end
+  jb .timer_running
+  jmp .timed
+
+.timer_halted:
+  call timer_arm
+.hlt_wait:
+  sti
+  hlt
+  cli
+  cmp byte [hit], 0
+  je .hlt_wait
+  mov eax, [t_irq]
+  sub eax, [deadline]
+  mov [edi], eax
+  add edi, 4
+  cmp edi, deltas_end
+  jb .timer_halted
 
 .timed:
   rdtsc
@@ -212,6 +402,8 @@ report:
   mov eax, [mean]
   cmp esi, name_loop
   je .per
+  cmp byte [raw], 0
+  jne .per
   sub eax, [loop_mean]
 .per:
   call putdec
@@ -284,11 +476,22 @@ default_label: db "exit_cost", 0
 name_loop:     db "loop", 0
 name_cpuid:    db "cpuid", 0
 name_vmcall:   db "vmcall", 0
+key_lapic:     db "lapic", 0
+name_apic_read: db "apic_read", 0
+name_tpr_write: db "tpr_write", 0
+name_self_ipi:  db "self_ipi", 0
+name_timer_running: db "timer_running", 0
+name_timer_halted:  db "timer_halted", 0
 
 section .data
 align 4
 label:     dd 0
 novmcall:  db 0
+raw:       db 0                       ; report the mean as is (the timers' lateness)
+hit:       db 0                       ; set by the LAPIC's handlers
+align 4
+deadline:  dd 0                       ; low half of the armed TSC deadline
+t_irq:     dd 0                       ; low half of the timer handler's TSC
 align 4
 loop_mean: dd 0
 mean:      dd 0
