@@ -3,7 +3,7 @@
 // IRQ0 wired to a controller that counts edges (or to the 8259A pair's
 // input 0, the pair on the same bus), and a port bus with the device at
 // 0x40-0x43 and 0x61, as a domain's builder registers it.
-import { PitDevice, PitChannel, pitRegister, PIT_BLOCK_SIZE, PIT_CHANNEL_SIZE, PIT_KIND, PIT_TAIL } from "./devices/pit";
+import { PitDevice, PitChannel, pitRegister, PIT_BLOCK_SIZE, PIT_CHANNEL_SIZE, PIT_KIND, PIT_TAIL, PIT_MIN_PERIOD_US } from "./devices/pit";
 import { Bus } from "./devices/bus";
 import { Access, SPACE_PORT } from "./devices/device";
 import { ManualClock } from "./devices/clock";
@@ -36,7 +36,7 @@ class PitRig {
   bus: Bus;
 
   // `wiring`: 0 IRQ0 unconnected, 1 to the edge counter, 2 to the 8259A pair.
-  constructor(hz: u64, wiring: u32) {
+  constructor(hz: u64, wiring: u32, minPeriodUs: u64 = 0) {
     const clock = new ManualClock(hz);
     const edges = new EdgeCounter();
     const queue = new TimerQueue();
@@ -51,7 +51,7 @@ class PitRig {
       line = new IrqLine(pair.inputs, 0);
       pic = pair;
     }
-    const dev = new PitDevice(wiring != 0 ? line : null, queue, 0, clock);
+    const dev = new PitDevice(wiring != 0 ? line : null, queue, 0, clock, minPeriodUs);
     pitRegister(bus, dev);
     this.clock = clock;
     this.edges = edges;
@@ -67,6 +67,8 @@ const rigAccess = new Access();
 
 export function pitRigCreate(hz: u64, wired: bool): PitRig { return new PitRig(hz, wired ? 1 : 0); }
 export function pitRigWithPic(hz: u64): PitRig { return new PitRig(hz, 2); }
+// With the floor a domain's PIT has on the time between expiries.
+export function pitRigBounded(hz: u64): PitRig { return new PitRig(hz, 1, PIT_MIN_PERIOD_US); }
 // The CPU side of the rig's 8259A pair: INT, and an INTA cycle's vector (-1 without a pair).
 export function pitRigPicInt(r: PitRig): bool { return r.pic !== null && r.pic!.hasInterrupt(); }
 export function pitRigPicAck(r: PitRig): i32 { return r.pic !== null ? r.pic!.acknowledge() : -1; }

@@ -95,6 +95,8 @@ const RUN: u8 = 2;   // a sequence runs from `since`
 const POS_MAX: i64 = 1 << 62;
 // A BCD count of four digits 0xF: a decade counts down from its value.
 const BCD_COUNT_MAX: u32 = 16665;
+// The shortest time between two expiries of the timer (see expired()).
+export const PIT_MIN_PERIOD_US: u64 = 100;
 
 @unmanaged
 export class PitChannel {
@@ -525,8 +527,10 @@ export class PitDevice extends Device {
   coalesced: u64 = 0;
 
   // `irq`: IRQ0 (null: OUT0 drives nothing and no timer runs); the timer
-  // waits on `queue` on vCPU `vcpu`'s TSC, which `clock` must read.
-  constructor(public irq: IrqLine | null, queue: TimerQueue, vcpu: u32, public clock: Clock) {
+  // waits on `queue` on vCPU `vcpu`'s TSC, which `clock` must read, and
+  // expires at most every `minPeriodUs` microseconds (0: every edge).
+  constructor(public irq: IrqLine | null, queue: TimerQueue, vcpu: u32, public clock: Clock,
+    private minPeriodUs: u64 = PIT_MIN_PERIOD_US) {
     super();
     const client = new PitTimer();
     this.timer = new Timer(queue, vcpu, client);
@@ -622,7 +626,11 @@ export class PitDevice extends Device {
     // the clock reads earlier, so that every expiry makes progress.
     let now = this.clock.now();
     if (<i64>(now - this.deadline) < 0) now = this.deadline;
-    this.service(now, this.hz());
+    const hz = this.hz();
+    // The next expiry no sooner than minPeriodUs from now (KVM's
+    // i8254 bounds the period too): a count of 1 would otherwise fire every
+    // 838 ns of the guest's time; the edges in between coalesce into one.
+    this.service(now, hz, this.minPeriodUs != 0 ? now + tscFor(this.minPeriodUs, hz, 1000000) : 0);
   }
 
   // ── Internals ───────────────────────────────────────────────────────────
@@ -680,7 +688,7 @@ export class PitDevice extends Device {
 
   // Counter 0 at `now`: the rising edges of OUT0 since the last reported,
   // as one edge on IRQ0; then the timer for the next.
-  private service(now: u64, hz: u64): void {
+  private service(now: u64, hz: u64, notBefore: u64 = 0): void {
     const c = this.channel(0);
     if (c.phase == RUN) {
       let n = c.settle(now, hz);
@@ -695,7 +703,7 @@ export class PitDevice extends Device {
         this.setLine(true);
       }
     }
-    this.arm(hz);
+    this.arm(hz, notBefore);
   }
 
   // After a write to counter 0: IRQ0 takes OUT0's new level, the timer the
@@ -705,8 +713,9 @@ export class PitDevice extends Device {
     this.arm(hz);
   }
 
-  // Arms the timer for counter 0's next rising edge not yet reported.
-  private arm(hz: u64): void {
+  // Arms the timer for counter 0's next rising edge not yet reported, or
+  // for `notBefore` (a TSC, 0 none) if that is later.
+  private arm(hz: u64, notBefore: u64 = 0): void {
     const c = this.channel(0);
     let next: i64 = 0;
     if (this.irq !== null && c.phase == RUN && c.running != 0) {
@@ -720,6 +729,7 @@ export class PitDevice extends Device {
     }
     const d = next - c.base;
     this.deadline = c.since + (d > 0 ? tscFor(<u64>d, hz, PIT_HZ) : 0);
+    if (<i64>(notBefore - this.deadline) > 0) this.deadline = notBefore;
     if (this.deadline == 0) this.deadline = 1;   // as Timer.arm takes it
     this.timer.arm(this.deadline);
   }

@@ -13,10 +13,10 @@ const CH0 = 0x40, CH1 = 0x41, CH2 = 0x42, CMD = 0x43, PORT_B = 0x61;
 const OUT = 0x80, NULL = 0x40;
 const BUF = 0x30000, BUF2 = 0x38000;
 
-function pit(hz: bigint = EXACT, wired = true, machine?: Machine) {
+function pit(hz: bigint = EXACT, wired = true, machine?: Machine, bounded = false) {
   const m = machine ?? new Machine();
   const e = m.exports;
-  const r = e.pitRigCreate(hz, wired ? 1 : 0) >>> 0;
+  const r = (bounded ? e.pitRigBounded(hz) : e.pitRigCreate(hz, wired ? 1 : 0)) >>> 0;
   const dev = e.pitRigDevice(r) >>> 0;
   const at = (tsc: bigint): void => { e.pitRigSetTime(r, tsc); };
   const now = (): bigint => BigInt.asUintN(64, BigInt(e.pitRigTime(r)));
@@ -526,6 +526,27 @@ describe("8254 PIT: IRQ0", () => {
     expect(p.fire()).toBe(1);
     expect(p.rises()).toBe(rises + 2);
     expect(p.coalesced()).toBe(99n);
+  });
+
+  it("a domain's PIT expires at most every 100 us: a count of 2 cannot make a timer storm", () => {
+    const hz = 2_400_000_000n;
+    const p = pit(hz, true, undefined, true);
+    p.program(0, 0x34, 2);               // mode 2, a period of 2 clocks (1.7 us)
+    const edges0 = BigInt(p.e.pitRigEdges(p.r));
+    let fired = 0;
+    let last = 0n;
+    const end = hz / 100n;               // 10 ms
+    while (p.deadline() !== 0n && p.deadline() <= end) {
+      const d = p.deadline();
+      if (fired > 0) expect(d - last).toBeGreaterThanOrEqual(hz / 10_000n);
+      p.at(d);
+      fired += p.fire();
+      last = d;
+    }
+    expect(fired).toBeGreaterThanOrEqual(99);
+    expect(fired).toBeLessThanOrEqual(101);
+    const periods = (BigInt(p.e.pitRigEdges(p.r)) - edges0) + p.coalesced();
+    expect(periods).toBe((PIT_HZ * last / hz - 1n) / 2n);   // every period counted, none lost
   });
 
   it("a late expiry does not shift the next deadline", () => {
