@@ -90,12 +90,14 @@ export function run(): void {
         armSliceTimer(index, t);
       }
       const action = step(vcpu);
-      if (timersArmSeq() != armed) {
-        armed = timersArmSeq();
-        armSliceTimer(index, rdtsc());
-      }
       if (action <= ACTION_NEXT) {   // ACTION_RESUME or ACTION_NEXT
-        if (!schedPreemptPending()) continue;
+        if (!schedPreemptPending()) {
+          if (timersArmSeq() != armed) {
+            armed = timersArmSeq();
+            armSliceTimer(index, rdtsc());
+          }
+          continue;
+        }
         schedPreemptDone();
         break;
       }

@@ -23,6 +23,7 @@ export const RESET_PROBES: Guest[] = RESET_METHODS.map((_, i) => ({
 // its LAPIC and writes nonsense to every device register.
 export const NEIGHBOURS: Guest[] = [
   { domain: "spin_forever", file: "spin_forever.elf", mem: "2M", expect: "runs" },
+  { domain: "pc_devices_fuzzed", file: "pc_devices_fuzzed.elf", mem: "2M", expect: "runs" },
 ];
 
 export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...RESET_PROBES, ...NEIGHBOURS];
