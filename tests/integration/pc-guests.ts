@@ -19,11 +19,12 @@ export const RESET_PROBES: Guest[] = RESET_METHODS.map((_, i) => ({
   args: `method=${i + 1} on_reboot=restart`, expect: "stopped" as const, stopReason: /the guest reset its machine/,
 }));
 
-// Next to them: one that spins with interrupts off, and one that floods
-// its LAPIC and writes nonsense to every device register.
+// Next to them: one that spins with interrupts off, one that writes
+// nonsense to every device register, and one that floods its LAPIC.
 export const NEIGHBOURS: Guest[] = [
   { domain: "spin_forever", file: "spin_forever.elf", mem: "2M", expect: "runs" },
   { domain: "pc_devices_fuzzed", file: "pc_devices_fuzzed.elf", mem: "2M", expect: "runs" },
+  { domain: "lapic_flood", file: "lapic_flood.elf", mem: "2M", expect: "runs" },
 ];
 
 export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...RESET_PROBES, ...NEIGHBOURS];

@@ -24,8 +24,9 @@ export function pcSuite(cpus: number, apicv: boolean) {
         live: async (e) => {
           await e.waitFor(mode, 60_000, { fromStart: true });
           for (const g of RESET_PROBES) await e.waitFor(notRestartedRe(g.domain), 120_000, { fromStart: true });
-          // The fuzzing neighbour is still at it.
+          // The hostile neighbours are still at it.
           await e.waitFor("[pc_devices_fuzzed] pc_devices_fuzzed: round 2048\n", 120_000, { fromStart: true });
+          await e.waitFor(/\[lapic_flood\] lapic_flood: ticks 2048 rounds \d+\n/, 120_000, { fromStart: true });
         },
       });
       checkGuests(PC_GUESTS, out, results, expect);
