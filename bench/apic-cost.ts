@@ -5,19 +5,22 @@
 // emulated). Prints, side by side, the guest TSC ticks of a LAPIC register
 // read, a TPR write, a self-IPI (ICR write to the return from its handler,
 // EOI included), and the TSC-deadline timer's lateness with the vCPU
-// spinning and halted; CPUID for scale. In Bochs the TSC counts emulated
-// instructions. It prints, it does not judge.
+// spinning and halted, and a fixed IPI from vCPU 0 to vCPU 1 (halted, or
+// spinning) until vCPU 0 sees its handler run, on 2 CPUs where the
+// scheduler puts the two vCPUs on a CPU each; CPUID for scale. In Bochs the
+// TSC counts emulated instructions. It prints, it does not judge.
 //
 //   make bench    (or: make -s build/hv.iso guests && node_modules/.bin/tsx bench/apic-cost.ts)
 import * as path from "node:path";
 import { bootBochs, makeIso, ROOT, type Emulator, type Iso } from "../qemu/emulator";
 
 const GUEST = path.join(ROOT, "build", "guests", "exit_cost.elf");
-const KINDS = ["cpuid", "apic_read", "tpr_write", "self_ipi", "timer_running", "timer_halted"] as const;
+const KINDS = ["cpuid", "apic_read", "tpr_write", "self_ipi", "timer_running", "timer_halted", "ipi_halted", "ipi_running"] as const;
 type Kind = (typeof KINDS)[number];
 const LABELS: Record<Kind, string> = {
   cpuid: "CPUID (for scale)", apic_read: "LAPIC register read", tpr_write: "TPR write",
   self_ipi: "self-IPI, EOI and return", timer_running: "timer late, vCPU running", timer_halted: "timer late, vCPU halted",
+  ipi_halted: "IPI to a halted vCPU, seen back", ipi_running: "IPI to a running vCPU, seen back",
 };
 const FAIL_ON = /hv: PANIC|hv: EXCEPTION|hv: halted/;
 const TIMEOUT_MS = 10 * 60_000;
@@ -31,10 +34,10 @@ async function run(apicv: boolean): Promise<{ got: Map<string, Figure>; seconds:
   let e: Emulator | undefined;
   try {
     iso = makeIso({
-      modules: [{ path: GUEST, cmdline: "domain name=apic_cost mem=2M lapic" }],
+      modules: [{ path: GUEST, cmdline: "domain name=apic_cost mem=2M vcpus=2 lapic ipi" }],
       title: "tshv-bench-apic-cost", cmdline: apicv ? "" : "apicv=0",
     });
-    e = await bootBochs({ iso: iso.path, failOn: FAIL_ON, memoryMb: 512 });
+    e = await bootBochs({ iso: iso.path, failOn: FAIL_ON, memoryMb: 512, cpus: 2 });
     await e.waitFor(/\[apic_cost\] RESULT [^\n]*\n|hv: domain \d+ \(apic_cost\) stopped[^\n]*\n/, TIMEOUT_MS);
     const out = e.output();
     const got = new Map<string, Figure>();
@@ -63,7 +66,7 @@ async function main(): Promise<number> {
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     console.log(rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n"));
-    console.log("\n(register read, TPR write, self-IPI: the empty loop subtracted; timers: ticks from the deadline to the handler)");
+    console.log("\n(register read, TPR write, IPIs: the empty loop subtracted; timers: ticks from the deadline to the handler)");
     return 0;
   } catch (err) {
     console.error(`bench/apic-cost: run failed: ${err instanceof Error ? err.message : String(err)}`);

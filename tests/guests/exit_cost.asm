@@ -7,7 +7,9 @@
 ; LAPIC's costs, for bench/apic-cost.ts: a register read, a TPR write, a
 ; self-IPI from the ICR write to the handler's EOI and return, and the
 ; TSC-deadline timer's lateness, from the deadline to the handler's first
-; instruction, with the vCPU spinning and with it halted).
+; instruction, with the vCPU spinning and with it halted), ipi (with
+; vcpus=2 and lapic: a fixed IPI from vCPU 0 to vCPU 1 until vCPU 0 sees
+; vCPU 1's handler run, with vCPU 1 halted and with it spinning).
 ;
 ; Each batch is N iterations; the whole batch is timed (rdtsc before/after,
 ; "total") and so is every iteration (rdtsc pair around the instruction). The
@@ -21,7 +23,8 @@
 ;   BENCH <label> vmcall <ticks/exit> total <batch ticks> n <N> kept <k> min <ticks>
 ; and with `lapic` the same for apic_read, tpr_write, self_ipi (loop
 ; subtracted), timer_running and timer_halted (ticks late, nothing
-; subtracted); then RESULT exit_cost PASS and exit code 0.
+; subtracted), with `ipi` ipi_halted and ipi_running (loop subtracted);
+; then RESULT exit_cost PASS and exit code 0.
 %define TEST_NAME "exit_cost"
 %include "lib.inc"
 
@@ -36,6 +39,8 @@ KIND_TPR_WRITE equ 4
 KIND_SELF_IPI  equ 5
 KIND_TIMER_RUN equ 6
 KIND_TIMER_HLT equ 7
+KIND_IPI_HLT   equ 8
+KIND_IPI_RUN   equ 9
 
 LAPIC           equ 0xfee00000
 LAPIC_VERSION   equ LAPIC + 0x030
@@ -43,6 +48,8 @@ LAPIC_TPR       equ LAPIC + 0x080
 LAPIC_EOI       equ LAPIC + 0x0b0
 LAPIC_SVR       equ LAPIC + 0x0f0
 LAPIC_ICR_LOW   equ LAPIC + 0x300
+LAPIC_ICR_HIGH  equ LAPIC + 0x310
+ICR_DEST_SHIFT  equ 24
 LAPIC_LVT_TIMER equ LAPIC + 0x320
 SVR_ENABLE      equ 0x100
 ICR_SELF        equ 1 << 18           ; destination shorthand: self
@@ -50,6 +57,7 @@ LVT_TSC_DEADLINE equ 2 << 17
 IA32_TSC_DEADLINE equ 0x6e0
 VEC_IPI         equ 0x40
 VEC_TIMER       equ 0x41
+VEC_REMOTE      equ 0x42
 TIMER_AHEAD     equ 5000              ; the deadline, ticks after the rdtsc that sets it
 
 main:
@@ -157,7 +165,62 @@ lapic_costs:
   call batch
   mov esi, name_timer_halted
   call report
+  mov byte [raw], 0
+  mov esi, key_ipi
+  call cmdline_arg
+  test eax, eax
+  jz .no_ipi
+  call ipi_costs
+.no_ipi:
   ret
+
+; ipi_costs: vCPU 1 up (vcpus.inc), its LAPIC on, then the IPI batches.
+ipi_costs:
+  mov eax, VEC_REMOTE
+  mov edx, isr_remote
+  call idt_set_gate
+  mov ecx, 2
+  call vcpus_start
+  test eax, eax
+  jz .started
+  FAIL_HEX "HC_VCPU_START of vCPU 1 (vcpus=2 on the module line?) returned", eax
+.started:
+  mov ecx, 100000000
+.wait_ap:
+  cmp byte [ap_ready], 0
+  jne .ready
+  pause
+  loop .wait_ap
+  FAIL "vCPU 1 never enabled its LAPIC"
+.ready:
+  mov dword [LAPIC_ICR_HIGH], 1 << ICR_DEST_SHIFT
+  mov eax, KIND_IPI_HLT
+  call batch
+  mov esi, name_ipi_halted
+  call report
+  mov byte [ap_spin], 1
+  mov eax, KIND_IPI_RUN
+  call batch
+  mov esi, name_ipi_running
+  call report
+  ret
+
+; vCPU 1: its LAPIC on, then it waits for IPIs, halted or spinning as
+; vCPU 0 says (ap_spin).
+ap_main:
+  mov dword [LAPIC_SVR], SVR_ENABLE | 0xff
+  mov byte [ap_ready], 1
+.wait:
+  sti
+  cmp byte [ap_spin], 0
+  jne .wait
+  hlt
+  jmp .wait
+
+isr_remote:
+  mov byte [hit], 1
+  mov dword [LAPIC_EOI], 0
+  iret
 
 ; The LAPIC's handlers: note the arrival (the timer's with its TSC), EOI.
 isr_ipi:
@@ -212,6 +275,10 @@ batch:
   je .timer_running
   cmp eax, KIND_TIMER_HLT
   je .timer_halted
+  cmp eax, KIND_IPI_HLT
+  je .ipi_remote
+  cmp eax, KIND_IPI_RUN
+  je .ipi_remote
 
   ; The three bodies are identical but for the exiting instruction: rdtsc,
   ; keep t0 in EBP (neither CPUID nor the hypercall touches it), set the
@@ -338,6 +405,25 @@ batch:
   add edi, 4
   cmp edi, deltas_end
   jb .timer_halted
+  jmp .timed
+
+  ; From vCPU 0's ICR write to its seeing vCPU 1's handler run.
+.ipi_remote:
+  mov byte [hit], 0
+  rdtsc
+  mov ebp, eax
+  xor eax, eax
+  xor ecx, ecx
+  mov dword [LAPIC_ICR_LOW], VEC_REMOTE
+.remote_wait:
+  cmp byte [hit], 0
+  je .remote_wait
+  rdtsc
+  sub eax, ebp
+  mov [edi], eax
+  add edi, 4
+  cmp edi, deltas_end
+  jb .ipi_remote
 
 .timed:
   rdtsc
@@ -482,6 +568,9 @@ name_tpr_write: db "tpr_write", 0
 name_self_ipi:  db "self_ipi", 0
 name_timer_running: db "timer_running", 0
 name_timer_halted:  db "timer_halted", 0
+key_ipi:       db "ipi", 0
+name_ipi_halted:  db "ipi_halted", 0
+name_ipi_running: db "ipi_running", 0
 
 section .data
 align 4
@@ -489,6 +578,8 @@ label:     dd 0
 novmcall:  db 0
 raw:       db 0                       ; report the mean as is (the timers' lateness)
 hit:       db 0                       ; set by the LAPIC's handlers
+ap_ready:  db 0                       ; vCPU 1's LAPIC is on
+ap_spin:   db 0                       ; vCPU 1 waits spinning, not halted
 align 4
 deadline:  dd 0                       ; low half of the armed TSC deadline
 t_irq:     dd 0                       ; low half of the timer handler's TSC
@@ -504,3 +595,6 @@ section .bss
 alignb 4
 deltas:    resd N
 deltas_end:
+
+section .text
+%include "vcpus.inc"
