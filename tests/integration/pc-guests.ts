@@ -5,10 +5,16 @@
 import type { Guest } from "./guest-suite";
 
 // The LAPIC, I/O APIC, PIC, PIT, RTC and ACPI PM timer.
-export const TIMER_PROBES: Guest[] = [];
+export const TIMER_PROBES: Guest[] = [
+  { domain: "pit_channel2_gates_port61", file: "pit_channel2_gates_port61.elf", mem: "2M", expect: "pass" },
+  { domain: "rtc_reads_consistent_time", file: "rtc_reads_consistent_time.elf", mem: "2M", expect: "pass" },
+  { domain: "pm_timer_advances", file: "pm_timer_advances.elf", mem: "2M", expect: "pass" },
+];
 
 // ACPI tables and power, fw_cfg, string I/O, SMP start-up and IPIs, reset.
-export const PLATFORM_PROBES: Guest[] = [];
+export const PLATFORM_PROBES: Guest[] = [
+  { domain: "fw_cfg_reports_cpus", file: "fw_cfg_reports_cpus.elf", mem: "2M", args: "vcpus=2", expect: "pass" },
+];
 
 // Resets through each of the PC's ways: every one a reboot of that domain
 // alone, restarted (on_reboot=restart) until the bound on restarts in a
