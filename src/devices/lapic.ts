@@ -148,6 +148,11 @@ function access(off: u32): u32 {
   }
 }
 
+// Whether RDMSR reads the register at `off` in x2APIC mode (others #GP).
+export function x2apicReadable(off: u32): bool {
+  return (access(off) & X2R) != 0;
+}
+
 // Bits a WRMSR to the register at `off` may set (x2APIC), others #GP.
 function x2apicWritable(off: u32): u32 {
   switch (off) {
@@ -385,7 +390,7 @@ export class Lapic extends Device {
     }
     if (msr < X2APIC_MSR_BASE || msr > X2APIC_MSR_LAST || !this.x2apicMode()) return false;
     const off = (msr - X2APIC_MSR_BASE) << 4;
-    if ((access(off) & X2R) == 0) return false;
+    if (!x2apicReadable(off)) return false;
     this.msrValue = off == LAPIC_ICR_LOW ? load<u64>(this.page + LAPIC_ICR_LOW) : <u64>this.readReg(off);
     return true;
   }

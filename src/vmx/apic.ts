@@ -17,7 +17,7 @@
 // NMIs, ExtINT (the PIC's vector) and INIT are the same in both: injected,
 // or, for INIT, the vCPU goes to wait-for-SIPI.
 import { Vcpu } from "../domain/domain";
-import { Lapic } from "../devices/lapic";
+import { Lapic, x2apicReadable } from "../devices/lapic";
 import { vmcsRead16, vmcsRead32, vmcsWrite16, vmcsWrite32, vmcsWrite64 } from "./vmcs";
 import { vmxProcCtlsMsr, vmxProc2CtlsMsr, vmxPinCtlsMsr, vmxCanSet } from "./capabilities";
 import { guestApicAccessPage } from "../domain/memory";
@@ -42,8 +42,11 @@ const APICV_PROC2: u32 = PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2API
 // command line does not turn it off.
 let apicv = false;
 // The MSR bitmap of a vCPU in x2APIC mode with APIC virtualization: as the
-// shared all-exit one (`exitAll`), but reads of 800H-8FFH other than the
-// timer's current count and writes of TPR, EOI and SELF IPI pass.
+// shared all-exit one (`exitAll`), but reads of the registers x2APIC mode
+// has, other than the timer's current count, and writes of TPR, EOI and
+// SELF IPI pass. The CPU reads any of 800H-8FFH from the virtual-APIC page
+// without checking that the register exists (30.5), so reads of the
+// others (DFR, APR, EOI, SELF IPI, reserved) exit to the model for #GP.
 let msrBitmapAll: u64 = 0;
 let msrBitmapX2apic: u64 = 0;
 
@@ -124,7 +127,7 @@ function x2apicBitmap(): u64 {
   if (f == 0) return msrBitmapAll;
   memory.fill(<usize>f, 0xff, 4096);
   for (let r: u32 = 0; r < 0x100; r++) {
-    if (r != LAPIC_TIMER_CURRENT >> 4) msrPass(f, X2APIC_MSR_BASE + r, false);
+    if (r != LAPIC_TIMER_CURRENT >> 4 && x2apicReadable(r << 4)) msrPass(f, X2APIC_MSR_BASE + r, false);
   }
   msrPass(f, X2APIC_MSR_BASE + (LAPIC_TPR >> 4), true);
   msrPass(f, X2APIC_MSR_BASE + (LAPIC_EOI >> 4), true);

@@ -9,6 +9,7 @@ export const TIMER_PROBES: Guest[] = [
   { domain: "lapic_timer_periodic_fires", file: "lapic_timer_periodic_fires.elf", mem: "2M", expect: "pass" },
   { domain: "lapic_tsc_deadline_fires", file: "lapic_tsc_deadline_fires.elf", mem: "2M", expect: "pass" },
   { domain: "ioapic_routes_irq_to_vector", file: "ioapic_routes_irq_to_vector.elf", mem: "2M", expect: "pass" },
+  { domain: "x2apic_and_xapic_agree", file: "x2apic_and_xapic_agree.elf", mem: "2M", expect: "pass" },
   { domain: "pic_delivers_through_lint0", file: "pic_delivers_through_lint0.elf", mem: "2M", expect: "pass" },
   { domain: "pit_channel2_gates_port61", file: "pit_channel2_gates_port61.elf", mem: "2M", expect: "pass" },
   { domain: "rtc_reads_consistent_time", file: "rtc_reads_consistent_time.elf", mem: "2M", expect: "pass" },
