@@ -44,10 +44,6 @@ export const GUESTS: Guest[] = [
   { domain: "xsetbv_is_validated", file: "xsetbv_is_validated.elf", mem: "2M", expect: "pass" },
   { domain: "rdtsc_is_monotonic", file: "rdtsc_is_monotonic.elf", mem: "2M", expect: "pass" },
   { domain: "mmio_reaches_device", file: "mmio_reaches_device.elf", mem: "2M", args: "testdev=1", expect: "pass" },
-  {
-    domain: "mmio_movs_and_rmw", test: "mmio_decoder_handles_movs_and_rmw",
-    file: "mmio_decoder_handles_movs_and_rmw.elf", mem: "4M", args: "testdev=1", expect: "pass",
-  },
   { domain: "timer_wakes_halted_vcpu", file: "timer_wakes_halted_vcpu.elf", mem: "2M", expect: "pass" },
   { domain: "fpu_state_isolated_1", test: "fpu_state_isolated", file: "fpu_state_isolated.elf", mem: "2M", args: "value=1", expect: "pass" },
   { domain: "fpu_state_isolated_2", test: "fpu_state_isolated", file: "fpu_state_isolated.elf", mem: "2M", args: "value=2", expect: "pass" },

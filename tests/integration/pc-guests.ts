@@ -16,9 +16,20 @@ export const TIMER_PROBES: Guest[] = [
   { domain: "pm_timer_advances", file: "pm_timer_advances.elf", mem: "2M", expect: "pass" },
 ];
 
-// ACPI tables and power, fw_cfg, string I/O, SMP start-up and IPIs, reset.
+// ACPI tables and power, fw_cfg, string I/O, MMIO decoding, SMP start-up
+// and IPIs.
 export const PLATFORM_PROBES: Guest[] = [
+  { domain: "acpi_tables_checksum", file: "acpi_tables_checksum.elf", mem: "2M", args: "vcpus=2", expect: "pass" },
+  {
+    domain: "acpi_s5_powers_off_domain", file: "acpi_s5_powers_off_domain.elf", mem: "2M",
+    expect: "stopped", stopReason: /the guest powered its machine off/,
+  },
   { domain: "fw_cfg_reports_cpus", file: "fw_cfg_reports_cpus.elf", mem: "2M", args: "vcpus=2", expect: "pass" },
+  { domain: "string_io_rep_outsb", file: "string_io_rep_outsb.elf", mem: "2M", expect: "pass" },
+  {
+    domain: "mmio_movs_and_rmw", test: "mmio_decoder_handles_movs_and_rmw",
+    file: "mmio_decoder_handles_movs_and_rmw.elf", mem: "4M", args: "testdev=1", expect: "pass",
+  },
 ];
 
 // Resets through each of the PC's ways: every one a reboot of that domain

@@ -39,6 +39,9 @@ export function pcSuite(cpus: number, apicv: boolean) {
         expect(out).toMatch(notRestartedRe(g.domain));
       });
       expect(out).toContain(mode);
+      // What only the log can show: S5 reached through the probe, string output on the console.
+      expect(out).toContain("[acpi_s5_powers_off_domain] acpi_s5_powers_off_domain: \\_S5 SLP_TYPa 5, writing SLP_EN\n");
+      expect(out).toContain("[string_io_rep_outsb] string_io_rep_outsb: rep outsb reaches the console\n");
     }, TEST_MS);
   });
 }
