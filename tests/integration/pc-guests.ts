@@ -50,3 +50,19 @@ export const NEIGHBOURS: Guest[] = [
 ];
 
 export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...RESET_PROBES, ...NEIGHBOURS];
+
+// Open bugs (issue 11), by configuration: probes that fail there today and
+// are left out of that boot, loudly (pc-suite.ts prints them), not passed.
+// On 2 CPUs next to the neighbours, interrupts and timers are unreliable in
+// both LAPIC modes: the periodic LAPIC timer stopping after one interrupt,
+// a TSC deadline not firing within 500 ms, the PIT's IRQ 0 not reaching the
+// 8259s' prober (a hang), channel 2's OUT2 off its 50 ms in all 8 tries.
+// Which of them fails changes from boot to boot.
+const SMP_TIMING = [
+  "lapic_timer_periodic_fires", "lapic_tsc_deadline_fires", "ioapic_routes_irq_to_vector",
+  "pic_delivers_through_lint0", "pit_channel2_gates_port61",
+];
+export const KNOWN_BAD: { cpus: number; apicv: boolean; domains: string[] }[] = [
+  { cpus: 2, apicv: true, domains: SMP_TIMING },
+  { cpus: 2, apicv: false, domains: SMP_TIMING },
+];
