@@ -201,6 +201,7 @@ main:
 
 isr_self:
   inc dword [self]
+x2apic_eoi:
   push ecx
   push eax
   push edx
@@ -215,17 +216,7 @@ isr_self:
 
 isr_icr:
   inc dword [icr]
-  push ecx
-  push eax
-  push edx
-  mov ecx, X2APIC_MSR + (LAPIC_EOI >> 4)
-  xor eax, eax
-  xor edx, edx
-  wrmsr
-  pop edx
-  pop eax
-  pop ecx
-  iret
+  jmp x2apic_eoi
 
 section .data
 align 4
