@@ -62,7 +62,4 @@ const SMP_TIMING = [
   "lapic_timer_periodic_fires", "lapic_tsc_deadline_fires", "ioapic_routes_irq_to_vector",
   "pic_delivers_through_lint0", "pit_channel2_gates_port61",
 ];
-export const KNOWN_BAD: { cpus: number; apicv: boolean; domains: string[] }[] = [
-  { cpus: 2, apicv: true, domains: SMP_TIMING },
-  { cpus: 2, apicv: false, domains: SMP_TIMING },
-];
+export const KNOWN_BAD: { cpus: number; domains: string[] }[] = [{ cpus: 2, domains: SMP_TIMING }];
