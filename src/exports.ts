@@ -347,7 +347,7 @@ export { percpuLayoutCheck } from "./cpu/percpu";
 
 // ── Guest timers (src/domain/timer.ts, tests/unit/events.test.ts) ─────────
 import { hcTimerSet, timersFire } from "./domain/timer";
-import { schedTimerNext } from "./sched/scheduler";
+import { schedTimerNext, schedPick as runSchedPick } from "./sched/scheduler";
 import { Vcpu as TimerVcpu } from "./domain/domain";
 export function testTimerSet(id: u32, vcpu: u32, deadline: u64): i64 {
   const v = testVcpuOf(id, vcpu);
@@ -355,6 +355,15 @@ export function testTimerSet(id: u32, vcpu: u32, deadline: u64): i64 {
 }
 export function testTimersFire(): void { timersFire(testRdtsc()); }
 export function testTimerNext(cpu: u32): u64 { return schedTimerNext(cpu); }
+// The domain's vCPU 0 becomes the one running on CPU 0 (the run loop's
+// picks until it is chosen); false if it is not.
+export function testVcpuRun(id: u32): bool {
+  const d = testDomain(id);
+  if (d === null) return false;
+  const v = unchecked(d.vcpus[0]);
+  for (let i = 0; i < 64; i++) if (runSchedPick(0, testRdtsc()) === v) return true;
+  return false;
+}
 export function testGuestTsc(id: u32): u64 { const d = testDomain(id); return d !== null ? testRdtsc() + unchecked(d.vcpus[0]).tscOffset : 0; }
 function testVcpuOf(id: u32, vcpu: u32): TimerVcpu | null {
   const d = testDomain(id);

@@ -162,6 +162,7 @@ export function lapicTakeInit(a: Lapic): bool { return a.takeInit(); }
 export function lapicTakeSipi(a: Lapic): i32 { return a.takeSipi(); }
 export function lapicTakeExtInt(a: Lapic): void { a.takeExtInt(); }
 export function lapicWants(a: Lapic): bool { return a.wants(); }
+export function lapicSetVirtualDelivery(a: Lapic, on: bool): void { a.virtualDelivery = on; }
 export function lapicPage(a: Lapic): usize { return a.block(); }
 export function lapicApicBase(a: Lapic): u64 { return a.apicBase(); }
 export function lapicMmioBase(a: Lapic): u64 { return a.mmioBase(); }

@@ -234,11 +234,13 @@ export class Lapic extends Device {
   timerExpiries: u64 = 0;
   ignored: u32 = 0;
   // Virtual-interrupt delivery (the integrator's choice, Vol. 3C 30.2): the
-  // processor takes vectors from IRR itself, so every vector entering IRR
-  // is news for the CPU side (its RVI), deliverable yet or not: `intr` is
-  // raised anew for each.
+  // processor takes vectors from IRR itself, unseen by the model, so `intr`
+  // may stay high while nothing is left: everything that arrives (a vector
+  // entering IRR, deliverable yet or not, an NMI, INIT, STARTUP, the PIC's
+  // ExtINT) is news for the CPU side and raises `intr` anew.
   virtualDelivery: bool = false;
-  private irrNew: bool = false;
+  private news: bool = false;
+  private extIntSeen: bool = false;
 
   // `index`: the vCPU's, its initial APIC ID; `clock`: that vCPU's TSC (the
   // timer's deadlines are on it); `timers`: its domain's queue; `intr`: the
@@ -679,18 +681,18 @@ export class Lapic extends Device {
         this.changed();
         return ok;
       }
-      case APIC_DM_NMI: st.events |= EV_NMI; break;
+      case APIC_DM_NMI: this.raise(EV_NMI); break;
       case APIC_DM_INIT: {
         if (!m.level && m.trigger) return false;    // level de-assert
         this.initReceived();
         break;
       }
       case APIC_DM_STARTUP: {
-        st.events |= EV_SIPI;
+        this.raise(EV_SIPI);
         st.sipiVector = m.vector & 0xff;
         break;
       }
-      case APIC_DM_EXTINT: st.events |= EV_EXTINT; break;
+      case APIC_DM_EXTINT: this.raise(EV_EXTINT); break;
       default: return false;
     }
     this.changed();
@@ -699,7 +701,13 @@ export class Lapic extends Device {
 
   // An INIT discards a STARTUP taken before it.
   @inline private initReceived(): void {
-    this.st.events = (this.st.events & ~EV_SIPI) | EV_INIT;
+    this.st.events &= ~EV_SIPI;
+    this.raise(EV_INIT);
+  }
+
+  @inline private raise(ev: u32): void {
+    this.st.events |= ev;
+    this.news = true;
   }
 
   // LINT0 (pin 0) or LINT1 (any other) went to `level` (asserted or not). Through its LVT: fixed
@@ -712,7 +720,7 @@ export class Lapic extends Device {
     const rising = level && (st.lint & bit) == 0;
     st.lint = level ? st.lint | bit : st.lint & ~bit;
     if (!this.hwEnabled()) {
-      if (pin != 0 && rising) st.events |= EV_NMI;
+      if (pin != 0 && rising) this.raise(EV_NMI);
     } else {
       const lvt = this.reg(pin == 0 ? LAPIC_LVT_LINT0 : LAPIC_LVT_LINT1);
       if ((lvt & LAPIC_LVT_MASKED) == 0) {
@@ -722,7 +730,7 @@ export class Lapic extends Device {
             else if (rising) this.interrupt(lvt & LAPIC_LVT_VECTOR_MASK, false);
             break;
           }
-          case APIC_DM_NMI: if (rising) st.events |= EV_NMI; break;
+          case APIC_DM_NMI: if (rising) this.raise(EV_NMI); break;
           case APIC_DM_INIT: if (rising) this.initReceived(); break;
           default: break;    // ExtINT: pendingExtInt reads the pin; SMI, reserved: nothing
         }
@@ -760,7 +768,7 @@ export class Lapic extends Device {
     this.setBit(LAPIC_IRR, vector);
     if (level) this.setBit(LAPIC_TMR, vector);
     else this.clearBit(LAPIC_TMR, vector);
-    this.irrNew = true;
+    this.news = true;
     return true;
   }
 
@@ -779,7 +787,7 @@ export class Lapic extends Device {
     }
     this.setBit(LAPIC_IRR, v);
     this.clearBit(LAPIC_TMR, v);
-    this.irrNew = true;
+    this.news = true;
   }
 
   // ── What the CPU side acts on ───────────────────────────────────────────
@@ -844,12 +852,13 @@ export class Lapic extends Device {
   changed(): void {
     const intr = this.intr;
     if (intr === null) return;
-    if (this.irrNew) {
-      this.irrNew = false;
-      if (this.virtualDelivery) {
-        intr.reassert();
-        return;
-      }
+    const ext = this.pendingExtInt();
+    const news = this.news || (ext && !this.extIntSeen);
+    this.news = false;
+    this.extIntSeen = ext;
+    if (news && this.virtualDelivery) {
+      intr.reassert();
+      return;
     }
     intr.set(this.wants());
   }

@@ -5,7 +5,7 @@
 // resumed, a vCPU pinned) and makes other CPUs look again when that
 // concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
 import { Vcpu, Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
-import { SchedPolicy, POLICY_CREDIT } from "./policy";
+import { SchedPolicy, POLICY_CREDIT, VCPU_RUNNABLE } from "./policy";
 import { CreditPolicy } from "./credit";
 import { thisCpu, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
@@ -228,9 +228,13 @@ function kickIdleFor(cpu: u32): void {
   if (idle >= 0) cpuKick(<u32>idle);
 }
 
-// The nearest deadline (host TSC) among the timers CPU `cpu` serves, those
-// of the vCPUs queued or running there, or last run there; TIMER_NONE if
-// none.
+// The nearest deadline (host TSC) among the timers CPU `cpu` serves: those
+// of the vCPU running there and of the halted vCPUs that last ran there (a
+// deadline may wake them); TIMER_NONE if none. A vCPU waiting on a run queue
+// has nothing to gain from its timer before it runs: its timers fire when
+// it is picked (what came due meanwhile coalesces, as it would in the
+// guest), so a guest's timer at its shortest period does not cut into the
+// slices of the neighbours it waits behind.
 export function schedTimerNext(cpu: u32): u64 {
   let next = TIMER_NONE;
   if (!timersArmed()) return next;
@@ -240,7 +244,7 @@ export function schedTimerNext(cpu: u32): u64 {
     let t = dom.timers.head;
     while (t !== null) {
       const v = unchecked(dom.vcpus[<i32>t.vcpu]);
-      if (v.schedId >= 0 && q.vcpuCpu(<u32>v.schedId) == <i32>cpu) {
+      if (v.schedId >= 0 && q.vcpuCpu(<u32>v.schedId) == <i32>cpu && q.vcpuState(<u32>v.schedId) != VCPU_RUNNABLE) {
         const at = timerHostDeadline(dom, t);
         if (next == TIMER_NONE || <i64>(at - next) < 0) next = at;
       }

@@ -82,10 +82,10 @@ main:
   mov esi, edges
   mov edx, EDGES
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jnc .edged
-  FAIL_HEX "edge: too few interrupts in 2 s:", dword [edges]
+  FAIL_HEX "edge: too few interrupts in 20 s:", dword [edges]
 .edged:
   cmp dword [bad_edge], 0
   je .edge_ok
@@ -113,7 +113,7 @@ main:
   mov esi, levels
   mov edx, 1
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jnc .leveled
   FAIL "level: no interrupt"
@@ -155,7 +155,7 @@ main:
   mov esi, levels
   mov edx, 2
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jnc .again
   FAIL "level: no interrupt after the EOI register cleared remote IRR"

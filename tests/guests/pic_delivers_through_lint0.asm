@@ -58,10 +58,10 @@ main:
   mov esi, ticks
   mov edx, TICKS
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jnc .ticked
-  FAIL_HEX "too few IRQ 0 interrupts in 2 s:", dword [ticks]
+  FAIL_HEX "too few IRQ 0 interrupts in 20 s:", dword [ticks]
 .ticked:
   cmp dword [not_in_service], 0
   je .isr
@@ -74,7 +74,7 @@ main:
   mov edx, eax
   mov esi, ticks
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jc .no_held
   mov eax, [khz]
@@ -112,7 +112,7 @@ main:
   mov edx, eax
   mov esi, ticks
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jnc .eoi
   FAIL "no IRQ 0 after the EOI"
@@ -153,7 +153,7 @@ main:
   mov edx, eax
   mov esi, ticks
   mov ecx, [khz]
-  imul ecx, ecx, 2000
+  imul ecx, ecx, AWAIT_MS
   call await_count
   jnc .auto
   FAIL "auto-EOI: too few IRQ 0 interrupts"

@@ -26,6 +26,8 @@ export const PLATFORM_PROBES: Guest[] = [
   },
   { domain: "fw_cfg_reports_cpus", file: "fw_cfg_reports_cpus.elf", mem: "2M", args: "vcpus=2", expect: "pass" },
   { domain: "string_io_rep_outsb", file: "string_io_rep_outsb.elf", mem: "2M", expect: "pass" },
+  { domain: "init_sipi_starts_second_vcpu", file: "init_sipi_starts_second_vcpu.elf", mem: "2M", args: "vcpus=2", expect: "pass" },
+  { domain: "ipi_reaches_other_vcpu", file: "ipi_reaches_other_vcpu.elf", mem: "2M", args: "vcpus=2", expect: "pass" },
   {
     domain: "mmio_movs_and_rmw", test: "mmio_decoder_handles_movs_and_rmw",
     file: "mmio_decoder_handles_movs_and_rmw.elf", mem: "4M", args: "testdev=1", expect: "pass",
@@ -50,16 +52,3 @@ export const NEIGHBOURS: Guest[] = [
 ];
 
 export const PC_GUESTS: Guest[] = [...TIMER_PROBES, ...PLATFORM_PROBES, ...RESET_PROBES, ...NEIGHBOURS];
-
-// Open bugs (issue 11), by configuration: probes that fail there today and
-// are left out of that boot, loudly (pc-suite.ts prints them), not passed.
-// On 2 CPUs next to the neighbours, interrupts and timers are unreliable in
-// both LAPIC modes: the periodic LAPIC timer stopping after one interrupt,
-// a TSC deadline not firing within 500 ms, the PIT's IRQ 0 not reaching the
-// 8259s' prober (a hang), channel 2's OUT2 off its 50 ms in all 8 tries.
-// Which of them fails changes from boot to boot.
-const SMP_TIMING = [
-  "lapic_timer_periodic_fires", "lapic_tsc_deadline_fires", "ioapic_routes_irq_to_vector",
-  "pic_delivers_through_lint0", "pit_channel2_gates_port61",
-];
-export const KNOWN_BAD: { cpus: number; domains: string[] }[] = [{ cpus: 2, domains: SMP_TIMING }];

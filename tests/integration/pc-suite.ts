@@ -2,7 +2,7 @@
 // pc-*.test.ts files: each file a configuration (CPUs, APIC virtualization),
 // so that the suites spread over the test workers.
 import { describe, expect, test } from "vitest";
-import { PC_GUESTS, RESET_PROBES, RESET_METHODS, KNOWN_BAD } from "./pc-guests";
+import { PC_GUESTS, RESET_PROBES, RESET_METHODS } from "./pc-guests";
 import { runGuests, checkGuests } from "./guest-suite";
 
 const RESULTS_MS = 8 * 60_000;
@@ -17,11 +17,8 @@ export function pcSuite(cpus: number, apicv: boolean) {
   const what = `${cpus} CPU${cpus > 1 ? "s" : ""}, APIC virtualization ${apicv ? "on" : "off"}`;
   const mode = apicv ? "hv: guests' LAPICs use APIC virtualization" : "hv: guests' LAPICs are emulated on every access (apicv=0)";
   describe(`the virtual PC's probe guests (Bochs, ${what})`, () => {
-    const bad = KNOWN_BAD.filter((k) => k.cpus === cpus).flatMap((k) => k.domains);
-    const guests = PC_GUESTS.filter((g) => !bad.includes(g.domain));
-    if (bad.length) console.log(`NOT RUN (known bugs, ${what}): ${bad.join(", ")}`);
     test("every probe passes next to a spinning and a hostile guest", async () => {
-      const { out, results } = await runGuests(guests, {
+      const { out, results } = await runGuests(PC_GUESTS, {
         title: "tshv-pc", cpus, cmdline: apicv ? "" : "apicv=0", resultsMs: RESULTS_MS,
         // The LAPIC mode was chosen; the reset guests' bursts of restarts end.
         live: async (e) => {
@@ -32,7 +29,7 @@ export function pcSuite(cpus: number, apicv: boolean) {
           await e.waitFor(/\[lapic_flood\] lapic_flood: ticks 2048 rounds \d+\n/, 120_000, { fromStart: true });
         },
       });
-      checkGuests(guests, out, results, expect);
+      checkGuests(PC_GUESTS, out, results, expect);
       // Each reset guest: its method, a restart per reset up to the bound
       // on a burst, then kept stopped.
       RESET_PROBES.forEach((g, i) => {

@@ -586,11 +586,13 @@ describe("host calls", () => {
 describe("HC_TIMER_SET", () => {
   // The nearest deadline CPU 0 serves (U64: none).
   const next = (w: World): bigint => BigInt.asUintN(64, w.e.testTimerNext(0));
-  // A DomU with events on PAGE, halted (sti; hlt) on CPU 0.
+  // A DomU with events on PAGE, running on CPU 0 (a vCPU waiting on a run
+  // queue has its timers fired when it is picked: none is served for it).
   function sleeper() {
     const p = pair();
     const { w, dom } = p;
     expect(w.hc(dom, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
+    expect(w.e.testVcpuRun(dom)).toBeTruthy();
     return p;
   }
   const halt = (w: World, id: number) => {
@@ -605,6 +607,8 @@ describe("HC_TIMER_SET", () => {
     expect(next(w)).toBe(U64);
     expect(w.hc(dom, HC.EVENT_SETUP, [PAGE, EV, 0])).toBe(0n);
     expect(w.hc(dom, HC.TIMER_SET, [w.e.testGuestTsc(dom) + 1000000n])).toBe(0n);
+    expect(next(w)).toBe(U64);                 // queued: served once it runs
+    expect(w.e.testVcpuRun(dom)).toBeTruthy();
     expect(next(w)).not.toBe(U64);
   });
 

@@ -701,6 +701,42 @@ describe("IA32_APIC_BASE: global disable, re-enable, relocation (11.4.3, 11.4.4)
 });
 
 describe("APIC virtualization hooks", () => {
+  it("with virtual-interrupt delivery every arrival raises the line anew: the CPU takes IRR unseen", () => {
+    const { e, m, mach, apic, w, send, enable } = lapics(1);
+    const a = apic(0);
+    const page = e.lapicPage(a) >>> 0;
+    const rises = (): number => e.lapicIntrRises(mach, 0);
+    enable(0);
+    e.lapicSetVirtualDelivery(a, 1);
+    send(-1, { vector: 0x40, dest: 0 });
+    expect(rises()).toBe(1);
+    // The processor delivered 0x40 from the page (IRR to ISR, an EOI
+    // virtualized): the line is still high, as the model last left it.
+    m.view.setUint32(page + IRR + 0x20, 0, true);
+    expect(e.lapicIntrLevel(mach, 0)).toBe(1);
+    // What comes now is news all the same: a halted vCPU must wake for it.
+    send(-1, { dm: DM_NMI, dest: 0 });
+    expect(rises()).toBe(2);
+    send(-1, { vector: 0x41, dest: 0 });
+    expect(rises()).toBe(3);
+    send(-1, { dm: DM_INIT, dest: 0, level: true });
+    expect(rises()).toBe(4);
+    send(-1, { dm: DM_STARTUP, vector: 0x08, dest: 0 });
+    expect(rises()).toBe(5);
+    e.lapicTakeNmi(a); e.lapicTakeInit(a); e.lapicTakeSipi(a);
+    // The PIC's INT through an ExtINT LINT0: each time it rises, not while it stays up.
+    enable(0);
+    w(0, LINT0, DM_EXTINT << 8);
+    const before = rises();
+    e.lapicSetLint(a, 0, 1);
+    expect(rises()).toBe(before + 1);
+    w(0, TPR, 0x10);
+    expect(rises()).toBe(before + 1);
+    e.lapicSetLint(a, 0, 0);
+    e.lapicSetLint(a, 0, 1);
+    expect(rises()).toBe(before + 2);
+  });
+
   it("what the processor writes in the page is what the model sees; APIC-write and EOI exits finish the job", () => {
     const { e, m, mach, apic, r, wrmsr, last, deadline, enable, clock } = lapics(2);
     const a = apic(0);
