@@ -146,10 +146,10 @@ run: deps $(BUILD)/hv.iso
 	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
 
 test: deps
-	$(MAKE) $(BUILD)/hv.iso $(BUILD)/hv-test.wasm guests $(BUILD)/dom0.elf
+	$(MAKE) $(BUILD)/hv.iso $(BUILD)/hv-test.wasm guests $(BUILD)/dom0.elf $(LINUX_KERNEL)
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
 
-test-unit: deps $(BUILD)/hv-test.wasm $(BUILD)/dom0/dom0.wasm $(BUILD)/layout.inc $(BUILD)/layout.ld
+test-unit: deps $(BUILD)/hv-test.wasm $(BUILD)/dom0/dom0.wasm $(BUILD)/layout.inc $(BUILD)/layout.ld $(LINUX_KERNEL)
 	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
 
 test-integration: deps $(BUILD)/hv.iso guests
@@ -157,6 +157,23 @@ test-integration: deps $(BUILD)/hv.iso guests
 
 clean:
 	rm -rf $(BUILD)
+
+# ── Linux guests ────────────────────────────────────────────────────────────
+# Debian 12's cloud kernel, the one version everything here uses (Debian's
+# archive keeps only the newest security build: move both together).
+LINUX_ABI     := 6.1.0-57
+LINUX_VERSION := 6.1.192-3
+LINUX_PACKAGE := linux-image-$(LINUX_ABI)-cloud-amd64
+LINUX_KERNEL  := $(BUILD)/linux/vmlinuz
+
+$(LINUX_KERNEL): Makefile | $(BUILD)
+	rm -rf $(BUILD)/linux && mkdir -p $(BUILD)/linux/deb
+	cd $(BUILD)/linux/deb && apt-get download -q $(LINUX_PACKAGE)=$(LINUX_VERSION) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+	dpkg-deb --fsys-tarfile $(BUILD)/linux/deb/$(LINUX_PACKAGE)_$(LINUX_VERSION)_amd64.deb | \
+	  tar -x -O ./boot/vmlinuz-$(LINUX_ABI)-cloud-amd64 > $@.part
+	echo "$(LINUX_PACKAGE) $(LINUX_VERSION)" > $(BUILD)/linux/version
+	rm -rf $(BUILD)/linux/deb
+	mv $@.part $@
 
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts

@@ -11,3 +11,4 @@ export * from "./test-rtc";
 export * from "./test-lapic";
 export * from "./test-pit";
 export * from "./test-acpi";
+export * from "./test-linux";

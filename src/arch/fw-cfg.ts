@@ -15,8 +15,3 @@ export const FW_CFG_FILE_FIRST: u16 = 0x0020;  // the first named item's key
 export const FW_CFG_ID_TRADITIONAL: u32 = 1 << 0;   // the port interface (no DMA)
 export const FW_CFG_FILE_NAME_MAX: u32 = 56;
 export const FW_CFG_FILE_ENTRY_SIZE: u32 = 64;      // size u32, select u16, reserved u16, name[56] (big endian numbers)
-
-// An e820 entry of the etc/e820 file: address u64, length u64, type u32 (little endian).
-export const E820_ENTRY_SIZE: u32 = 20;
-export const E820_RAM: u32 = 1;
-export const E820_RESERVED: u32 = 2;

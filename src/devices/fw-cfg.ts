@@ -7,15 +7,15 @@
 import { Access, Device, DEV_OK, WIDTH_1, WIDTH_2, widthMask } from "./device";
 import {
   FW_CFG_PORT_SEL, FW_CFG_SIGNATURE, FW_CFG_ID, FW_CFG_RAM_SIZE, FW_CFG_NB_CPUS, FW_CFG_MAX_CPUS,
-  FW_CFG_FILE_DIR, FW_CFG_FILE_FIRST, FW_CFG_ID_TRADITIONAL, FW_CFG_FILE_ENTRY_SIZE, E820_ENTRY_SIZE, E820_RAM,
-  E820_RESERVED,
+  FW_CFG_FILE_DIR, FW_CFG_FILE_FIRST, FW_CFG_ID_TRADITIONAL, FW_CFG_FILE_ENTRY_SIZE,
 } from "../arch/fw-cfg";
+import { E820_ENTRY_SIZE } from "../arch/e820";
+import { pcE820Write, PC_E820_ENTRIES } from "./e820";
 
 export const FW_CFG_KIND: u32 = 0x47464346;   // "FCFG"
-const E820_ENTRIES: u32 = 3;
 // The items, each a run of bytes in `data`: key, offset, length.
 const ITEMS: i32 = 7;
-const E820_BYTES: u32 = E820_ENTRIES * E820_ENTRY_SIZE;
+const E820_BYTES: u32 = PC_E820_ENTRIES * E820_ENTRY_SIZE;
 
 @unmanaged
 class FwCfgState {
@@ -57,9 +57,7 @@ export class FwCfg extends Device {
     this.end(2);
     // etc/e820: low RAM, the firmware area up to 1 MiB, RAM above.
     p = this.begin(FW_CFG_FILE_FIRST);
-    e820(p, 0, lowReserved, E820_RAM);
-    e820(p + E820_ENTRY_SIZE, lowReserved, 0x100000 - lowReserved, E820_RESERVED);
-    e820(p + 2 * E820_ENTRY_SIZE, 0x100000, memBytes > 0x100000 ? memBytes - 0x100000 : 0, E820_RAM);
+    pcE820Write(p, memBytes, lowReserved);
     this.end(E820_BYTES);
     // The directory: a big-endian count, then the entries.
     p = this.begin(FW_CFG_FILE_DIR);
@@ -130,10 +128,4 @@ export class FwCfg extends Device {
   check(b: usize): string {
     return load<u32>(b) > 0xffff ? "selector out of range" : "";
   }
-}
-
-function e820(p: usize, base: u64, len: u64, type: u32): void {
-  store<u64>(p, base);
-  store<u64>(p + 8, len);
-  store<u32>(p + 16, type);
 }

@@ -976,7 +976,8 @@ describe("8254 PIT: nonsense and saved state", () => {
   it("refuses a corrupt block with the reason and changes nothing", () => {
     const p = busy();
     const len = p.save();
-    const view = new DataView(p.m.memory.buffer);
+    // Afresh each time: a restore may grow the memory and detach an old view.
+    const view = (): DataView => p.m.view;
     const HDR = 16, CH = 56, TAIL = 168;
     const cases: Array<[number, number, number, string]> = [
       // offset in the block, width, value, message
@@ -1003,15 +1004,15 @@ describe("8254 PIT: nonsense and saved state", () => {
     for (const [off, width, value, message] of cases) {
       p.m.bytes.copyWithin(BUF2, BUF, BUF + len);
       const at = BUF2 + HDR + off;
-      if (width === 1) view.setUint8(at, value);
-      else if (width === 4) view.setUint32(at, value, true);
-      else view.setBigInt64(at, BigInt(value), true);
+      if (width === 1) view().setUint8(at, value);
+      else if (width === 4) view().setUint32(at, value, true);
+      else view().setBigInt64(at, BigInt(value), true);
       expect(p.restore(BUF2, len)).toBe(`i8254 state: ${message}`);
       expect(probeState(p)).toEqual(base);
     }
     // A half-written count in a one-byte format.
     p.m.bytes.copyWithin(BUF2, BUF, BUF + len);
-    view.setUint8(BUF2 + HDR + 2 * CH + 42, 0x10);   // counter 2 LSB only, with its write flip-flop set
+    view().setUint8(BUF2 + HDR + 2 * CH + 42, 0x10);   // counter 2 LSB only, with its write flip-flop set
     expect(p.restore(BUF2, len)).toBe("i8254 state: counter 2: half-written count in a one-byte format");
     expect(probeState(p)).toEqual(base);
   });
