@@ -9,7 +9,7 @@
 //
 // Keys are xl.cfg's (dom0/xlcfg.ts). A name already used by a live domain
 // is refused here (the hypervisor does not check names).
-import { XlConfig, xlParseFile, xlAssignWord, xlMerge, xlHvWords, xlToDomainLine } from "./xlcfg";
+import { XlConfig, xlParseFile, xlAssignWord, xlMerge, xlHvWords, xlToDomainLine, xlGuestCmdline } from "./xlcfg";
 import {
   modulesLoad, moduleFind, moduleFindError, moduleKindOf, moduleLine, moduleLabel, moduleSize,
   moduleRead, moduleTruncated, MOD_CONFIG, MOD_DOMAIN,
@@ -100,7 +100,8 @@ export function planCreate(args: string[]): CreatePlan {
       if (moduleTruncated(slot)) return p.fail(moduleLabel(slot) + ": command line too long to use");
       p.slot = slot;
       p.line = moduleLine(slot);
-      if (over.hasCmdline && over.cmdline.length != 0) p.line += " " + over.cmdline;
+      const guest = xlGuestCmdline(over);
+      if (guest.length != 0) p.line += " " + guest;
       p.line += xlHvWords(over);
     } else {
       if (over.kernel.length != 0) return p.fail("kernel= does not apply: " + moduleLabel(slot) + " is the image");

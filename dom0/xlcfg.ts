@@ -8,6 +8,8 @@
 //   kernel  = "counter.elf"  the boot module with the image (path, file name,
 //                            name= of a domain module, or index)
 //   cmdline = "delay=5"      the guest's command line
+//   root    = "/dev/vda1"    xl's older pair: the command line is
+//   extra   = "quiet"        "root=<root> <extra>" unless cmdline is given
 //   weight  = 256            scheduler weight, 1-65535
 //   cap     = 0              % of one CPU, 0-100 (0: none)
 //   kind    = "flat64"       image format without ELF/multiboot header:
@@ -26,7 +28,7 @@ import {
 import { dec } from "../src/lib/str";
 import { parseDecimal } from "./words";
 
-export const XL_KEYS = "name, memory, vcpus, kernel, cmdline, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash";
+export const XL_KEYS = "name, memory, vcpus, kernel, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash";
 const MEMORY_MAX_MIB: i64 = <i64>(DOMAIN_MEM_MAX >> 20);
 
 export class XlConfig {
@@ -36,6 +38,8 @@ export class XlConfig {
   kernel: string = "";
   cmdline: string = "";
   hasCmdline: bool = false;
+  root: string = "";     // xl's root= and extra=, for a config without cmdline
+  extra: string = "";
   weight: i64 = -1;
   cap: i64 = -1;
   kind: string = "";
@@ -79,7 +83,8 @@ function number(c: XlConfig, where: string, value: string, min: i64, max: i64, w
 // False (and c.error) when the key or value is bad.
 export function xlAssign(c: XlConfig, key: string, value: string, where: string, fromFile: bool, quoted: bool): bool {
   const isAction = key == "on_poweroff" || key == "on_reboot" || key == "on_crash";
-  const isString = key == "name" || key == "kernel" || key == "cmdline" || key == "kind" || isAction;
+  const isString = key == "name" || key == "kernel" || key == "cmdline" || key == "root" || key == "extra" ||
+    key == "kind" || isAction;
   const isNumber = key == "memory" || key == "vcpus" || key == "weight" || key == "cap" || key == "acpi";
   if (!isString && !isNumber) return c.fail(where + "unknown key \"" + key + "\" (keys: " + XL_KEYS + ")");
   if (fromFile && isString && !quoted) return c.fail(where + "a string needs double quotes: " + key + " = \"...\"");
@@ -96,6 +101,10 @@ export function xlAssign(c: XlConfig, key: string, value: string, where: string,
   } else if (key == "cmdline") {
     c.cmdline = value;
     c.hasCmdline = true;
+  } else if (key == "root") {
+    c.root = value;
+  } else if (key == "extra") {
+    c.extra = value;
   } else if (key == "kind") {
     if (value != "auto" && value != "flat64" && value != "realmode") {
       return c.fail(where + "unknown kind \"" + value + "\" (auto, flat64 or realmode)");
@@ -215,6 +224,8 @@ export function xlMerge(base: XlConfig, over: XlConfig): void {
     base.cmdline = over.cmdline;
     base.hasCmdline = true;
   }
+  if (over.root.length != 0) base.root = over.root;
+  if (over.extra.length != 0) base.extra = over.extra;
   if (over.weight >= 0) base.weight = over.weight;
   if (over.cap >= 0) base.cap = over.cap;
   if (over.kind.length != 0) base.kind = over.kind;
@@ -242,6 +253,15 @@ export function xlHvWords(c: XlConfig): string {
   return s;
 }
 
+// The guest's command line, as xl makes it: cmdline if given, else
+// "root=<root> <extra>" (xl.cfg(5): cmdline replaces root and extra).
+export function xlGuestCmdline(c: XlConfig): string {
+  if (c.hasCmdline) return c.cmdline;
+  const root = c.root.length != 0 ? "root=" + c.root : "";
+  if (root.length == 0) return c.extra;
+  return c.extra.length != 0 ? root + " " + c.extra : root;
+}
+
 // The HC_DOMAIN_CREATE config for a complete xl config: the guest's command
 // line first, then the hypervisor's keys (so a guest word like `mem=` cannot
 // override them). "" with c.error set when memory is missing.
@@ -251,6 +271,7 @@ export function xlToDomainLine(c: XlConfig): string {
     return "";
   }
   let s = "domain";
-  if (c.cmdline.length != 0) s += " " + c.cmdline;
+  const guest = xlGuestCmdline(c);
+  if (guest.length != 0) s += " " + guest;
   return s + xlHvWords(c);
 }

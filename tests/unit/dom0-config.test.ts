@@ -55,7 +55,7 @@ describe("xl.cfg files", () => {
   });
 
   const bad: Array<[string, string]> = [
-    ['name = "a"\nfoo = 1', 'line 2: foo: unknown key "foo" (keys: name, memory, vcpus, kernel, cmdline, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)'],
+    ['name = "a"\nfoo = 1', 'line 2: foo: unknown key "foo" (keys: name, memory, vcpus, kernel, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)'],
     ["memory 64", "line 1: expected key = value"],
     ["= 64", "line 1: expected key = value"],
     ["\n\nmemory =", "line 3: missing value after memory ="],
@@ -89,9 +89,19 @@ describe("key=value words", () => {
     });
   });
 
+  it("makes xl's root= and extra= the command line unless cmdline= is given, a file's and the words' together", () => {
+    expect(xlWords("memory=64 kernel=vmlinuz root=/dev/vda1 extra=quiet").line).toBe("domain root=/dev/vda1 quiet mem=64M");
+    expect(xlWords("memory=64 kernel=vmlinuz root=/dev/vda1").line).toBe("domain root=/dev/vda1 mem=64M");
+    expect(xlWords("memory=64 kernel=vmlinuz extra=console=ttyS0").line).toBe("domain console=ttyS0 mem=64M");
+    expect(xlWords("memory=64 kernel=vmlinuz root=/dev/vda1 extra=quiet cmdline=init=/bin/sh").line).toBe("domain init=/bin/sh mem=64M");
+    expect(xlFile('memory = 64\nkernel = "vmlinuz"\nroot = "/dev/sda"\nextra = "console=ttyS0 quiet"').line)
+      .toBe("domain root=/dev/sda console=ttyS0 quiet mem=64M");
+    expect(xlFile('memory = 64\nkernel = "vmlinuz"\nroot = /dev/sda').error).toBe('line 3: root: a string needs double quotes: root = "..."');
+  });
+
   it("names the word in its errors", () => {
     expect(xlWords("memory=abc").error).toBe("memory=abc: not a number (1 to 2048 MiB)");
-    expect(xlWords("nmae=x").error).toBe('nmae=x: unknown key "nmae" (keys: name, memory, vcpus, kernel, cmdline, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)');
+    expect(xlWords("nmae=x").error).toBe('nmae=x: unknown key "nmae" (keys: name, memory, vcpus, kernel, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)');
     expect(xlWords("=5").error).toBe('"=5": expected key=value');
     expect(xlWords("name=").error).toBe('name=: bad name "" (1-31 characters of A-Z a-z 0-9 _ . -)');
   });
