@@ -168,7 +168,7 @@ LINUX_KERNEL  := $(BUILD)/linux/vmlinuz
 
 $(LINUX_KERNEL): Makefile | $(BUILD)
 	rm -rf $(BUILD)/linux && mkdir -p $(BUILD)/linux/deb
-	cd $(BUILD)/linux/deb && apt-get download -q $(LINUX_PACKAGE)=$(LINUX_VERSION) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+	cd $(BUILD)/linux/deb && apt-get download -q $(LINUX_PACKAGE)=$(LINUX_VERSION)
 	dpkg-deb --fsys-tarfile $(BUILD)/linux/deb/$(LINUX_PACKAGE)_$(LINUX_VERSION)_amd64.deb | \
 	  tar -x -O ./boot/vmlinuz-$(LINUX_ABI)-cloud-amd64 > $@.part
 	echo "$(LINUX_PACKAGE) $(LINUX_VERSION)" > $(BUILD)/linux/version
