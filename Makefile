@@ -167,13 +167,26 @@ LINUX_PACKAGE := linux-image-$(LINUX_ABI)-cloud-amd64
 LINUX_KERNEL  := $(BUILD)/linux/vmlinuz
 
 $(LINUX_KERNEL): Makefile | $(BUILD)
-	rm -rf $(BUILD)/linux && mkdir -p $(BUILD)/linux/deb
-	cd $(BUILD)/linux/deb && apt-get download -q $(LINUX_PACKAGE)=$(LINUX_VERSION)
-	dpkg-deb --fsys-tarfile $(BUILD)/linux/deb/$(LINUX_PACKAGE)_$(LINUX_VERSION)_amd64.deb | \
+	rm -rf $(BUILD)/linux/kernel-deb && mkdir -p $(BUILD)/linux/kernel-deb
+	cd $(BUILD)/linux/kernel-deb && apt-get download -q $(LINUX_PACKAGE)=$(LINUX_VERSION)
+	dpkg-deb --fsys-tarfile $(BUILD)/linux/kernel-deb/$(LINUX_PACKAGE)_$(LINUX_VERSION)_amd64.deb | \
 	  tar -x -O ./boot/vmlinuz-$(LINUX_ABI)-cloud-amd64 > $@.part
 	echo "$(LINUX_PACKAGE) $(LINUX_VERSION)" > $(BUILD)/linux/version
-	rm -rf $(BUILD)/linux/deb
+	rm -rf $(BUILD)/linux/kernel-deb
 	mv $@.part $@
+
+# The test initramfs: Debian 12's busybox-static and tests/guests/linux/init.
+BUSYBOX_VERSION := 1:1.35.0-4+deb12u1+b1
+LINUX_INITRD    := $(BUILD)/linux/initrd.img
+LINUX_GUEST     := $(LINUX_KERNEL) $(LINUX_INITRD)
+$(BUILD)/linux/busybox: Makefile | $(BUILD)
+	rm -rf $(BUILD)/linux/busybox-deb && mkdir -p $(BUILD)/linux/busybox-deb
+	cd $(BUILD)/linux/busybox-deb && apt-get download -q busybox-static=$(BUSYBOX_VERSION)
+	dpkg-deb --fsys-tarfile $(BUILD)/linux/busybox-deb/busybox-static_*_amd64.deb | tar -x -O ./bin/busybox > $@.part
+	rm -rf $(BUILD)/linux/busybox-deb
+	chmod +x $@.part && mv $@.part $@
+$(LINUX_INITRD): $(BUILD)/linux/busybox $(wildcard tests/guests/linux/*)
+	$(NODE_BIN)/tsx tests/guests/linux/mkinitramfs.ts $< $@
 
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts

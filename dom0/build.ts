@@ -10,21 +10,27 @@
 //   imageBootInfo + HC_DOMAIN_LOAD -> imageEntry + HC_VCPU_SET_ENTRY ->
 //   HC_DOMAIN_START
 //
+// A Linux bzImage (larger than Domain 0's memory would hold) is parsed
+// from its first 64 KiB; its kernel and its initrd (`ramdisk=`, placed by
+// bzImageInitrdAt) go from their modules to the domain 64 KiB at a time,
+// HC_MODULE_READ then HC_DOMAIN_LOAD.
+//
 // Everything is checked before HC_DOMAIN_CREATE; a later step that fails
 // destroys the half-built domain. Used at boot for the `start=dom0` modules
 // and by the shell's `create`.
 import { vmcall, rdtsc } from "./hw";
 import {
   HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO,
-  HC_DOMAIN_LOAD_MAX, HC_DOMAIN_CONFIG_MAX, VCPUENTRY_SIZE, GUEST_BOOTINFO_GPA, DOMREC_NAME, DOMREC_NAME_MAX,
+  HC_DOMAIN_LOAD_MAX, HC_DOMAIN_CONFIG_MAX, HC_MODULE_READ_MAX, VCPUENTRY_SIZE, GUEST_BOOTINFO_GPA, DOMREC_NAME, DOMREC_NAME_MAX,
   DOMINFO_SIZE, ENOMEM, EINVAL,
 } from "../src/arch/abi";
 import { parseDomainConfig } from "../src/domain/config";
-import { parseImage } from "../src/domain/image";
+import { GuestImage, parseImage, parseBzImage } from "../src/domain/image";
+import { bzImageIs, bzImageInitrdAt, bzImageInitrdMiss } from "../src/domain/bzimage";
 import { imageBootInfo, imageEntry } from "../src/domain/entry";
 import { BOOTINFO_MAX, bootInfoErrorText } from "../src/domain/bootinfo-writer";
 import { stringFromBytes, strnlen, dec } from "../src/lib/str";
-import { moduleSize, moduleRead, moduleLabel, moduleIndex } from "./modules";
+import { moduleSize, moduleRead, moduleReadAt, moduleLabel, moduleIndex } from "./modules";
 import { hostRead, hostMemFreeKiB } from "./host";
 import { errnoText, kibText } from "./text";
 
@@ -35,6 +41,8 @@ const bootInfo = memory.data(<i32>BOOTINFO_MAX, 8);
 const entry = memory.data(<i32>VCPUENTRY_SIZE, 8);
 const info = memory.data(<i32>DOMINFO_SIZE, 8);
 const configBuf = memory.data(<i32>HC_DOMAIN_CONFIG_MAX);
+// A module's first bytes (a bzImage's header), then each piece streamed.
+const chunk = memory.data(<i32>HC_MODULE_READ_MAX, 8);
 
 // One image buffer, grown to the largest image read and then reused.
 let imageBuf: usize = 0;
@@ -66,10 +74,28 @@ function imageSpace(size: usize): usize {
   return imageBuf;
 }
 
+// Copies [off, off + len) of the module in `slot` to guest-physical `gpa`
+// of domain `id`, a piece at a time; "" or the step that failed.
+function streamModule(slot: i32, off: u64, len: u64, id: i64, gpa: u64): string {
+  for (let done: u64 = 0; done < len; done += HC_DOMAIN_LOAD_MAX) {
+    const n = len - done < HC_DOMAIN_LOAD_MAX ? len - done : HC_DOMAIN_LOAD_MAX;
+    if (!moduleReadAt(slot, off + done, chunk, n)) return "HC_MODULE_READ of " + moduleLabel(slot) + " at " + dec(off + done) + " failed";
+    const rc = vmcall(HC_DOMAIN_LOAD, <u64>id, gpa + done, chunk, n);
+    if (rc != <i64>n) return "HC_DOMAIN_LOAD of " + moduleLabel(slot) + " failed (" + errnoText(rc) + ")";
+  }
+  return "";
+}
+
+function abandonWith(r: BuildResult, id: i64, why: string): BuildResult {
+  vmcall(HC_DOMAIN_DESTROY, <u64>id, 0, 0, 0);
+  return r.fail(why);
+}
+
 // Builds and starts a domain from `line` (a module command line with the
 // `domain` word: the HC_DOMAIN_CREATE config) and the image of the module
-// in `slot` (dom0/modules.ts).
-export function buildDomain(line: string, slot: i32): BuildResult {
+// in `slot` (dom0/modules.ts); `rdSlot`, if not -1, is a Linux kernel's
+// initrd.
+export function buildDomain(line: string, slot: i32, rdSlot: i32 = -1): BuildResult {
   const r = new BuildResult();
   const what = "module " + dec(moduleIndex(slot)) + " (" + moduleLabel(slot) + ")";
   const cfg = parseDomainConfig(line, "dom");
@@ -83,21 +109,42 @@ export function buildDomain(line: string, slot: i32): BuildResult {
     store<u8>(configBuf + <usize>i, <u8>c);
   }
   const size = moduleSize(slot);
-  if (size == 0 || size > IMAGE_MAX) {
-    return r.fail(what + ": image size " + dec(size) + " bytes not in 1 byte .. " + kibText(IMAGE_MAX >> 10));
+  const sizeError = what + ": image size " + dec(size) + " bytes not in 1 byte .. " + kibText(IMAGE_MAX >> 10);
+  if (size == 0) return r.fail(sizeError);
+  const head = size < <u64>HC_MODULE_READ_MAX ? size : <u64>HC_MODULE_READ_MAX;
+  if (!moduleRead(slot, chunk, head)) return r.fail(what + ": HC_MODULE_READ failed");
+  // A bzImage streams from its module; anything else is read whole.
+  const streamed = bzImageIs(chunk, head);
+  let image: usize = 0;
+  let img: GuestImage;
+  if (streamed) {
+    img = parseBzImage(chunk, head, size, cfg.memBytes);
+  } else {
+    if (size > IMAGE_MAX) return r.fail(sizeError);
+    image = imageSpace(<usize>size);
+    if (!moduleRead(slot, image, size)) return r.fail(what + ": HC_MODULE_READ failed");
+    img = parseImage(image, size, cfg.kind, cfg.memBytes, cfg.load);
   }
-  const image = imageSpace(<usize>size);
-  if (!moduleRead(slot, image, size)) return r.fail(what + ": HC_MODULE_READ failed");
-  const img = parseImage(image, size, cfg.kind, cfg.memBytes, cfg.load);
   if (img.error.length != 0) return r.fail(what + ": " + img.error);
-  const biSize = imageBootInfo(img, bootInfo, cfg.memBytes, cfg.cmdline);
+  let rdAt: u64 = 0;
+  let rdSize: u64 = 0;
+  if (rdSlot >= 0) {
+    const rdWhat = "ramdisk " + moduleLabel(rdSlot);
+    const b = img.bz;
+    if (b === null) return r.fail(rdWhat + ": an initrd is for a Linux kernel, " + moduleLabel(slot) + " is " + img.format);
+    rdSize = moduleSize(rdSlot);
+    rdAt = bzImageInitrdAt(b, cfg.memBytes, rdSize);
+    if (rdAt == 0) return r.fail(rdWhat + ": " + bzImageInitrdMiss(b, cfg.memBytes, rdSize));
+  }
+  const biSize = imageBootInfo(img, bootInfo, cfg.memBytes, cfg.cmdline, rdAt, rdSize);
   if (biSize < 0) return r.fail(what + ": " + bootInfoErrorText(biSize));
   imageEntry(img, entry);
 
   r.createTsc = rdtsc();
   // The image's module goes with the config: a restart (on_reboot=restart)
   // builds the domain again from it.
-  const id = vmcall(HC_DOMAIN_CREATE, configBuf, <u64>line.length, <u64>moduleIndex(slot) + 1, 0);
+  const id = vmcall(HC_DOMAIN_CREATE, configBuf, <u64>line.length, <u64>moduleIndex(slot) + 1,
+    rdSlot >= 0 ? <u64>moduleIndex(rdSlot) + 1 : 0);
   if (id == -<i64>ENOMEM) {
     const known = hostRead() == 0;
     // Enough free frames, yet no room: the hypervisor's own memory (its
@@ -111,11 +158,20 @@ export function buildDomain(line: string, slot: i32): BuildResult {
   if (id < 0) return r.fail("HC_DOMAIN_CREATE failed (" + errnoText(id) + ")");
   for (let s = 0; s < img.segments.length; s++) {
     const seg = unchecked(img.segments[s]);
+    if (streamed) {
+      const e = streamModule(slot, seg.fileOffset, seg.fileSize, id, seg.gpa);
+      if (e.length != 0) return abandonWith(r, id, e);
+      continue;
+    }
     for (let off: u64 = 0; off < seg.fileSize; off += HC_DOMAIN_LOAD_MAX) {
       const len = seg.fileSize - off < HC_DOMAIN_LOAD_MAX ? seg.fileSize - off : HC_DOMAIN_LOAD_MAX;
       const rc = vmcall(HC_DOMAIN_LOAD, <u64>id, seg.gpa + off, image + <usize>(seg.fileOffset + off), len);
       if (rc != <i64>len) return abandon(r, id, "HC_DOMAIN_LOAD of a segment", rc);
     }
+  }
+  if (rdSlot >= 0) {
+    const e = streamModule(rdSlot, 0, rdSize, id, rdAt);
+    if (e.length != 0) return abandonWith(r, id, e);
   }
   if (biSize > 0) {
     const rc = vmcall(HC_DOMAIN_LOAD, <u64>id, GUEST_BOOTINFO_GPA, bootInfo, <u64>biSize);

@@ -68,7 +68,7 @@ export function cmdCreate(args: string[]): void {
     fail("create", plan.error);
     return;
   }
-  const r = buildDomain(plan.line, plan.slot);
+  const r = buildDomain(plan.line, plan.slot, plan.rdSlot);
   if (r.error.length != 0) {
     fail("create", r.error);
     return;

@@ -25,6 +25,7 @@ const configText = memory.data(<i32>CONFIG_FILE_MAX);
 export class CreatePlan {
   line: string = "";   // the HC_DOMAIN_CREATE config
   slot: i32 = -1;      // the image module's slot
+  rdSlot: i32 = -1;    // the initrd module's (ramdisk=), -1 for none
   error: string = "";
 
   fail(message: string): CreatePlan {
@@ -47,22 +48,27 @@ function readConfig(p: CreatePlan, slot: i32): string | null {
   return stringFromBytes(configText, <u32>size);
 }
 
-// The image module a config's kernel names, or -1 with p.error set.
+// The image module a config's kernel (or ramdisk) names, or -1 with
+// p.error set.
+function imageSlot(p: CreatePlan, key: string, what: string): i32 {
+  const slot = moduleFind(what);
+  if (slot < 0) {
+    p.fail(key + ": " + moduleFindError);
+    return -1;
+  }
+  if (moduleKindOf(moduleLine(slot)) == MOD_CONFIG) {
+    p.fail(key + ": " + moduleLabel(slot) + " is a config, not an image");
+    return -1;
+  }
+  return slot;
+}
+
 function kernelSlot(p: CreatePlan, c: XlConfig): i32 {
   if (c.kernel.length == 0) {
     p.fail("kernel not given (kernel=<boot module>, modules lists them)");
     return -1;
   }
-  const slot = moduleFind(c.kernel);
-  if (slot < 0) {
-    p.fail("kernel: " + moduleFindError);
-    return -1;
-  }
-  if (moduleKindOf(moduleLine(slot)) == MOD_CONFIG) {
-    p.fail("kernel: " + moduleLabel(slot) + " is a config, not an image");
-    return -1;
-  }
-  return slot;
+  return imageSlot(p, "kernel", c.kernel);
 }
 
 export function planCreate(args: string[]): CreatePlan {
@@ -72,6 +78,7 @@ export function planCreate(args: string[]): CreatePlan {
   if (rc < 0) return p.fail("cannot list the boot modules (" + errnoText(rc) + ")");
 
   const inline = args[0].indexOf("=") >= 0;
+  let ramdiskOf = "";     // a config module's ramdisk
   const over = new XlConfig();
   for (let i = inline ? 0 : 1; i < args.length; i++) {
     if (!xlAssignWord(over, args[i])) return p.fail(over.error);
@@ -91,6 +98,7 @@ export function planCreate(args: string[]): CreatePlan {
       const base = new XlConfig();
       if (!xlParseFile(base, text)) return p.fail(moduleLabel(slot) + ": " + base.error);
       xlMerge(base, over);
+      ramdiskOf = base.ramdisk;
       p.slot = kernelSlot(p, base);
       if (p.slot < 0) return p;
       p.line = xlToDomainLine(base);
@@ -110,6 +118,12 @@ export function planCreate(args: string[]): CreatePlan {
       p.line = xlToDomainLine(over);
       if (over.error.length != 0) return p.fail(over.error);
     }
+  }
+
+  const ramdisk = over.ramdisk.length != 0 ? over.ramdisk : ramdiskOf;
+  if (ramdisk.length != 0) {
+    p.rdSlot = imageSlot(p, "ramdisk", ramdisk);
+    if (p.rdSlot < 0) return p;
   }
 
   // A live domain with the same name?

@@ -148,10 +148,16 @@ export function moduleFind(what: string): i32 {
 
 // Copies the module's first `size` bytes to `dst`; false if a read fails.
 export function moduleRead(slot: i32, dst: usize, size: u64): bool {
+  return moduleReadAt(slot, 0, dst, size);
+}
+
+// Copies bytes [offset, offset + size) of the module to `dst`; false if a
+// read fails or comes short (the module ends before).
+export function moduleReadAt(slot: i32, offset: u64, dst: usize, size: u64): bool {
   const index = moduleIndex(slot);
   for (let off: u64 = 0; off < size; off += HC_MODULE_READ_MAX) {
     const want = size - off < HC_MODULE_READ_MAX ? size - off : HC_MODULE_READ_MAX;
-    if (vmcall(HC_MODULE_READ, index, off, dst + <usize>off, want) != <i64>want) return false;
+    if (vmcall(HC_MODULE_READ, index, offset + off, dst + <usize>off, want) != <i64>want) return false;
   }
   return true;
 }

@@ -7,6 +7,7 @@
 //   vcpus   = 1              1-64
 //   kernel  = "counter.elf"  the boot module with the image (path, file name,
 //                            name= of a domain module, or index)
+//   ramdisk = "initrd.img"   a Linux kernel's initrd, a boot module as kernel
 //   cmdline = "delay=5"      the guest's command line
 //   root    = "/dev/vda1"    xl's older pair: the command line is
 //   extra   = "quiet"        "root=<root> <extra>" unless cmdline is given
@@ -28,7 +29,7 @@ import {
 import { dec } from "../src/lib/str";
 import { parseDecimal } from "./words";
 
-export const XL_KEYS = "name, memory, vcpus, kernel, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash";
+export const XL_KEYS = "name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash";
 const MEMORY_MAX_MIB: i64 = <i64>(DOMAIN_MEM_MAX >> 20);
 
 export class XlConfig {
@@ -36,6 +37,7 @@ export class XlConfig {
   memoryMiB: i64 = -1;   // -1 when not given
   vcpus: i64 = -1;
   kernel: string = "";
+  ramdisk: string = "";
   cmdline: string = "";
   hasCmdline: bool = false;
   root: string = "";     // xl's root= and extra=, for a config without cmdline
@@ -83,7 +85,7 @@ function number(c: XlConfig, where: string, value: string, min: i64, max: i64, w
 // False (and c.error) when the key or value is bad.
 export function xlAssign(c: XlConfig, key: string, value: string, where: string, fromFile: bool, quoted: bool): bool {
   const isAction = key == "on_poweroff" || key == "on_reboot" || key == "on_crash";
-  const isString = key == "name" || key == "kernel" || key == "cmdline" || key == "root" || key == "extra" ||
+  const isString = key == "name" || key == "kernel" || key == "ramdisk" || key == "cmdline" || key == "root" || key == "extra" ||
     key == "kind" || isAction;
   const isNumber = key == "memory" || key == "vcpus" || key == "weight" || key == "cap" || key == "acpi";
   if (!isString && !isNumber) return c.fail(where + "unknown key \"" + key + "\" (keys: " + XL_KEYS + ")");
@@ -98,6 +100,9 @@ export function xlAssign(c: XlConfig, key: string, value: string, where: string,
   } else if (key == "kernel") {
     if (value.length == 0) return c.fail(where + "empty kernel (a boot module's file name)");
     c.kernel = value;
+  } else if (key == "ramdisk") {
+    if (value.length == 0) return c.fail(where + "empty ramdisk (a boot module's file name)");
+    c.ramdisk = value;
   } else if (key == "cmdline") {
     c.cmdline = value;
     c.hasCmdline = true;
@@ -220,6 +225,7 @@ export function xlMerge(base: XlConfig, over: XlConfig): void {
   if (over.memoryMiB >= 0) base.memoryMiB = over.memoryMiB;
   if (over.vcpus >= 0) base.vcpus = over.vcpus;
   if (over.kernel.length != 0) base.kernel = over.kernel;
+  if (over.ramdisk.length != 0) base.ramdisk = over.ramdisk;
   if (over.hasCmdline) {
     base.cmdline = over.cmdline;
     base.hasCmdline = true;

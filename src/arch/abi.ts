@@ -25,7 +25,7 @@ export const HC_LOG_READ: u32 = 10;      // (from position, buf gpa, len) -> byt
 // Building a domain at run time (create -> load -> set entry -> start).
 export const HC_MODULE_LIST: u32 = 11;   // (buf gpa, max entries) -> records written (MODREC_SIZE each): boot modules the hypervisor did not take at boot
 export const HC_MODULE_READ: u32 = 12;   // (module index, offset, buf gpa, len) -> bytes copied (0 at or past the end); len <= HC_MODULE_READ_MAX
-export const HC_DOMAIN_CREATE: u32 = 13; // (config gpa, len, image) -> new domain id; config as a module command line (`domain name= mem= ...`); image: 1 + the boot module it is built from (a restart builds it again from that), 0 none; DOMSTATE_CREATED until started
+export const HC_DOMAIN_CREATE: u32 = 13; // (config gpa, len, image, initrd) -> new domain id; config as a module command line (`domain name= mem= ...`); image, initrd: 1 + the boot module it is built from and its initrd's (a restart builds it again from them), 0 none; DOMSTATE_CREATED until started
 export const HC_DOMAIN_LOAD: u32 = 14;   // (id, dst gpa in the target, src gpa in the caller, len) -> len; target not yet started; len <= HC_DOMAIN_LOAD_MAX
 export const HC_VCPU_SET_ENTRY: u32 = 15; // (id, vcpu, entry gpa) -> 0; a VCPUENTRY_SIZE record; target not yet started
 export const HC_DOMAIN_START: u32 = 16;  // (id) -> 0; the created domain is scheduled (-EINVAL before HC_VCPU_SET_ENTRY or if already started)
@@ -129,7 +129,8 @@ export const VCPUENTRY_CR3: u32 = 48;     // u64, long64 without BUILDER_TABLES:
 export const VCPUENTRY_GDT_BASE: u32 = 56; // u64, long64 without BUILDER_TABLES: GDT with code64 0x08, data 0x10
 export const VCPUENTRY_GDT_LIMIT: u32 = 64; // u32, >= 23, <= 0xffff
 export const VCPUENTRY_REAL_CS: u32 = 68; // u32, real mode: the code segment, <= 0xffff
-export const VCPUENTRY_SIZE: u32 = 72;
+export const VCPUENTRY_RSI: u32 = 72;     // u64
+export const VCPUENTRY_SIZE: u32 = 80;
 export const VCPU_MODE_REAL: u32 = 0;       // real mode at REAL_CS:RIP
 export const VCPU_MODE_PROTECTED32: u32 = 1; // 32-bit protected mode, paging off; registers < 4 GiB
 export const VCPU_MODE_LONG64: u32 = 2;     // 64-bit mode

@@ -26,6 +26,12 @@ export const CPUID_1_ECX_OSXSAVE: u32 = 1 << 27;    // reflects CR4.OSXSAVE
 export const CPUID_1_EBX_APIC_ID_SHIFT: u32 = 24;   // initial APIC ID, bits 31:24
 export const CPUID_LEAF_EXTENDED_FEATURES: u32 = 0x7;
 export const CPUID_7_EBX_SGX: u32 = 1 << 2;
+// Power and thermal management: thermal MSRs and APERF/MPERF (ECX bit 0).
+export const CPUID_LEAF_THERMAL_POWER: u32 = 0x6;
+export const CPUID_1_ECX_EST: u32 = 1 << 7;         // Enhanced SpeedStep: IA32_PERF_STATUS/CTL
+export const CPUID_1_ECX_TM2: u32 = 1 << 8;         // Thermal Monitor 2
+export const CPUID_1_EDX_ACPI: u32 = 1 << 22;       // thermal monitor and clock control MSRs
+export const CPUID_1_EDX_TM: u32 = 1 << 29;         // Thermal Monitor: IA32_THERM_INTERRUPT/STATUS
 export const CPUID_LEAF_PERFMON: u32 = 0xa;         // architectural performance monitoring
 export const CPUID_LEAF_TOPOLOGY: u32 = 0xb;        // x2APIC topology; EDX = x2APIC ID
 export const CPUID_LEAF_TOPOLOGY_V2: u32 = 0x1f;    // V2 extended topology, same layout

@@ -26,6 +26,7 @@ export const BZ_CMDLINE_SIZE: u32 = 0x238;       // u32: longest command line, w
 export const BZ_PREF_ADDRESS: u32 = 0x258;       // u64
 export const BZ_INIT_SIZE: u32 = 0x260;          // u32: memory the kernel needs from its load address
 export const BZ_HEADER_END_MIN: u32 = 0x264;     // protocol 2.12's header reaches past init_size
+export const BZ_HEADER_READ: u32 = 0x400;        // bytes that hold any setup header (its end is 0x202 + a byte)
 
 export const BZ_PROTOCOL_MIN: u32 = 0x020c;      // 2.12: xloadflags, the 64-bit entry
 export const BZ_LOADED_HIGH: u8 = 1 << 0;        // loadflags: protected-mode code at 1 MiB or above

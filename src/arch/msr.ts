@@ -59,6 +59,8 @@ export const IA32_FMASK: u32 = 0xc0000084;
 export const IA32_FS_BASE: u32 = 0xc0000100;
 export const IA32_GS_BASE: u32 = 0xc0000101;
 export const IA32_KERNEL_GS_BASE: u32 = 0xc0000102;
+export const IA32_TSC_ADJUST: u32 = 0x3b;      // what software added to the TSC (SDM Vol. 3B 17.17.3)
+export const IA32_TSC_AUX: u32 = 0xc0000103;
 
 export const IA32_APIC_BASE_BSP: u64 = 1 << 8;
 export const IA32_APIC_BASE_ENABLE: u64 = 1 << 11;

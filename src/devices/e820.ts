@@ -5,6 +5,8 @@
 import { E820_ENTRY_SIZE, E820_RAM, E820_RESERVED } from "../arch/e820";
 
 export const PC_E820_ENTRIES: u32 = 3;
+// Where low RAM ends and the firmware area (the EBDA first) begins.
+export const PC_LOW_RAM_TOP: u64 = 0x9fc00;
 
 // Writes the map at `p` (PC_E820_ENTRIES entries).
 export function pcE820Write(p: usize, memBytes: u64, lowReserved: u64): void {

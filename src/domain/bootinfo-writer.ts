@@ -1,6 +1,5 @@
 // The boot information a multiboot guest finds in EBX, built by the domain
-// builder. Written at host (wasm) address `dst`, a buffer of BOOTINFO_MAX
-// bytes that will live at guest-physical `gpa` (every pointer inside is
+// builder. Written at host (wasm) address `dst`, a buffer of at least 4 KiB that will live at guest-physical `gpa` (every pointer inside is
 // guest-physical). The guest's memory map:
 //
 //   [0, 0x9fc00)          available      [0xf0000, 0x100000)  reserved (BIOS)
@@ -19,14 +18,19 @@ import {
   MULTIBOOT_TAG_TYPE_BASIC_MEMINFO, MULTIBOOT_TAG_TYPE_MMAP, MULTIBOOT_TAG_ALIGN,
   MB2_BASIC_MEMINFO_SIZE, MB2_MMAP_ENTRY_SIZE, MB2_MMAP_ENTRY_VERSION,
 } from "../arch/multiboot";
+import { PC_LOW_RAM_TOP } from "../devices/e820";
 
-export const BOOTINFO_MAX: u32 = 4096;
+// The buffer a builder writes any image's boot information into (a Linux
+// zero page and its command line take two pages); multiboot's takes one.
+export const BOOTINFO_MAX: u32 = 8192;
+const MB_INFO_MAX: u32 = 4096;
 export const BOOTINFO_LOADER_NAME = "tshv";
 export const BOOTINFO_E_TOO_BIG: i32 = -1;      // the command line does not fit in 4 KiB
 export const BOOTINFO_E_BAD_GPA: i32 = -2;      // gpa not 8-aligned or the info would cross 4 GiB
 export const BOOTINFO_E_SMALL_MEM: i32 = -3;    // guest memory below 1 MiB
+export const BOOTINFO_E_CMDLINE: i32 = -4;      // longer than the kernel's cmdline_size
 
-const LOW_TOP: u64 = 0x9fc00;
+const LOW_TOP: u64 = PC_LOW_RAM_TOP;
 const EBDA_END: u64 = 0xa0000;
 const BIOS_START: u64 = 0xf0000;
 const ONE_MIB: u64 = 0x100000;
@@ -40,17 +44,18 @@ export function bootInfoErrorText(rc: i32): string {
   if (rc == BOOTINFO_E_TOO_BIG) return "boot information: command line too long for 4 KiB";
   if (rc == BOOTINFO_E_BAD_GPA) return "boot information: guest address not 8-byte aligned or past 4 GiB";
   if (rc == BOOTINFO_E_SMALL_MEM) return "boot information: guest memory below 1 MiB";
+  if (rc == BOOTINFO_E_CMDLINE) return "the command line is longer than the kernel takes (its cmdline_size)";
   return rc >= 0 ? "" : "boot information: error " + rc.toString();
 }
 
 function check(gpa: u64, memBytes: u64): i32 {
-  if ((gpa & 7) != 0 || gpa + <u64>BOOTINFO_MAX > 0x100000000) return BOOTINFO_E_BAD_GPA;
+  if ((gpa & 7) != 0 || gpa + <u64>MB_INFO_MAX > 0x100000000) return BOOTINFO_E_BAD_GPA;
   if (memBytes < ONE_MIB) return BOOTINFO_E_SMALL_MEM;
   return 0;
 }
 
 // Writes `s` (one byte per character) and a NUL.
-function putString(p: usize, s: string): void {
+export function putString(p: usize, s: string): void {
   for (let i = 0; i < s.length; i++) store<u8>(p + <usize>i, <u8>s.charCodeAt(i));
   store<u8>(p + <usize>s.length, 0);
 }
@@ -68,7 +73,7 @@ export function writeMultiboot1Info(dst: usize, gpa: u64, memBytes: u64, cmdline
   const rc = check(gpa, memBytes);
   if (rc < 0) return rc;
   const total = MB1_CMDLINE_OFF + <u32>cmdline.length + 1;
-  if (total > BOOTINFO_MAX) return BOOTINFO_E_TOO_BIG;
+  if (total > MB_INFO_MAX) return BOOTINFO_E_TOO_BIG;
   memory.fill(dst, 0, total);
   const g = <u32>gpa;
   store<u32>(dst + MB1_FLAGS, MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MEM_MAP |
@@ -102,9 +107,9 @@ export function writeMultiboot2Info(dst: usize, gpa: u64, memBytes: u64, cmdline
   const n = mmapCount(memBytes);
   const mmapTag = 16 + n * MB2_MMAP_ENTRY_SIZE;
   // header, tags (each padded to 8), end tag
-  if (cmdline.length > <i32>BOOTINFO_MAX) return BOOTINFO_E_TOO_BIG;
+  if (cmdline.length > <i32>MB_INFO_MAX) return BOOTINFO_E_TOO_BIG;
   const total: u32 = 8 + align8(cmdTag) + align8(nameTag) + MB2_BASIC_MEMINFO_SIZE + align8(mmapTag) + 8;
-  if (total > BOOTINFO_MAX) return BOOTINFO_E_TOO_BIG;
+  if (total > MB_INFO_MAX) return BOOTINFO_E_TOO_BIG;
   memory.fill(dst, 0, total);
   store<u32>(dst, total);
   store<u32>(dst + 4, 0);

@@ -1,8 +1,10 @@
 // A Linux bzImage, as a boot loader takes it (Documentation/arch/x86/
 // boot.rst): the setup header checked, where the protected-mode kernel
 // goes and how much memory it needs there, and the zero page its 64-bit
-// entry gets. Portable (Domain 0's builder and the unit tests use it).
-// Nothing is read outside [start, start + size); a bad image yields `error`.
+// entry gets. Portable (both builders and the unit tests use it). The
+// parser reads only the setup header, so a builder that streams the kernel
+// from its module needs only the file's first sectors in memory; a bad
+// image yields `error`.
 //
 //   | boot sector | setup (setup_sects) | protected-mode kernel (syssize x 16) |
 //   0             0x200                 (setup_sects + 1) x 512
@@ -25,6 +27,9 @@ export class BzImage {
   initSize: u64 = 0;           // bytes from loadAddress the kernel uses
   cmdlineMax: u32 = 0;         // bytes, without the NUL
   initrdAddrMax: u64 = 0;      // the highest byte an initrd may occupy
+  // The setup header's bytes, [BZ_SETUP_SECTS, headerEnd) of the file: the
+  // zero page starts as a copy of them.
+  header: StaticArray<u8> = new StaticArray<u8>(0);
 
   @inline entry(): u64 { return this.loadAddress + B.BZ_ENTRY64_OFFSET; }
 
@@ -39,10 +44,19 @@ function versionText(v: u32): string {
   return dec(v >> 8) + "." + (minor < 10 ? "0" : "") + dec(minor);
 }
 
-// The header of the image at [start, start + size).
-export function bzImageParse(start: usize, size: u64): BzImage {
+// Does the file whose first `avail` bytes are at `start` look like a
+// bzImage (the HdrS signature)?
+export function bzImageIs(start: usize, avail: u64): bool {
+  return avail >= <u64>(B.BZ_HEADER + 4) && load<u32>(start + B.BZ_HEADER) == B.BZ_HEADER_MAGIC;
+}
+
+// The header of a bzImage of `size` bytes whose first `avail` bytes (at
+// least BZ_HEADER_READ, or the whole file) are at `start`.
+export function bzImageParse(start: usize, avail: u64, size: u64): BzImage {
   const b = new BzImage();
+  if (avail > size) avail = size;
   if (size < <u64>(B.BZ_HEADER + 4)) return b.fail("not a bzImage: " + dec(size) + " bytes, shorter than a setup header");
+  if (avail < size && avail < <u64>B.BZ_HEADER_READ) return b.fail("only " + dec(avail) + " bytes of the header read");
   if (load<u32>(start + B.BZ_HEADER) != B.BZ_HEADER_MAGIC) return b.fail("not a bzImage: no HdrS signature at 0x202");
   if (load<u16>(start + B.BZ_BOOT_FLAG) != B.BZ_BOOT_FLAG_MAGIC) return b.fail("not a bzImage: no 0xAA55 boot flag at 0x1fe");
   b.version = <u32>load<u16>(start + B.BZ_VERSION);
@@ -51,6 +65,7 @@ export function bzImageParse(start: usize, size: u64): BzImage {
   }
   b.headerEnd = B.BZ_HEADER + <u32>load<u8>(start + B.BZ_JUMP + 1);
   if (b.headerEnd < B.BZ_HEADER_END_MIN) return b.fail("setup header ends at " + hex(b.headerEnd) + ", before init_size");
+  if (<u64>b.headerEnd > avail) return b.fail("truncated: the setup header ends at " + hex(b.headerEnd) + ", the file has " + dec(size) + " bytes");
   let sects = <u32>load<u8>(start + B.BZ_SETUP_SECTS);
   if (sects == 0) sects = B.BZ_SETUP_SECTS_DEFAULT;
   b.kernelOffset = <u64>(sects + 1) * B.BZ_SECTOR;
@@ -70,6 +85,9 @@ export function bzImageParse(start: usize, size: u64): BzImage {
   if (b.initSize < b.kernelSize) return b.fail("init_size " + dec(b.initSize) + " is smaller than the kernel");
   b.cmdlineMax = load<u32>(start + B.BZ_CMDLINE_SIZE);
   b.initrdAddrMax = <u64>load<u32>(start + B.BZ_INITRD_ADDR_MAX);
+  const n = <i32>(b.headerEnd - B.BZ_SETUP_SECTS);
+  b.header = new StaticArray<u8>(n);
+  memory.copy(changetype<usize>(b.header), start + B.BZ_SETUP_SECTS, <usize>n);
   return b;
 }
 
@@ -92,14 +110,24 @@ export function bzImageInitrdAt(b: BzImage, memBytes: u64, size: u64): u64 {
   return at >= floor ? at : 0;
 }
 
-// The zero page at `zp` (ZP_SIZE bytes) for the image at `start`: its setup
+// Why an initrd of `size` bytes does not fit (bzImageInitrdAt gave 0).
+export function bzImageInitrdMiss(b: BzImage, memBytes: u64, size: u64): string {
+  if (size == 0) return "the initrd is empty";
+  let top = memBytes;
+  if (b.initrdAddrMax + 1 < top) top = b.initrdAddrMax + 1;
+  const floor = b.loadAddress + b.initSize;
+  return "the initrd (" + dec(size) + " bytes) does not fit between the kernel's end (" + hex(floor) + ") and " + hex(top) +
+    ": give the domain " + dec((floor + size + 0xfffff) >> 20) + " MiB or more";
+}
+
+// The zero page at `zp` (ZP_SIZE bytes) for the image `b`: its setup
 // header copied, the loader's fields set, the domain's memory map. `cmdline`
 // is the guest-physical address of the NUL-terminated command line,
 // `initrd`/`initrdSize` the ramdisk's (0, 0 for none), `rsdp` the ACPI RSDP's.
-export function bzImageZeroPage(zp: usize, start: usize, b: BzImage, memBytes: u64, lowReserved: u64,
+export function bzImageZeroPage(zp: usize, b: BzImage, memBytes: u64, lowReserved: u64,
                                 cmdline: u64, initrd: u64, initrdSize: u64, rsdp: u64): void {
   memory.fill(zp, 0, B.ZP_SIZE);
-  memory.copy(zp + B.BZ_SETUP_SECTS, start + B.BZ_SETUP_SECTS, b.headerEnd - B.BZ_SETUP_SECTS);
+  memory.copy(zp + B.BZ_SETUP_SECTS, changetype<usize>(b.header), <usize>b.header.length);
   store<u8>(zp + B.BZ_TYPE_OF_LOADER, B.BZ_LOADER_UNDEFINED);
   store<u32>(zp + B.BZ_CMD_LINE_PTR, <u32>cmdline);
   store<u32>(zp + B.ZP_EXT_CMD_LINE_PTR, <u32>(cmdline >> 32));

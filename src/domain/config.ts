@@ -5,8 +5,10 @@
 //                 [on_poweroff=|on_reboot=|on_crash=destroy|restart|preserve]
 //                 [anything else: the guest's own words]
 //
-// Everything after the `domain` word, verbatim, is the guest's multiboot
-// command line. name, mem, vcpus, kind, load, weight, cap, cpus and the on_* actions are validated; other
+// Everything after the `domain` word, verbatim, is a multiboot guest's
+// command line; a Linux guest's is the same without the words whose keys
+// are the hypervisor's (HV_KEYS), as Linux would take `mem=` or pass
+// `name=` on to init. name, mem, vcpus, kind, load, weight, cap, cpus and the on_* actions are validated; other
 // key=value words and plain words belong to the guest and are not errors.
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
@@ -68,6 +70,38 @@ export class DomainConfig {
 
 @inline function isSpace(c: i32): bool {
   return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d;
+}
+
+// Every key of a domain module's line the hypervisor reads (here, in the
+// builder, src/domain/rights.ts), each between spaces.
+const HV_KEYS = " name mem vcpus weight cap cpus kind load on_poweroff on_reboot on_crash start control exit testdev acpi ";
+
+// The guest's words of `cmdline` (DomainConfig.cmdline): those whose key
+// (before `=`) is not one of HV_KEYS, in their order, single-spaced.
+export function guestWords(cmdline: string): string {
+  let out = "";
+  const n = cmdline.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(cmdline.charCodeAt(i))) i++;
+    if (i == n) break;
+    const start = i;
+    let eq = -1;
+    while (i < n && !isSpace(cmdline.charCodeAt(i))) {
+      if (eq < 0 && cmdline.charCodeAt(i) == 0x3d) eq = i;
+      i++;
+    }
+    if (eq > start && HV_KEYS.includes(" " + cmdline.substring(start, eq) + " ")) continue;
+    if (out.length != 0) out += " ";
+    out += cmdline.substring(start, i);
+  }
+  return out;
+}
+
+// Does the domain get ACPI tables (no `acpi=0`)?
+export function configAcpi(cmdline: string): bool {
+  const v = optionValue(cmdline, "acpi");
+  return v === null || v != "0";
 }
 
 function isNameChar(c: i32): bool {

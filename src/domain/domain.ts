@@ -50,6 +50,8 @@ export class VcpuState {
   lstar: u64;
   cstar: u64;
   sfmask: u64;
+  tscAux: u64;           // IA32_TSC_AUX, what RDTSCP and RDPID read
+  tscAdjust: u64;        // IA32_TSC_ADJUST: what its writes to the TSC added
   // Its HC_TIMER_SET deadline on its own TSC, 0 if none (the armed copy is
   // Vcpu.timer's, src/domain/timer.ts).
   timerDeadline: u64;
@@ -170,7 +172,7 @@ export class DomainStats {
   reportedMsrs: StaticArray<u32> = new StaticArray<u32>(UNKNOWN_MSRS_REPORTED);
   reportedMsrCount: i32 = 0;
 }
-export const UNKNOWN_MSRS_REPORTED: i32 = 8;
+export const UNKNOWN_MSRS_REPORTED: i32 = 32;
 
 @final
 export class Domain {
@@ -190,6 +192,7 @@ export class Domain {
   restartBurstAt: u64 = 0;
   configLine: string = "";
   image: BootModule | null = null;
+  initrd: BootModule | null = null; // a Linux guest's initrd module (a restart loads it again)
   guest: DomainGuest = DomainGuest.create();
   stats: DomainStats = new DomainStats();
   // Its configuration (module line or HC_DOMAIN_CREATE): the control right

@@ -2,6 +2,9 @@
 // [start, start + size) (a wasm address is a physical address).
 //
 // parseImage() recognises, in this order:
+//   0. a Linux bzImage (the HdrS setup header, src/domain/bzimage.ts): its
+//      protected-mode kernel goes to pref_address, entered by Linux's
+//      64-bit boot protocol;
 //   1. ELF: ELFCLASS32 + EM_386 or ELFCLASS64 + EM_X86_64, little endian,
 //      ET_EXEC; PT_LOAD segments go to p_paddr.
 //   2. a Multiboot1 header in the first 8 KiB (4-aligned, valid checksum);
@@ -45,6 +48,7 @@ import {
   MULTIBOOT_TAG_TYPE_MMAP,
 } from "../arch/multiboot";
 import { DOMAIN_KIND_AUTO, DOMAIN_KIND_FLAT64, DOMAIN_KIND_REALMODE } from "./config";
+import { BzImage, bzImageIs, bzImageParse, bzImageFits } from "./bzimage";
 import { hex, dec, jsonString } from "../lib/str";
 
 // How the vCPU starts.
@@ -59,6 +63,9 @@ export const ENTRY_PROTECTED32_MULTIBOOT2: u32 = 2;
 export const ENTRY_LONG64: u32 = 3;
 // Real mode, CS:IP = realCs:realIp (0:0x7c00 by default), as a BIOS boot.
 export const ENTRY_REAL: u32 = 4;
+// Linux's 64-bit boot protocol: long mode on the builder's identity map,
+// RIP = the load address + 0x200, RSI = the zero page (GuestImage.bz).
+export const ENTRY_LINUX64: u32 = 5;
 
 // Guest-physical memory the builder keeps for itself (non-real-mode guests).
 export const GUEST_RESERVED_LOW: u64 = 0x10000;
@@ -84,6 +91,7 @@ export class GuestImage {
   format: string = "";       // "elf32", "elf64", "mb1-aout", "mb2-aout", "flat64", "realmode"
   mbHeaderOffset: i64 = -1;  // file offset of the multiboot header used, -1 if none
   mbFlags: u32 = 0;          // multiboot1 header flags (0 for mb2)
+  bz: BzImage | null = null; // ENTRY_LINUX64: the setup header
   error: string = "";
 
   fail(message: string): GuestImage {
@@ -165,6 +173,7 @@ export function parseImage(start: u64, size: u64, kind: u32, memBytes: u64, load
   const base = <usize>start;
   if (kind == DOMAIN_KIND_FLAT64 || kind == DOMAIN_KIND_REALMODE) return parseFlat(img, size, kind, memBytes, loadAt);
   if (kind != DOMAIN_KIND_AUTO) return img.fail("unknown image kind " + dec(kind));
+  if (bzImageIs(base, size)) return parseBzImage(start, size, size, memBytes);
 
   const isElf = size >= 4 && load<u32>(base) == ELF_MAGIC;
   // Multiboot headers first: they decide the entry mode, ELF or not.
@@ -197,6 +206,26 @@ export function parseImage(start: u64, size: u64, kind: u32, memBytes: u64, load
     return img;
   }
   return img.fail("not an ELF file and no multiboot header: use kind=flat64 or kind=realmode for a flat binary");
+}
+
+// ── Linux bzImages ────────────────────────────────────────────────────────
+// A bzImage of `size` bytes whose first `avail` bytes are at `start` (a
+// builder streaming the kernel from its module reads only the header): one
+// segment, the protected-mode kernel at its load address, reserving
+// init_size there.
+export function parseBzImage(start: u64, avail: u64, size: u64, memBytes: u64): GuestImage {
+  const img = new GuestImage();
+  const b = bzImageParse(<usize>start, avail, size);
+  if (b.error.length != 0) return img.fail("bzImage: " + b.error);
+  const fits = bzImageFits(b, memBytes);
+  if (fits.length != 0) return img.fail("bzImage: " + fits);
+  img.format = "bzimage";
+  if (!addSegment(img, "bzImage kernel", b.kernelOffset, b.kernelSize, b.loadAddress, b.initSize, true, memBytes,
+    GUEST_RESERVED_LOW)) return img;
+  img.entry = b.entry();
+  img.mode = ENTRY_LINUX64;
+  img.bz = b;
+  return img;
 }
 
 // ── Flat binaries ─────────────────────────────────────────────────────────

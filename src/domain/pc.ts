@@ -42,6 +42,7 @@ import { I8042 } from "../devices/i8042";
 import { Port92 } from "../devices/port92";
 import { FW_CFG_PORT_SEL, FW_CFG_PORTS } from "../arch/fw-cfg";
 import { GUEST_ACPI_GPA } from "../arch/abi";
+import { PC_LOW_RAM_TOP } from "../devices/e820";
 
 // ISA IRQs as the MADT's overrides route them to the I/O APIC.
 const PIT_IRQ: u32 = 0;
@@ -49,9 +50,6 @@ const IOAPIC_PIN_OF_IRQ0: u32 = 2;
 // The guest's MAXPHYADDR as far as the APIC base goes (36: every CPU has
 // at least that; the model refuses bases above it).
 const GUEST_PHYS_BITS: u32 = 36;
-// The low memory the PC's firmware area starts at (the EBDA), as the
-// multiboot memory map and fw_cfg's e820 say.
-const LOW_RAM_TOP: u64 = 0x9fc00;
 
 // A vCPU's TSC: the host's plus the vCPU's offset (the LAPIC's timer and
 // vCPU 0's devices count on it).
@@ -180,7 +178,7 @@ export function pcCreate(dom: Domain, startTime: i64): IrqController {
   ports.register(RTC_INDEX_PORT, RTC_PORTS, rtc);
   ports.register(PCI_CONFIG_PORT, PCI_CONFIG_PORTS, dom.device(new PciHost()));
   ports.register(DOMAIN_PM1A_EVT_BLK, DOMAIN_PM_PORTS, dom.device(new AcpiPm(clock0, new IrqLine(isa, DOMAIN_SCI_IRQ), dom.timers)));
-  ports.register(FW_CFG_PORT_SEL, FW_CFG_PORTS, dom.device(new FwCfg(dom.guest.memBytes, <u32>dom.vcpus.length, LOW_RAM_TOP)));
+  ports.register(FW_CFG_PORT_SEL, FW_CFG_PORTS, dom.device(new FwCfg(dom.guest.memBytes, <u32>dom.vcpus.length, PC_LOW_RAM_TOP)));
   const kbc = dom.device(new I8042());
   ports.register(KBC_DATA_PORT, 1, kbc);
   ports.register(KBC_COMMAND_PORT, 1, kbc);

@@ -69,12 +69,14 @@ export function hcModuleRead(caller: Domain, index: u64, offset: u64, buf: u64, 
 
 // HC_DOMAIN_CREATE: the config text (printable ASCII and tabs, no NUL) is
 // parsed as a module command line; -EINVAL if it is not a valid config or
-// `image` (1 + a module index, 0 none) names no module left to Domain 0,
-// -ENOMEM if the memory is not there (nothing kept).
-export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64): i64 {
+// `image` or `initrd` (1 + a module index, 0 none) names no module left to
+// Domain 0, -ENOMEM if the memory is not there (nothing kept).
+export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64, initrd: u64): i64 {
   if (len == 0 || len > <u64>HC_DOMAIN_CONFIG_MAX) return err(EINVAL);
   const m = image != 0 ? moduleAvailable(image - 1) : null;
   if (image != 0 && m === null) return err(EINVAL);
+  const rd = initrd != 0 ? moduleAvailable(initrd - 1) : null;
+  if (initrd != 0 && (rd === null || m === null)) return err(EINVAL);
   if (!guestCopy(caller, gpa, configBounce, len, false)) return err(EFAULT);
   for (let i: u32 = 0; i < <u32>len; i++) {
     const c = load<u8>(configBounce + i);
@@ -91,6 +93,7 @@ export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64): 
   const d = domainCreate(cfg, builderHandoff());
   if (d === null) return err(ENOMEM);
   d.image = m;
+  d.initrd = rd;
   print("hv: domain ");
   printDec(d.id);
   print(" (");

@@ -79,7 +79,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_LOG_READ) result = hcLogRead(dom, a0, a1, a2);
     else if (nr == HC_MODULE_LIST) result = hcModuleList(dom, a0, a1);
     else if (nr == HC_MODULE_READ) result = hcModuleRead(dom, a0, a1, a2, a3);
-    else if (nr == HC_DOMAIN_CREATE) result = hcDomainCreate(dom, a0, a1, a2);
+    else if (nr == HC_DOMAIN_CREATE) result = hcDomainCreate(dom, a0, a1, a2, a3);
     else if (nr == HC_DOMAIN_LOAD) result = hcDomainLoad(dom, a0, a1, a2, a3);
     else if (nr == HC_VCPU_SET_ENTRY) result = hcVcpuSetEntry(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_START) result = hcDomainStart(dom, a0);

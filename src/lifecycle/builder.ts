@@ -30,9 +30,10 @@
 //   0x80000 initial stack top (64-bit entry)
 import { Domain, Vcpu, domains, domain0, domain0Set, DOMSTATE_RUNNABLE, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../domain/domain";
 import { BootInfo, BootModule } from "../boot/bootinfo";
-import { DomainConfig, parseDomainConfig, parseSize, memSizeError } from "../domain/config";
-import { GuestImage, parseImage, ENTRY_LONG64, ENTRY_REAL } from "../domain/image";
-import { bootInfoErrorText } from "../domain/bootinfo-writer";
+import { DomainConfig, parseDomainConfig, parseSize, memSizeError, configAcpi } from "../domain/config";
+import { GuestImage, parseImage, ENTRY_LONG64, ENTRY_REAL, ENTRY_LINUX64 } from "../domain/image";
+import { bootInfoErrorText, BOOTINFO_MAX } from "../domain/bootinfo-writer";
+import { bzImageInitrdAt, bzImageInitrdMiss } from "../domain/bzimage";
 import { imageBootInfo, imageEntry } from "../domain/entry";
 import { moduleRegister, isBootDomainModule } from "../domain/modules";
 import { guestMemoryAlloc, guestMemoryFree, guestCopy } from "../domain/memory";
@@ -69,7 +70,7 @@ import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
   ENOMEM, EINVAL, ESRCH, RIGHT_CONTROL,
   VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
-  VCPUENTRY_CR3, VCPUENTRY_GDT_BASE, VCPUENTRY_GDT_LIMIT, VCPUENTRY_REAL_CS, VCPUENTRY_SIZE,
+  VCPUENTRY_RSI, VCPUENTRY_CR3, VCPUENTRY_GDT_BASE, VCPUENTRY_GDT_LIMIT, VCPUENTRY_REAL_CS, VCPUENTRY_SIZE,
   VCPU_MODE_REAL, VCPU_MODE_PROTECTED32, VCPU_MODE_LONG64, VCPUENTRY_FLAG_BUILDER_TABLES,
   GUEST_PML4_GPA, GUEST_GDT_GPA, GUEST_BOOTINFO_GPA,
 } from "../arch/abi";
@@ -81,7 +82,9 @@ const XSAVE_MXCSR_OFFSET: usize = 24;
 // the first time, the three shared VMX bitmaps (vmcsInit panics without).
 const VMCS_FRAMES: u64 = 4;
 
-// One page of scratch for what the builder writes into a guest.
+// The boot information on its way into a guest, and a page of scratch for
+// the page tables and GDT.
+const bootInfo = memory.data(<i32>BOOTINFO_MAX, 8);
 const page = memory.data(4096, 8);
 // The boot path's entry record.
 const entryRecord = memory.data(<i32>VCPUENTRY_SIZE, 8);
@@ -169,11 +172,28 @@ export function nextDomainName(): string {
   return "dom" + dec(nextId);
 }
 
-// Boot path: create, load from the module, set the entry, start. Returns
-// the domain, or null (and nothing allocated) if it could not be built.
-export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, handoff: u32): Domain | null {
+// Boot path: create, load from the module (and a Linux kernel's initrd
+// from `rd`), set the entry, start. Returns the domain, or null (and
+// nothing allocated) if it could not be built.
+export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, handoff: u32,
+                            rd: BootModule | null = null): Domain | null {
   // The boot information first: its errors need no domain.
-  const biSize = imageBootInfo(img, page, cfg.memBytes, cfg.cmdline);
+  let rdAt: u64 = 0;
+  let rdSize: u64 = 0;
+  if (rd !== null) {
+    const b = img.bz;
+    if (b === null) {
+      notCreated(cfg.name, "an initrd is for a Linux kernel only");
+      return null;
+    }
+    rdSize = rd.end - rd.start;
+    rdAt = bzImageInitrdAt(b, cfg.memBytes, rdSize);
+    if (rdAt == 0) {
+      notCreated(cfg.name, bzImageInitrdMiss(b, cfg.memBytes, rdSize));
+      return null;
+    }
+  }
+  const biSize = imageBootInfo(img, bootInfo, cfg.memBytes, cfg.cmdline, rdAt, rdSize);
   if (biSize < 0 || !imageEntry(img, entryRecord)) {
     notCreated(cfg.name, biSize < 0 ? "boot information: " + bootInfoErrorText(biSize) : "unknown entry mode");
     return null;
@@ -187,12 +207,14 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
       return undoCreate(dom, "segment at " + dec(s.gpa) + " does not fit its memory");
     }
   }
-  guestCopy(dom, GUEST_BOOTINFO_GPA, page, <u64>biSize, true);
+  if (rd !== null && !guestCopy(dom, rdAt, <usize>rd.start, rdSize, true)) return undoCreate(dom, "the initrd does not fit its memory");
+  guestCopy(dom, GUEST_BOOTINFO_GPA, bootInfo, <u64>biSize, true);
   const e = domainSetEntry(dom, 0, entryRecord);
   if (e != 0) return undoCreate(dom, "entry state refused (errno " + dec(e) + ")");
   if (domainStart(dom) != 0) return null;
   if (asDom0) domain0Set(dom);
   dom.image = m;
+  dom.initrd = rd;
 
   print("hv: domain ");
   printDec(dom.id);
@@ -206,7 +228,8 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
   printDec(dom.stats.pages4K);
   print(" x 4K pages; entry ");
   printHex(img.entry, 8);
-  print(img.mode == ENTRY_LONG64 ? " (64-bit)" : img.mode == ENTRY_REAL ? " (real mode)" : " (32-bit multiboot)");
+  print(img.mode == ENTRY_LONG64 ? " (64-bit)" : img.mode == ENTRY_REAL ? " (real mode)" :
+    img.mode == ENTRY_LINUX64 ? " (Linux, 64-bit)" : " (32-bit multiboot)");
   println("");
   if (asDom0) {
     print("hv: domain ");
@@ -301,7 +324,7 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
     const uart = dom.device(new UartDevice(con, new IrqLine(isa, COM1_ISA_IRQ)));
     dom.uart = uart;
     dom.ports.register(COM1, UART_PORTS, uart);
-    if (!optionFlagOff(cfg.cmdline, "acpi")) {
+    if (configAcpi(cfg.cmdline)) {
       const e = pcWriteAcpiTables(dom);
       if (e.length != 0) return undoCreate(dom, e);
     }
@@ -344,12 +367,13 @@ function vcpuSetEntry(dom: Domain, v: Vcpu, rec: usize): u32 {
   s.rax = load<u64>(rec + VCPUENTRY_RAX);
   s.rbx = load<u64>(rec + VCPUENTRY_RBX);
   s.rdi = load<u64>(rec + VCPUENTRY_RDI);
+  s.rsi = load<u64>(rec + VCPUENTRY_RSI);
   s.cr3 = load<u64>(rec + VCPUENTRY_CR3);
   s.gdtBase = load<u64>(rec + VCPUENTRY_GDT_BASE);
   s.gdtLimit = load<u32>(rec + VCPUENTRY_GDT_LIMIT);
   s.realCs = load<u32>(rec + VCPUENTRY_REAL_CS);
   const mem = dom.guest.memBytes;
-  const low32 = (s.rip | s.rsp | s.rax | s.rbx | s.rdi) <= 0xffffffff;
+  const low32 = (s.rip | s.rsp | s.rax | s.rbx | s.rdi | s.rsi) <= 0xffffffff;
   const tables = (flags & VCPUENTRY_FLAG_BUILDER_TABLES) != 0;
   if ((flags & ~VCPUENTRY_FLAG_BUILDER_TABLES) != 0) return EINVAL;
   if (mode == VCPU_MODE_REAL) {
@@ -409,12 +433,6 @@ export function domainStart(dom: Domain): u32 {
     }
   }
   return 0;
-}
-
-// `key=0` on the config line.
-function optionFlagOff(cmdline: string, key: string): bool {
-  const v = optionValue(cmdline, key);
-  return v !== null && v == "0";
 }
 
 // `testdev=1`: the test kernels' MMIO scratch device (test only).

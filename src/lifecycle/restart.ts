@@ -46,7 +46,7 @@ function restartOne(old: Domain): string {
   if (cfg.error.length != 0) return cfg.error;
   const img = parseImage(m.start, m.end - m.start, cfg.kind, cfg.memBytes, cfg.load);
   if (img.error.length != 0) return img.error;
-  const d = domainBuild(cfg, img, m, builderHandoff());
+  const d = domainBuild(cfg, img, m, builderHandoff(), old.initrd);
   if (d === null) return "it could not be built again (the line above says why)";
   d.restarts = old.restarts + 1;
   d.restartBurst = burst;

@@ -17,7 +17,7 @@ import {
   MEMORY_TYPE_UC, MEMORY_TYPE_WB,
   PIN_ACTIVATE_VMX_PREEMPTION_TIMER, PIN_PROCESS_POSTED_INTERRUPTS, PIN_VIRTUAL_NMIS,
   PROC_ACTIVATE_SECONDARY_CONTROLS,
-  PROC2_ENABLE_EPT, PROC2_ENABLE_VPID, PROC2_UNRESTRICTED_GUEST,
+  PROC2_ENABLE_EPT, PROC2_ENABLE_VPID, PROC2_UNRESTRICTED_GUEST, PROC2_ENABLE_RDTSCP,
   PROC2_APIC_REGISTER_VIRTUALIZATION, PROC2_VIRTUAL_INTERRUPT_DELIVERY, PROC2_VMCS_SHADOWING,
   VMX_MISC_PREEMPTION_TIMER_RATE_MASK, VMX_MISC_STORE_LMA, VMX_MISC_ACTIVITY_HLT,
   VMX_MISC_CR3_TARGET_SHIFT, VMX_MISC_CR3_TARGET_MASK, VMX_MISC_MSR_LIST_SHIFT, VMX_MISC_MSR_LIST_MASK,
@@ -306,4 +306,12 @@ export function vmxPrintMissing(): void {
   println("   EPT (`make run` does);");
   println(" - under QEMU, use KVM with nested VT-x: `modprobe kvm_intel nested=1`,");
   println("   then `-enable-kvm -cpu host`.");
+}
+
+// Guests run RDTSCP and RDPID (and so have IA32_TSC_AUX) where VMX lets
+// them; elsewhere both raise #UD and the MSR is unknown.
+let rdtscp: i32 = -1;  // unknown until asked
+export function guestHasRdtscp(): bool {
+  if (rdtscp < 0) rdtscp = (vmxAllowed1(vmxProc2CtlsMsr()) & PROC2_ENABLE_RDTSCP) != 0 ? 1 : 0;
+  return rdtscp == 1;
 }

@@ -1,8 +1,10 @@
 // Switching this CPU from one vCPU to another: the VMCS, and the state VMX
 // leaves to software — x87/SSE/AVX registers and XCR0 (XSAVE/XRSTOR of every
 // component, whatever XCR0 the guest chose, since SSE state is live even when
-// its XCR0 bit is clear) and the SYSCALL/SWAPGS MSRs (the vCPU's copies are
-// authoritative: src/vmx/exit/msr.ts keeps them, so they are only loaded).
+// its XCR0 bit is clear) and the SYSCALL/SWAPGS/RDTSCP MSRs (the vCPU's copies are
+// authoritative: src/vmx/exit/msr.ts keeps them, so they are only loaded;
+// but SWAPGS exchanges KERNEL_GS_BASE without an exit, so that one is read
+// back when the vCPU leaves the CPU).
 //
 // Which vCPU's state is in this CPU is per-CPU data (src/cpu/percpu.ts):
 // xsaveOwner (FPU state and MSRs) and vmcsOwner (the current VMCS). A CPU
@@ -10,15 +12,16 @@
 // switchOut, so a vCPU's FPU state is in its XSAVE area whenever another
 // CPU could pick it.
 import { Vcpu } from "../domain/domain";
-import { vmptrld, vmclear, invvpid, invept, xsave, xrstor, xsetbv, wrmsr } from "../arch/hw";
+import { vmptrld, vmclear, invvpid, invept, xsave, xrstor, xsetbv, wrmsr, rdmsr } from "../arch/hw";
 import { VCPU_LAUNCHED, VCPU_HOST_RSP } from "../arch/layout";
 import { INVVPID_SINGLE_CONTEXT, INVVPID_ALL_CONTEXT, INVEPT_ALL_CONTEXT } from "../arch/vmx";
 import { vmcsWriteNat } from "./vmcs";
 import { HOST_GS_BASE, HOST_TR_BASE, HOST_GDTR_BASE } from "../arch/vmcs";
 import { cpuVmclear } from "../cpu/ipi";
 import { VMX_SUCCEED } from "../arch/vmx-status";
-import { IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_KERNEL_GS_BASE } from "../arch/msr";
+import { IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_KERNEL_GS_BASE, IA32_TSC_AUX } from "../arch/msr";
 import { guestXcr0Allowed } from "./vmxon";
+import { guestHasRdtscp } from "./capabilities";
 import { PerCpu, thisCpu, cpuBlock, cpusFound } from "../cpu/percpu";
 import { panic } from "../log/log";
 
@@ -29,7 +32,7 @@ export function switchTo(next: Vcpu): void {
     const all = guestXcr0Allowed();
     xsetbv(0, all);
     const prev = cpu.xsaveOwner;
-    if (prev != 0) xsave(changetype<Vcpu>(prev).xsaveArea, all);
+    if (prev != 0) saveLive(changetype<Vcpu>(prev), all);
     xrstor(next.xsaveArea, all);
     xsetbv(0, next.state.xcr0);
     wrmsr(IA32_STAR, next.state.star);
@@ -37,6 +40,7 @@ export function switchTo(next: Vcpu): void {
     wrmsr(IA32_CSTAR, next.state.cstar);
     wrmsr(IA32_FMASK, next.state.sfmask);
     wrmsr(IA32_KERNEL_GS_BASE, next.state.kernelGsBase);
+    if (guestHasRdtscp()) wrmsr(IA32_TSC_AUX, next.state.tscAux);
     cpu.xsaveOwner = changetype<usize>(next);
   }
   // Migration: a VMCS active on another CPU is cleared there first (SDM
@@ -91,8 +95,14 @@ export function switchOut(): void {
   if (prev == 0) return;
   const all = guestXcr0Allowed();
   xsetbv(0, all);
-  xsave(changetype<Vcpu>(prev).xsaveArea, all);
+  saveLive(changetype<Vcpu>(prev), all);
   cpu.xsaveOwner = 0;
+}
+
+// What of `v` only the CPU holds, back into `v` (XCR0 is `all`).
+function saveLive(v: Vcpu, all: u64): void {
+  xsave(v.xsaveArea, all);
+  v.state.kernelGsBase = rdmsr(IA32_KERNEL_GS_BASE);
 }
 
 // A new VMCS for `v` was made current and launch-clear here (vmcsInit),

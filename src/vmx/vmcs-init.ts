@@ -35,6 +35,7 @@ export class StartState {
   rax: u64 = 0;
   rbx: u64 = 0;
   rdi: u64 = 0;
+  rsi: u64 = 0;
   cr3: u64 = 0;       // START_LONG64: the page tables
   gdtBase: u64 = 0;   // START_LONG64: a GDT with CODE64/DATA selectors
   gdtLimit: u32 = 0;
@@ -48,6 +49,7 @@ export class StartState {
     this.rax = 0;
     this.rbx = 0;
     this.rdi = 0;
+    this.rsi = 0;
     this.cr3 = 0;
     this.gdtBase = 0;
     this.gdtLimit = 0;
@@ -245,5 +247,6 @@ function guestState(vcpu: Vcpu, s: StartState): void {
   vmcsWriteNat(F.GUEST_SYSENTER_EIP, 0);
   store<u64>(vcpu.regs, s.rax, 0);
   store<u64>(vcpu.regs, s.rbx, 24);
+  store<u64>(vcpu.regs, s.rsi, 48);
   store<u64>(vcpu.regs, s.rdi, 56);
 }

@@ -50,6 +50,8 @@ export interface SimDomain {
   restarts?: number;       // DOMINFO_RESTARTS
   exits: Map<number, bigint>;
   config?: string;         // HC_DOMAIN_CREATE's text
+  image?: bigint;          // and its image and initrd modules (1 + index, 0 none)
+  initrd?: bigint;
   loads: Array<{ dst: bigint; bytes: Uint8Array }>;
   entry?: Uint8Array;
   weight: number;          // HC_SCHED_GET/SET
@@ -407,6 +409,8 @@ export class Dom0 {
         this.memFreeKiB -= mem;
         const d = this.addDomain({ name: name || `dom${this.domains.length + 1}`, memKiB: mem, state: STATE.CREATED });
         d.config = text;
+        d.image = a[2];
+        d.initrd = a[3];
         this.logLine(`hv: domain ${d.id} (${d.name}) created by domain 1: memory ${mem} KiB`);
         return BigInt(d.id);
       }
@@ -421,7 +425,7 @@ export class Dom0 {
         const d = this.byId(a[0]);
         if (!d) return err(ESRCH);
         if (d.state !== STATE.CREATED) return err(EINVAL);
-        d.entry = Uint8Array.from(this.bytes.subarray(Number(a[2]), Number(a[2]) + 72));
+        d.entry = Uint8Array.from(this.bytes.subarray(Number(a[2]), Number(a[2]) + 80));
         return 0n;
       }
       case HC.DOMAIN_START: {

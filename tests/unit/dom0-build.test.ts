@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Dom0, HC, STATE, type SimModule } from "../sim/dom0";
 import { elf, elf32 } from "./dom0-elf";
+import { bzImage, MiB, CMD_LINE_PTR, RAMDISK_IMAGE, RAMDISK_SIZE, TYPE_OF_LOADER, ACPI_RSDP_ADDR, E820_ENTRIES, CMDLINE_SIZE } from "./bzimage-make";
 
 const MB1_MAGIC = 0x2badb002n, MB2_MAGIC = 0x36d76289n;
 const MODE_REAL = 0, MODE_PROTECTED32 = 1, MODE_LONG64 = 2;
@@ -27,7 +28,7 @@ function entry(d: Dom0, id: number) {
   return {
     mode: v.getUint32(0, true), flags: v.getUint32(4, true), rip: v.getBigUint64(8, true),
     rsp: v.getBigUint64(16, true), rax: v.getBigUint64(24, true), rbx: v.getBigUint64(32, true),
-    rdi: v.getBigUint64(40, true), realCs: v.getUint32(68, true),
+    rdi: v.getBigUint64(40, true), realCs: v.getUint32(68, true), rsi: v.getBigUint64(72, true),
   };
 }
 
@@ -73,6 +74,82 @@ describe("images Domain 0 builds", () => {
     const d = world([{ cmdline: "domain name=web mem=2M start=dom0 quiet", bytes: COUNTER }]);
     expect(d.run("create web")).toContain("created domain 2 (web)\n");
     expect(d.byId(2)!.config).toBe("domain name=web mem=2M start=dom0 quiet");
+  });
+});
+
+describe("Linux bzImages", () => {
+  // 200 KiB of kernel: more than one 64 KiB piece, streamed from the module.
+  const KERNEL = bzImage({ kernel: 200 * 1024, initSize: 8 * MiB });
+  const INITRD = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff);
+  const join = (loads: Array<{ dst: bigint; bytes: Uint8Array }>, from: bigint, size: number) => {
+    const out = new Uint8Array(size);
+    for (const l of loads) {
+      const at = Number(l.dst - from);
+      const skip = Math.max(0, -at);
+      if (at < size && skip < l.bytes.length) out.set(l.bytes.subarray(skip, skip + size - Math.max(at, 0)), Math.max(at, 0));
+    }
+    return out;
+  };
+
+  it("the kernel at pref_address, the initrd at the top, the zero page and command line, the 64-bit entry", () => {
+    const d = world([
+      { cmdline: "/boot/vmlinuz", bytes: KERNEL },
+      { cmdline: "/boot/initrd.img", bytes: INITRD },
+      { cmdline: "/boot/linux.cfg", bytes: Buffer.from('name = "lx"\nmemory = 64\nkernel = "vmlinuz"\nramdisk = "initrd.img"\ncmdline = "console=ttyS0 quiet"\n') },
+    ]);
+    expect(d.run("create linux.cfg")).toContain("created domain 2 (lx)\n");
+    const dom = d.byId(2)!;
+    expect(dom.config).toBe("domain console=ttyS0 quiet name=lx mem=64M");
+    expect([dom.image, dom.initrd]).toEqual([1n, 2n]);   // a restart loads both again
+    expect(dom.loads.every((l) => l.bytes.length <= 65536)).toBe(true);
+    expect(join(dom.loads, 0x1000000n, 200 * 1024)).toEqual(KERNEL.subarray(28 * 512));
+    const rdAt = (64n * BigInt(MiB) - BigInt(INITRD.length)) & ~0xfffn;
+    expect(join(dom.loads, rdAt, INITRD.length)).toEqual(INITRD);
+    const zp = Buffer.from(join(dom.loads, BOOTINFO_GPA, 4096));
+    expect(zp.readUInt32LE(0x202)).toBe(0x53726448);           // the setup header copied
+    expect(zp[TYPE_OF_LOADER]).toBe(0xff);
+    expect(BigInt(zp.readUInt32LE(RAMDISK_IMAGE))).toBe(rdAt);
+    expect(zp.readUInt32LE(RAMDISK_SIZE)).toBe(INITRD.length);
+    expect(zp.readBigUInt64LE(ACPI_RSDP_ADDR)).toBe(0xe0000n);
+    expect(zp[E820_ENTRIES]).toBe(3);
+    const cmdline = zp.readUInt32LE(CMD_LINE_PTR);
+    expect(cmdline).toBe(Number(BOOTINFO_GPA) + 4096);
+    // The hypervisor's words are not the kernel's.
+    const line = Buffer.from(join(dom.loads, BigInt(cmdline), 64));
+    expect(line.toString("latin1", 0, line.indexOf(0))).toBe("console=ttyS0 quiet");
+    expect(entry(d, 2)).toMatchObject({ mode: MODE_LONG64, flags: FLAG_BUILDER_TABLES, rip: 0x1000200n, rsi: BOOTINFO_GPA });
+  });
+
+  it("a bad kernel, an initrd that does not fit, too little memory: one line each, nothing created", () => {
+    const short = Uint8Array.from(KERNEL);
+    new DataView(short.buffer).setUint32(CMDLINE_SIZE, 8, true);     // takes 8 bytes of command line
+    const d = world([
+      { cmdline: "/boot/vmlinuz", bytes: KERNEL },
+      { cmdline: "/boot/truncated", bytes: KERNEL.subarray(0, 100 * 1024) },
+      { cmdline: "/boot/old", bytes: bzImage({ version: 0x020a }) },
+      { cmdline: "/boot/nomagic", bytes: bzImage({ flag: 0x1234 }) },
+      { cmdline: "/boot/big.img", bytes: new Uint8Array(12 * MiB) },
+      { cmdline: "/boot/counter.elf", bytes: COUNTER },
+      { cmdline: "/boot/short", bytes: short },
+    ]);
+    const cases: Array<[string, string]> = [
+      ["create name=a memory=16 kernel=vmlinuz",
+        "module 0 (vmlinuz): bzImage: the kernel needs 24 MiB of memory (to 0x1800000), the domain has 16 MiB"],
+      ["create name=b memory=64 kernel=truncated",
+        "module 1 (truncated): bzImage: truncated: the kernel needs 219136 bytes, the file has 102400"],
+      ["create name=c memory=64 kernel=old", "module 2 (old): bzImage: boot protocol 2.10 is older than 2.12: no 64-bit entry"],
+      ["create name=d memory=64 kernel=nomagic", "module 3 (nomagic): bzImage: not a bzImage: no 0xAA55 boot flag at 0x1fe"],
+      ["create name=e memory=32 kernel=vmlinuz ramdisk=big.img",
+        "ramdisk big.img: the initrd (12582912 bytes) does not fit between the kernel's end (0x1800000) and 0x2000000: give the domain 36 MiB or more"],
+      ["create name=f memory=4 kernel=counter.elf ramdisk=big.img",
+        "ramdisk big.img: an initrd is for a Linux kernel, counter.elf is elf32"],
+      ["create name=g memory=64 kernel=vmlinuz ramdisk=nothing", 'ramdisk: no boot module "nothing" (modules lists them)'],
+      ["create name=h memory=64 kernel=short cmdline=console=ttyS0",
+        "module 6 (short): the command line is longer than the kernel takes (its cmdline_size)"],
+    ];
+    for (const [line, error] of cases) expect(d.run(line), line).toBe(`${line}\ncreate: ${error}\ndom0# `);
+    expect(d.domains).toHaveLength(1);
+    expect(d.calls.filter((c) => CHANGING.has(c.nr) && c.rc >= 0n)).toEqual([]);
   });
 });
 

@@ -292,7 +292,7 @@ describe("commands", () => {
       ["create nothing.cfg", 'create: no boot module "nothing.cfg" (modules lists them)'],
       ["create counter.cfg memory=0", "create: memory=0: out of range (1 to 2048 MiB)"],
       ["create counter.cfg name=web", 'create: domain 2 (web) already has the name "web" (name=... gives another)'],
-      ["create counter.cfg colour=red", 'create: colour=red: unknown key "colour" (keys: name, memory, vcpus, kernel, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)'],
+      ["create counter.cfg colour=red", 'create: colour=red: unknown key "colour" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)'],
     ];
     for (const [line, error] of cases) expect(d.run(line), line).toBe(`${line}\n${error}\n${PROMPT}`);
     expect(snapshot(d)).toBe(before);

@@ -9,13 +9,14 @@ import { ACTION_NEXT, ACTION_RESUME } from "../action";
 import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
 import { injectException } from "../event";
 import { lapicModeChanged } from "../apic";
+import { guestHasRdtscp } from "../capabilities";
 import { gpr, setGpr, REG_RAX, REG_RCX, REG_RDX } from "../regs";
-import { rdtsc, wrmsr } from "../../arch/hw";
+import { rdtsc, wrmsr, rdmsr } from "../../arch/hw";
 import {
-  IA32_TSC, IA32_PLATFORM_ID, IA32_APIC_BASE, IA32_BIOS_SIGN_ID, IA32_MTRRCAP, IA32_SYSENTER_CS,
+  IA32_TSC, IA32_TSC_ADJUST, IA32_PLATFORM_ID, IA32_APIC_BASE, IA32_BIOS_SIGN_ID, IA32_MTRRCAP, IA32_SYSENTER_CS,
   IA32_SYSENTER_ESP, IA32_SYSENTER_EIP, IA32_MCG_CAP, IA32_MCG_STATUS, IA32_MISC_ENABLE, IA32_PAT,
   IA32_MTRR_DEF_TYPE, IA32_EFER, IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_FS_BASE,
-  IA32_GS_BASE, IA32_KERNEL_GS_BASE, IA32_FEATURE_CONTROL, IA32_FEATURE_CONTROL_LOCK,
+  IA32_GS_BASE, IA32_KERNEL_GS_BASE, IA32_TSC_AUX, IA32_FEATURE_CONTROL, IA32_FEATURE_CONTROL_LOCK,
   IA32_APIC_BASE_BSP, IA32_APIC_BASE_ENABLE, APIC_DEFAULT_BASE, IA32_MISC_ENABLE_FAST_STRINGS,
 } from "../../arch/msr";
 import {
@@ -69,6 +70,7 @@ function faultGp(): u32 {
 function readMsr(vcpu: Vcpu, msr: u32): u64 {
   switch (msr) {
     case IA32_TSC: return rdtsc() + vcpu.tscOffset;
+    case IA32_TSC_ADJUST: return vcpu.state.tscAdjust;
     case IA32_APIC_BASE: return APIC_DEFAULT_BASE | IA32_APIC_BASE_ENABLE | (vcpu.index == 0 ? IA32_APIC_BASE_BSP : 0);
     case IA32_FEATURE_CONTROL: return IA32_FEATURE_CONTROL_LOCK; // locked, VMX off
     case IA32_PLATFORM_ID: return 0;
@@ -85,11 +87,12 @@ function readMsr(vcpu: Vcpu, msr: u32): u64 {
     case IA32_EFER: return vmcsRead64(GUEST_IA32_EFER);
     case IA32_FS_BASE: return vmcsReadNat(GUEST_FS_BASE);
     case IA32_GS_BASE: return vmcsReadNat(GUEST_GS_BASE);
-    case IA32_KERNEL_GS_BASE: return vcpu.state.kernelGsBase;
+    case IA32_KERNEL_GS_BASE: return rdmsr(IA32_KERNEL_GS_BASE); // live: SWAPGS changes it
     case IA32_STAR: return vcpu.state.star;
     case IA32_LSTAR: return vcpu.state.lstar;
     case IA32_CSTAR: return vcpu.state.cstar;
     case IA32_FMASK: return vcpu.state.sfmask;
+    case IA32_TSC_AUX: return guestHasRdtscp() ? vcpu.state.tscAux : UNKNOWN;
   }
   return UNKNOWN;
 }
@@ -102,12 +105,17 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
   switch (msr) {
     case IA32_TSC: {
       // This vCPU's TSC only, as on hardware. Its timers' deadlines are on
-      // its TSC and stay where they are on it.
-      const offset = value - rdtsc();
-      vcpu.tscOffset = offset;
-      vmcsWrite64(TSC_OFFSET, offset);
+      // its TSC and stay where they are on it. TSC_ADJUST moves with it.
+      const now = rdtsc();
+      vcpu.state.tscAdjust += value - (now + vcpu.tscOffset);
+      setTscOffset(vcpu, value - now);
       return WRITE_DONE;
     }
+    case IA32_TSC_ADJUST:
+      // The TSC moves by the change (SDM Vol. 3B 17.17.3).
+      setTscOffset(vcpu, vcpu.tscOffset + (value - vcpu.state.tscAdjust));
+      vcpu.state.tscAdjust = value;
+      return WRITE_DONE;
     case IA32_APIC_BASE:
     case IA32_BIOS_SIGN_ID:
     case IA32_MTRR_DEF_TYPE:
@@ -126,11 +134,21 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.lstar = value; break;
     case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.cstar = value; break;
     case IA32_FMASK: vcpu.state.sfmask = value; break;
+    case IA32_TSC_AUX:
+      if (!guestHasRdtscp()) return WRITE_UNKNOWN;
+      if ((value >> 32) != 0) return WRITE_FAULT;
+      vcpu.state.tscAux = value;
+      break;
     default: return WRITE_UNKNOWN;
   }
   // Not switched by VMX: the guest's value is live in the CPU while it runs.
   wrmsr(msr, value);
   return WRITE_DONE;
+}
+
+function setTscOffset(vcpu: Vcpu, offset: u64): void {
+  vcpu.tscOffset = offset;
+  vmcsWrite64(TSC_OFFSET, offset);
 }
 
 // LMA is the CPU's to set; LME may not change while paging is on.
