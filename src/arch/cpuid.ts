@@ -31,7 +31,11 @@ export const CPUID_LEAF_THERMAL_POWER: u32 = 0x6;
 export const CPUID_1_ECX_EST: u32 = 1 << 7;         // Enhanced SpeedStep: IA32_PERF_STATUS/CTL
 export const CPUID_1_ECX_TM2: u32 = 1 << 8;         // Thermal Monitor 2
 export const CPUID_1_EDX_ACPI: u32 = 1 << 22;       // thermal monitor and clock control MSRs
-export const CPUID_1_EDX_TM: u32 = 1 << 29;         // Thermal Monitor: IA32_THERM_INTERRUPT/STATUS
+export const CPUID_1_EDX_TM: u32 = 1 << 29;
+export const CPUID_1_EDX_DS: u32 = 1 << 21;         // debug store: IA32_DS_AREA
+export const CPUID_1_EDX_PBE: u32 = 1 << 31;        // pending break enable (thermal)
+export const CPUID_1_ECX_DTES64: u32 = 1 << 2;      // 64-bit debug store
+export const CPUID_1_ECX_DS_CPL: u32 = 1 << 4;      // CPL-qualified debug store         // Thermal Monitor: IA32_THERM_INTERRUPT/STATUS
 export const CPUID_LEAF_PERFMON: u32 = 0xa;         // architectural performance monitoring
 export const CPUID_LEAF_TOPOLOGY: u32 = 0xb;        // x2APIC topology; EDX = x2APIC ID
 export const CPUID_LEAF_TOPOLOGY_V2: u32 = 0x1f;    // V2 extended topology, same layout

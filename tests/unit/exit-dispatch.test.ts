@@ -295,12 +295,13 @@ describe("exit dispatch: handlers through the dispatch", () => {
     expect(c1 & (1n << 27n)).toBe(0n);            // OSXSAVE: guest CR4.OSXSAVE is clear
     expect(c1 & (1n << 21n)).toBe(1n << 21n);     // x2APIC: a DomU has a LAPIC model
     expect(c1 & (1n << 24n)).toBe(1n << 24n);     // TSC-deadline timer
-    expect(c1 & (3n << 7n)).toBe(0n);             // EST, TM2: no power or thermal MSRs
-    expect(c1 | (1n << 5n) | (1n << 6n) | (1n << 3n) | (1n << 15n) | (1n << 27n) | (1n << 31n) | (3n << 7n))
-      .toBe(BigInt(CPUID1[2] >>> 0) | (1n << 6n) | (1n << 31n) | (1n << 27n) | (1n << 21n) | (1n << 24n) | (1n << 15n) | (1n << 3n) | (1n << 5n) | (3n << 7n));
+    const hidden = (3n << 7n) | (1n << 2n) | (1n << 4n); // EST, TM2, DTES64, DS-CPL: no power, thermal or debug-store MSRs
+    expect(c1 & hidden).toBe(0n);
+    expect(c1 | (1n << 5n) | (1n << 6n) | (1n << 3n) | (1n << 15n) | (1n << 27n) | (1n << 31n) | hidden)
+      .toBe(BigInt(CPUID1[2] >>> 0) | (1n << 6n) | (1n << 31n) | (1n << 27n) | (1n << 21n) | (1n << 24n) | (1n << 15n) | (1n << 3n) | (1n << 5n) | hidden);
     expect(b1).toBe(BigInt(CPUID1[1] & 0x0000ffff) | (1n << 16n)); // APIC ID = vCPU 0, one logical processor
-    // No HTT with one vCPU; no ACPI thermal or TM (their MSRs are refused).
-    expect(d1).toBe(BigInt(CPUID1[3] >>> 0) & ~(1n << 28n) & ~(1n << 22n) & ~(1n << 29n));
+    // No HTT with one vCPU; no ACPI thermal, TM, DS or PBE (their MSRs are refused).
+    expect(d1).toBe(BigInt(CPUID1[3] >>> 0) & ~(1n << 28n) & ~(1n << 22n) & ~(1n << 29n) & ~(1n << 21n) & ~(1n << 31n));
     const [a, b, c, d] = cpuid(0x40000000);
     expect(a).toBe(0x40000010n);
     const sig = Buffer.alloc(12);

@@ -1,5 +1,5 @@
 // CPUID (SDM Vol. 2A): the host's answer, filtered. Guests do not see VMX,
-// SMX, MONITOR/MWAIT, SGX, performance monitoring, thermal and power
+// SMX, MONITOR/MWAIT, SGX, performance monitoring and the debug store, thermal and power
 // management (APERF/MPERF, SpeedStep) (none of which they can use here:
 // their MSRs raise #GP); they see the hypervisor-present bit, our leaves 0x40000000-
 // 0x40000010 (the last the TSC's and the LAPIC timer's kHz), their own APIC
@@ -18,7 +18,7 @@ import {
   CPUID_D_1_EAX_XSAVES, CPUID_LEAF_VENDOR, CPUID_1_ECX_TSC_DEADLINE, CPUID_1_EDX_HTT, CPUID_1_EBX_COUNT_SHIFT,
   CPUID_LEAF_TOPOLOGY_V2, CPUID_TOPOLOGY_SMT, CPUID_TOPOLOGY_CORE, CPUID_LEAF_TSC, CPUID_LEAF_FREQUENCY,
   CPUID_LEAF_HYPERVISOR_TIMING, CPUID_LEAF_THERMAL_POWER, CPUID_1_ECX_EST, CPUID_1_ECX_TM2,
-  CPUID_1_EDX_ACPI, CPUID_1_EDX_TM,
+  CPUID_1_EDX_ACPI, CPUID_1_EDX_TM, CPUID_1_EDX_DS, CPUID_1_EDX_PBE, CPUID_1_ECX_DTES64, CPUID_1_ECX_DS_CPL,
 } from "../../arch/cpuid";
 import { tscHz } from "../../cpu/tsc";
 import { GUEST_CR4 } from "../../arch/vmcs";
@@ -94,7 +94,8 @@ function filter(vcpu: Vcpu, leaf: u32, subleaf: u32): void {
   } else if (leaf == CPUID_LEAF_FEATURES) {
     let ecx = load<u32>(out, CPUID_ECX);
     ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM | CPUID_1_ECX_X2APIC |
-      CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_EST | CPUID_1_ECX_TM2);
+      CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_EST | CPUID_1_ECX_TM2 | CPUID_1_ECX_DTES64 |
+      CPUID_1_ECX_DS_CPL);
     ecx |= CPUID_1_ECX_HYPERVISOR;
     // A vCPU with a LAPIC model has x2APIC mode and the TSC-deadline timer.
     if (vcpu.lapic !== null) ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
@@ -103,7 +104,7 @@ function filter(vcpu: Vcpu, leaf: u32, subleaf: u32): void {
     // Its APIC ID and the package's logical processors: one per vCPU.
     const ebx = load<u32>(out, CPUID_EBX);
     store<u32>(out, (ebx & 0x0000ffff) | (vcpu.index << CPUID_1_EBX_APIC_ID_SHIFT) | ((vcpus & 0xff) << CPUID_1_EBX_COUNT_SHIFT), CPUID_EBX);
-    const edx = load<u32>(out, CPUID_EDX) & ~(CPUID_1_EDX_ACPI | CPUID_1_EDX_TM);
+    const edx = load<u32>(out, CPUID_EDX) & ~(CPUID_1_EDX_ACPI | CPUID_1_EDX_TM | CPUID_1_EDX_DS | CPUID_1_EDX_PBE);
     store<u32>(out, vcpus > 1 ? edx | CPUID_1_EDX_HTT : edx & ~CPUID_1_EDX_HTT, CPUID_EDX);
   } else if (leaf == CPUID_LEAF_EXTENDED_FEATURES) {
     if (subleaf == 0) store<u32>(out, load<u32>(out, CPUID_EBX) & ~CPUID_7_EBX_SGX, CPUID_EBX);
