@@ -62,8 +62,7 @@ export class BuildResult {
 }
 
 function abandon(r: BuildResult, id: i64, what: string, rc: i64): BuildResult {
-  vmcall(HC_DOMAIN_DESTROY, <u64>id, 0, 0, 0);
-  return r.fail(what + " failed (" + errnoText(rc) + ")");
+  return abandonWith(r, id, what + " failed (" + errnoText(rc) + ")");
 }
 
 function imageSpace(size: usize): usize {
@@ -86,6 +85,7 @@ function streamModule(slot: i32, off: u64, len: u64, id: i64, gpa: u64): string 
   return "";
 }
 
+// Destroys the half-built domain `id`; the build fails with `why`.
 function abandonWith(r: BuildResult, id: i64, why: string): BuildResult {
   vmcall(HC_DOMAIN_DESTROY, <u64>id, 0, 0, 0);
   return r.fail(why);

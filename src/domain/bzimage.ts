@@ -102,19 +102,22 @@ export function bzImageFits(b: BzImage, memBytes: u64): string {
 // as it may (below initrd_addr_max and the top of RAM), page aligned, above
 // the kernel's init_size; 0 if it does not fit.
 export function bzImageInitrdAt(b: BzImage, memBytes: u64, size: u64): u64 {
-  let top = memBytes;
-  if (b.initrdAddrMax + 1 < top) top = b.initrdAddrMax + 1;
+  const top = initrdTop(b, memBytes);
   const floor = b.loadAddress + b.initSize;
   if (size == 0 || size > top) return 0;
   const at = (top - size) & ~(<u64>0xfff);
   return at >= floor ? at : 0;
 }
 
+// The end of where an initrd may go: the top of RAM or initrd_addr_max.
+function initrdTop(b: BzImage, memBytes: u64): u64 {
+  return b.initrdAddrMax + 1 < memBytes ? b.initrdAddrMax + 1 : memBytes;
+}
+
 // Why an initrd of `size` bytes does not fit (bzImageInitrdAt gave 0).
 export function bzImageInitrdMiss(b: BzImage, memBytes: u64, size: u64): string {
   if (size == 0) return "the initrd is empty";
-  let top = memBytes;
-  if (b.initrdAddrMax + 1 < top) top = b.initrdAddrMax + 1;
+  const top = initrdTop(b, memBytes);
   const floor = b.loadAddress + b.initSize;
   return "the initrd (" + dec(size) + " bytes) does not fit between the kernel's end (" + hex(floor) + ") and " + hex(top) +
     ": give the domain " + dec((floor + size + 0xfffff) >> 20) + " MiB or more";
