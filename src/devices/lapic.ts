@@ -23,8 +23,18 @@
 //   │ 200 IRR 280 ESR 300 ICR 320-370 LVT      │   reserved slot is 0
 //   │ 380 initial count  3E0 divide            │
 //   ├──────────────────────────────────────────┤ 4096 (LAPIC_STATE)
-//   │ LapicState (64 bytes)                    │
-//   └──────────────────────────────────────────┘ 4160 (LAPIC_BLOCK_SIZE)
+//   │ LapicState                               │
+//   ├──────────────────────────────────────────┤ LAPIC_POSTED
+//   │ posted: 256 bits, vector v at bit v      │
+//   └──────────────────────────────────────────┘ LAPIC_BLOCK_SIZE
+//
+// With virtual-interrupt delivery the processor running the vCPU owns IRR:
+// it clears the bit of each vector it delivers and sets those of SELF IPIs,
+// without a lock, while another CPU's exit handler may be sending this APIC
+// an interrupt. A vector received then waits in `posted` (what posted-
+// interrupt processing keeps in its descriptor, 30.6), which only the
+// hypervisor touches, and enters IRR before the vCPU's next VM entry
+// (takePosted). The model counts posted vectors as requested.
 //
 // Choices where the SDM leaves room, or where this model departs from it:
 // - Version 14H, 6 LVT entries (max LVT entry 5: timer, thermal,
@@ -84,9 +94,10 @@ import {
 import { IA32_APIC_BASE, IA32_APIC_BASE_BSP, IA32_APIC_BASE_ENABLE, APIC_DEFAULT_BASE } from "../arch/msr";
 
 export const LAPIC_KIND: u32 = 0x4350414c;   // "LAPC"
-const LAPIC_STATE_VERSION: u32 = 1;
+const LAPIC_STATE_VERSION: u32 = 2;
 export const LAPIC_STATE: u32 = LAPIC_PAGE_SIZE;
-export const LAPIC_BLOCK_SIZE: u32 = LAPIC_STATE + 64;
+const LAPIC_POSTED: u32 = LAPIC_STATE + <u32>offsetof<LapicState>();
+export const LAPIC_BLOCK_SIZE: u32 = LAPIC_POSTED + 32;
 export const LAPIC_VERSION_VALUE: u32 = 0x14 | (5 << LAPIC_VERSION_MAX_LVT_SHIFT);
 export const LAPIC_TIMER_MIN_PERIOD_US: u64 = 100;
 
@@ -304,6 +315,7 @@ export class Lapic extends Device {
   private resetRegisters(): void {
     const st = this.st;
     memory.fill(this.page, 0, <usize>LAPIC_PAGE_SIZE);
+    memory.fill(this.page + LAPIC_POSTED, 0, 32);
     const x2 = this.x2apicMode();
     this.setReg(LAPIC_ID, x2 ? this.index : (this.index & 0xff) << 24);
     this.setReg(LAPIC_VERSION, LAPIC_VERSION_VALUE);
@@ -545,7 +557,47 @@ export class Lapic extends Device {
   }
 
   @inline tpr(): u32 { return this.reg(LAPIC_TPR); }
-  @inline highestIrr(): i32 { return this.highest(LAPIC_IRR); }
+  // IRR as requested: the register and the posted vectors.
+  @inline private irrWord(i: u32): u32 {
+    return this.reg(LAPIC_IRR + (i << 4)) | load<u32>(this.page + LAPIC_POSTED + (i << 2));
+  }
+  highestIrr(): i32 {
+    for (let i: i32 = 7; i >= 0; i--) {
+      const w = this.irrWord(<u32>i);
+      if (w != 0) return (i << 5) + 31 - <i32>clz(w);
+    }
+    return -1;
+  }
+  // More than one vector requested.
+  irrMore(): bool {
+    let n: u32 = 0;
+    for (let i: u32 = 0; i < 8; i++) n += <u32>popcnt(this.irrWord(i));
+    return n > 1;
+  }
+  @inline private irrHas(v: u32): bool { return (this.irrWord(v >> 5) & (<u32>1 << (v & 31))) != 0; }
+
+  // Virtual-interrupt delivery, on the vCPU's CPU before a VM entry (the
+  // processor does not run it): the posted vectors enter IRR.
+  takePosted(): void {
+    for (let i: u32 = 0; i < 8; i++) {
+      const at = this.page + LAPIC_POSTED + (i << 2);
+      const w = load<u32>(at);
+      if (w == 0) continue;
+      store<u32>(at, 0);
+      const a = this.page + LAPIC_IRR + (i << 4);
+      store<u32>(a, load<u32>(a) | w);
+    }
+  }
+
+  // `v` requested: into IRR, or posted while the processor owns IRR.
+  @inline private request(v: u32): void {
+    if (!this.virtualDelivery) {
+      this.setBit(LAPIC_IRR, v);
+      return;
+    }
+    const at = this.page + LAPIC_POSTED + ((v >> 5) << 2);
+    store<u32>(at, load<u32>(at) | (<u32>1 << (v & 31)));
+  }
   @inline highestIsr(): i32 { return this.highest(LAPIC_ISR); }
   // TMR bits 32i+31..32i (the EOI-exit bitmap of virtual-interrupt delivery).
   @inline tmrWord(i: u32): u32 { return this.reg(LAPIC_TMR + ((i & 7) << 4)); }
@@ -553,12 +605,18 @@ export class Lapic extends Device {
   // PPR from TPR and the highest in-service vector, stored where VMX's PPR
   // virtualization keeps it too.
   ppr(): u32 {
+    const ppr = this.pprOf();
+    this.setReg(LAPIC_PPR, ppr);
+    return ppr;
+  }
+
+  // PPR, not stored: another CPU may be asking while the processor running
+  // this vCPU virtualizes PPR.
+  private pprOf(): u32 {
     const tpr = this.reg(LAPIC_TPR);
     const isr = this.highest(LAPIC_ISR);
     const isrClass: u32 = isr < 0 ? 0 : <u32>isr & 0xf0;
-    const ppr = (tpr & 0xf0) >= isrClass ? tpr : isrClass;
-    this.setReg(LAPIC_PPR, ppr);
-    return ppr;
+    return (tpr & 0xf0) >= isrClass ? tpr : isrClass;
   }
 
   // TPR as the CPU writes it (MOV to CR8: cr8 << 4, 11.8.6; a TPR-below-
@@ -573,8 +631,8 @@ export class Lapic extends Device {
   // class is above PPR's, or -1 (none while hardware or software disabled).
   highestDeliverable(): i32 {
     if (!this.hwEnabled() || !this.swEnabled()) return -1;
-    const v = this.highest(LAPIC_IRR);
-    if (v < 0 || (<u32>v & 0xf0) <= (this.ppr() & 0xf0)) return -1;
+    const v = this.highestIrr();
+    if (v < 0 || (<u32>v & 0xf0) <= (this.pprOf() & 0xf0)) return -1;
     return v;
   }
 
@@ -765,7 +823,7 @@ export class Lapic extends Device {
       this.error(LAPIC_ESR_RECEIVE_ILLEGAL_VECTOR);
       return false;
     }
-    this.setBit(LAPIC_IRR, vector);
+    this.request(vector);
     if (level) this.setBit(LAPIC_TMR, vector);
     else this.clearBit(LAPIC_TMR, vector);
     this.news = true;
@@ -785,7 +843,7 @@ export class Lapic extends Device {
       st.esrPending |= LAPIC_ESR_RECEIVE_ILLEGAL_VECTOR;
       return;
     }
-    this.setBit(LAPIC_IRR, v);
+    this.request(v);
     this.clearBit(LAPIC_TMR, v);
     this.news = true;
   }
@@ -942,7 +1000,7 @@ export class Lapic extends Device {
     const v = lvt & LAPIC_LVT_VECTOR_MASK;
     this.timerExpiries += periods;
     this.timerCoalesced += periods - 1;
-    if (v >= 16 && this.testBit(LAPIC_IRR, v)) this.timerCoalesced++;
+    if (v >= 16 && this.irrHas(v)) this.timerCoalesced++;
     this.interrupt(v, false);
   }
 
@@ -1079,8 +1137,8 @@ export class Lapic extends Device {
       const from: u32 = x2 && off == LAPIC_ICR_LOW ? 8 : access(off) != 0 ? 4 : 0;
       for (let i = from; i < 16; i += 4) if (load<u32>(b + off + i) != 0) return "register page: reserved bytes not 0";
     }
-    if (((load<u32>(b + LAPIC_IRR) | load<u32>(b + LAPIC_ISR) | load<u32>(b + LAPIC_TMR)) & 0xffff) != 0) {
-      return "vectors 0-15 in IRR, ISR or TMR";
+    if (((load<u32>(b + LAPIC_IRR) | load<u32>(b + LAPIC_ISR) | load<u32>(b + LAPIC_TMR) | load<u32>(b + LAPIC_POSTED)) & 0xffff) != 0) {
+      return "vectors 0-15 in IRR, ISR, TMR or posted";
     }
     if (load<u32>(b + LAPIC_TPR) > 0xff || (load<u32>(b + LAPIC_SVR) & ~SVR_BITS) != 0 ||
         (load<u32>(b + LAPIC_ESR) & ~ESR_BITS) != 0 || (s.esrPending & ~ESR_BITS) != 0 ||
@@ -1110,9 +1168,10 @@ export class Lapic extends Device {
     return "";
   }
 
-  // A restored block: PPR from its TPR and ISR, the Timer armed as the
-  // timer runs, the line to the CPU. The caller maps mmioBase() anew.
+  // A restored block: posted vectors in IRR, PPR from its TPR and ISR, the
+  // Timer armed as the timer runs, the line to the CPU. The caller maps mmioBase() anew.
   restored(): void {
+    this.takePosted();
     this.ppr();
     this.rearm(this.clock.now());
     this.changed();

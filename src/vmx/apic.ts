@@ -4,12 +4,12 @@
 // - APIC virtualization (SDM Vol. 3C Chapter 30), where the CPU has the
 //   APIC-access page, APIC-register virtualization and virtual-interrupt
 //   delivery and the hypervisor command line does not say `apicv=0`: the
-//   model's register page is the virtual-APIC page. Reads, TPR (CR8 too),
-//   EOI of edge-triggered vectors and x2APIC SELF IPI cost no exit; the CPU
-//   delivers from IRR by RVI; other writes exit after the fact (APIC write,
-//   the model does what they do), reads of the timer's current count and
-//   odd accesses exit as APIC accesses, EOIs of level-triggered vectors
-//   (the EOI-exit bitmap is TMR) exit for the I/O APIC.
+//   model's register page is the virtual-APIC page. Reads, xAPIC TPR (CR8
+//   too) and EOIs of edge-triggered vectors cost no exit; the CPU delivers
+//   from IRR by RVI at VM entry (apicvSync); other writes exit after the
+//   fact (APIC write, the model does what they do), reads of the timer's
+//   current count and odd accesses exit as APIC accesses, EOIs of level-
+//   triggered vectors (the EOI-exit bitmap is TMR) exit for the I/O APIC.
 // - Without: every xAPIC access is an EPT violation on the vCPU's MMIO bus,
 //   every x2APIC MSR exits, CR8 exits to the model's TPR, and vectors are
 //   injected as external interrupts.
@@ -43,8 +43,8 @@ const APICV_PROC2: u32 = PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2API
 let apicv = false;
 // The MSR bitmap of a vCPU in x2APIC mode with APIC virtualization: as the
 // shared all-exit one (`exitAll`), but reads of the registers x2APIC mode
-// has, other than the timer's current count, and writes of TPR, EOI and
-// SELF IPI pass. The CPU reads any of 800H-8FFH from the virtual-APIC page
+// has, other than the timer's current count, and writes of EOI pass (TPR
+// and SELF IPI writes exit: apicvSync). The CPU reads any of 800H-8FFH from the virtual-APIC page
 // without checking that the register exists (30.5), so reads of the
 // others (DFR, APR, EOI, SELF IPI, reserved) exit to the model for #GP.
 let msrBitmapAll: u64 = 0;
@@ -83,7 +83,10 @@ export function apicVmcsInit(vcpu: Vcpu, all: u64): void {
     // MOV CR8 would reach the host's TPR: it exits, to the model or to a
     // vCPU's own copy.
     vmcsWrite32(CPU_BASED_VM_EXEC_CONTROL, (proc | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING) & ~PROC_USE_TPR_SHADOW);
-    if (lapic !== null) lapic.virtualDelivery = false;
+    if (lapic !== null) {
+      lapic.virtualDelivery = false;
+      lapic.takePosted();
+    }
     return;
   }
   vmcsWrite32(CPU_BASED_VM_EXEC_CONTROL, (proc | PROC_USE_TPR_SHADOW) & ~(PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING));
@@ -93,7 +96,8 @@ export function apicVmcsInit(vcpu: Vcpu, all: u64): void {
   const dom = vcpu.domain;
   vmcsWrite64(APIC_ACCESS_ADDR, guestApicAccessPage(dom));
   lapicModeChanged(vcpu);
-  apicvSync(lapic);
+  apicvSync(lapic, false);
+  vcpu.irqPending = true;   // the first entry looks at IRR (injectPending)
   const isr = lapic.highestIsr();
   const status = vmcsRead16(GUEST_INTERRUPT_STATUS) & 0xff;
   vmcsWrite16(GUEST_INTERRUPT_STATUS, <u16>(status | ((isr < 0 ? 0 : <u32>isr) << 8)));
@@ -129,21 +133,42 @@ function x2apicBitmap(): u64 {
   for (let r: u32 = 0; r < 0x100; r++) {
     if (r != LAPIC_TIMER_CURRENT >> 4 && x2apicReadable(r << 4)) msrPass(f, X2APIC_MSR_BASE + r, false);
   }
-  msrPass(f, X2APIC_MSR_BASE + (LAPIC_TPR >> 4), true);
   msrPass(f, X2APIC_MSR_BASE + (LAPIC_EOI >> 4), true);
-  msrPass(f, X2APIC_MSR_BASE + (LAPIC_SELF_IPI >> 4), true);
   msrBitmapX2apic = f;
   return f;
 }
 
-// Virtual-interrupt delivery: RVI is the highest vector requested, and
-// EOIs of level-triggered vectors exit (30.1.4), to reach the I/O APIC.
-export function apicvSync(lapic: Lapic): void {
+// Virtual-interrupt delivery, before a VM entry: the posted vectors enter
+// IRR and RVI is the highest vector requested. The CPU delivers from IRR
+// only at this entry, and only while the guest can take an interrupt
+// (`open`: RFLAGS.IF = 1, no STI or MOV SS blocking, no event injected).
+// Bochs, where the tests run, delivers a pending virtual interrupt even
+// with RFLAGS.IF = 0 when a physical interrupt arrives (its
+// InterruptAcknowledge does not look at IF), so nothing may become pending
+// inside the guest: one deliverable now but not open waits for an
+// interrupt window (returns true); while others wait in IRR every EOI exits
+// (the EOI-exit bitmap all ones; otherwise TMR, for the I/O APIC's level-
+// triggered vectors), and SELF IPI and TPR writes exit (x2apicBitmap), as
+// those are the other evaluations of pending virtual interrupts (30.1.2-4).
+// The EOI-exit bitmap changes with IRR, so the processor never delivers a
+// level vector it would not report the EOI of.
+export function apicvSync(lapic: Lapic, open: bool): bool {
+  lapic.takePosted();
   const irr = lapic.highestIrr();
   const status = vmcsRead16(GUEST_INTERRUPT_STATUS) & 0xff00;
   vmcsWrite16(GUEST_INTERRUPT_STATUS, <u16>(status | (irr < 0 ? 0 : <u32>irr)));
-  vmcsWrite64(EOI_EXIT_BITMAP0, <u64>lapic.tmrWord(0) | (<u64>lapic.tmrWord(1) << 32));
-  vmcsWrite64(EOI_EXIT_BITMAP1, <u64>lapic.tmrWord(2) | (<u64>lapic.tmrWord(3) << 32));
-  vmcsWrite64(EOI_EXIT_BITMAP2, <u64>lapic.tmrWord(4) | (<u64>lapic.tmrWord(5) << 32));
-  vmcsWrite64(EOI_EXIT_BITMAP3, <u64>lapic.tmrWord(6) | (<u64>lapic.tmrWord(7) << 32));
+  const deliverable = lapic.highestDeliverable() >= 0;
+  const now = deliverable && open;
+  if ((now && lapic.irrMore()) || (!now && irr >= 0)) {
+    vmcsWrite64(EOI_EXIT_BITMAP0, U64.MAX_VALUE);
+    vmcsWrite64(EOI_EXIT_BITMAP1, U64.MAX_VALUE);
+    vmcsWrite64(EOI_EXIT_BITMAP2, U64.MAX_VALUE);
+    vmcsWrite64(EOI_EXIT_BITMAP3, U64.MAX_VALUE);
+  } else {
+    vmcsWrite64(EOI_EXIT_BITMAP0, <u64>lapic.tmrWord(0) | (<u64>lapic.tmrWord(1) << 32));
+    vmcsWrite64(EOI_EXIT_BITMAP1, <u64>lapic.tmrWord(2) | (<u64>lapic.tmrWord(3) << 32));
+    vmcsWrite64(EOI_EXIT_BITMAP2, <u64>lapic.tmrWord(4) | (<u64>lapic.tmrWord(5) << 32));
+    vmcsWrite64(EOI_EXIT_BITMAP3, <u64>lapic.tmrWord(6) | (<u64>lapic.tmrWord(7) << 32));
+  }
+  return deliverable && !open;
 }

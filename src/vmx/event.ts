@@ -51,12 +51,12 @@ export function reinjectIdtVectoring(): void {
 // what the vCPU's LAPIC (and through it the PIC) and its event vector have
 // for it, as a CPU takes them: INIT, then an NMI, then one external
 // interrupt: the PIC's vector (ExtINT), the LAPIC's highest deliverable
-// vector (without virtual-interrupt delivery; with it the CPU takes them
-// from RVI, src/vmx/apic.ts), the event vector (src/domain/events.ts). The
-// guest takes an external interrupt only with RFLAGS.IF = 1, no blocking by
-// STI or MOV SS and no other event being injected (27.6.2: an IDT-vectoring
-// re-injection or a fault the handler injected goes first); an NMI not
-// while NMIs are blocked. Otherwise interrupt-window (NMI-window) exiting
+// vector (without virtual-interrupt delivery; with it the CPU takes it
+// from RVI at entry, src/vmx/apic.ts), the event vector
+// (src/domain/events.ts). The guest takes an external interrupt only with
+// RFLAGS.IF = 1, no blocking by STI or MOV SS and no other event being
+// injected (27.6.2: an IDT-vectoring re-injection or a fault the handler
+// injected goes first); an NMI not while NMIs are blocked. Otherwise interrupt-window (NMI-window) exiting
 // makes the CPU exit as soon as it can, and the entry after that injects.
 // False if an INIT sent the vCPU to wait-for-SIPI: it does not enter.
 export function injectPending(vcpu: Vcpu): bool {
@@ -84,7 +84,6 @@ export function injectPending(vcpu: Vcpu): bool {
       }
     }
     const vid = lapic.virtualDelivery;
-    if (vid) apicvSync(lapic);
     if (lapic.pendingExtInt()) {
       if (open) {
         const pic = vcpu.domain.pic;
@@ -106,9 +105,12 @@ export function injectPending(vcpu: Vcpu): bool {
         }
       }
     }
+    // With virtual-interrupt delivery the CPU takes the highest vector from
+    // IRR at this entry if the guest can, after the PIC's.
+    if (vid && apicvSync(lapic, open)) window = true;
     // Still something to do at a later entry? (With virtual-interrupt
-    // delivery the CPU serves IRR itself.)
-    vcpu.irqPending = vid ? lapic.pendingNmi() || lapic.pendingExtInt() : lapic.wants();
+    // delivery, while anything waits in IRR: apicvSync.)
+    vcpu.irqPending = lapic.pendingNmi() || lapic.pendingExtInt() || (vid ? lapic.highestIrr() >= 0 : lapic.wants());
   }
   if (vcpu.state.intrPending) {
     const dom = vcpu.domain;

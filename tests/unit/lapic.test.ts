@@ -712,6 +712,7 @@ describe("APIC virtualization hooks", () => {
     expect(rises()).toBe(1);
     // The processor delivered 0x40 from the page (IRR to ISR, an EOI
     // virtualized): the line is still high, as the model last left it.
+    e.lapicTakePosted(a);
     m.view.setUint32(page + IRR + 0x20, 0, true);
     expect(e.lapicIntrLevel(mach, 0)).toBe(1);
     // What comes now is news all the same: a halted vCPU must wake for it.
@@ -735,6 +736,47 @@ describe("APIC virtualization hooks", () => {
     e.lapicSetLint(a, 0, 0);
     e.lapicSetLint(a, 0, 1);
     expect(rises()).toBe(before + 2);
+  });
+
+  it("with virtual-interrupt delivery a vector received waits off the page, which the processor owns, until the next entry", () => {
+    const { e, m, apic, send, enable } = lapics(2);
+    const a = apic(1);
+    const page = e.lapicPage(a) >>> 0;
+    const irrWord = (i: number): number => m.view.getUint32(page + IRR + 0x10 * i, true);
+    enable(1);
+    e.lapicSetVirtualDelivery(a, 1);
+    // The processor running vCPU 1 is delivering 0x31 meanwhile: it owns IRR.
+    m.view.setUint32(page + IRR + 0x10, 1 << 17, true);
+    send(0, { vector: 0x35, dest: 1 });
+    send(0, { vector: 0x62, dest: 1 });
+    expect(irrWord(1)).toBe(1 << 17);
+    expect(irrWord(3)).toBe(0);
+    // Counted as requested all the same: a halted vCPU wakes for it.
+    expect(e.lapicHighestIrr(a)).toBe(0x62);
+    expect(e.lapicWants(a)).toBe(1);
+    expect(e.lapicIrrMore(a)).toBe(1);
+    // It delivered 0x31; before the next entry the posted ones join IRR.
+    m.view.setUint32(page + IRR + 0x10, 0, true);
+    e.lapicTakePosted(a);
+    expect(irrWord(1)).toBe(1 << 21);
+    expect(irrWord(3)).toBe(1 << 2);
+    expect(e.lapicHighestIrr(a)).toBe(0x62);
+    e.lapicTakePosted(a);
+    expect(irrWord(1)).toBe(1 << 21);
+    // A PPR asked for by another CPU is not stored in the page.
+    m.view.setUint32(page + ISR + 0x30, 1 << 2, true);
+    m.view.setUint32(page + PPR, 0x20, true);
+    expect(e.lapicWants(a)).toBe(0);
+    expect(m.view.getUint32(page + PPR, true)).toBe(0x20);
+    // INIT clears what is posted with IRR.
+    send(0, { vector: 0x70, dest: 1 });
+    send(0, { dm: DM_INIT, dest: 1, level: true });
+    e.lapicTakeInit(a);
+    e.lapicTakePosted(a);
+    expect(e.lapicHighestIrr(a)).toBe(-1);
+    expect(e.lapicIrrMore(a)).toBe(0);
+    send(0, { vector: 0x71, dest: 1 });
+    expect(e.lapicIrrMore(a)).toBe(0);
   });
 
   it("what the processor writes in the page is what the model sees; APIC-write and EOI exits finish the job", () => {
@@ -902,7 +944,7 @@ describe("saved state", () => {
     expect(tryWith(() => v.setBigUint64(BUF + STATE, 0xfee00800n | (1n << 9n), true))).toBe("lapic state: IA32_APIC_BASE has reserved bits set");
     expect(tryWith(() => v.setBigUint64(BUF + STATE, 0xfee00400n, true))).toBe("lapic state: IA32_APIC_BASE: EXTD without EN");
     expect(tryWith(() => v.setBigUint64(BUF + STATE, 0xfee00900n, true))).toBe("lapic state: IA32_APIC_BASE.BSP is not this vCPU's");
-    expect(tryWith(() => v.setUint32(BUF + HDR + IRR, 1 << 7, true))).toBe("lapic state: vectors 0-15 in IRR, ISR or TMR");
+    expect(tryWith(() => v.setUint32(BUF + HDR + IRR, 1 << 7, true))).toBe("lapic state: vectors 0-15 in IRR, ISR, TMR or posted");
     expect(tryWith(() => v.setUint32(BUF + HDR + VER, 0x14, true))).toBe("lapic state: version register differs");
     expect(tryWith(() => v.setUint32(BUF + HDR + LVTT, 0x40, true))).toBe("lapic state: timer entry and its shadow differ");
     expect(tryWith(() => v.setUint32(BUF + HDR + TPR, 0x100, true))).toBe("lapic state: a register has bits set it cannot hold");
