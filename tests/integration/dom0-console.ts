@@ -1,8 +1,12 @@
-// Reading Domain 0's serial console in an emulator: waiting for output and
-// the failures that end a wait at once. Shared by the shell and heap tests.
+// Reading and typing on Domain 0's serial console in an emulator: waiting
+// for output, the failures that end a wait at once, and commands typed at a
+// shell prompt (Domain 0's, or a guest's through `console`). Shared by the
+// shell, heap and Linux tests.
 import type { Emulator } from "../../qemu/emulator";
 
 export const FAIL = /hv: PANIC|hv: EXCEPTION|hv: halted|dom0: PANIC|dom0: EXCEPTION|wasm trap/;
+
+export const CMD_MS = 2 * 60_000;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,3 +23,54 @@ export async function until(e: Emulator, from: number, re: RegExp, ms: number, w
     await sleep(100);
   }
 }
+
+const quote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+// Types `text` (no Enter): printable runs in chunks of 4, each after the
+// previous one's echo, so no receive FIFO on the way overruns; a control
+// byte or an escape sequence alone, then a pause (its echo is not the bytes
+// typed).
+export async function type(e: Emulator, text: string): Promise<void> {
+  for (const token of text.match(/\x1b\[[0-9;]*[@-~]|[\x00-\x1f\x7f]|[ -~]+/g) ?? []) {
+    if (!/^[ -~]+$/.test(token)) {
+      e.write(token);
+      await sleep(1000);
+      continue;
+    }
+    for (let i = 0; i < token.length; i += 4) {
+      const chunk = token.slice(i, i + 4);
+      const mark = e.output().length;
+      e.write(chunk);
+      await until(e, mark, new RegExp(quote(chunk)), CMD_MS, `echo of "${chunk}"`);
+    }
+  }
+}
+
+// The prompt with an empty line: a command is done (a prompt redrawn with
+// the line being typed has text after it, and a line editor may follow it
+// with an escape sequence).
+export const idlePrompt = (prompt: string) => new RegExp(`(?:^|\\n)${quote(prompt)}(?=\\x1b|$)`);
+export const IDLE_PROMPT = idlePrompt("dom0# ");
+
+// Runs `cmd` at `prompt` and returns its answer (log lines printed after it
+// included): the lines between the command line (its last drawing: log
+// lines may have redrawn it) and the next empty prompt, escape sequences
+// removed.
+export async function run(e: Emulator, cmd: string, ms = CMD_MS, prompt = "dom0# "): Promise<string> {
+  await type(e, cmd);
+  const mark = e.output().length;
+  e.write("\r");
+  const m = await until(e, mark, idlePrompt(prompt), ms, `the prompt after "${cmd}"`);
+  const out = e.output();
+  const idle = mark + m.index + m[0].indexOf(prompt);
+  const line = out.lastIndexOf(prompt, idle - 1);
+  return out.slice(out.indexOf("\n", line) + 1, idle).replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+}
+
+// The domain list as `[id, name, state]`.
+export function listed(answer: string): string[][] {
+  return [...answer.matchAll(/^ +(\d+) {2}(\S+) +\d+ +\d+ {2}(\w+)/gm)].map((m) => [m[1], m[2], m[3]]);
+}
+// `mem`'s free memory: as text ("477.5 MiB") and in KiB.
+export const freeText = (memAnswer: string) => /free ([\d.]+ [MK]iB) \(/.exec(memAnswer)?.[1] ?? "?";
+export const freeKiB = (memAnswer: string) => Number(/free [\d.]+ [MK]iB \((\d+) KiB\)/.exec(memAnswer)?.[1] ?? NaN);
