@@ -44,7 +44,7 @@ CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone \
   -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
   -I$(BUILD) -Iboot
 
-.PHONY: all deps build-deps run test test-unit test-integration bench bench-profile check-float clean
+.PHONY: all deps build-deps run test test-unit test-integration bench bench-profile check-float clean linux-guest
 all: $(BUILD)/hv.iso
 
 include tests/guests/guests.mk
@@ -130,34 +130,6 @@ $(BUILD)/hv.elf: $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o boot/linker.ld $(BU
 	ld.lld -nostdlib -static -z max-page-size=4096 -L$(BUILD) -T boot/linker.ld \
 	  $(ASM_OBJ) $(BUILD)/hv.o $(BUILD)/wasm-rt.o -o $@
 
-# The example guests qemu/grub.cfg boots next to Domain 0, and the configs
-# Domain 0's shell can `create` them from.
-ISO_GUESTS  := uart_output_reaches_log hypercall_version cpuid_hypervisor_leaf counter
-ISO_CONFIGS := tests/guests/counter.cfg
-
-$(BUILD)/hv.iso: $(BUILD)/hv.elf $(BUILD)/dom0.elf $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(ISO_CONFIGS) qemu/grub.cfg
-	rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub $(BUILD)/iso/boot/guests
-	cp $(BUILD)/hv.elf $(BUILD)/dom0.elf $(BUILD)/iso/boot/
-	cp $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(ISO_CONFIGS) $(BUILD)/iso/boot/guests/
-	cp qemu/grub.cfg $(BUILD)/iso/boot/grub/
-	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
-
-run: deps $(BUILD)/hv.iso
-	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
-
-test: deps
-	$(MAKE) $(BUILD)/hv.iso $(BUILD)/hv-test.wasm guests $(BUILD)/dom0.elf $(LINUX_KERNEL)
-	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
-
-test-unit: deps $(BUILD)/hv-test.wasm $(BUILD)/dom0/dom0.wasm $(BUILD)/layout.inc $(BUILD)/layout.ld $(LINUX_KERNEL)
-	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
-
-test-integration: deps $(BUILD)/hv.iso guests
-	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/integration
-
-clean:
-	rm -rf $(BUILD)
-
 # ── Linux guests ────────────────────────────────────────────────────────────
 # Debian 12's cloud kernel, the one version everything here uses (Debian's
 # archive keeps only the newest security build: move both together).
@@ -175,10 +147,11 @@ $(LINUX_KERNEL): Makefile | $(BUILD)
 	rm -rf $(BUILD)/linux/kernel-deb
 	mv $@.part $@
 
-# The test initramfs: Debian 12's busybox-static and tests/guests/linux/init.
+# The test initramfs: Debian 12's busybox-static and tests/guests/linux/.
 BUSYBOX_VERSION := 1:1.35.0-4+deb12u1+b1
 LINUX_INITRD    := $(BUILD)/linux/initrd.img
 LINUX_GUEST     := $(LINUX_KERNEL) $(LINUX_INITRD)
+linux-guest: $(LINUX_GUEST)
 $(BUILD)/linux/busybox: Makefile | $(BUILD)
 	rm -rf $(BUILD)/linux/busybox-deb && mkdir -p $(BUILD)/linux/busybox-deb
 	cd $(BUILD)/linux/busybox-deb && apt-get download -q busybox-static=$(BUSYBOX_VERSION)
@@ -188,11 +161,41 @@ $(BUILD)/linux/busybox: Makefile | $(BUILD)
 $(LINUX_INITRD): $(BUILD)/linux/busybox $(wildcard tests/guests/linux/*)
 	$(NODE_BIN)/tsx tests/guests/linux/mkinitramfs.ts $< $@
 
+# The example guests qemu/grub.cfg boots next to Domain 0, and the configs
+# Domain 0's shell can `create` them from.
+ISO_GUESTS  := uart_output_reaches_log hypercall_version cpuid_hypervisor_leaf counter
+ISO_CONFIGS := tests/guests/counter.cfg tests/guests/linux/linux.cfg
+
+$(BUILD)/hv.iso: $(BUILD)/hv.elf $(BUILD)/dom0.elf $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(ISO_CONFIGS) \
+  $(LINUX_GUEST) qemu/grub.cfg
+	rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub $(BUILD)/iso/boot/guests
+	cp $(BUILD)/hv.elf $(BUILD)/dom0.elf $(BUILD)/iso/boot/
+	cp $(patsubst %,$(BUILD)/guests/%.elf,$(ISO_GUESTS)) $(ISO_CONFIGS) $(LINUX_GUEST) $(BUILD)/iso/boot/guests/
+	cp qemu/grub.cfg $(BUILD)/iso/boot/grub/
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+run: deps $(BUILD)/hv.iso
+	$(NODE_BIN)/tsx qemu/run.ts $(RUNFLAGS)
+
+test: deps
+	$(MAKE) $(BUILD)/hv.iso $(BUILD)/hv-test.wasm guests $(BUILD)/dom0.elf $(LINUX_GUEST)
+	$(NODE_BIN)/vitest run --config tests/vitest.config.ts
+
+test-unit: deps $(BUILD)/hv-test.wasm $(BUILD)/dom0/dom0.wasm $(BUILD)/layout.inc $(BUILD)/layout.ld $(LINUX_KERNEL)
+	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/unit
+
+test-integration: deps $(BUILD)/hv.iso guests
+	$(NODE_BIN)/vitest run --config tests/vitest.config.ts tests/integration
+
+clean:
+	rm -rf $(BUILD)
+
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts
 	$(NODE_BIN)/tsx bench/apic-cost.ts
 	$(NODE_BIN)/tsx bench/switch-cost.ts
 	$(NODE_BIN)/tsx bench/idle-cost.ts
+	$(NODE_BIN)/tsx bench/linux-boot.ts
 
 # ── Domain 0 ────────────────────────────────────────────────────────────────
 # dom0/**/*.ts --asc--> build/dom0/dom0.wasm --wasm2c -n dom0--> dom0.c/.h

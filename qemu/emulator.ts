@@ -599,25 +599,48 @@ export function grubPreamble(): string {
 export function makeIso(o: { cmdline?: string; modules?: IsoModule[]; elf?: string; title?: string } = {}): Iso {
   const elf = path.resolve(o.elf ?? DEFAULT_ELF);
   requireFile(elf, "makeIso: kernel");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hv-iso-"));
-  try {
-    const tree = path.join(dir, "tree");
-    fs.mkdirSync(path.join(tree, "boot", "grub"), { recursive: true });
-    fs.copyFileSync(elf, path.join(tree, "boot", "hv.elf"));
-    const lines = [`menuentry "${o.title ?? "tshv-test"}" {`, `  multiboot2 /boot/hv.elf ${o.cmdline ?? ""}`.trimEnd()];
+  return isoOf(o.title ?? "tshv-test", (boot) => {
+    fs.copyFileSync(elf, path.join(boot, "hv.elf"));
+    const lines = [`  multiboot2 /boot/hv.elf ${o.cmdline ?? ""}`.trimEnd()];
     const used = new Set<string>(["hv.elf", "grub"]);
     for (const m of o.modules ?? []) {
       requireFile(m.path, "makeIso: module");
       let name = path.basename(m.path);
       for (let n = 1; used.has(name); n++) name = `${n}-${path.basename(m.path)}`;
       used.add(name);
-      fs.copyFileSync(m.path, path.join(tree, "boot", name));
+      fs.copyFileSync(m.path, path.join(boot, name));
       lines.push(`  module2 /boot/${name} ${m.cmdline ?? ""}`.trimEnd());
     }
-    lines.push("  boot", "}", "");
-    fs.writeFileSync(path.join(tree, "boot", "grub", "grub.cfg"), grubPreamble() + lines.join("\n"));
+    return lines;
+  });
+}
+
+/**
+ * Builds a temporary ISO on which GRUB boots a Linux kernel itself (its
+ * `linux` and `initrd` commands), no hypervisor: the bare machine a guest
+ * is compared with.
+ */
+export function makeLinuxIso(o: { kernel: string; initrd: string; cmdline: string; title?: string }): Iso {
+  requireFile(o.kernel, "makeLinuxIso: kernel");
+  requireFile(o.initrd, "makeLinuxIso: initrd");
+  return isoOf(o.title ?? "linux", (boot) => {
+    fs.copyFileSync(o.kernel, path.join(boot, "vmlinuz"));
+    fs.copyFileSync(o.initrd, path.join(boot, "initrd.img"));
+    return [`  linux /boot/vmlinuz ${o.cmdline}`, "  initrd /boot/initrd.img"];
+  });
+}
+
+// An ISO whose one menu entry is what `fill` returns after copying its
+// files into /boot.
+function isoOf(title: string, fill: (boot: string) => string[]): Iso {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hv-iso-"));
+  try {
+    const boot = path.join(dir, "tree", "boot");
+    fs.mkdirSync(path.join(boot, "grub"), { recursive: true });
+    const lines = [`menuentry "${title}" {`, ...fill(boot), "  boot", "}", ""];
+    fs.writeFileSync(path.join(boot, "grub", "grub.cfg"), grubPreamble() + lines.join("\n"));
     const iso = path.join(dir, "hv.iso");
-    const r = spawnSync("grub-mkrescue", ["-o", iso, tree], { encoding: "utf8" });
+    const r = spawnSync("grub-mkrescue", ["-o", iso, path.join(dir, "tree")], { encoding: "utf8" });
     if (r.error) throw new Error(`makeIso: failed to run grub-mkrescue: ${r.error.message}`);
     if (r.status !== 0 || !fs.existsSync(iso))
       throw new Error(`makeIso: grub-mkrescue failed (status ${r.status}):\n${r.stderr}`);

@@ -36,7 +36,7 @@ import {
   FADT_X_DSDT, FADT_X_PM1A_EVT_BLK, FADT_X_PM1A_CNT_BLK, FADT_X_PM_TMR_BLK, FADT_SIZE,
   P_LVL2_LAT_NONE, P_LVL3_LAT_NONE,
   FADT_WBINVD, FADT_PROC_C1, FADT_SLP_BUTTON, FADT_FIX_RTC, FADT_TMR_VAL_EXT, FADT_RESET_REG_SUP,
-  IAPC_LEGACY_DEVICES, IAPC_8042,
+  IAPC_LEGACY_DEVICES,
   FACS_SIGNATURE, FACS_LENGTH, FACS_VERSION, FACS_SIZE, FACS_ALIGN,
   MADT_LAPIC_ADDRESS, MADT_FLAGS, MADT_ENTRIES, MADT_PCAT_COMPAT,
   MADT_TYPE_LAPIC, MADT_TYPE_IOAPIC, MADT_TYPE_ISO, MADT_TYPE_LAPIC_NMI, MADT_LAPIC_ENABLED,
@@ -210,8 +210,10 @@ function writeFadt(p: usize, base: u64): void {
   // The RTC's century byte (src/devices/rtc.ts); no day or month alarm.
   store<u8>(p + FADT_CENTURY, CMOS_CENTURY);
   // 5.2.9.3: ISA devices the OS cannot find alone (Linux then keeps the
-  // PIT, RTC and PICs) and an 8042.
-  store<u16>(p + FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES | IAPC_8042);
+  // PIT, RTC and PICs), and no 8042 (IAPC_8042 clear): the domain's decodes
+  // little more than its reset, no keyboard or mouse is behind it, and an OS
+  // told there is one polls it for seconds of timeouts (Linux's AUX probe).
+  store<u16>(p + FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES);
   const tmrExt = DOMAIN_PM_TMR_BITS == 32 ? FADT_TMR_VAL_EXT : 0;
   store<u32>(p + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_FIX_RTC | tmrExt | FADT_RESET_REG_SUP);
   // The PIIX4 reset control register: a full reset (4.8.3.6).

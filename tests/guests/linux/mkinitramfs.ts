@@ -1,6 +1,7 @@
-// The test initramfs: busybox (from Debian's busybox-static), /init and the
-// two helpers next to this file, as a gzip-compressed newc cpio archive
-// (Linux's Documentation/driver-api/early-userspace/buffer-format.rst).
+// The test initramfs: busybox (from Debian's busybox-static) as /init, and
+// /etc/inittab, /etc/rcS and /etc/profile from next to this file, as a
+// gzip-compressed newc cpio archive (Linux's
+// Documentation/driver-api/early-userspace/buffer-format.rst).
 //   tsx tests/guests/linux/mkinitramfs.ts <busybox> <out.img>
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -26,9 +27,9 @@ for (const d of ["bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "root"]) ent
 entry("dev/console", S_IFCHR | 0o600, Buffer.alloc(0), [5, 1]);
 entry("bin/busybox", S_IFREG | 0o755, readFileSync(busybox));
 entry("bin/sh", S_IFLNK | 0o777, Buffer.from("busybox"));
-entry("init", S_IFREG | 0o755, readFileSync(path.join(here, "init")));
-entry("sbin/poweroff", S_IFREG | 0o755, readFileSync(path.join(here, "poweroff")));
-entry("sbin/reboot", S_IFREG | 0o755, readFileSync(path.join(here, "reboot")));
+entry("init", S_IFLNK | 0o777, Buffer.from("bin/busybox"));
+entry("etc/inittab", S_IFREG | 0o644, readFileSync(path.join(here, "inittab")));
+entry("etc/rcS", S_IFREG | 0o755, readFileSync(path.join(here, "rcS")));
 entry("etc/profile", S_IFREG | 0o644, readFileSync(path.join(here, "profile")));
 entry("TRAILER!!!", 0);
 writeFileSync(out, gzipSync(Buffer.concat(parts), { level: 9 }));
