@@ -562,6 +562,7 @@ export class Lapic extends Device {
     return this.reg(LAPIC_IRR + (i << 4)) | load<u32>(this.page + LAPIC_POSTED + (i << 2));
   }
   highestIrr(): i32 {
+    if (!this.virtualDelivery) return this.highest(LAPIC_IRR);   // nothing is posted
     for (let i: i32 = 7; i >= 0; i--) {
       const w = this.irrWord(<u32>i);
       if (w != 0) return (i << 5) + 31 - <i32>clz(w);
