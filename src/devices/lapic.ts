@@ -1170,7 +1170,8 @@ export class Lapic extends Device {
   }
 
   // A restored block: posted vectors in IRR, PPR from its TPR and ISR, the
-  // Timer armed as the timer runs, the line to the CPU. The caller maps mmioBase() anew.
+  // Timer armed as the timer runs, the line to the CPU. The caller maps
+  // mmioBase() anew.
   restored(): void {
     this.takePosted();
     this.ppr();

@@ -44,9 +44,10 @@ let apicv = false;
 // The MSR bitmap of a vCPU in x2APIC mode with APIC virtualization: as the
 // shared all-exit one (`exitAll`), but reads of the registers x2APIC mode
 // has, other than the timer's current count, and writes of EOI pass (TPR
-// and SELF IPI writes exit: apicvSync). The CPU reads any of 800H-8FFH from the virtual-APIC page
-// without checking that the register exists (30.5), so reads of the
-// others (DFR, APR, EOI, SELF IPI, reserved) exit to the model for #GP.
+// and SELF IPI writes exit: apicvSync). The CPU reads any of 800H-8FFH
+// from the virtual-APIC page without checking that the register exists
+// (30.5), so reads of the others (DFR, APR, EOI, SELF IPI, reserved) exit
+// to the model for #GP.
 let msrBitmapAll: u64 = 0;
 let msrBitmapX2apic: u64 = 0;
 

@@ -56,8 +56,9 @@ export function reinjectIdtVectoring(): void {
 // (src/domain/events.ts). The guest takes an external interrupt only with
 // RFLAGS.IF = 1, no blocking by STI or MOV SS and no other event being
 // injected (27.6.2: an IDT-vectoring re-injection or a fault the handler
-// injected goes first); an NMI not while NMIs are blocked. Otherwise interrupt-window (NMI-window) exiting
-// makes the CPU exit as soon as it can, and the entry after that injects.
+// injected goes first); an NMI not while NMIs are blocked. Otherwise
+// interrupt-window (NMI-window) exiting makes the CPU exit as soon as it
+// can, and the entry after that injects.
 // False if an INIT sent the vCPU to wait-for-SIPI: it does not enter.
 export function injectPending(vcpu: Vcpu): bool {
   let busy = (vmcsRead32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) != 0;
