@@ -8,7 +8,13 @@
 // emulated instructions, so these counts add up to bench/exit-cost.ts's
 // per-exit figures (minus the guest's own instructions).
 //
-//   make bench-profile   (after make guests)
+// With `timer`, the guest runs its LAPIC part (`lapic`) and the trace starts
+// at a later WRMSR exit: the TSC-deadline timer's round trip (the WRMSR of
+// IA32_TSC_DEADLINE, the VMX-preemption timer exit at the deadline, the
+// injection) as a Linux guest's every tick has it; exits are named by their
+// handler.
+//
+//   make bench-profile   (after make guests; tsx bench/exit-profile.ts timer)
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +28,18 @@ const GUEST = path.join(ROOT, "build", "guests", "exit_cost.elf");
 // UART, then it runs 100 CPUID warm-up round trips.
 const SKIP_TO_CPUID = 50;
 const TRACE_STEPS = 800; // past the first exit, through a whole second one
+// The timer's trace: past this many WRMSR exits (the guest's set-up and the
+// first deadlines), then this many exits, the guest's instructions between
+// them traced too.
+const SKIP_WRMSRS = 20;
+const TIMER_EXITS = 6;
+// What names an exit in the timer's trace: a function only it runs (the
+// handlers themselves are inlined).
+const MARKS: Array<[string, string]> = [
+  ["Lapic_writeMsr", "WRMSR IA32_TSC_DEADLINE"], ["timersFire", "VMX-preemption timer, deadline"],
+  ["hw.cpuid", "CPUID"], ["Uart16550_refill", "UART output"],
+];
+const markOf = (names: string[]) => MARKS.find(([f]) => names.some((n) => n.endsWith(f)))?.[1];
 
 function run(cmd: string, args: string[], opts: { timeout?: number } = {}): string {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: opts.timeout, maxBuffer: 64 << 20 });
@@ -79,17 +97,24 @@ function exitsIn(trace: string, vmExit: number): TracedExit[] {
 }
 
 function main(): number {
+  const timer = process.argv[2] === "timer";
   run("make", ["-s", `BUILD=${PROFILE_BUILD}`, "ASC_EXTRA=--debug", `${PROFILE_BUILD}/hv.elf`], { timeout: 600_000 });
   const syms = symbols();
   const vmExit = syms.find(([, n]) => n === "vm_exit")?.[0];
   if (vmExit === undefined) throw new Error("no vm_exit symbol in " + ELF);
   const dir = mkdtempSync(path.join(tmpdir(), "hv-profile-"));
-  const iso = makeIso({ elf: ELF, modules: [{ path: GUEST, cmdline: "domain name=exit_cost mem=2M" }] });
+  const iso = makeIso({ elf: ELF, modules: [{ path: GUEST, cmdline: `domain name=exit_cost mem=2M${timer ? " lapic" : ""}` }] });
   try {
     const cfg = bochsConfig({ iso: iso.path, serialPort: 0, logPath: path.join(dir, "bochs.log"), cpuModel: "corei7_haswell_4770", cpus: 1, memoryMb: 256 })
       .replace(/^com1:.*$/m, `com1: enabled=1, mode=file, dev=${path.join(dir, "serial.txt")}`);
     writeFileSync(path.join(dir, "bochsrc"), cfg);
-    const cmds = [`lb 0x${vmExit.toString(16)}`, ...Array(SKIP_TO_CPUID).fill("c"), "trace on", `s ${TRACE_STEPS}`, "quit"];
+    let cmds = [`lb 0x${vmExit.toString(16)}`, ...Array(SKIP_TO_CPUID).fill("c"), "trace on", `s ${TRACE_STEPS}`, "quit"];
+    if (timer) {
+      const wrmsr = syms.find(([, n]) => /Lapic_writeMsr$/.test(n))?.[0];
+      if (wrmsr === undefined) throw new Error("no Lapic_writeMsr symbol in " + ELF);
+      cmds = [`lb 0x${wrmsr.toString(16)}`, ...Array(SKIP_WRMSRS).fill("c"), "d 1", `lb 0x${vmExit.toString(16)}`, "c",
+        "trace on", ...Array(TIMER_EXITS).fill("c"), "quit"];
+    }
     writeFileSync(path.join(dir, "cmds"), cmds.join("\n") + "\n");
     const r = spawnSync("bochs", ["-q", "-f", path.join(dir, "bochsrc"), "-rc", path.join(dir, "cmds")],
       { encoding: "utf8", timeout: 300_000, maxBuffer: 256 << 20, stdio: ["ignore", "pipe", "pipe"] });
@@ -98,13 +123,21 @@ function main(): number {
       console.error(`bench/exit-profile: no traced exit (bochs status ${r.status}); serial:\n${readFileSync(path.join(dir, "serial.txt"), "utf8").slice(-2000)}`);
       return 1;
     }
+    if (timer) {
+      // The sequence, to see one round's exits in order.
+      console.log("exits in order: " + exits.map((x) => {
+        const names = x.addrs.map((a) => symbolAt(syms, a));
+        return `${markOf(names) ?? x.cause} ${x.addrs.length}`;
+      }).join(", "));
+    }
     const seen = new Set<string>();
     for (const x of exits) {
       const names = x.addrs.map((a) => symbolAt(syms, a));
       // Bochs does not trace the instruction that exits; the CPUID handler
       // is recognised by its call to the CPUID import, the others are named
       // by the last guest instruction traced before the exit.
-      const kind = names.includes("hw.cpuid") ? "CPUID" : x.cause ? `after guest "${x.cause}"` : "breakpoint-started";
+      const handler = timer ? markOf(names) : undefined;
+      const kind = handler ?? (names.includes("hw.cpuid") ? "CPUID" : x.cause ? `after guest "${x.cause}"` : "breakpoint-started");
       if (seen.has(kind) || kind === "breakpoint-started") continue;
       seen.add(kind);
       const counts = new Map<string, number>();

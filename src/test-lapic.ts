@@ -163,8 +163,7 @@ export function lapicTakeSipi(a: Lapic): i32 { return a.takeSipi(); }
 export function lapicTakeExtInt(a: Lapic): void { a.takeExtInt(); }
 export function lapicWants(a: Lapic): bool { return a.wants(); }
 export function lapicSetVirtualDelivery(a: Lapic, on: bool): void { a.virtualDelivery = on; }
-export function lapicTakePosted(a: Lapic): void { a.takePosted(); }
-export function lapicIrrMore(a: Lapic): bool { return a.irrMore(); }
+export function lapicTakePosted(a: Lapic): i32 { return a.takePosted(); }
 export function lapicPage(a: Lapic): usize { return a.block(); }
 export function lapicApicBase(a: Lapic): u64 { return a.apicBase(); }
 export function lapicMmioBase(a: Lapic): u64 { return a.mmioBase(); }

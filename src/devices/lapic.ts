@@ -98,6 +98,8 @@ const LAPIC_STATE_VERSION: u32 = 2;
 export const LAPIC_STATE: u32 = LAPIC_PAGE_SIZE;
 const LAPIC_POSTED: u32 = LAPIC_STATE + <u32>offsetof<LapicState>();
 export const LAPIC_BLOCK_SIZE: u32 = LAPIC_POSTED + 32;
+// takePosted's flag beside the highest vector: others wait in IRR too.
+export const IRR_MORE: i32 = 0x100;
 export const LAPIC_VERSION_VALUE: u32 = 0x14 | (5 << LAPIC_VERSION_MAX_LVT_SHIFT);
 export const LAPIC_TIMER_MIN_PERIOD_US: u64 = 100;
 
@@ -250,6 +252,14 @@ export class Lapic extends Device {
   // entering IRR, deliverable yet or not, an NMI, INIT, STARTUP, the PIC's
   // ExtINT) is news for the CPU side and raises `intr` anew.
   virtualDelivery: bool = false;
+  // The words of the posted area that hold vectors (a bit each: request),
+  // and TMR's changes, counted: what lets the CPU side skip a scan of IRR
+  // and rewriting the EOI-exit bitmap before an entry. Rebuilt, not saved
+  // (restored() takes the posted).
+  private postedWords: u32 = 0;
+  private irrRestored: bool = false;   // IRR written from a saved block: RVI is not its
+
+  tmrSeq: u32 = 0;
   private news: bool = false;
   private extIntSeen: bool = false;
 
@@ -316,6 +326,8 @@ export class Lapic extends Device {
     const st = this.st;
     memory.fill(this.page, 0, <usize>LAPIC_PAGE_SIZE);
     memory.fill(this.page + LAPIC_POSTED, 0, 32);
+    this.postedWords = 0;
+    this.tmrSeq++;
     const x2 = this.x2apicMode();
     this.setReg(LAPIC_ID, x2 ? this.index : (this.index & 0xff) << 24);
     this.setReg(LAPIC_VERSION, LAPIC_VERSION_VALUE);
@@ -537,8 +549,9 @@ export class Lapic extends Device {
 
   // The highest vector set in the 256-bit register at `base`, or -1.
   private highest(base: u32): i32 {
+    const at = this.page + base;
     for (let i: i32 = 7; i >= 0; i--) {
-      const w = this.reg(base + (<u32>i << 4));
+      const w = load<u32>(at + (<usize>i << 4));
       if (w != 0) return (i << 5) + 31 - <i32>clz(w);
     }
     return -1;
@@ -563,31 +576,69 @@ export class Lapic extends Device {
   }
   highestIrr(): i32 {
     if (!this.virtualDelivery) return this.highest(LAPIC_IRR);   // nothing is posted
+    const page = this.page;
     for (let i: i32 = 7; i >= 0; i--) {
-      const w = this.irrWord(<u32>i);
+      const w = load<u32>(page + LAPIC_IRR + (<usize>i << 4)) | load<u32>(page + LAPIC_POSTED + (<usize>i << 2));
       if (w != 0) return (i << 5) + 31 - <i32>clz(w);
     }
     return -1;
   }
-  // More than one vector requested.
-  irrMore(): bool {
-    let n: u32 = 0;
-    for (let i: u32 = 0; i < 8; i++) n += <u32>popcnt(this.irrWord(i));
-    return n > 1;
-  }
   @inline private irrHas(v: u32): bool { return (this.irrWord(v >> 5) & (<u32>1 << (v & 31))) != 0; }
 
   // Virtual-interrupt delivery, on the vCPU's CPU before a VM entry (the
-  // processor does not run it): the posted vectors enter IRR.
-  takePosted(): void {
-    for (let i: u32 = 0; i < 8; i++) {
-      const at = this.page + LAPIC_POSTED + (i << 2);
-      const w = load<u32>(at);
-      if (w == 0) continue;
-      store<u32>(at, 0);
-      const a = this.page + LAPIC_IRR + (i << 4);
-      store<u32>(a, load<u32>(a) | w);
+  // processor does not run it): the posted vectors enter IRR. Returns the
+  // highest vector in IRR, or -1, with IRR_MORE set if there are others:
+  // one pass, as it runs before every entry with something pending. `rvi`:
+  // the VMCS's RVI if it holds the highest vector of IRR as the last call
+  // left it and the processor keeps it (-1: unknown); 0 is an empty IRR,
+  // and then only the posted words are looked at.
+  takePosted(rvi: i32 = -1): i32 {
+    if (this.irrRestored) {
+      rvi = -1;
+      this.irrRestored = false;
     }
+    const page = this.page;
+    const words = this.postedWords;
+    this.postedWords = 0;
+    if (rvi == 0) {
+      // IRR is empty: it becomes what was posted.
+      let highest: i32 = -1;
+      let more = false;
+      for (let m = words; m != 0; m &= m - 1) {
+        const i = <usize>ctz(m);
+        const at = page + LAPIC_POSTED + (i << 2);
+        const w = load<u32>(at);
+        store<u32>(at, 0);
+        store<u32>(page + LAPIC_IRR + (i << 4), w);
+        if (highest >= 0 || (w & (w - 1)) != 0) more = true;
+        highest = (<i32>i << 5) + 31 - <i32>clz(w);   // ascending: the last is the highest
+      }
+      return highest < 0 || !more ? highest : highest | IRR_MORE;
+    }
+    let highest: i32 = -1;
+    let more = false;
+    for (let i: i32 = 7; i >= 0; i--) {
+      const at = page + LAPIC_POSTED + (<usize>i << 2);
+      const a = page + LAPIC_IRR + (<usize>i << 4);
+      let w = load<u32>(a);
+      const posted = load<u32>(at);
+      if (posted != 0) {
+        store<u32>(at, 0);
+        w |= posted;
+        store<u32>(a, w);
+      }
+      if (w == 0) continue;
+      if (highest >= 0 || (w & (w - 1)) != 0) more = true;
+      if (highest < 0) highest = (i << 5) + 31 - <i32>clz(w);
+    }
+    return highest < 0 || !more ? highest : highest | IRR_MORE;
+  }
+
+  // With virtual-interrupt delivery, given RVI as takePosted wants it:
+  // nothing in IRR or posted, and no event for the CPU side (the CPU
+  // delivered what there was).
+  idle(rvi: i32): bool {
+    return rvi == 0 && this.postedWords == 0 && !this.irrRestored && this.st.events == 0 && !this.pendingExtInt();
   }
 
   // `v` requested: into IRR, or posted while the processor owns IRR.
@@ -598,6 +649,7 @@ export class Lapic extends Device {
     }
     const at = this.page + LAPIC_POSTED + ((v >> 5) << 2);
     store<u32>(at, load<u32>(at) | (<u32>1 << (v & 31)));
+    this.postedWords |= <u32>1 << (v >> 5);
   }
   @inline highestIsr(): i32 { return this.highest(LAPIC_ISR); }
   // TMR bits 32i+31..32i (the EOI-exit bitmap of virtual-interrupt delivery).
@@ -631,10 +683,14 @@ export class Lapic extends Device {
   // The vector the CPU should take next: the highest in IRR whose priority
   // class is above PPR's, or -1 (none while hardware or software disabled).
   highestDeliverable(): i32 {
-    if (!this.hwEnabled() || !this.swEnabled()) return -1;
     const v = this.highestIrr();
-    if (v < 0 || (<u32>v & 0xf0) <= (this.pprOf() & 0xf0)) return -1;
-    return v;
+    return this.deliverable(v) ? v : -1;
+  }
+
+  // Whether `v`, the highest vector in IRR (or -1), is one the CPU takes
+  // now: above PPR's class, the APIC enabled.
+  deliverable(v: i32): bool {
+    return v >= 0 && this.hwEnabled() && this.swEnabled() && (<u32>v & 0xf0) > (this.pprOf() & 0xf0);
   }
 
   // The CPU took `vector` (injected it): IRR -> ISR.
@@ -825,8 +881,11 @@ export class Lapic extends Device {
       return false;
     }
     this.request(vector);
-    if (level) this.setBit(LAPIC_TMR, vector);
-    else this.clearBit(LAPIC_TMR, vector);
+    if (level != this.testBit(LAPIC_TMR, vector)) {
+      if (level) this.setBit(LAPIC_TMR, vector);
+      else this.clearBit(LAPIC_TMR, vector);
+      this.tmrSeq++;
+    }
     this.news = true;
     return true;
   }
@@ -845,7 +904,10 @@ export class Lapic extends Device {
       return;
     }
     this.request(v);
-    this.clearBit(LAPIC_TMR, v);
+    if (this.testBit(LAPIC_TMR, v)) {
+      this.clearBit(LAPIC_TMR, v);
+      this.tmrSeq++;
+    }
     this.news = true;
   }
 
@@ -903,11 +965,16 @@ export class Lapic extends Device {
   // Something for the CPU: a deliverable interrupt, an NMI, INIT or SIPI,
   // or the PIC's. What `intr` carries.
   wants(): bool {
-    return (this.st.events & (EV_NMI | EV_INIT | EV_SIPI)) != 0 || this.highestDeliverable() >= 0 || this.pendingExtInt();
+    return (this.st.events & (EV_NMI | EV_INIT | EV_SIPI)) != 0 || this.pendingExtInt() || this.highestDeliverable() >= 0;
   }
 
   // Brings `intr` to wants(): after every change, and for the integrator
   // after the processor changed the page (virtual-interrupt delivery).
+  // Something new that the CPU side should take raises it anew even if it
+  // is high already: the line may be up for something a halted vCPU cannot
+  // take (a vector with RFLAGS.IF = 0) when an INIT or NMI comes, which it
+  // must. With virtual-interrupt delivery only news matter: the CPU side
+  // looks at IRR before every entry while anything waits there.
   changed(): void {
     const intr = this.intr;
     if (intr === null) return;
@@ -915,11 +982,13 @@ export class Lapic extends Device {
     const news = this.news || (ext && !this.extIntSeen);
     this.news = false;
     this.extIntSeen = ext;
-    if (news && this.virtualDelivery) {
-      intr.reassert();
+    if (this.virtualDelivery) {
+      if (news) intr.reassert();
       return;
     }
-    intr.set(this.wants());
+    const wants = this.wants();
+    if (news && wants) intr.reassert();
+    else intr.set(wants);
   }
 
   // ── Outgoing: ICR and SELF IPI (11.6.1, 11.12.9, 11.12.11) ─────────────
@@ -1173,7 +1242,9 @@ export class Lapic extends Device {
   // Timer armed as the timer runs, the line to the CPU. The caller maps
   // mmioBase() anew.
   restored(): void {
+    this.tmrSeq++;
     this.takePosted();
+    this.irrRestored = true;
     this.ppr();
     this.rearm(this.clock.now());
     this.changed();

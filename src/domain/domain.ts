@@ -99,6 +99,9 @@ export class VcpuStats {
   raisedAt: u64 = 0;     // host TSC of the physical interrupt behind its pending event, 0 if none
 }
 
+export const EOI_EXIT_UNKNOWN: i64 = -1;
+export const EOI_EXIT_ALL: i64 = -2;
+
 // A vCPU: the host's part (where it runs, VMCS, VPID, scheduler id), with
 // its guest-visible state and its statistics.
 @final
@@ -128,6 +131,10 @@ export class Vcpu {
   // before each VM entry (src/vmx/event.ts).
   lapic: Lapic | null = null;
   irqPending: bool = false;
+  // With virtual-interrupt delivery, what its VMCS's EOI-exit bitmap holds
+  // (src/vmx/apic.ts): all ones, TMR as of the LAPIC's tmrSeq, or unknown
+  // (a fresh VMCS, whose RVI is not the LAPIC's either).
+  eoiExit: i64 = EOI_EXIT_UNKNOWN;
   // Its own MMIO (the xAPIC page at IA32_APIC_BASE), looked at before the
   // domain's bus.
   mmio: Bus | null = null;

@@ -105,8 +105,11 @@ class VcpuIntr extends IrqController {
       if (vector >= 0) vcpuStartup(v, <u32>vector);
       return;
     }
+    // A STARTUP outside wait-for-SIPI is ignored (SDM Vol. 3A 9.4.2), unless
+    // an INIT before it waits for this vCPU to take it.
+    if (lapic.pendingSipi() && !lapic.pendingInit()) lapic.takeSipi();
     v.irqPending = true;
-    if (lapic.wants()) vcpuWake(v, true, lapic.pendingNmi() || lapic.pendingInit());
+    if (v.state.halted && lapic.wants()) vcpuWake(v, true, lapic.pendingNmi() || lapic.pendingInit());
     vcpuKick(v);
   }
 }

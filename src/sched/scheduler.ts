@@ -260,7 +260,8 @@ class SchedWaker extends VcpuWaker {
     schedWake(v, rdtsc(), urgent);
   }
   kick(v: Vcpu): void {
-    if (v.schedId < 0 || policy === null) return;
+    // Its VMCS current here: this CPU runs it (it is in its exit), no other can.
+    if (v.schedId < 0 || policy === null || thisCpu().vmcsOwner == changetype<usize>(v)) return;
     const cpu = p().vcpuCpu(<u32>v.schedId);
     if (cpu >= 0 && p().running(<u32>cpu) == v.schedId && <u32>cpu != thisCpu().index) cpuKick(<u32>cpu);
   }

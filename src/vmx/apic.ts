@@ -16,8 +16,8 @@
 //
 // NMIs, ExtINT (the PIC's vector) and INIT are the same in both: injected,
 // or, for INIT, the vCPU goes to wait-for-SIPI.
-import { Vcpu } from "../domain/domain";
-import { Lapic, x2apicReadable } from "../devices/lapic";
+import { Vcpu, EOI_EXIT_UNKNOWN, EOI_EXIT_ALL } from "../domain/domain";
+import { Lapic, x2apicReadable, IRR_MORE } from "../devices/lapic";
 import { vmcsRead16, vmcsRead32, vmcsWrite16, vmcsWrite32, vmcsWrite64 } from "./vmcs";
 import { vmxProcCtlsMsr, vmxProc2CtlsMsr, vmxPinCtlsMsr, vmxCanSet } from "./capabilities";
 import { guestApicAccessPage } from "../domain/memory";
@@ -97,7 +97,8 @@ export function apicVmcsInit(vcpu: Vcpu, all: u64): void {
   const dom = vcpu.domain;
   vmcsWrite64(APIC_ACCESS_ADDR, guestApicAccessPage(dom));
   lapicModeChanged(vcpu);
-  apicvSync(lapic, false);
+  vcpu.eoiExit = EOI_EXIT_UNKNOWN;   // a fresh VMCS: RVI and the bitmap are written
+  apicvSync(vcpu, false);
   vcpu.irqPending = true;   // the first entry looks at IRR (injectPending)
   const isr = lapic.highestIsr();
   const status = vmcsRead16(GUEST_INTERRUPT_STATUS) & 0xff;
@@ -139,37 +140,62 @@ function x2apicBitmap(): u64 {
   return f;
 }
 
+// RVI from GUEST_INTERRUPT_STATUS `status` if it is the highest vector in
+// IRR (the processor keeps it so once apicvSync wrote it), else -1.
+@inline function knownRvi(vcpu: Vcpu, status: u32): i32 {
+  return vcpu.eoiExit == EOI_EXIT_UNKNOWN ? -1 : <i32>(status & 0xff);
+}
+
+// Before an entry: nothing left for the LAPIC's CPU side to do (the CPU
+// delivered what IRR held, nothing came since), with the EOI-exit bitmap
+// already TMR. One VMREAD instead of apicvSync's work.
+export function apicvIdle(vcpu: Vcpu): bool {
+  if (vcpu.eoiExit < 0) return false;
+  return vcpu.lapic!.idle(knownRvi(vcpu, vmcsRead16(GUEST_INTERRUPT_STATUS)));
+}
+
+// What apicvSync reports: something waits in IRR (for a later entry too),
+// an interrupt window is wanted.
+export const APICV_PENDING: u32 = 1;
+export const APICV_WINDOW: u32 = 2;
+
 // Virtual-interrupt delivery, before a VM entry: the posted vectors enter
 // IRR and RVI is the highest vector requested. The CPU delivers from IRR
 // only at this entry, and only while the guest can take an interrupt
 // (`open`: RFLAGS.IF = 1, no STI or MOV SS blocking, no event injected).
 // Bochs, where the tests run, delivers a pending virtual interrupt even
-// with RFLAGS.IF = 0 when a physical interrupt arrives (its
+// with RFLAGS.IF = 0 when a physical one arrives (its
 // InterruptAcknowledge does not look at IF), so nothing may become pending
 // inside the guest: one deliverable now but not open waits for an
-// interrupt window (returns true); while others wait in IRR every EOI exits
+// interrupt window (APICV_WINDOW); while others wait in IRR every EOI exits
 // (the EOI-exit bitmap all ones; otherwise TMR, for the I/O APIC's level-
 // triggered vectors), and SELF IPI and TPR writes exit (x2apicBitmap), as
 // those are the other evaluations of pending virtual interrupts (30.1.2-4).
 // The EOI-exit bitmap changes with IRR, so the processor never delivers a
 // level vector it would not report the EOI of.
-export function apicvSync(lapic: Lapic, open: bool): bool {
-  lapic.takePosted();
-  const irr = lapic.highestIrr();
-  const status = vmcsRead16(GUEST_INTERRUPT_STATUS) & 0xff00;
-  vmcsWrite16(GUEST_INTERRUPT_STATUS, <u16>(status | (irr < 0 ? 0 : <u32>irr)));
-  const deliverable = lapic.highestDeliverable() >= 0;
+// Returns APICV_* flags.
+export function apicvSync(vcpu: Vcpu, open: bool): u32 {
+  const lapic = vcpu.lapic!;
+  const status = vmcsRead16(GUEST_INTERRUPT_STATUS);
+  const got = lapic.takePosted(knownRvi(vcpu, status));
+  const irr = got & 0xff;
+  if ((status & 0xff) != (got < 0 ? 0 : <u32>irr)) vmcsWrite16(GUEST_INTERRUPT_STATUS, <u16>((status & 0xff00) | (got < 0 ? 0 : <u32>irr)));
+  const deliverable = got >= 0 && lapic.deliverable(irr);
   const now = deliverable && open;
-  if ((now && lapic.irrMore()) || (!now && irr >= 0)) {
-    vmcsWrite64(EOI_EXIT_BITMAP0, U64.MAX_VALUE);
-    vmcsWrite64(EOI_EXIT_BITMAP1, U64.MAX_VALUE);
-    vmcsWrite64(EOI_EXIT_BITMAP2, U64.MAX_VALUE);
-    vmcsWrite64(EOI_EXIT_BITMAP3, U64.MAX_VALUE);
-  } else {
+  if ((now && (got & IRR_MORE) != 0) || (!now && got >= 0)) {
+    if (vcpu.eoiExit != EOI_EXIT_ALL) {
+      vmcsWrite64(EOI_EXIT_BITMAP0, U64.MAX_VALUE);
+      vmcsWrite64(EOI_EXIT_BITMAP1, U64.MAX_VALUE);
+      vmcsWrite64(EOI_EXIT_BITMAP2, U64.MAX_VALUE);
+      vmcsWrite64(EOI_EXIT_BITMAP3, U64.MAX_VALUE);
+      vcpu.eoiExit = EOI_EXIT_ALL;
+    }
+  } else if (vcpu.eoiExit != <i64>lapic.tmrSeq) {
     vmcsWrite64(EOI_EXIT_BITMAP0, <u64>lapic.tmrWord(0) | (<u64>lapic.tmrWord(1) << 32));
     vmcsWrite64(EOI_EXIT_BITMAP1, <u64>lapic.tmrWord(2) | (<u64>lapic.tmrWord(3) << 32));
     vmcsWrite64(EOI_EXIT_BITMAP2, <u64>lapic.tmrWord(4) | (<u64>lapic.tmrWord(5) << 32));
     vmcsWrite64(EOI_EXIT_BITMAP3, <u64>lapic.tmrWord(6) | (<u64>lapic.tmrWord(7) << 32));
+    vcpu.eoiExit = <i64>lapic.tmrSeq;
   }
-  return deliverable && !open;
+  return (got >= 0 ? APICV_PENDING : 0) | (deliverable && !open ? APICV_WINDOW : 0);
 }

@@ -3,6 +3,7 @@
 // delivery of a domain's event vector (src/domain/events.ts) as an external
 // interrupt once the guest can take one. Runs with the vCPU's VMCS current.
 import { Vcpu } from "../domain/domain";
+import { vcpuStartup } from "../domain/wake";
 import { vmcsRead32, vmcsReadNat, vmcsWrite32 } from "./vmcs";
 import { rdtsc } from "../arch/hw";
 import {
@@ -17,7 +18,7 @@ import {
   VECTOR_NMI,
 } from "../arch/vmx-exit";
 import { PROC_INTERRUPT_WINDOW_EXITING, PROC_NMI_WINDOW_EXITING } from "../arch/vmx";
-import { apicvSync } from "./apic";
+import { apicvSync, apicvIdle, APICV_PENDING, APICV_WINDOW } from "./apic";
 import { RFLAGS_IF } from "../arch/cr";
 
 // A fault with or without an error code, delivered at the current RIP.
@@ -60,18 +61,31 @@ export function reinjectIdtVectoring(): void {
 // interrupt-window (NMI-window) exiting makes the CPU exit as soon as it
 // can, and the entry after that injects.
 // False if an INIT sent the vCPU to wait-for-SIPI: it does not enter.
+// (With a fresh VMCS, current, if a STARTUP followed the INIT.)
 export function injectPending(vcpu: Vcpu): bool {
+  const lapic = vcpu.lapic;
+  // With virtual-interrupt delivery, most often after the CPU delivered
+  // the one vector there was: nothing to look at.
+  if (lapic !== null && lapic.virtualDelivery && !vcpu.state.intrPending && !vcpu.windowExiting &&
+      !vcpu.nmiWindowExiting && apicvIdle(vcpu)) {
+    vcpu.irqPending = false;
+    return true;
+  }
   let busy = (vmcsRead32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) != 0;
   const blocking = vmcsRead32(GUEST_INTERRUPTIBILITY_INFO);
   let open = !busy && (vmcsReadNat(GUEST_RFLAGS) & RFLAGS_IF) != 0 &&
     (blocking & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) == 0;
   let window = false;
   let nmiWindow = false;
-  const lapic = vcpu.lapic;
   if (lapic !== null && vcpu.irqPending) {
     if (lapic.takeInit()) {
       vcpuWaitSipi(vcpu);
-      return false;
+      // A STARTUP sent after the INIT, before this vCPU had a CPU to take
+      // the INIT on (the LAPIC drops one that came before), starts it now:
+      // the entry goes on with its fresh VMCS.
+      const vector = lapic.takeSipi();
+      if (vector >= 0) vcpuStartup(vcpu, <u32>vector);
+      return !vcpu.state.waitSipi;
     }
     lapic.takeSipi();   // a STARTUP outside wait-for-SIPI is ignored (SDM Vol. 3A 9.4.2)
     if (lapic.pendingNmi()) {
@@ -108,10 +122,11 @@ export function injectPending(vcpu: Vcpu): bool {
     }
     // With virtual-interrupt delivery the CPU takes the highest vector from
     // IRR at this entry if the guest can, after the PIC's.
-    if (vid && apicvSync(lapic, open)) window = true;
+    const apicv = vid ? apicvSync(vcpu, open) : 0;
+    if ((apicv & APICV_WINDOW) != 0) window = true;
     // Still something to do at a later entry? (With virtual-interrupt
-    // delivery, while anything waits in IRR: apicvSync.)
-    vcpu.irqPending = lapic.pendingNmi() || lapic.pendingExtInt() || (vid ? lapic.highestIrr() >= 0 : lapic.wants());
+    // delivery, while anything waits in IRR.)
+    vcpu.irqPending = lapic.pendingNmi() || lapic.pendingExtInt() || (vid ? (apicv & APICV_PENDING) != 0 : lapic.wants());
   }
   if (vcpu.state.intrPending) {
     const dom = vcpu.domain;

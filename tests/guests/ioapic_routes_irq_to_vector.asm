@@ -68,8 +68,8 @@ main:
   call lapic_enable
   mov al, 0x20
   call pic_init                       ; every 8259 input masked
-  mov ax, PIT_HZ / 1000
-  call pit_rate                       ; 1 kHz on IRQ 0
+  mov ax, PIT_HZ / PROBE_HZ
+  call pit_rate
 
   ; edge
   mov eax, RTE_HIGH
@@ -96,11 +96,11 @@ main:
   mov edx, VEC_EDGE | RTE_MASKED
   call ioapic_write
   mov eax, [khz]
-  imul ecx, eax, 3
+  imul ecx, eax, 3 * PERIOD_MS
   call tsc_wait                       ; one that was on its way may come
   mov ebx, [edges]
   mov eax, [khz]
-  imul ecx, eax, 5
+  imul ecx, eax, 5 * PERIOD_MS
   call tsc_wait
   cmp ebx, [edges]
   je .masked
@@ -127,7 +127,7 @@ main:
   FAIL_HEX "level: remote IRR clear in the handler; entry", dword [level_rte]
 .rirr:
   mov eax, [khz]
-  imul ecx, eax, 5
+  imul ecx, eax, 5 * PERIOD_MS
   call tsc_wait
   cmp dword [levels], 1
   je .held

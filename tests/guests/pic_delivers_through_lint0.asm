@@ -52,7 +52,7 @@ main:
   je .imr
   FAIL_HEX "the master's IMR does not read back:", eax
 .imr:
-  mov ax, PIT_HZ / 1000
+  mov ax, PIT_HZ / PROBE_HZ
   call pit_rate
   sti
   mov esi, ticks
@@ -78,7 +78,7 @@ main:
   call await_count
   jc .no_held
   mov eax, [khz]
-  imul ecx, eax, 5
+  imul ecx, eax, 5 * PERIOD_MS
   call tsc_wait                       ; 5 periods
   cli
   mov ebx, [ticks]
@@ -98,7 +98,7 @@ main:
 .still:
   sti
   mov eax, [khz]
-  imul ecx, eax, 5
+  imul ecx, eax, 5 * PERIOD_MS
   call tsc_wait
   cmp ebx, [ticks]
   je .held
@@ -167,14 +167,14 @@ main:
 .no_held:
   FAIL "no IRQ 0 to hold in service"
 
-; quiet: CF set if IRQ 0 interrupted in 5 ms (after 2 ms for one on its way).
+; quiet: CF set if IRQ 0 interrupted in 5 periods (after 2 for one on its way).
 quiet:
   mov eax, [khz]
-  imul ecx, eax, 2
+  imul ecx, eax, 2 * PERIOD_MS
   call tsc_wait
   mov ebx, [ticks]
   mov eax, [khz]
-  imul ecx, eax, 5
+  imul ecx, eax, 5 * PERIOD_MS
   call tsc_wait
   cmp ebx, [ticks]
   je .yes

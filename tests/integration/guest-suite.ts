@@ -71,7 +71,8 @@ export async function runGuests(guests: Guest[], o: SuiteOpts): Promise<{ out: s
   const results = new Map<string, Result>();
   const expected = guests.filter((g) => g.expect === "pass");
   try {
-    e = await bootBochs({ iso: iso.path, failOn: FAIL_ON, memoryMb: 512, cpus: o.cpus ?? 1 });
+    // TSHV_IPS: another Bochs rate, to shake out timing-dependent faults.
+    e = await bootBochs({ iso: iso.path, failOn: FAIL_ON, memoryMb: 512, cpus: o.cpus ?? 1, ips: process.env.TSHV_IPS ? Number(process.env.TSHV_IPS) : undefined });
     const deadline = Date.now() + o.resultsMs;
     try {
       while (expected.some((g) => !results.has(g.domain))) {

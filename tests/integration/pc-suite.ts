@@ -30,13 +30,17 @@ export function pcSuite(cpus: number, apicv: boolean) {
         },
       });
       checkGuests(PC_GUESTS, out, results, expect);
-      // Each reset guest: its method, a restart per reset up to the bound
-      // on a burst, then kept stopped.
+      // Each reset guest: its method, a restart per reset until a burst
+      // reaches the bound (more than one burst if a loaded host makes its
+      // resets slower than the window), then kept stopped: no restart after.
       RESET_PROBES.forEach((g, i) => {
         expect(out).toContain(`[${g.domain}] reset_port_restarts_domain: resetting through ${RESET_METHODS[i]}\n`);
-        const restarts = [...out.matchAll(new RegExp(`hv: domain \\d+ \\(${g.domain}\\) restarted as domain \\d+\n`, "g"))].length;
-        expect(restarts, `${g.domain} restarts`).toBe(RESTART_BURST);
-        expect(out).toMatch(notRestartedRe(g.domain));
+        const restartRe = new RegExp(`hv: domain \\d+ \\(${g.domain}\\) restarted as domain \\d+\n`, "g");
+        const restarts = [...out.matchAll(restartRe)].length;
+        expect(restarts, `${g.domain} restarts`).toBeGreaterThanOrEqual(RESTART_BURST);
+        const kept = notRestartedRe(g.domain).exec(out);
+        expect(kept, `${g.domain} kept stopped`).not.toBeNull();
+        expect([...out.slice(kept!.index).matchAll(restartRe)].length, `${g.domain} restarts after it was kept stopped`).toBe(0);
       });
       expect(out).toContain(mode);
       // What only the log can show: S5 reached through the probe, string output on the console.
