@@ -1,4 +1,4 @@
-// The exit dispatch (src/vmx/exit.ts, src/vmx/run.ts enterOnce) on the
+// The exit dispatch (src/vmx/exit.ts, src/vmx/enter.ts enterOnce) on the
 // compiled wasm against the simulated VMX CPU (tests/sim/vmx.ts): every basic
 // exit reason has a disposition, handled reasons reach their handler, RIP
 // advances by exactly VM_EXIT_INSTRUCTION_LEN for completed instructions
