@@ -12,3 +12,4 @@ export * from "./test-lapic";
 export * from "./test-pit";
 export * from "./test-acpi";
 export * from "./test-linux";
+export * from "./test-state";

@@ -114,8 +114,9 @@ export abstract class Device {
     return "";
   }
 
-  // Why the `len` bytes at `src` cannot be this device's state, or "".
-  private refusal(src: usize, len: u32): string {
+  // Why the `len` bytes at `src` cannot be this device's state, or "" (a
+  // domain's restore asks every device before it changes any).
+  refusal(src: usize, len: u32): string {
     if (len < DEVSTATE_HEADER) return "truncated header (" + dec(len) + " bytes)";
     const kind = load<u32>(src + DEVSTATE_KIND);
     if (kind != this.kind()) return "saved by another device (kind " + hex(kind, 8) + ")";

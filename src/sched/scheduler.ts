@@ -5,7 +5,7 @@
 // resumed, a vCPU pinned) and makes other CPUs look again when that
 // concerns them (src/cpu/ipi.ts). Everything runs under the big lock.
 import { Vcpu, Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
-import { SchedPolicy, POLICY_CREDIT, VCPU_RUNNABLE } from "./policy";
+import { SchedPolicy, POLICY_CREDIT, VCPU_RUNNABLE, VCPU_BLOCKED } from "./policy";
 import { CreditPolicy } from "./credit";
 import { thisCpu, cpusFound, cpusOnlineMask } from "../cpu/percpu";
 import { cpuKick } from "../cpu/ipi";
@@ -163,12 +163,25 @@ export function schedAnyAlive(): bool {
 export function schedDomainUnpaused(d: Domain, now: u64): void {
   for (let i = 0; i < d.vcpus.length; i++) {
     const v = unchecked(d.vcpus[i]);
-    if (v.pausedOut && !v.state.halted) {
-      v.pausedOut = false;
-      const cpu = p().wake(v.schedId, now);
-      if (cpu >= 0) cpuKick(<u32>cpu);
-    }
+    if (!v.pausedOut) continue;
+    // A parked vCPU runs again; one that is halted now (its state was put
+    // back while paused) stays blocked until an event wakes it.
+    v.pausedOut = false;
+    if (v.state.halted) continue;
+    const cpu = p().wake(v.schedId, now);
+    if (cpu >= 0) cpuKick(<u32>cpu);
   }
+}
+
+// `v`'s state was put back while its domain is paused (src/state/): one
+// not halted now runs once the domain is unpaused, even if it was blocked
+// in HLT before; one in wait-for-SIPI stays off the scheduler, one out of
+// it that never ran joins. False if the scheduler is full.
+export function schedRestored(v: Vcpu): bool {
+  if (v.state.waitSipi) return true;
+  if (v.schedId < 0) return schedAdd(v);
+  if (!v.state.halted && p().vcpuState(<u32>v.schedId) == VCPU_BLOCKED) v.pausedOut = true;
+  return true;
 }
 
 // The domain's vCPUs running on other CPUs leave them now (a pause or a

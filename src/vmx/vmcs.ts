@@ -51,6 +51,19 @@ const WIDTH_CHECK: bool = isDefined(HV_DEBUG);
   vmwriteOrPanic(field, value);
 }
 
+// A field taken from a table rather than named at the call (a domain's
+// captured state, src/state/capture.ts): its width from its encoding, the
+// value zero-extended; a write keeps the field's width.
+export function vmcsReadField(field: u32): u64 {
+  const v = vmread(field);
+  const w = vmcsWidth(field);
+  return w == VMCS_WIDTH_16 ? v & 0xffff : w == VMCS_WIDTH_32 ? v & 0xffffffff : v;
+}
+export function vmcsWriteField(field: u32, value: u64): void {
+  const w = vmcsWidth(field);
+  vmwriteOrPanic(field, w == VMCS_WIDTH_16 ? value & 0xffff : w == VMCS_WIDTH_32 ? value & 0xffffffff : value);
+}
+
 function vmwriteOrPanic(field: u32, value: u64): void {
   if (vmwrite(field, value) != VMX_SUCCEED) vmcsWriteFailed(field, value);
 }

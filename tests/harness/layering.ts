@@ -13,7 +13,7 @@ import { dirname, join, normalize } from "node:path";
 // Lowest first (README "Layout" says what each owns).
 export const LAYERS = [
   "arch", "lib", "log", "boot", "mm", "ept", "platform", "cpu", "devices", "domain", "sched", "vmx",
-  "lifecycle", "hypercall", "src",
+  "lifecycle", "state", "hypercall", "src",
 ];
 
 // What Domain 0 shares with the hypervisor.

@@ -1,0 +1,153 @@
+// A domain's state as plain data (src/state/capture.ts) on the compiled wasm
+// against the simulated VMX CPU: every guest-state field of the SDM's VMCS
+// table is captured or named as not, every device of a PC domain is in the
+// record, a capture restored into another domain of the same shape gives it
+// the same VMCS fields, registers, XSAVE area and devices, and a record that
+// does not fit is refused with why, the domain untouched.
+import { describe, expect, it } from "vitest";
+import { REG } from "../sim/vmx";
+import { vmxMachine } from "./fixtures";
+
+const VMCS_TYPE_GUEST = 2;
+// Controls a record holds: what the guest reads of CR0 and CR4, and an
+// event injection waiting for the next entry (src/arch/vmcs.ts).
+const CR0_READ_SHADOW = 0x6004, CR4_READ_SHADOW = 0x6006;
+const VM_ENTRY_INTR_INFO_FIELD = 0x4016, VM_ENTRY_EXCEPTION_ERROR_CODE = 0x4018, VM_ENTRY_INSTRUCTION_LEN = 0x401a;
+const TSC_OFFSET = 0x2010, GUEST_RIP = 0x681e;
+// A PC DomU's device models, in the order the builder makes them
+// (src/lifecycle/builder.ts, src/domain/pc.ts): a new one must be named here.
+const PC_DEVICES = ["DBGX", "LAPC", "8259", "IOAP", "8254", "6818", "PHST", "ACPM", "FCFG", "8042", "PT92", "U550"];
+const A = 0x50000, B = 0x70000;
+const D_SIZE = 8;
+const DOMREC_HEADER = 56 + 16 + 200 + 16384;
+
+const widthMask = (enc: number): bigint => {
+  const w = (enc >> 13) & 3;
+  return w === 0 ? 0xffffn : w === 2 ? 0xffffffffn : (1n << 64n) - 1n;
+};
+const fourcc = (v: number): string => String.fromCharCode(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
+
+function world() {
+  const { m, e, vmx, create } = vmxMachine();
+  const captured = Array.from({ length: e.stateCapturedCount() }, (_, i) => e.stateCapturedField(i) >>> 0);
+  const uncaptured = Array.from({ length: e.stateUncapturedCount() }, (_, i) => e.stateUncapturedField(i) >>> 0);
+  const make = (name: string): number => {
+    const id = create(name);
+    expect(e.stateStart(id)).toBe(0);
+    e.stateSetPaused(id, 1);
+    return id;
+  };
+  const fields = (id: number) => vmx.vmcss.get(e.testVcpuVmcs(id))!.fields;
+  const capture = (id: number, at: number): number => {
+    const n = e.stateCaptureSize(id);
+    expect(m.str("stateCapture", id, at)).toBe("");
+    return n;
+  };
+  const restore = (id: number, at: number, n: number): string => m.str("stateRestore", id, at, n);
+  return { m, e, vmx, captured, uncaptured, make, fields, capture, restore };
+}
+
+describe("state capture: what a vCPU record holds", () => {
+  it("names every guest-state field of the VMCS as captured or not, and captures only guest-visible controls besides", () => {
+    const { e, captured, uncaptured } = world();
+    const guest: number[] = [];
+    for (let i = 0; i < e.vmcsFieldCount(); i++) if (e.vmcsFieldType(i) === VMCS_TYPE_GUEST) guest.push(e.vmcsFieldEncoding(i) >>> 0);
+    expect(guest.length).toBeGreaterThan(60);
+    const missing = guest.filter((f) => !captured.includes(f) && !uncaptured.includes(f));
+    expect(missing.map((f) => f.toString(16))).toEqual([]);
+    expect(captured.filter((f) => uncaptured.includes(f))).toEqual([]);
+    expect(captured.filter((f) => !guest.includes(f)).sort()).toEqual(
+      [VM_ENTRY_INTR_INFO_FIELD, VM_ENTRY_EXCEPTION_ERROR_CODE, VM_ENTRY_INSTRUCTION_LEN, CR0_READ_SHADOW, CR4_READ_SHADOW].sort());
+    expect(new Set(captured).size).toBe(captured.length);
+  });
+
+  it("holds every device of a PC domain, each by its kind, after the vCPUs", () => {
+    const { m, make, capture } = world();
+    const id = make("a");
+    const n = capture(id, A);
+    expect(m.view.getUint32(A + D_SIZE, true)).toBe(n);
+    const vcpus = m.view.getUint32(A + 12, true), devices = m.view.getUint32(A + 16, true);
+    expect(vcpus).toBe(1);
+    expect(devices).toBe(PC_DEVICES.length);
+    let at = A + DOMREC_HEADER + vcpus * m.view.getUint32(A + DOMREC_HEADER + 8, true);
+    const kinds: string[] = [];
+    for (let i = 0; i < devices; i++) {
+      kinds.push(fourcc(m.view.getUint32(at, true)));
+      at += 16 + m.view.getUint32(at + 8, true);
+    }
+    expect(kinds).toEqual(PC_DEVICES);
+    expect(at).toBe(A + n);
+  });
+});
+
+describe("state capture: restore", () => {
+  it("gives another domain of the same shape the captured VMCS fields, registers, XSAVE area, TSC and devices", () => {
+    const { m, e, vmx, captured, make, fields, capture, restore } = world();
+    const a = make("a"), b = make("b");
+    // Distinct values in every captured field of a's VMCS, its registers
+    // and XSAVE area, and its console.
+    captured.forEach((f, i) => fields(a).set(f, (0x1111111111111111n * BigInt(i + 1)) & widthMask(f)));
+    vmx.setReg(e.testVcpuRegs(a), REG.RBX, 0xfeedfacecafebeefn);
+    vmx.setReg(e.testVcpuRegs(a), REG.R15, 0x0123456789abcdefn);
+    const n = capture(a, A);
+    const tscAt = m.tsc;
+    // The XSAVE area is in the record after the fields: mark it there and
+    // restore that, as a guest's FPU state.
+    const rec = A + DOMREC_HEADER;
+    const vsize = m.view.getUint32(rec + 8, true);
+    m.view.setUint32(rec + vsize - 4, 0xa5a5a5a5, true);
+    m.tsc += 1000000n;
+    expect(restore(b, A, n)).toBe("");
+    for (const f of captured) expect(fields(b).get(f) ?? 0n, `field ${f.toString(16)}`).toBe(fields(a).get(f) ?? 0n);
+    expect(vmx.reg(e.testVcpuRegs(b), REG.RBX)).toBe(0xfeedfacecafebeefn);
+    expect(vmx.reg(e.testVcpuRegs(b), REG.R15)).toBe(0x0123456789abcdefn);
+    // b's TSC goes on from a's at the capture, not from the host's now.
+    const offA = fields(a).get(TSC_OFFSET)!, offB = fields(b).get(TSC_OFFSET)!;
+    // (The simulated TSC moves a little with every read.)
+    const moved = BigInt.asUintN(64, offA - offB);
+    expect(moved >= 1000000n && moved < 1010000n).toBe(true);
+    // Captured again, b's header and vCPU record equal a's but for the TSC
+    // (the time since), the XSAVE mark included.
+    expect(capture(b, B)).toBe(n);
+    const differ: number[] = [];
+    for (let i = 0; i < DOMREC_HEADER + vsize; i++) if (m.bytes[A + i] !== m.bytes[B + i]) differ.push(i);
+    expect(differ.filter((i) => i < DOMREC_HEADER + 16 || i >= DOMREC_HEADER + 24)).toEqual([]);
+    expect(m.tsc > tscAt).toBe(true);
+  });
+
+  it("refuses a record that does not fit, saying why, and leaves the domain as it was", () => {
+    const { m, e, vmx, make, fields, capture, restore } = world();
+    const a = make("a"), b = make("b");
+    fields(a).set(GUEST_RIP, 0x1234n);
+    fields(b).set(GUEST_RIP, 0x5678n);
+    vmx.setReg(e.testVcpuRegs(a), REG.RBX, 1n);
+    vmx.setReg(e.testVcpuRegs(b), REG.RBX, 2n);
+    const n = capture(a, A);
+    const offB = fields(b).get(TSC_OFFSET);
+    const bad = (what: string, edit: () => void, len = n, pattern: RegExp): void => {
+      m.bytes.copyWithin(B, A, A + n);
+      edit();
+      expect(restore(b, B, len), what).toMatch(pattern);
+      expect(fields(b).get(GUEST_RIP), what).toBe(0x5678n);
+      expect(vmx.reg(e.testVcpuRegs(b), REG.RBX), what).toBe(2n);
+      expect(fields(b).get(TSC_OFFSET), what).toBe(offB);
+    };
+    bad("truncated", () => {}, n - 1, /size \d+ in \d+ bytes/);
+    bad("truncated header", () => {}, 100, /truncated/);
+    bad("magic", () => m.view.setUint32(B, 0x12345678, true), n, /magic/);
+    bad("version", () => m.view.setUint32(B + 4, 9, true), n, /version 9/);
+    bad("vCPU count", () => m.view.setUint32(B + 12, 2, true), n, /2 vCPUs, the domain has 1/);
+    bad("vCPU record", () => m.view.setUint32(B + DOMREC_HEADER + 12, 7, true), n, /vCPU 0: not its record/);
+    // The PIT's block says it is another device; the last device's size runs past the end.
+    const vsize = m.view.getUint32(A + DOMREC_HEADER + 8, true);
+    let pit = B + DOMREC_HEADER + vsize;
+    for (let i = 0; i < 4; i++) pit += 16 + m.view.getUint32(pit + 8, true);
+    bad("device kind", () => m.view.setUint32(pit, 0x41414141, true), n, /saved by another device/);
+    bad("device size", () => m.view.setUint32(pit + 8, 0x7fffffff, true), n, /truncated/);
+    bad("memory size", () => m.view.setBigUint64(B + 24, 1n << 30n, true), n, /memory size/);
+    // Not paused: refused too.
+    e.stateSetPaused(b, 0);
+    expect(restore(b, A, n)).toMatch(/not paused/);
+    expect(m.str("stateCapture", b, B)).toMatch(/not paused/);
+  });
+});
