@@ -13,6 +13,9 @@ import { cmdConsole, cmdLog, cmdDmesg } from "./cmd-console";
 import { cmdMem, cmdCpus, cmdModules, cmdLspci, cmdReboot, cmdPoweroff } from "./cmd-host";
 import { cmdSched, cmdVcpuList, cmdVcpuPin, SCHED_USAGE, VCPU_LIST_USAGE, VCPU_PIN_USAGE } from "./cmd-sched";
 import { XL_KEYS } from "./xlcfg";
+import {
+  cmdMemRead, cmdMemWrite, cmdVcpuGet, cmdVcpuSet, MEM_READ_USAGE, MEM_WRITE_USAGE, VCPU_GET_USAGE, VCPU_SET_USAGE,
+} from "./cmd-inspect";
 
 class Command {
   constructor(
@@ -43,6 +46,10 @@ const CMD_POWEROFF: i32 = 15;
 const CMD_SCHED: i32 = 16;
 const CMD_VCPU_LIST: i32 = 17;
 const CMD_VCPU_PIN: i32 = 18;
+const CMD_MEM_READ: i32 = 19;
+const CMD_MEM_WRITE: i32 = 20;
+const CMD_VCPU_GET: i32 = 21;
+const CMD_VCPU_SET: i32 = 22;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -90,6 +97,18 @@ const commands: Command[] = [
     "Like xl vcpu-pin. cpus: all, N, N-M or a list (0,2-3) of the host's CPUs\n" +
     "(cpus lists them). vcpu: an index (vcpu-list shows them) or all.\n" +
     "Example: vcpu-pin counter 0 1", CMD_VCPU_PIN),
+  new Command("mem-read", MEM_READ_USAGE, "hex dump of a domain's guest-physical memory",
+    "Up to 64 KiB from gpa (decimal, or hex with 0x), 16 bytes a line with their\n" +
+    "text. The domain may be running. Example: mem-read counter 0x100000 64", CMD_MEM_READ),
+  new Command("mem-write", MEM_WRITE_USAGE, "write bytes into a domain's guest-physical memory",
+    "The bytes as hex digit pairs, in one word or several (up to 4096).\n" +
+    "Example: mem-write counter 0x200000 de ad be ef", CMD_MEM_WRITE),
+  new Command("vcpu-get", VCPU_GET_USAGE, "a paused domain's vCPU registers",
+    "The general registers, rip, rflags, cr0, cr2, cr3, cr4, efer and cs of\n" +
+    "vCPU n (0 is the first). The domain must be paused (pause <domain>).", CMD_VCPU_GET),
+  new Command("vcpu-set", VCPU_SET_USAGE, "set a register of a paused domain's vCPU",
+    "A general register (rax-r15), rip (canonical) or rflags (no reserved bit,\n" +
+    "bit 1 set). Example: vcpu-set counter 0 rax=0x2a", CMD_VCPU_SET),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -143,6 +162,10 @@ function run(id: i32, args: string[]): void {
     case CMD_SCHED: cmdSched(args); break;
     case CMD_VCPU_LIST: cmdVcpuList(args); break;
     case CMD_VCPU_PIN: cmdVcpuPin(args); break;
+    case CMD_MEM_READ: cmdMemRead(args); break;
+    case CMD_MEM_WRITE: cmdMemWrite(args); break;
+    case CMD_VCPU_GET: cmdVcpuGet(args); break;
+    case CMD_VCPU_SET: cmdVcpuSet(args); break;
   }
 }
 

@@ -68,3 +68,35 @@ export function parseDecimal(s: string): i64 {
   }
   return v;
 }
+
+// A number: 0x and hex digits (at most 16), or decimal (at most 19 digits,
+// below 2^64). parsedNumber holds it when the result is true.
+export let parsedNumber: u64 = 0;
+export function parseNumber(s: string): bool {
+  let v: u64 = 0;
+  if (s.length > 2 && s.charCodeAt(0) == 0x30 && (s.charCodeAt(1) | 0x20) == 0x78) {
+    if (s.length > 18) return false;
+    for (let i = 2; i < s.length; i++) {
+      const d = hexDigit(s.charCodeAt(i));
+      if (d < 0) return false;
+      v = (v << 4) | <u64>d;
+    }
+  } else {
+    if (s.length == 0 || s.length > 19) return false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return false;
+      v = v * 10 + <u64>(c - 0x30);
+    }
+  }
+  parsedNumber = v;
+  return true;
+}
+
+// The value of a hex digit, or -1.
+export function hexDigit(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}

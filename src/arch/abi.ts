@@ -43,7 +43,13 @@ export const HC_VCPU_INFO: u32 = 25;     // (id, vcpu, buf gpa) -> 0; one VCPUIN
 export const HC_VCPU_PIN: u32 = 26;      // (id, vcpu, CPU mask) -> 0; bit n = CPU n (-EINVAL if no online CPU is in it)
 // A vCPU's own one-shot timer (no right needed), as Xen's set_timer_op.
 export const HC_TIMER_SET: u32 = 27;     // (deadline) -> 0; EVENT_TIMER for the calling vCPU once its TSC reaches `deadline` (0 cancels; one passed fires at once); -EINVAL before HC_EVENT_SETUP. A 32-bit caller: EDI low half, ESI high half
-export const HC_COUNT: u32 = 28;         // numbers at or above it are unknown (-ENOSYS)
+// Reading and changing a DomU from outside, as debuggers and introspection
+// do: its guest-physical memory (any time) and a vCPU's registers (paused).
+export const HC_DOMAIN_MEM_READ: u32 = 28;   // (id, gpa, buf gpa, len) -> bytes copied from the domain's RAM; len <= HC_DOMAIN_MEM_MAX
+export const HC_DOMAIN_MEM_WRITE: u32 = 29;  // (id, gpa, buf gpa, len) -> bytes copied into the domain's RAM
+export const HC_VCPU_GET: u32 = 30;          // (id, vcpu, buf gpa) -> 0; one VCPUREGS_SIZE record; -EBUSY unless paused
+export const HC_VCPU_SET: u32 = 31;          // (id, vcpu, VCPUREG_*, value) -> 0; a general register, RIP or RFLAGS; -EBUSY unless paused
+export const HC_COUNT: u32 = 32;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -217,6 +223,34 @@ export const VCPUINFO_AFFINITY: u32 = 8;    // u64, CPUs it may run on, bit n = 
 export const VCPUINFO_RUN_TICKS: u32 = 16;  // u64, TSC ticks run
 export const VCPUINFO_RAN_ON: u32 = 24;     // u64, CPUs it has ever run on
 export const VCPUINFO_SIZE: u32 = 32;
+
+export const HC_DOMAIN_MEM_MAX: u32 = 4096;   // bytes in one HC_DOMAIN_MEM_READ or _WRITE
+
+// HC_VCPU_GET record: u64 VCPUREG_* at 8 x index. HC_VCPU_SET takes the
+// first VCPUREG_SETTABLE (RFLAGS with its reserved bits as the CPU has them,
+// RIP canonical); the control registers, EFER and CS are read-only here.
+export const VCPUREG_RAX: u32 = 0;
+export const VCPUREG_RBX: u32 = 1;
+export const VCPUREG_RCX: u32 = 2;
+export const VCPUREG_RDX: u32 = 3;
+export const VCPUREG_RSI: u32 = 4;
+export const VCPUREG_RDI: u32 = 5;
+export const VCPUREG_RBP: u32 = 6;
+export const VCPUREG_RSP: u32 = 7;
+export const VCPUREG_R8: u32 = 8;        // R8-R15 at 8-15
+export const VCPUREG_RIP: u32 = 16;
+export const VCPUREG_RFLAGS: u32 = 17;
+export const VCPUREG_SETTABLE: u32 = 18;
+export const VCPUREG_CR0: u32 = 18;
+export const VCPUREG_CR2: u32 = 19;
+export const VCPUREG_CR3: u32 = 20;
+export const VCPUREG_CR4: u32 = 21;
+export const VCPUREG_EFER: u32 = 22;
+export const VCPUREG_CS: u32 = 23;       // the selector
+export const VCPUREG_COUNT: u32 = 24;
+export const VCPUREGS_SIZE: u32 = VCPUREG_COUNT * 8;
+// Their names, as the shell's vcpu-get prints and vcpu-set takes them.
+export const VCPUREG_NAMES = "rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15 rip rflags cr0 cr2 cr3 cr4 efer cs";
 export const VCPUSTATE_DOWN: u32 = 0;       // not started (or its domain stopped)
 export const VCPUSTATE_RUNNABLE: u32 = 1;   // waiting on a run queue
 export const VCPUSTATE_RUNNING: u32 = 2;

@@ -20,8 +20,10 @@ import {
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
+  HC_DOMAIN_MEM_READ, HC_DOMAIN_MEM_WRITE, HC_VCPU_GET, HC_VCPU_SET,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
+import { hcDomainMem, hcVcpuGet, hcVcpuSet } from "./inspect";
 import { hasRight } from "../domain/rights";
 import {
   hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead, hcConsoleInput,
@@ -91,9 +93,14 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_SCHED_SET) result = hcSchedSet(dom, a0, a1, a2);
     else if (nr == HC_VCPU_INFO) result = hcVcpuInfo(dom, a0, a1, a2);
     else if (nr == HC_VCPU_PIN) result = hcVcpuPin(dom, a0, a1, a2);
-    // Building a VMCS (create, set entry) makes it current: the caller's
-    // must be again before its RIP is advanced and it is re-entered.
-    if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY) switchTo(vcpu);
+    else if (nr == HC_DOMAIN_MEM_READ) result = hcDomainMem(dom, a0, a1, a2, a3, false);
+    else if (nr == HC_DOMAIN_MEM_WRITE) result = hcDomainMem(dom, a0, a1, a2, a3, true);
+    else if (nr == HC_VCPU_GET) result = hcVcpuGet(dom, a0, a1, a2);
+    else if (nr == HC_VCPU_SET) result = hcVcpuSet(dom, a0, a1, a2, a3);
+    // Building a VMCS (create, set entry) or reading another's (vCPU get,
+    // set) makes it current: the caller's must be again before its RIP is
+    // advanced and it is re-entered.
+    if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY || nr == HC_VCPU_GET || nr == HC_VCPU_SET) switchTo(vcpu);
     // What the call made for a moment goes now, and what it stopped may be
     // reaped: this CPU holds only the caller, which runs.
     domainsReap(thisCpuIndex());

@@ -64,7 +64,7 @@ test("the Domain 0 shell over the serial console", async () => {
 
     // help, list, modules
     const help = await run(e, "help");
-    for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules", "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "lspci", "reboot", "poweroff"]) {
+    for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules", "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "mem-read", "mem-write", "vcpu-get", "vcpu-set", "lspci", "reboot", "poweroff"]) {
       expect(help).toMatch(new RegExp(`^ {2}${c} +\\S`, "m"));
     }
     expect(await run(e, "help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...");
@@ -116,7 +116,23 @@ test("the Domain 0 shell over the serial console", async () => {
     await sleep(10_000);
     expect(lastCount(await run(e, "log counter"))).toBe(paused);
     expect(listed(await run(e, "list")).find((d) => d[1] === "counter")?.[2]).toBe("paused");
+    // Paused, it is read and changed from outside: its registers (RIP in its
+    // image at 1 MiB), a register set and put back, its memory.
+    const regs = await run(e, "vcpu-get counter 0");
+    const reg = (out: string, name: string): bigint => BigInt(new RegExp(`\\b${name} +(0x[0-9a-f]{16})`).exec(out)![1]);
+    const rip = reg(regs, "rip");
+    expect(rip >= 0x100000n && rip < 0x200000n, `rip ${rip.toString(16)}`).toBe(true);
+    expect(reg(regs, "rflags") & 2n).toBe(2n);
+    const rbx = reg(regs, "rbx");
+    expect(await run(e, "vcpu-set counter 0 rbx=0x2a")).toContain("rbx = 0x2a\n");
+    expect(reg(await run(e, "vcpu-get counter 0"), "rbx")).toBe(0x2an);
+    expect(await run(e, `vcpu-set counter 0 rbx=0x${rbx.toString(16)}`)).toContain(`rbx = 0x${rbx.toString(16)}\n`);
+    expect(await run(e, "vcpu-set counter 0 rflags=0")).toContain("vcpu-set: rflags 0x0: not a value the vCPU can hold\n");
+    expect(await run(e, "mem-write counter 0x1ff000 de ad be ef 00 11")).toContain("6 bytes written at 0x1ff000\n");
+    expect(await run(e, "mem-read counter 0x1ff000 6")).toMatch(/^0x001ff000: de ad be ef 00 11 {32}\.{6}$/m);
+    expect(await run(e, "mem-read counter 0x1ffffc 8")).toContain("HC_DOMAIN_MEM_READ at 0x1ffffc failed (-22 EINVAL)");
     expect(await run(e, `unpause ${id}`)).toContain(`unpaused domain ${id} (counter)`);
+    expect(await run(e, "vcpu-get counter 0")).toContain("failed (-16 EBUSY: pause the domain first)");
     const deadline = Date.now() + 120_000;
     let resumed = paused;
     while (resumed <= paused && Date.now() < deadline) {

@@ -20,7 +20,8 @@ export const HC = {
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
   CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
-  SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26,
+  SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29,
+  VCPU_GET: 30, VCPU_SET: 31,
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
@@ -58,6 +59,8 @@ export interface SimDomain {
   cap: number;
   credit: bigint;
   vcpuInfo: SimVcpu[];     // HC_VCPU_INFO/PIN (made for `vcpus` if not given)
+  ram: Map<number, number>; // HC_DOMAIN_MEM_READ/WRITE: bytes by guest-physical address (0 if absent)
+  regs: bigint[][];        // HC_VCPU_GET/SET: VCPUREG_* per vCPU
 }
 
 export interface SimVcpu {
@@ -147,8 +150,9 @@ export class Dom0 {
     const dom: SimDomain = {
       id: this.domains.length + 1, state: STATE.RUNNABLE, memKiB: 2048, vcpus: 1, paused: false, control: false,
       console: [], input: [], inputRoom: 256, runTicks: 0n, exitCode: -1, exits: new Map(), loads: [],
-      weight: 256, cap: 0, credit: 0n, vcpuInfo: [], ...d,
+      weight: 256, cap: 0, credit: 0n, vcpuInfo: [], ram: new Map(), regs: [], ...d,
     };
+    for (let i = dom.regs.length; i < dom.vcpus; i++) dom.regs.push(Array.from({ length: 24 }, (_, r) => BigInt(r * 0x100 + i)));
     for (let i = dom.vcpuInfo.length; i < dom.vcpus; i++) {
       dom.vcpuInfo.push({ state: VCPUSTATE.RUNNING, cpu: i % this.cpus, affinity: (1n << 64n) - 1n, runTicks: 1000n * BigInt(i + 1) });
     }
@@ -507,6 +511,34 @@ export class Dom0 {
         v.setBigUint64(p + 8, c.affinity, true);
         v.setBigUint64(p + 16, c.runTicks, true);
         v.setBigUint64(p + 24, c.cpu < 0 ? 0n : 1n << BigInt(c.cpu), true);
+        return 0n;
+      }
+      case HC.DOMAIN_MEM_READ:
+      case HC.DOMAIN_MEM_WRITE: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || d.id === 1) return err(ESRCH);
+        const [gpa, buf, len] = [a[1], a[2], Number(a[3])];
+        if (len > 4096 || gpa + BigInt(len) > BigInt(d.memKiB) * 1024n) return err(EINVAL);
+        if (!this.mem(buf, len)) return err(EFAULT);
+        for (let i = 0; i < len; i++) {
+          if (nr === HC.DOMAIN_MEM_READ) this.bytes[Number(buf) + i] = d.ram.get(Number(gpa) + i) ?? 0;
+          else d.ram.set(Number(gpa) + i, this.bytes[Number(buf) + i]);
+        }
+        return BigInt(len);
+      }
+      case HC.VCPU_GET:
+      case HC.VCPU_SET: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || d.id === 1 || a[1] >= BigInt(d.vcpus)) return err(ESRCH);
+        if (!d.paused) return err(EBUSY);
+        const r = d.regs[Number(a[1])];
+        if (nr === HC.VCPU_SET) {
+          if (a[2] >= 18n || (a[2] === 17n && (a[3] & 2n) === 0n)) return err(EINVAL);
+          r[Number(a[2])] = a[3];
+          return 0n;
+        }
+        if (!this.mem(a[2], 24 * 8)) return err(EFAULT);
+        r.forEach((x, i) => v.setBigUint64(Number(a[2]) + 8 * i, x, true));
         return 0n;
       }
       case HC.HOST_POWER:

@@ -27,7 +27,8 @@ function world(o: ConstructorParameters<typeof Dom0>[0] = {}) {
 
 // The hypercalls that change something.
 const CHANGING = new Set([HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD,
-  HC.VCPU_SET_ENTRY, HC.DOMAIN_START, HC.CONSOLE_INPUT, HC.HOST_POWER, HC.SCHED_SET, HC.VCPU_PIN]);
+  HC.VCPU_SET_ENTRY, HC.DOMAIN_START, HC.CONSOLE_INPUT, HC.HOST_POWER, HC.SCHED_SET, HC.VCPU_PIN, HC.DOMAIN_MEM_WRITE,
+  HC.VCPU_SET]);
 const snapshot = (d: Dom0) => JSON.stringify({ doms: d.domains, free: d.memFreeKiB }, (_k, v) => typeof v === "bigint" ? String(v) : v);
 
 describe("Domain 0 start-up", () => {
@@ -176,7 +177,8 @@ describe("commands", () => {
     d.start();
     const out = d.run("help");
     for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules",
-      "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "lspci", "help", "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
+      "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "mem-read", "mem-write", "vcpu-get", "vcpu-set", "lspci", "help",
+      "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
     expect(d.run("help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...\n");
     expect(d.run("help destroy")).toContain("usage: destroy <domain>\n  stop a domain and free its memory\n");
   });
@@ -439,5 +441,70 @@ describe("a long session", () => {
     expect(out.match(/created domain \d+ \(h\)/g)).toHaveLength(30);
     console.log(`dom0 wasm memory (64 KiB pages) after each 90 commands: ${pages.join(" ")}`);
     expect(new Set(pages.slice(1)).size).toBe(1);
+  });
+});
+
+describe("mem-read, mem-write, vcpu-get, vcpu-set", () => {
+  function two() {
+    const d = world();
+    const c = d.addDomain({ name: "counter", vcpus: 2, memKiB: 64 });
+    for (let i = 0; i < 20; i++) c.ram.set(0x1000 + i, 0x41 + i);
+    d.start();
+    return { d, c };
+  }
+
+  it("mem-read dumps 16 bytes a line with their text; mem-write takes hex pairs", () => {
+    const { d, c } = two();
+    expect(d.run("mem-read counter 0x1000 20")).toBe("mem-read counter 0x1000 20\n" +
+      "0x00001000: 41 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP\n" +
+      "0x00001010: 51 52 53 54                                      QRST\n" + PROMPT);
+    expect(d.run("mem-write 2 4096 dead be ef")).toBe("mem-write 2 4096 dead be ef\n4 bytes written at 0x1000\n" + PROMPT);
+    expect([0, 1, 2, 3, 4].map((i) => c.ram.get(0x1000 + i))).toEqual([0xde, 0xad, 0xbe, 0xef, 0x45]);
+    // Longer than one call: 4096-byte calls, one line per 16 bytes.
+    const long = d.run("mem-read counter 0 5000");
+    expect(long.split("\n").length).toBe(2 + Math.ceil(5000 / 16));
+    expect(d.calls.filter((x) => x.nr === HC.DOMAIN_MEM_READ).slice(-2).map((x) => x.args[3])).toEqual([4096n, 904n]);
+  });
+
+  it("vcpu-get prints a paused vCPU's registers, vcpu-set changes one; a running domain is refused", () => {
+    const { d, c } = two();
+    expect(d.run("vcpu-get counter 1")).toBe("vcpu-get counter 1\nvcpu-get: HC_VCPU_GET failed (-16 EBUSY: pause the domain first)\n" + PROMPT);
+    c.paused = true;
+    const out = d.run("vcpu-get counter 1");
+    expect(out).toContain("rax    0x0000000000000001   rbx    0x0000000000000101");
+    expect(out).toContain("rip    0x0000000000001001   rflags 0x0000000000001101");
+    expect(out.split("\n").length).toBe(2 + 6);
+    expect(d.run("vcpu-set counter 0 rip=0x100000")).toBe("vcpu-set counter 0 rip=0x100000\nrip = 0x100000\n" + PROMPT);
+    expect(c.regs[0][16]).toBe(0x100000n);
+    expect(d.run("vcpu-set counter 0 rflags=0")).toBe("vcpu-set counter 0 rflags=0\nvcpu-set: rflags 0x0: not a value the vCPU can hold\n" + PROMPT);
+  });
+
+  it("bad input: one line each, nothing changed", () => {
+    const { d, c } = two();
+    c.paused = true;
+    const before = snapshot(d);
+    const ram = JSON.stringify([...c.ram]), regs = JSON.stringify(c.regs, (_k, v) => typeof v === "bigint" ? String(v) : v);
+    const cases: Array<[string, string]> = [
+      ["mem-read counter 0x1000", "mem-read: usage: mem-read <domain> <gpa> <len>"],
+      ["mem-read nobody 0 16", 'mem-read: no domain named "nobody" (list shows them)'],
+      ["mem-read counter 0xzz 16", "mem-read: gpa 0xzz: not a number (decimal, or hex with 0x)"],
+      ["mem-read counter 0 0", "mem-read: len 0: out of range (1 to 65536)"],
+      ["mem-read counter 0 65537", "mem-read: len 65537: out of range (1 to 65536)"],
+      ["mem-read counter 0xffff0 16", "mem-read: domain counter: HC_DOMAIN_MEM_READ at 0xffff0 failed (-22 EINVAL)"],
+      ["mem-write counter 0 abc", 'mem-write: "abc": an odd number of hex digits'],
+      ["mem-write counter 0 zz", 'mem-write: "zz": not hex digits'],
+      ["mem-write counter 0x10000 00", "mem-write: domain counter: HC_DOMAIN_MEM_WRITE at 0x10000 failed (-22 EINVAL)"],
+      ["vcpu-get counter 2", "vcpu-get: domain 2 (counter) has no vCPU 2 (it has 2)"],
+      ["vcpu-get counter x", "vcpu-get: domain 2 (counter) has no vCPU x (it has 2)"],
+      ["vcpu-set counter 0 rax", "vcpu-set: usage: vcpu-set <domain> <vcpu> <reg>=<value>"],
+      ["vcpu-set counter 0 cr3=0", 'vcpu-set: "cr3": not a register it sets (rax-r15, rip, rflags)'],
+      ["vcpu-set counter 0 foo=1", 'vcpu-set: "foo": not a register it sets (rax-r15, rip, rflags)'],
+      ["vcpu-set counter 0 rax=0x", "vcpu-set: rax 0x: not a number (decimal, or hex with 0x)"],
+      ["vcpu-set counter 0 rax=18446744073709551616", "vcpu-set: rax 18446744073709551616: not a number (decimal, or hex with 0x)"],
+    ];
+    for (const [line, error] of cases) expect(d.run(line), line).toBe(`${line}\n${error}\n${PROMPT}`);
+    expect(snapshot(d)).toBe(before);
+    expect(JSON.stringify([...c.ram])).toBe(ram);
+    expect(JSON.stringify(c.regs, (_k, v) => typeof v === "bigint" ? String(v) : v)).toBe(regs);
   });
 });

@@ -15,14 +15,16 @@ const HC = {
   DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, CONSOLE_READ: 9, LOG_READ: 10, MODULE_LIST: 11, MODULE_READ: 12,
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17, CONSOLE_INPUT: 18,
   HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
-  VCPU_START: 22, SCHED_GET: 23, SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, COUNT: 28,
+  VCPU_START: 22, SCHED_GET: 23, SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27,
+  DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29, VCPU_GET: 30, VCPU_SET: 31, COUNT: 32,
 };
 // Every call from HC_DOMAIN_LIST on but the caller's own (HC_EVENT_SETUP,
 // HC_VCPU_START, HC_TIMER_SET).
 const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ, HC.LOG_READ,
   HC.MODULE_LIST, HC.MODULE_READ, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START,
   HC.CONSOLE_INPUT, HC.HOST_INFO, HC.CPU_INFO, HC.HOST_POWER,
-  HC.SCHED_GET, HC.SCHED_SET, HC.VCPU_INFO, HC.VCPU_PIN];
+  HC.SCHED_GET, HC.SCHED_SET, HC.VCPU_INFO, HC.VCPU_PIN, HC.DOMAIN_MEM_READ, HC.DOMAIN_MEM_WRITE, HC.VCPU_GET,
+  HC.VCPU_SET];
 const EPERM = -1n, ESRCH = -3n, ENOMEM = -12n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
 const RIGHT_CONTROL = 1;
 const DOMREC_SIZE = 56, DOMINFO_SIZE = 720;
@@ -124,6 +126,8 @@ describe("management hypercalls: the control right", () => {
       [HC.CONSOLE_INPUT, [ctl, BUF, 4]],
       [HC.HOST_INFO, [BUF]], [HC.CPU_INFO, [0, BUF]], [HC.HOST_POWER, [0]], [HC.HOST_POWER, [1]],
       [HC.SCHED_GET, [ctl, BUF]], [HC.SCHED_SET, [ctl, 1, 10]], [HC.VCPU_INFO, [ctl, 0, BUF]], [HC.VCPU_PIN, [ctl, 0, 1]],
+      [HC.DOMAIN_MEM_READ, [ctl, BUF, BUF, 64]], [HC.DOMAIN_MEM_WRITE, [ctl, BUF, BUF, 64]], [HC.VCPU_GET, [ctl, 0, BUF]],
+      [HC.VCPU_SET, [ctl, 0, 0, 1]],
       // Even with bad arguments the answer is -EPERM: a DomU learns nothing else.
       [HC.DOMAIN_INFO, [999, BUF]], [HC.DOMAIN_LIST, [BUF, 1 << 20]], [HC.LOG_READ, [0, U64 - 8n, 64]],
     ];
@@ -728,5 +732,85 @@ describe("scheduler hypercalls: weight and cap, vCPU info and pinning", () => {
     expect(w.hc(two, HC.VERSION)).toBe(0x00010000n);
     expect(w.hc(ctl, HC.VCPU_INFO, [two, 2, BUF])).toBe(0n);
     expect(vcpuRec(w, ctl).state).toBe(VCPUSTATE.DOWN);
+  });
+});
+
+describe("management hypercalls: reading and changing a DomU", () => {
+  const EBUSY = -16n;
+  const VCPUREGS = 24 * 8;
+  const R = { RAX: 0, RBX: 1, RSP: 7, R8: 8, R15: 15, RIP: 16, RFLAGS: 17, CR0: 18 };
+
+  it("HC_DOMAIN_MEM_READ and _WRITE copy between the domain's RAM and the caller's buffer, checked first", () => {
+    const { w, ctl, dom } = pair();
+    w.fill(dom, 0x30000, 0x3000, 0x5a);
+    w.fill(ctl, BUF, 0x2000, 0);
+    // Across a page boundary, the domain running.
+    expect(w.hc(ctl, HC.DOMAIN_MEM_READ, [dom, 0x30ff0, BUF, 0x20])).toBe(0x20n);
+    expect(w.read(ctl, BUF, 0x21).slice(0, 0x20).every((b) => b === 0x5a)).toBe(true);
+    expect(w.read(ctl, BUF + 0x20, 1)[0]).toBe(0);
+    w.write(ctl, BUF, Uint8Array.from([1, 2, 3, 4]));
+    expect(w.hc(ctl, HC.DOMAIN_MEM_WRITE, [dom, 0x31ffe, BUF, 4])).toBe(4n);
+    expect([...w.read(dom, 0x31ffd, 6)]).toEqual([0x5a, 1, 2, 3, 4, 0x5a]);
+    // Refused, nothing copied: no such domain, itself, past its RAM, too
+    // long, wrapping, the caller's buffer outside its memory.
+    const before = [...w.read(dom, 0x30000, 16)];
+    expect(w.hc(ctl, HC.DOMAIN_MEM_WRITE, [999, 0x30000, BUF, 4])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.DOMAIN_MEM_READ, [ctl, BUF, BUF + 0x100, 4])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.DOMAIN_MEM_WRITE, [dom, MEM - 2, BUF, 4])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_MEM_WRITE, [dom, 0x30000, BUF, 4097])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_MEM_WRITE, [dom, U64 - 1n, BUF, 4])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_MEM_WRITE, [dom, 0x30000, MEM - 2, 4])).toBe(EFAULT);
+    expect(w.hc(ctl, HC.DOMAIN_MEM_READ, [dom, 0x30000, U64 - 1n, 4])).toBe(EFAULT);
+    expect([...w.read(dom, 0x30000, 16)]).toEqual(before);
+    // A stopped domain is gone for them.
+    w.e.testDomainStop(dom, w.m.newString("test"));
+    expect(w.hc(ctl, HC.DOMAIN_MEM_READ, [dom, 0x30000, BUF, 4])).toBe(ESRCH);
+  });
+
+  it("HC_VCPU_GET and _SET read and change a paused vCPU's registers, and only a paused one's", () => {
+    const { w, ctl, dom } = pair();
+    const regs = w.e.testVcpuRegs(dom);
+    w.vmx.setReg(regs, REG.RBX, 0x1122334455667788n);
+    w.vmx.setReg(regs, REG.R15, 0xf15n);
+    const vmcs = w.vmx.vmcss.get(w.e.testVcpuVmcs(dom))!.fields;
+    vmcs.set(F.GUEST_RIP, 0x101234n);
+    vmcs.set(F.GUEST_RSP, 0x7ff0n);
+    const get = (): bigint[] => {
+      expect(w.hc(ctl, HC.VCPU_GET, [dom, 0, BUF])).toBe(0n);
+      const b = w.read(ctl, BUF, VCPUREGS);
+      const v = new DataView(b.buffer);
+      return Array.from({ length: 24 }, (_, i) => v.getBigUint64(8 * i, true));
+    };
+    // Running: -EBUSY, for both.
+    expect(w.hc(ctl, HC.VCPU_GET, [dom, 0, BUF])).toBe(EBUSY);
+    expect(w.hc(ctl, HC.VCPU_SET, [dom, 0, R.RAX, 1])).toBe(EBUSY);
+    expect(w.hc(ctl, HC.DOMAIN_PAUSE, [dom])).toBe(0n);
+    let r = get();
+    expect(r[R.RBX]).toBe(0x1122334455667788n);
+    expect(r[R.R15]).toBe(0xf15n);
+    expect(r[R.RIP]).toBe(0x101234n);
+    expect(r[R.RSP]).toBe(0x7ff0n);
+    expect(r[R.CR0]).toBe(vmcs.get(F.GUEST_CR0));
+    // The caller's own VMCS is current again: its next call works.
+    expect(w.hc(ctl, HC.VCPU_SET, [dom, 0, R.RAX, 0x2a])).toBe(0n);
+    expect(w.hc(ctl, HC.VCPU_SET, [dom, 0, R.R8, 8])).toBe(0n);
+    expect(w.hc(ctl, HC.VCPU_SET, [dom, 0, R.RIP, 0x105000])).toBe(0n);
+    expect(w.hc(ctl, HC.VCPU_SET, [dom, 0, R.RFLAGS, 0x202])).toBe(0n);
+    r = get();
+    expect([r[R.RAX], r[R.R8], r[R.RIP], r[R.RFLAGS]]).toEqual([0x2an, 8n, 0x105000n, 0x202n]);
+    expect(w.vmx.reg(regs, REG.RAX)).toBe(0x2an);
+    // Refused, nothing changed: a read-only or unknown register, a non-
+    // canonical RIP, RFLAGS without bit 1, with a reserved bit or VM; no
+    // such vCPU or domain; itself; the caller's buffer outside its memory.
+    for (const [reg, value] of [[R.CR0, 0], [24, 0], [R.RIP, 1n << 48n], [R.RFLAGS, 0x200], [R.RFLAGS, 0x8202],
+      [R.RFLAGS, 0x20202]] as Array<[number, number | bigint]>) {
+      expect(w.hc(ctl, HC.VCPU_SET, [dom, 0, reg, value]), `reg ${reg} = ${value}`).toBe(EINVAL);
+    }
+    expect(w.hc(ctl, HC.VCPU_SET, [dom, 1, R.RAX, 0])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.VCPU_GET, [999, 0, BUF])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.VCPU_GET, [ctl, 0, BUF])).toBe(ESRCH);
+    expect(w.hc(ctl, HC.VCPU_GET, [dom, 0, MEM - 8])).toBe(EFAULT);
+    r = get();
+    expect([r[R.RAX], r[R.RIP], r[R.RFLAGS]]).toEqual([0x2an, 0x105000n, 0x202n]);
   });
 });
