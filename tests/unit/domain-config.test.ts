@@ -1,6 +1,11 @@
 // Domain configuration from a boot module's command line (src/domain/config.ts).
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Machine } from "../sim/machine";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 const m = new Machine();
 function parse(line: string, def = "dom1") {
@@ -104,5 +109,26 @@ describe("domain config", () => {
   it("accepts a 31-character name and the last of repeated keys", () => {
     expect(parse("domain mem=16M name=" + "a".repeat(31)).name).toBe("a".repeat(31));
     expect(parse("domain mem=16M mem=32M").memBytes).toBe("0x2000000");
+  });
+});
+
+describe("HV_KEYS: the keys the hypervisor takes out of a domain's line", () => {
+  // Every key read from a domain module's line (config.ts's parser, the
+  // builder's and rights.ts's optionValue calls) is one HV_KEYS lists, so
+  // the guest's words (guestWords) never carry one; and every listed key is
+  // read somewhere, so the list does not keep a key nothing uses.
+  it("lists exactly the keys the code reads", () => {
+    const src = (f: string) => readFileSync(join(ROOT, f), "utf8");
+    const config = src("src/domain/config.ts");
+    const listed = /const HV_KEYS = " ([a-z_ ]+) ";/.exec(config)![1].split(" ");
+    // The builder also reads the hypervisor's own command line.
+    const hypervisorLine = ["dom0_mem"];
+    const read = new Set<string>();
+    for (const f of ["src/domain/config.ts", "src/domain/rights.ts", "src/lifecycle/builder.ts"]) {
+      for (const m of src(f).matchAll(/key == "([a-z_0-9]+)"|optionValue\([\w.]+, "([a-z_0-9]+)"\)/g)) read.add(m[1] ?? m[2]);
+    }
+    for (const k of hypervisorLine) read.delete(k);
+    expect([...read].filter((k) => !listed.includes(k)), "read but not in HV_KEYS").toEqual([]);
+    expect(listed.filter((k) => !read.has(k)), "in HV_KEYS but read nowhere").toEqual([]);
   });
 });
