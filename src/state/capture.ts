@@ -43,11 +43,12 @@ import {
   VM_ENTRY_INSTRUCTION_LEN, TSC_OFFSET,
 } from "../arch/vmcs";
 import { vmcsReadField, vmcsWriteField, vmcsWrite64 } from "../vmx/vmcs";
-import { switchTo } from "../vmx/switch";
+import { switchTo, switchOut } from "../vmx/switch";
 import { xsaveAreaSize } from "../vmx/vmxon";
 import { CONSOLE_LINE, CONSOLE_LINE_MAX, CONSOLE_RING, CONSOLE_RING_SIZE } from "../devices/console";
 import { DEVSTATE_SIZE, DEVSTATE_HEADER } from "../devices/device";
 import { rdtsc } from "../arch/hw";
+import { guestToHost, guestRangeOk } from "../domain/memory";
 import { thisCpu, cpuBlock, cpusFound } from "../cpu/percpu";
 import { schedDomainParams, schedRestored } from "../sched/scheduler";
 import { dec } from "../lib/str";
@@ -207,7 +208,10 @@ export function domainRestore(dom: Domain, src: usize, len: u32): string {
   if (domainOnOtherCpu(dom)) return "domain " + dec(dom.id) + " still runs on a CPU";
   const bad = refusal(dom, src, len);
   if (bad.length != 0) return bad;
+  // The event page by its guest-physical address; its host address is
+  // this domain's own.
   dom.guest.eventPage = load<u64>(src + D_EVENT_PAGE);
+  dom.eventPageHost = dom.guest.eventPage != 0 ? <usize>guestToHost(dom, dom.guest.eventPage) : 0;
   dom.guest.eventVector = load<u32>(src + D_EVENT_VECTOR);
   dom.weight = load<u32>(src + D_WEIGHT);
   dom.cap = load<u32>(src + D_CAP);
@@ -248,7 +252,10 @@ export function domainRestore(dom: Domain, src: usize, len: u32): string {
     vmcsWrite64(TSC_OFFSET, v.tscOffset);
     at += vcpuRecordSize();
   }
+  // Back to the caller's VMCS (or none): the last vCPU's FPU state leaves
+  // this CPU before its XSAVE area is written.
   if (caller != 0) switchTo(changetype<Vcpu>(caller));
+  else switchOut();
   at = src + DOMREC_HEADER;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
@@ -288,6 +295,8 @@ function refusal(dom: Domain, src: usize, len: u32): string {
     return dec(load<u32>(src + D_DEVICES)) + " devices, the domain has " + dec(dom.devices.length);
   }
   if (load<u64>(src + D_MEM) != dom.guest.memBytes) return "memory size differs from the domain's";
+  const page = load<u64>(src + D_EVENT_PAGE);
+  if (page != 0 && ((page & 0xfff) != 0 || !guestRangeOk(dom, page, 0x1000))) return "event page outside the domain's RAM";
   const c = src + D_CONSOLE;
   if (load<u32>(c + C_LINE_LEN) > CONSOLE_LINE_MAX) return "console line longer than its buffer";
   let at = src + DOMREC_HEADER;

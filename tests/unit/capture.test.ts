@@ -145,6 +145,7 @@ describe("state capture: restore", () => {
     bad("device kind", () => m.view.setUint32(pit, 0x41414141, true), n, /saved by another device/);
     bad("device size", () => m.view.setUint32(pit + 8, 0x7fffffff, true), n, /truncated/);
     bad("memory size", () => m.view.setBigUint64(B + 24, 1n << 30n, true), n, /memory size/);
+    bad("event page", () => m.view.setBigUint64(B + 32, 0x123n, true), n, /event page outside/);
     // Not paused: refused too.
     e.stateSetPaused(b, 0);
     expect(restore(b, A, n)).toMatch(/not paused/);
