@@ -3,6 +3,11 @@
 import { Domain, domains, DOMSTATE_CREATED } from "./domain/domain";
 import { CAPTURED_FIELDS, UNCAPTURED_FIELDS, captureSize, domainCapture, domainRestore } from "./state/capture";
 import { domainStart } from "./lifecycle/builder";
+import { ApicMessage, APIC_DM_INIT, APIC_DM_STARTUP } from "./devices/apic-bus";
+import { switchTo } from "./vmx/switch";
+import { vmcsWrite32 } from "./vmx/vmcs";
+import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
+import { step } from "./run";
 
 function domainOf(id: u32): Domain | null {
   for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).id == id) return unchecked(domains[i]);
@@ -25,4 +30,37 @@ export function stateStart(id: u32): u32 {
   if (d.state != DOMSTATE_CREATED) return 0;   // built as the boot path builds: running
   unchecked(d.vcpus[0]).state.entrySet = true;
   return domainStart(d);
+}
+
+// ── INIT and STARTUP (src/vmx/event.ts, src/domain/pc.ts) ──────────────────
+// vCPU `from` of domain `id` sends an INIT (vector ignored) or a STARTUP
+// with `vector` to APIC ID `dest`, as its ICR would.
+export function stateApicSend(id: u32, from: u32, startup: bool, vector: u32, dest: u32): void {
+  const d = domainOf(id);
+  if (d === null || from >= <u32>d.vcpus.length) return;
+  const l = unchecked(d.vcpus[<i32>from]).lapic;
+  if (l === null) return;
+  const m = new ApicMessage();
+  m.delivery = startup ? APIC_DM_STARTUP : APIC_DM_INIT;
+  m.vector = vector;
+  m.dest = dest;
+  l.bus.send(m, <i32>from);
+}
+// One VM entry of vCPU `vcpu` of domain `id` and its exit, as testEnterOnce
+// does for vCPU 0; the action, or 0xffffffff.
+export function stateEnterOnce(id: u32, vcpu: u32, timer: u32): u32 {
+  const d = domainOf(id);
+  if (d === null || vcpu >= <u32>d.vcpus.length) return 0xffffffff;
+  const v = unchecked(d.vcpus[<i32>vcpu]);
+  switchTo(v);
+  vmcsWrite32(VMX_PREEMPTION_TIMER_VALUE, timer);
+  return step(v);
+}
+export function stateVcpuWaitSipi(id: u32, vcpu: u32): bool {
+  const d = domainOf(id);
+  return d !== null && vcpu < <u32>d.vcpus.length && unchecked(d.vcpus[<i32>vcpu]).state.waitSipi;
+}
+export function stateVcpuVmcs(id: u32, vcpu: u32): u64 {
+  const d = domainOf(id);
+  return d !== null && vcpu < <u32>d.vcpus.length ? unchecked(d.vcpus[<i32>vcpu]).vmcs : 0;
 }

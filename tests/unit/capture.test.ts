@@ -5,7 +5,7 @@
 // the same VMCS fields, registers, XSAVE area and devices, and a record that
 // does not fit is refused with why, the domain untouched.
 import { describe, expect, it } from "vitest";
-import { REG } from "../sim/vmx";
+import { REG, F } from "../sim/vmx";
 import { vmxMachine } from "./fixtures";
 
 const VMCS_TYPE_GUEST = 2;
@@ -150,5 +150,45 @@ describe("state capture: restore", () => {
     e.stateSetPaused(b, 0);
     expect(restore(b, A, n)).toMatch(/not paused/);
     expect(m.str("stateCapture", b, B)).toMatch(/not paused/);
+  });
+});
+
+describe("INIT and STARTUP of a PC's second vCPU (src/domain/pc.ts, src/vmx/event.ts)", () => {
+  const GUEST_CS_SELECTOR = 0x802, CPUID = 10, ACT_NEXT = 1;
+
+  it("a STARTUP sent after an INIT the vCPU has not taken yet starts it when it takes the INIT; one without an INIT is ignored", () => {
+    const { e, vmx, create } = vmxMachine();
+    const id = create("two", "vcpus=2");
+    const cs = (): bigint => vmx.vmcss.get(e.stateVcpuVmcs(id, 1))!.fields.get(GUEST_CS_SELECTOR) ?? 0n;
+    const enter = (): { cs: bigint; rip: bigint } => {
+      const seen = { cs: -1n, rip: -1n };
+      vmx.guest = (c) => {
+        seen.cs = c.get(GUEST_CS_SELECTOR);
+        seen.rip = c.get(F.GUEST_RIP);
+        return c.exit(CPUID, { length: 2 });
+      };
+      expect(e.stateEnterOnce(id, 1, 0x100000) >>> 0).toBe(ACT_NEXT);
+      return seen;
+    };
+    // In wait-for-SIPI from creation, INIT and STARTUP start it at once.
+    expect(e.stateVcpuWaitSipi(id, 1)).toBe(1);
+    e.stateApicSend(id, 0, 0, 0, 1);
+    e.stateApicSend(id, 0, 1, 0x08, 1);
+    expect(e.stateVcpuWaitSipi(id, 1)).toBe(0);
+    expect(enter()).toEqual({ cs: 0x800n, rip: 0n });
+    // Running now: a STARTUP alone is dropped.
+    e.stateApicSend(id, 0, 1, 0x0a, 1);
+    expect(enter().cs).toBe(0x800n);
+    // INIT, then a STARTUP before vCPU 1 had a CPU to take the INIT on: at
+    // its next entry it takes both and starts at the STARTUP's page.
+    e.stateApicSend(id, 0, 0, 0, 1);
+    e.stateApicSend(id, 0, 1, 0x09, 1);
+    expect(enter()).toEqual({ cs: 0x900n, rip: 0n });
+    expect(e.stateVcpuWaitSipi(id, 1)).toBe(0);
+    expect(cs()).toBe(0x900n);
+    // INIT alone: it waits for a STARTUP and does not enter.
+    e.stateApicSend(id, 0, 0, 0, 1);
+    expect(e.stateEnterOnce(id, 1, 0x100000) >>> 0).not.toBe(ACT_NEXT);
+    expect(e.stateVcpuWaitSipi(id, 1)).toBe(1);
   });
 });
