@@ -2,7 +2,7 @@
 // does: mem-read, mem-write (HC_DOMAIN_MEM_READ/_WRITE) and vcpu-get,
 // vcpu-set (HC_VCPU_GET/_SET, the domain paused).
 import { vmcall } from "./hw";
-import { puts, putsln, putc, putHex, newline, spaces } from "./uart";
+import { puts, putsln, putc, putHex, putHexDigits, newline, spaces } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import { domainResolve, resolveError, domId, domLabel, domVcpus } from "./domains";
 import { parseNumber, parsedNumber, hexDigit, parseDecimal, eqIndex } from "./words";
@@ -48,9 +48,7 @@ function dumpLine(gpa: u64, p: usize, n: u32): void {
   for (let i: u32 = 0; i < BYTES_PER_LINE; i++) {
     if (i < n) {
       putc(0x20);
-      const b = load<u8>(p + i);
-      putc(<u8>"0123456789abcdef".charCodeAt(b >> 4));
-      putc(<u8>"0123456789abcdef".charCodeAt(b & 15));
+      putHexDigits(load<u8>(p + i), 2);
     } else {
       spaces(3);
     }

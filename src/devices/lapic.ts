@@ -598,26 +598,14 @@ export class Lapic extends Device {
       this.irrRestored = false;
     }
     const page = this.page;
-    const words = this.postedWords;
+    // The words to look at, the highest first.
+    let m: u32 = rvi == 0 ? this.postedWords : 0xff;
     this.postedWords = 0;
-    if (rvi == 0) {
-      // IRR is empty: it becomes what was posted.
-      let highest: i32 = -1;
-      let more = false;
-      for (let m = words; m != 0; m &= m - 1) {
-        const i = <usize>ctz(m);
-        const at = page + LAPIC_POSTED + (i << 2);
-        const w = load<u32>(at);
-        store<u32>(at, 0);
-        store<u32>(page + LAPIC_IRR + (i << 4), w);
-        if (highest >= 0 || (w & (w - 1)) != 0) more = true;
-        highest = (<i32>i << 5) + 31 - <i32>clz(w);   // ascending: the last is the highest
-      }
-      return highest < 0 || !more ? highest : highest | IRR_MORE;
-    }
     let highest: i32 = -1;
     let more = false;
-    for (let i: i32 = 7; i >= 0; i--) {
+    while (m != 0) {
+      const i = 31 - <i32>clz(m);   // from the highest word down
+      m &= ~(<u32>1 << <u32>i);
       const at = page + LAPIC_POSTED + (<usize>i << 2);
       const a = page + LAPIC_IRR + (<usize>i << 4);
       let w = load<u32>(a);

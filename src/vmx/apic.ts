@@ -178,9 +178,9 @@ export function apicvSync(vcpu: Vcpu, open: bool): u32 {
   const lapic = vcpu.lapic!;
   const status = vmcsRead16(GUEST_INTERRUPT_STATUS);
   const got = lapic.takePosted(knownRvi(vcpu, status));
-  const irr = got & 0xff;
-  if ((status & 0xff) != (got < 0 ? 0 : <u32>irr)) vmcsWrite16(GUEST_INTERRUPT_STATUS, <u16>((status & 0xff00) | (got < 0 ? 0 : <u32>irr)));
-  const deliverable = got >= 0 && lapic.deliverable(irr);
+  const rvi: u32 = got < 0 ? 0 : <u32>got & 0xff;
+  if ((status & 0xff) != rvi) vmcsWrite16(GUEST_INTERRUPT_STATUS, <u16>((status & 0xff00) | rvi));
+  const deliverable = got >= 0 && lapic.deliverable(<i32>rvi);
   const now = deliverable && open;
   if ((now && (got & IRR_MORE) != 0) || (!now && got >= 0)) {
     if (vcpu.eoiExit != EOI_EXIT_ALL) {
