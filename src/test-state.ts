@@ -8,6 +8,9 @@ import { switchTo } from "./vmx/switch";
 import { vmcsWrite32 } from "./vmx/vmcs";
 import { VMX_PREEMPTION_TIMER_VALUE } from "./arch/vmcs";
 import { step } from "./run";
+import { eptLeafEntry, eptLeafSize } from "./ept/ept";
+import { guestOwnPages } from "./domain/memory";
+import { snapshotFrames, snapshotById } from "./domain/snapshots";
 
 function domainOf(id: u32): Domain | null {
   for (let i = 0; i < domains.length; i++) if (unchecked(domains[i]).id == id) return unchecked(domains[i]);
@@ -64,3 +67,12 @@ export function stateVcpuVmcs(id: u32, vcpu: u32): u64 {
   const d = domainOf(id);
   return d !== null && vcpu < <u32>d.vcpus.length ? unchecked(d.vcpus[<i32>vcpu]).vmcs : 0;
 }
+
+// ── Snapshots (src/state/snapshot.ts, src/domain/snapshots.ts) ───────────
+export function stateEptLeaf(id: u32, gpa: u64): u64 { const d = domainOf(id); return d !== null ? eptLeafEntry(d.eptPml4, gpa) : 0; }
+export function stateEptLeafSize(id: u32, gpa: u64): u64 { const d = domainOf(id); return d !== null ? eptLeafSize(d.eptPml4, gpa) : 0; }
+export function stateOwnPages(id: u32): u32 { const d = domainOf(id); return d !== null ? guestOwnPages(d) : 0; }
+export function stateBase(id: u32): u32 { const d = domainOf(id); return d !== null ? d.base : 0; }
+export function stateSnapshotFrames(owner: u32): u64 { return snapshotFrames(owner); }
+export function stateSnapshotDependents(snap: u32): i32 { const s = snapshotById(snap); return s !== null ? <i32>s.dependents : -1; }
+export function stateSnapshotHidden(snap: u32): i32 { const s = snapshotById(snap); return s !== null ? <i32>s.hidden : -1; }

@@ -49,7 +49,11 @@ export const HC_DOMAIN_MEM_READ: u32 = 28;   // (id, gpa, buf gpa, len) -> bytes
 export const HC_DOMAIN_MEM_WRITE: u32 = 29;  // (id, gpa, buf gpa, len) -> bytes copied into the domain's RAM
 export const HC_VCPU_GET: u32 = 30;          // (id, vcpu, buf gpa) -> 0; one VCPUREGS_SIZE record; -EBUSY unless paused
 export const HC_VCPU_SET: u32 = 31;          // (id, vcpu, VCPUREG_*, value) -> 0; a general register, RIP or RFLAGS; -EBUSY unless paused
-export const HC_COUNT: u32 = 32;         // numbers at or above it are unknown (-ENOSYS)
+export const HC_SNAPSHOT_CREATE: u32 = 32;   // (id, name gpa, name len) -> snapshot id; -EBUSY unless paused
+export const HC_SNAPSHOT_REVERT: u32 = 33;   // (id, snapshot) -> 0; -EBUSY unless paused
+export const HC_SNAPSHOT_DELETE: u32 = 34;   // (id, snapshot, SNAPDEL_*) -> 0
+export const HC_SNAPSHOT_LIST: u32 = 35;     // (id, buf gpa, max) -> count; SNAPREC_SIZE records, parents first
+export const HC_COUNT: u32 = 36;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -57,7 +61,10 @@ export const ESRCH: u32 = 3;
 export const EFAULT: u32 = 14;
 export const ENOMEM: u32 = 12;           // not enough free frames for the new domain
 export const EBUSY: u32 = 16;            // the physical console is already held by another domain
+export const ENOENT: u32 = 2;            // no such snapshot in the domain's tree
+export const EEXIST: u32 = 17;           // a snapshot of that name exists
 export const EINVAL: u32 = 22;
+export const ENOSPC: u32 = 28;           // no snapshot id left
 export const ENOSYS: u32 = 38;
 
 // Longest HC_CONSOLE_WRITE accepted in one call.
@@ -99,7 +106,26 @@ export const DOMINFO_EXITS: u32 = 72;       // u64[80], VM exits by basic reason
 export const DOMINFO_EXIT_COUNT_MAX: u32 = 80;
 export const DOMINFO_STOP_CAUSE: u32 = 712; // u32, DOMSTOP_*: why it stopped (DOMSTOP_NONE while it runs)
 export const DOMINFO_RESTARTS: u32 = 716;   // u32, times its predecessors restarted (on_reboot=restart ...)
-export const DOMINFO_SIZE: u32 = 720;
+// Its RAM in pages: its own frames, frames of snapshots it maps (shared
+// copy-on-write), and frames its own snapshots hold (records included).
+export const DOMINFO_PAGES_OWN: u32 = 720;       // u32
+export const DOMINFO_PAGES_SHARED: u32 = 724;    // u32
+export const DOMINFO_PAGES_SNAPSHOTS: u32 = 728; // u32
+export const DOMINFO_SNAPSHOTS: u32 = 732;       // u32, snapshots in its tree
+export const DOMINFO_SIZE: u32 = 736;
+
+// HC_SNAPSHOT_LIST record (a snapshot of the domain's tree; a parent comes
+// before its children).
+export const SNAPREC_ID: u32 = 0;        // u32
+export const SNAPREC_PARENT: u32 = 4;    // u32, its nearest listed ancestor, 0: a root of the list
+export const SNAPREC_FLAGS: u32 = 8;     // u32, SNAPFLAG_*
+export const SNAPREC_PAGES: u32 = 12;    // u32, frames it holds (its pages and its record)
+export const SNAPREC_CREATED: u32 = 16;  // u64, host TSC ticks since boot when it was taken
+export const SNAPREC_NAME: u32 = 24;     // u8[32], NUL-padded
+export const SNAPREC_SIZE: u32 = 56;
+export const SNAPFLAG_CURRENT: u32 = 1;  // the domain runs on from it
+export const SNAPSHOT_NAME_MAX: u32 = 31;
+export const SNAPDEL_CHILDREN: u32 = 1;  // its descendants too
 // Why a domain stopped: what its policy (on_poweroff, on_reboot, on_crash)
 // acts on.
 export const DOMSTOP_NONE: u32 = 0;

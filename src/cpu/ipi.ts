@@ -39,3 +39,17 @@ export function cpuVmclear(index: u32, vmcs: u64): void {
     if (rdtsc() > until) panic("CPU " + dec(index) + " does not answer a VMCLEAR request");
   }
 }
+
+// Takes CPU `index` out of the guest it runs (for `domainId`), waiting
+// until it has left: from then on it waits for the big lock before it can
+// enter again. A CPU running another domain, or none, is left alone.
+export function cpuKickOut(index: u32, domainId: u32): void {
+  const c = cpuBlock(index);
+  if (c === null || index == thisCpuIndex() || c.current != domainId || c.inGuest == 0) return;
+  lapicSendFixed(c.apicId, HV_VECTOR_IPI);
+  const until = rdtsc() + tscFromMicros(ANSWER_TIMEOUT_US);
+  while (c.inGuest != 0 && c.current == domainId) {
+    cpu_relax();
+    if (rdtsc() > until) panic("CPU " + dec(index) + " does not leave its guest");
+  }
+}

@@ -237,6 +237,16 @@ export class Domain {
   // A DomU's interrupt controllers (src/domain/pc.ts); none for Domain 0.
   pic: Pic8259Pair | null = null;
   ioapic: IoApic | null = null;
+  // Copy-on-write (src/domain/memory.ts): the snapshot its RAM derives from
+  // (src/state/snapshot.ts; 0: none, every page its own), and which pages
+  // are its own since then (a bit per 4 KiB page, in its arena; the others
+  // are the snapshot's frames, mapped read-only). eptStale: CPUs that must
+  // flush this EPT's translations before they next enter it (a bit each).
+  base: u32 = 0;
+  ownPages: usize = 0;
+  ownCount: u32 = 0;
+  eptStale: u64 = 0;
+  snapshotSeq: u32 = 0;          // snapshots it has taken (default names "snapN")
   // Its APIC-access page (src/domain/memory.ts), 0 until APIC
   // virtualization wants one.
   apicAccessPage: u64 = 0;

@@ -2,14 +2,26 @@
 // them, mapped by the domain's EPT with 2 MiB pages wherever a 2 MiB-aligned
 // run of frames is free, 4 KiB pages otherwise; and copies between the
 // hypervisor and guest-physical memory, which go through the EPT.
+//
+// Copy-on-write: once a snapshot holds its RAM (src/state/snapshot.ts), a
+// domain's EPT maps the snapshot's frames read-only, and a page becomes its
+// own again the first time it is written: by the guest (an EPT violation,
+// src/vmx/exit/ept-violation.ts) or by the hypervisor on its behalf, which
+// writes guest memory only through guestToHostWrite. A leaf with W set is
+// the domain's own frame; one without is borrowed. dom.ownPages says which
+// pages were made its own since its base snapshot.
 import { Domain } from "./domain";
-import { frameAlloc, frameAllocContiguous, frameFree } from "../mm/frames";
+import { frameAlloc, frameAllocMapped, frameAllocContiguous, frameFree } from "../mm/frames";
 import { zeroRange } from "../mm/scrub";
-import { eptMap, eptTranslate, eptLeafSize, EPT_ALLOW_2M, EPT_UNMAPPED } from "../ept/ept";
+import { eptMap, eptTranslate, eptLeafSize, eptLeafEntry, EPT_ALLOW_2M, EPT_UNMAPPED, EPT_OK } from "../ept/ept";
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { HV_MAPPED_BYTES } from "../arch/layout";
 import { APIC_DEFAULT_BASE } from "../arch/msr";
+import { INVEPT_SINGLE_CONTEXT } from "../arch/vmx";
+import { invept } from "../arch/hw";
+import { thisCpuIndex, cpusFound } from "../cpu/percpu";
+import { cpuKickOut } from "../cpu/ipi";
 
 const PAGE_4K: u64 = 0x1000;
 const PAGE_2M: u64 = 0x200000;
@@ -18,6 +30,11 @@ const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
 // Maps [0, memBytes) of `dom`; returns "" or why it could not.
 export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
   dom.guest.memBytes = memBytes;
+  // Which pages are its own once a snapshot holds its RAM: a bit each, made
+  // with the domain (in its arena), so that snapshots never grow the heap.
+  const bytes = <usize>((guestPages(dom) + 63) >> 6) << 3;
+  dom.ownPages = heap.alloc(bytes);
+  memory.fill(dom.ownPages, 0, bytes);
   let gpa: u64 = 0;
   while (gpa < memBytes) {
     if ((gpa & (PAGE_2M - 1)) == 0 && memBytes - gpa >= PAGE_2M) {
@@ -50,9 +67,9 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
   return "";
 }
 
-// Scrubs and frees every frame of the domain's RAM: its EPT is the record
-// of what it has, a leaf (4 KiB or 2 MiB, a contiguous run of frames) at a
-// time.
+// Scrubs and frees every frame of the domain's own RAM: its EPT is the
+// record of what it has, a leaf (4 KiB or 2 MiB, a contiguous run of
+// frames) at a time; a read-only leaf is a snapshot's frame, not its own.
 export function guestMemoryFree(dom: Domain): void {
   const pml4 = dom.eptPml4;
   if (pml4 == 0) return;
@@ -63,16 +80,85 @@ export function guestMemoryFree(dom: Domain): void {
   }
   let gpa: u64 = 0;
   while (gpa < dom.guest.memBytes) {
-    const hpa = eptTranslate(pml4, gpa);
-    if (hpa == EPT_UNMAPPED) {
+    const e = eptLeafEntry(pml4, gpa);
+    if (e == 0) {
       gpa += PAGE_4K;
       continue;
     }
     const size = eptLeafSize(pml4, gpa);
-    zeroRange(hpa, size);
-    freeRun(hpa, <u32>(size / PAGE_4K));
+    if ((e & <u64>EPT_WRITE) != 0) {
+      const hpa = eptTranslate(pml4, gpa);
+      zeroRange(hpa, size);
+      freeRun(hpa, <u32>(size / PAGE_4K));
+    }
     gpa += size;
   }
+  dom.ownCount = 0;
+}
+
+// ── Copy-on-write ─────────────────────────────────────────────────────────
+
+// Pages of RAM the domain has (a page past the end counts as one), and how
+// many of them are its own frames (the rest are borrowed from snapshots).
+export function guestPages(dom: Domain): u32 { return <u32>((dom.guest.memBytes + PAGE_4K - 1) >> 12); }
+export function guestOwnPages(dom: Domain): u32 {
+  if (dom.eptPml4 == 0) return 0;
+  return dom.base == 0 ? guestPages(dom) : dom.ownCount;
+}
+
+@inline export function ownBit(dom: Domain, page: u32): bool {
+  return ((<u32>load<u8>(dom.ownPages + (page >> 3)) >> (page & 7)) & 1) != 0;
+}
+@inline export function setOwnBit(dom: Domain, page: u32): void {
+  const p = dom.ownPages + (page >> 3);
+  store<u8>(p, <u8>(<u32>load<u8>(p) | (<u32>1 << (page & 7))));
+}
+
+// Makes the page at `gpa` the domain's own, copying a borrowed frame into a
+// new one mapped writable. False, nothing changed, when no frame is left
+// (or `gpa` is not RAM).
+export function guestPageOwn(dom: Domain, gpa: u64): bool {
+  if (gpa >= dom.guest.memBytes) return false;
+  const page = gpa & ~(PAGE_4K - 1);
+  const e = eptLeafEntry(dom.eptPml4, page);
+  if (e == 0) return false;
+  if ((e & <u64>EPT_WRITE) != 0) return true;
+  const from = eptTranslate(dom.eptPml4, page);
+  const f = frameAllocMapped();
+  if (f == 0) return false;
+  memory.copy(<usize>f, <usize>from, <usize>PAGE_4K);
+  if (eptMap(dom.eptPml4, page, f, PAGE_4K, RAM, MEMORY_TYPE_WB, 0) != EPT_OK) {
+    frameFree(f);
+    return false;
+  }
+  if (dom.ownPages != 0) setOwnBit(dom, <u32>(page >> 12));
+  dom.ownCount++;
+  guestEptChanged(dom);
+  return true;
+}
+
+// The domain's EPT lost or changed translations: every CPU that may hold
+// them flushes before it enters the domain again, this one at once, and a
+// CPU in one of its vCPUs now leaves the guest first (so that no vCPU goes
+// on reading a page through a stale translation after another wrote it).
+export function guestEptChanged(dom: Domain): void {
+  if (dom.eptPointer == 0) return;
+  const here = thisCpuIndex();
+  let ran: u64 = 0;
+  for (let i = 0; i < dom.vcpus.length; i++) ran |= unchecked(dom.vcpus[i]).stats.ranOn;
+  ran &= ~(<u64>1 << <u64>here);
+  dom.eptStale |= ran;
+  for (let c: u32 = 0; c < cpusFound(); c++) if ((ran >> <u64>c) & 1) cpuKickOut(c, dom.id);
+  invept(INVEPT_SINGLE_CONTEXT, dom.eptPointer);
+}
+
+// Before a VM entry into `dom` on this CPU: the flush guestEptChanged asked
+// of it (the caller has seen dom.eptStale != 0).
+export function guestEptCatchUp(dom: Domain): void {
+  const bit = <u64>1 << <u64>thisCpuIndex();
+  if ((dom.eptStale & bit) == 0) return;
+  invept(INVEPT_SINGLE_CONTEXT, dom.eptPointer);
+  dom.eptStale &= ~bit;
 }
 
 // The domain's APIC-access page (SDM Vol. 3C 30.4): a frame of its own at
@@ -117,11 +203,34 @@ export function guestRangeOk(dom: Domain, gpa: u64, len: u64): bool {
   return true;
 }
 
+// A guest's write to RAM faulted (EPT violation): the page is now its own
+// (copied, or made writable since this CPU cached its read-only
+// translation). False when no frame is left for the copy.
+export function guestWriteFault(dom: Domain, gpa: u64): bool {
+  if ((eptLeafEntry(dom.eptPml4, gpa) & <u64>EPT_WRITE) != 0) {
+    invept(INVEPT_SINGLE_CONTEXT, dom.eptPointer);
+    return true;
+  }
+  return guestPageOwn(dom, gpa);
+}
+
+// Host address of guest-physical `gpa` for a write by the hypervisor: the
+// page made the domain's own first. 0 when the domain has no RAM there or
+// no frame is left for the copy.
+export function guestToHostWrite(dom: Domain, gpa: u64): u64 {
+  if (dom.base != 0 && !guestPageOwn(dom, gpa)) return 0;
+  return guestToHost(dom, gpa);
+}
+
 // Copies `len` bytes between the hypervisor address `host` and the guest's
 // [gpa, gpa + len), page by page. Returns false, having copied nothing, if
-// any byte lies outside the guest's RAM.
+// any byte lies outside the guest's RAM (or, to the guest, if no frame is
+// left to copy a borrowed page into).
 export function guestCopy(dom: Domain, gpa: u64, host: usize, len: u64, toGuest: bool): bool {
   if (!guestRangeOk(dom, gpa, len)) return false;
+  if (toGuest && dom.base != 0) {
+    for (let p = gpa & ~(PAGE_4K - 1); p < gpa + len; p += PAGE_4K) if (!guestPageOwn(dom, p)) return false;
+  }
   let done: u64 = 0;
   while (done < len) {
     const g = gpa + done;

@@ -22,8 +22,7 @@
 // The caller owns TLB coherence: after eptMap over an existing mapping,
 // eptUnmap or eptProtect, INVEPT (single-context, this EPTP) before the
 // guest runs again on any CPU, and before freed table frames are reused.
-import { FRAME_SIZE, frameAlloc, frameAllocContiguous, frameFree } from "../mm/frames";
-import { HV_MAPPED_BYTES } from "../arch/layout";
+import { FRAME_SIZE, frameAllocMapped, frameFree } from "../mm/frames";
 import {
   EPT_RWX, EPT_READ, EPT_WRITE, EPT_USER_EXECUTE, EPT_IGNORE_PAT, EPT_PAGE_SIZE, EPT_ADDR_MASK,
   EPT_MEMORY_TYPE_SHIFT, EPT_ENTRIES, EPT_PAGE_4K, EPT_PAGE_2M, EPT_PAGE_1G, EPT_GPA_LIMIT,
@@ -66,16 +65,7 @@ let walkFailed: bool = false;
 
 // A zeroed frame the walker can address, or 0.
 function tableAlloc(): u64 {
-  let pa = frameAlloc();
-  if (pa != 0 && pa + FRAME_SIZE > HV_MAPPED_BYTES) {
-    // Above the direct map: retry with the lowest free frame instead.
-    frameFree(pa);
-    pa = frameAllocContiguous(1, 1);
-    if (pa != 0 && pa + FRAME_SIZE > HV_MAPPED_BYTES) {
-      frameFree(pa);
-      pa = 0;
-    }
-  }
+  const pa = frameAllocMapped();
   if (pa != 0) memory.fill(<usize>pa, 0, <usize>FRAME_SIZE);
   return pa;
 }
@@ -325,6 +315,35 @@ export function eptLeafSize(pml4: u64, gpa: u64): u64 {
 
 // The raw leaf entry mapping `gpa` (permissions, memory type, A/D), or 0.
 export function eptLeafEntry(pml4: u64, gpa: u64): u64 { return lookup(pml4, gpa); }
+
+// Undoes a split: where the 2 MiB at `gpa` (aligned) is a table of 512
+// 4 KiB leaves with the same bits mapping one aligned 2 MiB run of frames,
+// it becomes that 2 MiB leaf again and the table is freed. True if it did.
+// The same translations, but the caller flushes (INVEPT) before the table
+// frame is reused.
+export function eptCollapse(pml4: u64, gpa: u64): bool {
+  if (pml4 == 0 || (gpa & (EPT_PAGE_2M - 1)) != 0 || gpa >= EPT_GPA_LIMIT) return false;
+  let table = pml4;
+  for (let level: u32 = 4; level > 2; level--) {
+    const e = load<u64>(entryPtr(table, gpa, level));
+    if (!present(e) || isLeaf(e, level)) return false;
+    table = e & EPT_ADDR_MASK;
+  }
+  const p = entryPtr(table, gpa, 2);
+  const pde = load<u64>(p);
+  if (!present(pde) || isLeaf(pde, 2)) return false;
+  const t = pde & EPT_ADDR_MASK;
+  const first = load<u64>(<usize>t);
+  const base = first & EPT_ADDR_MASK;
+  const bits = first & ~EPT_ADDR_MASK;
+  if (!present(first) || (base & (EPT_PAGE_2M - 1)) != 0) return false;
+  for (let i: u32 = 1; i < EPT_ENTRIES; i++) {
+    if (load<u64>(<usize>t + (<usize>i << 3)) != (bits | (base + (<u64>i << 12)))) return false;
+  }
+  store<u64>(p, base | bits | EPT_PAGE_SIZE);
+  frameFree(t);
+  return true;
+}
 
 // Frees every table of the EPT, the PML4 included; not the mapped memory.
 export function eptDestroy(pml4: u64): void {

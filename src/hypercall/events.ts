@@ -2,10 +2,10 @@
 // (src/domain/events.ts raises the events), and Domain 0 may take the
 // serial console with it (src/domain/serial-console.ts).
 import { Domain } from "../domain/domain";
-import { guestRangeOk, guestToHost } from "../domain/memory";
+import { guestRangeOk, guestToHostWrite } from "../domain/memory";
 import { serialConsoleCheck, serialConsoleTake } from "../domain/serial-console";
 import { VECTOR_COUNT } from "../arch/vmx-exit";
-import { EFAULT, EINVAL, EVENT_VECTOR_MIN, EVSETUP_FLAG_CONSOLE } from "../arch/abi";
+import { EFAULT, EINVAL, ENOMEM, EVENT_VECTOR_MIN, EVSETUP_FLAG_CONSOLE } from "../arch/abi";
 
 const PAGE_SIZE: u64 = 4096;
 const VECTOR_MAX: u64 = <u64>VECTOR_COUNT - 1;
@@ -30,8 +30,10 @@ export function hcEventSetup(caller: Domain, page: u64, vector: u64, flags: u64)
   }
   // Aligned and mapped: the page is one host page (guest memory is never
   // split below 4 KiB), so its host address holds for all of it.
+  const host = <usize>guestToHostWrite(caller, page);
+  if (host == 0) return err(ENOMEM);
   caller.guest.eventPage = page;
-  caller.eventPageHost = <usize>guestToHost(caller, page);
+  caller.eventPageHost = host;
   caller.guest.eventVector = <u32>vector;
   return console ? <i64>serialConsoleTake(caller) : 0;
 }

@@ -9,7 +9,8 @@ import { rdtsc } from "../arch/hw";
 import {
   Domain, domains, domainById, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, EXIT_COUNT_SLOTS,
 } from "../domain/domain";
-import { guestCopy, guestRangeOk } from "../domain/memory";
+import { guestCopy, guestRangeOk, guestOwnPages, guestPages } from "../domain/memory";
+import { snapshotFrames, snapshotCount } from "../domain/snapshots";
 import { domainStop } from "../lifecycle/stop";
 import { logRead } from "../log/log";
 import {
@@ -18,7 +19,7 @@ import {
   DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
   DOMFLAG_PAUSED, DOMFLAG_CONTROL,
   DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
-  DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMSTOP_DESTROYED,
+  DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMINFO_PAGES_OWN, DOMINFO_PAGES_SHARED, DOMINFO_PAGES_SNAPSHOTS, DOMINFO_SNAPSHOTS, DOMSTOP_DESTROYED,
 } from "../arch/abi";
 import { dec } from "../lib/str";
 
@@ -85,6 +86,11 @@ export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
   store<i32>(record + DOMINFO_EXIT_CODE, d.exitCode);
   store<u32>(record + DOMINFO_STOP_CAUSE, d.stopCause);
   store<u32>(record + DOMINFO_RESTARTS, d.restarts);
+  const own = guestOwnPages(d);
+  store<u32>(record + DOMINFO_PAGES_OWN, own);
+  store<u32>(record + DOMINFO_PAGES_SHARED, d.base != 0 && d.eptPml4 != 0 ? guestPages(d) - own : 0);
+  store<u32>(record + DOMINFO_PAGES_SNAPSHOTS, <u32>snapshotFrames(d.id));
+  store<u32>(record + DOMINFO_SNAPSHOTS, snapshotCount(d.id));
   store<u32>(record + DOMINFO_EXIT_SLOTS, DOMINFO_EXIT_COUNT_MAX);
   for (let i: u32 = 0; i < DOMINFO_EXIT_COUNT_MAX; i++) {
     store<u64>(record + DOMINFO_EXITS + (i << 3), i < EXIT_COUNT_SLOTS ? unchecked(d.stats.exitCounts[i]) : 0);

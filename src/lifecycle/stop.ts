@@ -18,6 +18,7 @@ import { INVEPT_ALL_CONTEXT, INVVPID_SINGLE_CONTEXT } from "../arch/vmx";
 import { frameFree } from "../mm/frames";
 import { eptDestroy } from "../ept/ept";
 import { guestMemoryFree } from "../domain/memory";
+import { snapshotsDomainGone } from "../domain/snapshots";
 import { eventsStop } from "../domain/events";
 import { timersStop } from "../domain/timer";
 import { serialConsoleRelease } from "../domain/serial-console";
@@ -154,6 +155,7 @@ export function domainStop(dom: Domain, reason: string, cause: u32 = DOMSTOP_CRA
   if (dom.eptPointer != 0) invept(INVEPT_ALL_CONTEXT, 0);
   tlbFlushEverywhere();
   guestMemoryFree(dom);
+  snapshotsDomainGone(dom);
   if (dom.eptPml4 != 0) {
     eptDestroy(dom.eptPml4);
     dom.eptPml4 = 0;

@@ -12,6 +12,7 @@ import { MemoryRange } from "../boot/bootinfo";
 import { MULTIBOOT_MEMORY_AVAILABLE } from "../arch/multiboot";
 import { panic } from "../log/log";
 import { hex } from "../lib/str";
+import { HV_MAPPED_BYTES } from "../arch/layout";
 
 export const FRAME_SIZE: u64 = 4096;
 const FRAME_SHIFT: u64 = 12;
@@ -126,6 +127,22 @@ export function frameAlloc(): u64 {
   return 0;
 }
 
+// A free frame the direct map reaches (below HV_MAPPED_BYTES), or 0: the
+// hypervisor writes it itself (a table, a copy).
+export function frameAllocMapped(): u64 {
+  let pa = frameAlloc();
+  if (pa != 0 && pa + FRAME_SIZE > HV_MAPPED_BYTES) {
+    // Above the direct map: retry with the lowest free frame instead.
+    frameFree(pa);
+    pa = frameAllocContiguous(1, 1);
+    if (pa != 0 && pa + FRAME_SIZE > HV_MAPPED_BYTES) {
+      frameFree(pa);
+      pa = 0;
+    }
+  }
+  return pa;
+}
+
 // `count` physically contiguous free frames starting at a multiple of
 // `alignFrames` frames (512 for a 2 MiB page); the first address, or 0.
 // A linear scan: meant for boot time and for rare large allocations.
@@ -134,6 +151,11 @@ export function frameAllocContiguous(count: u32, alignFrames: u32): u64 {
   const align: u64 = alignFrames == 0 ? 1 : <u64>alignFrames;
   let s: u64 = align; // frame 0 is never usable
   while (s + <u64>count <= <u64>nFrames) {
+    // A word of busy frames is passed over at once.
+    if ((s & 63) == 0 && word(allocated, <u32>(s >> 6)) == <u64>-1) {
+      s = ((s + 64 + align - 1) / align) * align;
+      continue;
+    }
     let j = s;
     const stop = s + <u64>count;
     while (j < stop && !bit(allocated, <u32>j)) j++;

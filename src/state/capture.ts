@@ -109,6 +109,10 @@ const C_LINE: u32 = 16;
 const C_RING: u32 = C_LINE + CONSOLE_LINE_MAX;
 const CONSOLE_RECORD_SIZE: u32 = C_RING + CONSOLE_RING_SIZE;
 const DOMREC_HEADER: u32 = D_CONSOLE + CONSOLE_RECORD_SIZE;
+// Where a record holds the console's head and its ring (src/state/snapshot.ts
+// keeps the ring apart).
+export const CAPTURE_CONSOLE_HEAD: u32 = D_CONSOLE + C_HEAD;
+export const CAPTURE_CONSOLE_RING: u32 = D_CONSOLE + C_RING;
 
 // vCPU record.
 const V_MAGIC: u32 = 0;
@@ -201,8 +205,10 @@ export function domainCapture(dom: Domain, dst: usize): string {
 // Takes the `len` bytes at `src` (domainCapture's) as `dom`'s state: "" or
 // what is wrong with them, and then nothing changed. `dom` must be paused,
 // with the same vCPUs and device models as the domain captured; its memory
-// is its own business (the caller's).
-export function domainRestore(dom: Domain, src: usize, len: u32): string {
+// is its own business (the caller's). `keepConsole`: its console log goes
+// on as it is (a revert: what it printed since stays readable), only the
+// unfinished line is the record's.
+export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bool = false): string {
   if (dom.state == DOMSTATE_CREATED || dom.state == DOMSTATE_STOPPED) return "domain " + dec(dom.id) + " is not running";
   if (!dom.paused) return "domain " + dec(dom.id) + " is not paused";
   if (domainOnOtherCpu(dom)) return "domain " + dec(dom.id) + " still runs on a CPU";
@@ -218,10 +224,14 @@ export function domainRestore(dom: Domain, src: usize, len: u32): string {
   schedDomainParams(dom);
   const con = changetype<usize>(dom.console);
   const c = src + D_CONSOLE;
-  dom.console.head = load<u64>(c + C_HEAD);
+  if (keepConsole) {
+    dom.console.flush();
+  } else {
+    dom.console.head = load<u64>(c + C_HEAD);
+    memory.copy(con + CONSOLE_RING, c + C_RING, CONSOLE_RING_SIZE);
+  }
   dom.console.lineLen = load<u32>(c + C_LINE_LEN);
   memory.copy(con + CONSOLE_LINE, c + C_LINE, CONSOLE_LINE_MAX);
-  memory.copy(con + CONSOLE_RING, c + C_RING, CONSOLE_RING_SIZE);
   // Memory first (the VcpuState keeps the host's words; the XSAVE area is
   // in memory while no CPU holds it live: none runs the paused domain, and
   // this one lets go of it below), then each VMCS current in turn.

@@ -11,7 +11,7 @@
 // Intel CPUs and Bochs leave it); BT defines only CF and leaves OF, SF, AF
 // and PF as they were (ZF is unaffected by definition).
 import { Domain, Vcpu } from "../domain/domain";
-import { guestToHost } from "../domain/memory";
+import { guestToHost, guestToHostWrite } from "../domain/memory";
 import { gpr } from "./regs";
 import { vmcsRead32, vmcsRead64, vmcsReadNat } from "./vmcs";
 import {
@@ -138,7 +138,7 @@ export class Xlate {
   error: u32 = 0;       // the #PF error code (XLATE_FAULT)
 }
 
-// The entries a walk used (at most 4), for the accessed/dirty updates.
+// The entries a walk used (at most 4, guest-physical), for the accessed/dirty updates.
 const walkEntries = memory.data(4 * 8);
 const walkValues = memory.data(4 * 8);
 
@@ -186,13 +186,14 @@ export function guestDataTranslate(dom: Domain, lin: u64, write: bool, out: Xlat
   for (let level = levels - 1; level >= 0; level--) {
     const shift = 12 + bits * <u64>level;
     const slot = (lin >> shift) & ((<u64>1 << bits) - 1);
-    const h = guestToHost(dom, table + (slot << (wide ? 3 : 2)));
+    const at = table + (slot << (wide ? 3 : 2));
+    const h = guestToHost(dom, at);
     if (h == 0) return XLATE_NONE;
     const e: u64 = wide ? load<u64>(<usize>h) : <u64>load<u32>(<usize>h);
     if ((e & PTE_P) == 0) return fault(out, error);
     if ((e & PTE_RW) == 0) rw = false;
     if ((e & PTE_US) == 0) us = false;
-    store<u64>(walkEntries + (<usize>n << 3), h);
+    store<u64>(walkEntries + (<usize>n << 3), at);
     store<u64>(walkValues + (<usize>n << 3), e);
     n++;
     const large = (e & PTE_PS) != 0 && (wide ? level == 1 || (levels == 4 && level == 2) : level == 1 && (cr4 & CR4_PSE) != 0);
@@ -215,7 +216,10 @@ export function guestDataTranslate(dom: Domain, lin: u64, write: bool, out: Xlat
     const e = load<u64>(walkValues + (<usize>k << 3));
     const want = PTE_A | (k == n - 1 && write ? PTE_D : 0);
     if ((e & want) == want) continue;
-    const h = <usize>load<u64>(walkEntries + (<usize>k << 3));
+    // The CPU's write of a paging-structure entry: the page becomes the
+    // domain's own first (copy-on-write).
+    const h = <usize>guestToHostWrite(dom, load<u64>(walkEntries + (<usize>k << 3)));
+    if (h == 0) return XLATE_NONE;
     if (cmpxchg32(h, <u32>e, <u32>(e | want)) != <u32>e) return XLATE_RETRY;
   }
   out.gpa = gpa;

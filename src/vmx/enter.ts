@@ -15,6 +15,7 @@ import { dispatchExit } from "./exit";
 import { reinjectIdtVectoring, injectPending } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP, actionStop } from "./action";
 import { serialConsolePoll } from "../domain/serial-console";
+import { guestEptCatchUp } from "../domain/memory";
 import { logHasNewLines } from "../log/log";
 import { hex } from "../lib/str";
 
@@ -27,6 +28,7 @@ export function enterOnce(vcpu: Vcpu): u32 {
   if (vcpu.state.intrPending || vcpu.irqPending || vcpu.windowExiting) {
     if (!injectPending(vcpu)) return ACTION_BLOCK;   // INIT: wait-for-SIPI
   }
+  if (vcpu.domain.eptStale != 0) guestEptCatchUp(vcpu.domain);
   const status = vmenter(vcpu.regs);
   // Stopped by another CPU while in the guest: its VMCS is cleared and its
   // memory gone; nothing of it may be touched.

@@ -1,6 +1,7 @@
 // EPT violations and misconfigurations (SDM Vol. 3C 29.3.3). A domain's EPT
-// maps exactly its RAM, so an access elsewhere is either a device's MMIO or
-// a guest touching memory it does not own. An access to a range a device
+// maps exactly its RAM, so a write to RAM is a copy-on-write page's first
+// (src/domain/memory.ts), and an access elsewhere is either a device's MMIO
+// or a guest touching memory it does not own. An access to a range a device
 // claims on the domain's MMIO bus is decoded once (the instruction at RIP,
 // src/vmx/decode.ts) and completed here as the CPU would have completed it:
 // the device's registers, the guest's registers, RFLAGS (src/vmx/emulate.ts)
@@ -24,7 +25,8 @@
 // fault on gets the fault (#PF, #GP for a non-canonical address); a later
 // one ends the batch, and the CPU raises it itself.
 import { Vcpu, Domain } from "../../domain/domain";
-import { guestToHost, guestCopy } from "../../domain/memory";
+import { guestToHost, guestCopy, guestWriteFault } from "../../domain/memory";
+import { eptLeafEntry } from "../../ept/ept";
 import { ACTION_RESUME, actionStop, actionForDevice } from "../action";
 import { vmcsRead64, vmcsReadNat, vmcsWriteNat, vmcsDump } from "../vmcs";
 import { gpr, setGpr, setGprSized, completeInstruction, REG_RAX, REG_RCX, REG_RSI, REG_RDI } from "../regs";
@@ -72,6 +74,12 @@ export function handleEptViolation(vcpu: Vcpu): u32 {
   const dom = vcpu.domain;
   const fetch = (q & EPT_VIOLATION_INSTRUCTION_FETCH) != 0;
   const write = (q & EPT_VIOLATION_DATA_WRITE) != 0;
+  if (write && gpa < dom.guest.memBytes && eptLeafEntry(dom.eptPml4, gpa) != 0) {
+    // RAM mapped read-only: a snapshot's page, copied on this first write
+    // (or made writable by another vCPU's copy already).
+    if (guestWriteFault(dom, gpa)) return ACTION_RESUME;
+    return actionStop(dom, "out of memory: no frame to copy guest page " + hex(gpa & ~(PAGE - 1)) + " on its first write");
+  }
   if (!fetch) {
     // The vCPU's own page (its xAPIC) first, as a CPU's LAPIC answers
     // before the bus does.

@@ -15,7 +15,7 @@ import { EXIT_QUALIFICATION, GUEST_LINEAR_ADDRESS, GUEST_RFLAGS } from "../../ar
 import { IO_SIZE_MASK, IO_DIRECTION_IN, IO_STRING, IO_REP, IO_PORT_SHIFT } from "../../arch/vmx-exit";
 import { RFLAGS_DF } from "../../arch/cr";
 import { Access, DEV_OK } from "../../devices/device";
-import { guestToHost } from "../../domain/memory";
+import { guestToHost, guestToHostWrite } from "../../domain/memory";
 import { eventConsoleOutput } from "../../domain/events";
 import { hex } from "../../lib/str";
 
@@ -84,7 +84,7 @@ function stringIo(vcpu: Vcpu, port: u32, size: u32, input: bool, rep: bool): u32
     let v: u64 = 0;
     if (!input) {
       for (let b: u32 = 0; b < size; b++) {
-        const h = memoryByte(dom, at + b);
+        const h = memoryByte(dom, at + b, false);
         if (h == 0) return actionStop(dom, "OUTS from " + hex(at + b) + ", outside its memory");
         v |= <u64>load<u8>(h) << (<u64>b << 3);
       }
@@ -92,7 +92,7 @@ function stringIo(vcpu: Vcpu, port: u32, size: u32, input: bool, rep: bool): u32
     } else {
       v = dom.ports.read(access, port, size);
       for (let b: u32 = 0; b < size; b++) {
-        const h = memoryByte(dom, at + b);
+        const h = memoryByte(dom, at + b, true);
         if (h == 0) return actionStop(dom, "INS to " + hex(at + b) + ", outside its memory");
         store<u8>(h, <u8>(v >> (<u64>b << 3)));
       }
@@ -107,8 +107,8 @@ function stringIo(vcpu: Vcpu, port: u32, size: u32, input: bool, rep: bool): u32
 }
 
 // The host address of the guest's linear byte `lin`, or 0.
-function memoryByte(dom: Domain, lin: u64): usize {
+function memoryByte(dom: Domain, lin: u64, write: bool): usize {
   const gpa = guestLinearToPhysical(dom, lin);
   if (gpa == NO_TRANSLATION) return 0;
-  return <usize>guestToHost(dom, gpa);
+  return <usize>(write ? guestToHostWrite(dom, gpa) : guestToHost(dom, gpa));
 }

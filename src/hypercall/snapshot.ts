@@ -1,0 +1,93 @@
+// The state tree's management calls (HC_SNAPSHOT_*; src/state/snapshot.ts):
+// take, revert to, delete and list a DomU's snapshots. The dispatcher has
+// checked the caller's RIGHT_CONTROL; a domain snapshots no one but DomUs
+// other than itself.
+import { Domain, domainById, DOMSTATE_STOPPED } from "../domain/domain";
+import { guestCopy, guestRangeOk } from "../domain/memory";
+import { Snapshot, snapshotName } from "../domain/snapshots";
+import { snapshotCreate, snapshotRevert, snapshotDelete, snapshotOf, snapshotFlags, snapshotsListed } from "../state/snapshot";
+import {
+  ESRCH, EFAULT, EINVAL, ENOENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN, SNAPREC_ID, SNAPREC_PARENT,
+  SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, RIGHT_CONTROL,
+} from "../arch/abi";
+
+const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
+const record = memory.data(<i32>SNAPREC_SIZE, 8);
+
+@inline function err(e: u32): i64 { return -<i64>e; }
+
+// A live DomU other than the caller, or null.
+function target(caller: Domain, id: u64): Domain | null {
+  const d = domainById(id);
+  if (d === null || d.state == DOMSTATE_STOPPED || d === caller || (d.rights & RIGHT_CONTROL) != 0) return null;
+  return d;
+}
+
+// A snapshot name: 1 to SNAPSHOT_NAME_MAX of [A-Za-z0-9._-], not all digits
+// (a number names a snapshot by id).
+function nameOk(p: usize, n: u32): bool {
+  let digits = true;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u8>(p + i);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d;
+    if (!ok) return false;
+    if (c < 0x30 || c > 0x39) digits = false;
+  }
+  return !digits;
+}
+
+// HC_SNAPSHOT_CREATE: the new snapshot's id.
+export function hcSnapshotCreate(caller: Domain, id: u64, name: u64, len: u64): i64 {
+  const d = target(caller, id);
+  if (d === null) return err(ESRCH);
+  if (len > <u64>SNAPSHOT_NAME_MAX) return err(EINVAL);
+  if (!guestCopy(caller, name, nameBuf, len, false)) return err(EFAULT);
+  if (len != 0 && !nameOk(nameBuf, <u32>len)) return err(EINVAL);
+  return snapshotCreate(d, String.UTF8.decodeUnsafe(nameBuf, <usize>len));
+}
+
+export function hcSnapshotRevert(caller: Domain, id: u64, snap: u64): i64 {
+  const d = target(caller, id);
+  if (d === null) return err(ESRCH);
+  const s = snapshotOf(d, snap);
+  if (s === null) return err(ENOENT);
+  return snapshotRevert(d, s);
+}
+
+export function hcSnapshotDelete(caller: Domain, id: u64, snap: u64, flags: u64): i64 {
+  const d = target(caller, id);
+  if (d === null) return err(ESRCH);
+  if ((flags & ~<u64>SNAPDEL_CHILDREN) != 0) return err(EINVAL);
+  const s = snapshotOf(d, snap);
+  if (s === null) return err(ENOENT);
+  return snapshotDelete(d, s, (flags & SNAPDEL_CHILDREN) != 0);
+}
+
+// HC_SNAPSHOT_LIST: up to `max` records at the caller's `buf`, parents
+// first; the number of snapshots in the tree (which may be more).
+export function hcSnapshotList(caller: Domain, id: u64, buf: u64, max: u64): i64 {
+  const d = target(caller, id);
+  if (d === null) return err(ESRCH);
+  if (max > 1024) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, max * <u64>SNAPREC_SIZE)) return err(EFAULT);
+  const ids: u32[] = [];
+  const parents: u32[] = [];
+  snapshotsListed(d, ids, parents);
+  for (let i = 0; i < ids.length && <u64>i < max; i++) {
+    const s = snapshotOf(d, unchecked(ids[i]))!;
+    fill(d, s, unchecked(parents[i]));
+    guestCopy(caller, buf + <u64>i * SNAPREC_SIZE, record, SNAPREC_SIZE, true);
+  }
+  return <i64>ids.length;
+}
+
+function fill(d: Domain, s: Snapshot, parent: u32): void {
+  memory.fill(record, 0, SNAPREC_SIZE);
+  store<u32>(record + SNAPREC_ID, s.id);
+  store<u32>(record + SNAPREC_PARENT, parent);
+  store<u32>(record + SNAPREC_FLAGS, snapshotFlags(d, s));
+  store<u32>(record + SNAPREC_PAGES, s.pages + s.frames);
+  store<u64>(record + SNAPREC_CREATED, s.created);
+  const name = snapshotName(s);
+  String.UTF8.encodeUnsafe(changetype<usize>(name), name.length, record + SNAPREC_NAME);
+}

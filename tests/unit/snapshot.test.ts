@@ -1,0 +1,295 @@
+// The state tree (src/state/snapshot.ts, src/domain/snapshots.ts) on the
+// compiled wasm against the simulated VMX CPU: snapshots taken, reverted to
+// and deleted through the management calls of a control domain, the
+// target's memory written as a guest writes it (a write to a read-only page
+// is an EPT violation exit, copied on write by the run loop's exit path),
+// and every byte, register and frame checked after.
+import { describe, expect, it } from "vitest";
+import { REG } from "../sim/vmx";
+import { vmxMachine } from "./fixtures";
+
+const HC = { DOMAIN_PAUSE: 6, DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, DOMAIN_INFO: 5, MEM_WRITE: 29, SNAP_CREATE: 32, SNAP_REVERT: 33, SNAP_DELETE: 34, SNAP_LIST: 35 };
+const VMCALL = 18, EPT_VIOLATION = 48;
+const ACT_RESUME = 0, ACT_NEXT = 1;
+const EPT_WRITE = 2n, EPT_QUAL_WRITE = 2;
+const ESRCH = -3n, ENOENT = -2n, EEXIST = -17n, EBUSY = -16n, EINVAL = -22n, EPERM = -1n;
+const SNAPDEL_CHILDREN = 1;
+const SNAPREC_SIZE = 56, SNAPFLAG_CURRENT = 1;
+const DOMINFO_PAGES_OWN = 720, DOMINFO_PAGES_SHARED = 724, DOMINFO_PAGES_SNAPSHOTS = 728, DOMINFO_SNAPSHOTS = 732, DOMINFO_SIZE = 736;
+const NAME = 0x30000, BUF = 0x20000;
+const MEM = 2 << 20;            // the guest's RAM: one 2 MiB page
+const PAGES = MEM >> 12;
+
+// Frames with two aligned 2 MiB runs (as tests/unit/mmio.test.ts has them).
+function world() {
+  const { m, e, vmx, create } = vmxMachine(0xa00000n, 0x500000n);
+  const ctl = create("ctl", "control=1");
+  expect(e.heapRunning()).toBe(1);
+  const g = create("g", "", "2M");
+  expect(e.stateStart(g)).toBe(0);
+  const hc = (nr: number, args: Array<number | bigint>, caller = ctl): bigint => {
+    vmx.guest = (c) => {
+      c.setReg(REG.RAX, nr);
+      [REG.RDI, REG.RSI, REG.RDX, REG.R10].forEach((r, i) => c.setReg(r, BigInt.asUintN(64, BigInt(args[i] ?? 0))));
+      c.set(0x4816, c.get(0x4816) | 0x2000n);   // CS.L: a 64-bit caller
+      return c.exit(VMCALL, { length: 3 });
+    };
+    expect(e.testEnterOnce(caller, 0x1000) >>> 0).toBe(ACT_NEXT);
+    return BigInt.asIntN(64, vmx.reg(e.testVcpuRegs(caller), REG.RAX));
+  };
+  const host = (id: number, gpa: number): number => {
+    const h = Number(e.testGuestToHost(id, BigInt(gpa)));
+    if (h === 0) throw new Error(`gpa ${gpa.toString(16)} not mapped`);
+    return h;
+  };
+  const writable = (id: number, gpa: number): boolean => (e.stateEptLeaf(id, BigInt(gpa)) & EPT_WRITE) !== 0n;
+  // The guest writes `v` at `gpa`: through an EPT violation first if its
+  // page is read-only (the exit path copies it), as the CPU would.
+  const poke = (id: number, gpa: number, v: number): void => {
+    if (!writable(id, gpa)) {
+      e.stateSetPaused(id, 0);
+      vmx.guest = (c) => c.exit(EPT_VIOLATION, { qualification: EPT_QUAL_WRITE, gpa: BigInt(gpa) });
+      expect(e.stateEnterOnce(id, 0, 0x1000) >>> 0, `fault at ${gpa.toString(16)}`).toBe(ACT_RESUME);
+      expect(writable(id, gpa)).toBe(true);
+      e.stateSetPaused(id, 1);
+    }
+    m.bytes[host(id, gpa)] = v;
+  };
+  const peek = (id: number, gpa: number): number => m.bytes[host(id, gpa)];
+  // A word per page: its page number plus `seed`, and the page's hash.
+  const stamp = (id: number, seed: number, pages: number[]): void => {
+    for (const p of pages) poke(id, p << 12, (p + seed) & 0xff);
+  };
+  const image = (id: number): number[] => Array.from({ length: PAGES }, (_, p) => peek(id, p << 12));
+  const name = (s: string): number => {
+    const b = Buffer.from(s, "latin1");
+    for (let i = 0; i < b.length; i++) m.bytes[host(ctl, NAME + i)] = b[i];
+    return b.length;
+  };
+  const snap = (dom: number, label = ""): number => {
+    const r = hc(HC.SNAP_CREATE, [dom, NAME, name(label)]);
+    expect(r, `snapshot ${label}`).toBeGreaterThan(0n);
+    return Number(r);
+  };
+  const revert = (dom: number, s: number): void => { expect(hc(HC.SNAP_REVERT, [dom, s])).toBe(0n); };
+  const del = (dom: number, s: number, flags = 0): void => { expect(hc(HC.SNAP_DELETE, [dom, s, flags])).toBe(0n); };
+  const list = (dom: number) => {
+    const n = Number(hc(HC.SNAP_LIST, [dom, BUF, 64]));
+    return Array.from({ length: n }, (_, i) => {
+      const at = BUF + i * SNAPREC_SIZE;
+      const u32 = (o: number) => new DataView(m.bytes.buffer, host(ctl, at + o), 4).getUint32(0, true);
+      const raw = Array.from({ length: 32 }, (_, k) => m.bytes[host(ctl, at + 24 + k)]);
+      const nul = raw.indexOf(0);
+      return { id: u32(0), parent: u32(4), current: (u32(8) & SNAPFLAG_CURRENT) !== 0, pages: u32(12), name: Buffer.from(raw.slice(0, nul < 0 ? 32 : nul)).toString("latin1") };
+    });
+  };
+  const info = (dom: number) => {
+    expect(hc(HC.DOMAIN_INFO, [dom, BUF])).toBe(0n);
+    const u32 = (o: number) => new DataView(m.bytes.buffer, host(ctl, BUF + o), 4).getUint32(0, true);
+    return { own: u32(DOMINFO_PAGES_OWN), shared: u32(DOMINFO_PAGES_SHARED), snapshots: u32(DOMINFO_PAGES_SNAPSHOTS), count: u32(DOMINFO_SNAPSHOTS) };
+  };
+  const rbx = (dom: number): bigint => vmx.reg(e.testVcpuRegs(dom), REG.RBX);
+  const setRbx = (dom: number, v: bigint): void => vmx.setReg(e.testVcpuRegs(dom), REG.RBX, v);
+  const heap = () => ({ permanent: Number(e.heapPermanentUsed()), arenas: Number(e.heapArenaBytes()), frames: e.framesFree() });
+  e.stateSetPaused(g, 1);
+  return { m, e, vmx, ctl, g, hc, poke, peek, stamp, image, snap, revert, del, list, info, rbx, setRbx, heap, writable, create, name };
+}
+
+const all = Array.from({ length: PAGES }, (_, p) => p);
+
+describe("snapshots: take, write, revert", () => {
+  it("a revert gives back every byte and register of the snapshot; pages written since are freed", () => {
+    const w = world();
+    w.stamp(w.g, 1, all);
+    w.setRbx(w.g, 0x1111n);
+    const before = w.image(w.g);
+    expect(w.e.stateEptLeafSize(w.g, 0n)).toBe(0x200000n);
+    const s = w.snap(w.g, "base");
+    // Its RAM is the snapshot's now, mapped read-only, 2 MiB pages kept.
+    expect(w.writable(w.g, 0x1000)).toBe(false);
+    expect(w.e.stateEptLeafSize(w.g, 0n)).toBe(0x200000n);
+    expect(w.info(w.g)).toMatchObject({ own: 0, shared: PAGES, count: 1 });
+    const frames = w.e.framesFree();
+    const some = [0, 1, 7, 255, 256, 257, 500, PAGES - 1];
+    w.stamp(w.g, 9, some);
+    w.setRbx(w.g, 0x2222n);
+    expect(w.info(w.g)).toMatchObject({ own: some.length, shared: PAGES - some.length });
+    expect(w.e.framesFree()).toBeLessThan(frames);
+    w.revert(w.g, s);
+    expect(w.image(w.g)).toEqual(before);
+    expect(w.rbx(w.g)).toBe(0x1111n);
+    // The copies are gone; the split 2 MiB pages keep their tables.
+    expect(w.info(w.g)).toMatchObject({ own: 0, shared: PAGES });
+    expect(w.e.framesFree()).toBe(frames - 1n);
+    // Again, from the same snapshot: the same.
+    w.stamp(w.g, 5, some);
+    w.revert(w.g, s);
+    expect(w.image(w.g)).toEqual(before);
+  });
+
+  it("the hypervisor's own writes to guest memory (mem-write) copy first: the snapshot keeps its bytes", () => {
+    const w = world();
+    w.stamp(w.g, 3, all);
+    const before = w.image(w.g);
+    const s = w.snap(w.g);
+    for (let i = 0; i < 8; i++) w.m.bytes[Number(w.e.testGuestToHost(w.ctl, BigInt(BUF + i)))] = 0xee;
+    expect(w.hc(HC.MEM_WRITE, [w.g, 0x5000, BUF, 8])).toBe(8n);
+    expect(w.peek(w.g, 0x5000)).toBe(0xee);
+    expect(w.writable(w.g, 0x5000)).toBe(true);
+    w.revert(w.g, s);
+    expect(w.image(w.g)).toEqual(before);
+  });
+
+  it("a tree of three levels and two branches: each leaf reverted to holds exactly its own bytes", () => {
+    const w = world();
+    w.stamp(w.g, 0, all);
+    const root = w.snap(w.g, "root");
+    const imgs = new Map<number, number[]>();
+    imgs.set(root, w.image(w.g));
+    w.stamp(w.g, 10, [1, 2, 3, 300]);
+    const a = w.snap(w.g, "a");
+    imgs.set(a, w.image(w.g));
+    w.stamp(w.g, 20, [2, 350]);
+    const a1 = w.snap(w.g, "a1");
+    imgs.set(a1, w.image(w.g));
+    w.revert(w.g, a);
+    expect(w.image(w.g)).toEqual(imgs.get(a));
+    w.stamp(w.g, 30, [3, 4, 400]);
+    const a2 = w.snap(w.g, "a2");         // a new branch under a
+    imgs.set(a2, w.image(w.g));
+    w.revert(w.g, root);
+    w.stamp(w.g, 40, [1, 450, PAGES - 1]);
+    const b = w.snap(w.g, "b");            // a second branch under root
+    imgs.set(b, w.image(w.g));
+    for (const leaf of [a1, a2, b, a1, root, a2, b]) {
+      w.stamp(w.g, 77, [2, 3, 5]);          // unsaved writes, dropped
+      w.revert(w.g, leaf);
+      expect(w.image(w.g), `at ${leaf}`).toEqual(imgs.get(leaf));
+    }
+    const l = w.list(w.g);
+    expect(l.map((x) => [x.name, x.parent])).toEqual([["root", 0], ["a", root], ["a1", a], ["a2", a], ["b", root]]);
+    expect(l.filter((x) => x.current).map((x) => x.name)).toEqual(["b"]);
+    // A snapshot holds only what changed since its parent: its pages and one record frame or two.
+    expect(l.find((x) => x.name === "a1")!.pages).toBeLessThanOrEqual(2 + 2);
+    expect(l.find((x) => x.name === "root")!.pages).toBeGreaterThanOrEqual(PAGES);
+  });
+
+  it("delete merges a snapshot into its one dependent, keeps it hidden for two, and frees it for none", () => {
+    const w = world();
+    w.stamp(w.g, 0, all);
+    const root = w.snap(w.g, "root");
+    w.stamp(w.g, 10, [1, 2, 300]);
+    const a = w.snap(w.g, "a");
+    w.stamp(w.g, 20, [2, 3]);
+    const a1 = w.snap(w.g, "a1");
+    const imgA1 = w.image(w.g);
+    w.revert(w.g, a);
+    w.stamp(w.g, 30, [300, 350]);
+    const a2 = w.snap(w.g, "a2");
+    const imgA2 = w.image(w.g);
+    // a has two children: deleted, it is hidden; both leaves keep their bytes.
+    w.del(w.g, a);
+    expect(w.e.stateSnapshotHidden(a)).toBe(1);
+    expect(w.list(w.g).map((x) => [x.name, x.parent])).toEqual([["root", 0], ["a1", root], ["a2", root]]);
+    w.revert(w.g, a1);
+    expect(w.image(w.g)).toEqual(imgA1);
+    // a1 goes: a is left with one child (a2) and merges into it.
+    w.revert(w.g, a2);
+    w.del(w.g, a1);
+    expect(w.e.stateSnapshotHidden(a)).toBe(-1);
+    expect(w.image(w.g)).toEqual(imgA2);
+    w.stamp(w.g, 50, [1, 2, 3]);
+    w.revert(w.g, a2);
+    expect(w.image(w.g)).toEqual(imgA2);
+    // Deleting the current snapshot makes its parent current; the domain keeps its bytes.
+    w.del(w.g, a2);
+    expect(w.e.stateBase(w.g)).toBe(root);
+    expect(w.image(w.g)).toEqual(imgA2);
+    expect(w.list(w.g).map((x) => [x.name, x.current])).toEqual([["root", true]]);
+    // Deleting the root gives the domain back all its RAM.
+    w.del(w.g, root);
+    expect(w.e.stateBase(w.g)).toBe(0);
+    expect(w.info(w.g)).toMatchObject({ own: PAGES, shared: 0, snapshots: 0, count: 0 });
+    expect(w.image(w.g)).toEqual(imgA2);
+    expect(w.writable(w.g, 0x3000)).toBe(true);
+  });
+
+  it("--children deletes the subtree; destroying the domain frees every snapshot", () => {
+    const w = world();
+    const h0 = w.heap();
+    const root = w.snap(w.g, "root");
+    w.stamp(w.g, 1, [1]);
+    const a = w.snap(w.g, "a");
+    w.stamp(w.g, 2, [2]);
+    w.snap(w.g, "a1");
+    w.revert(w.g, a);
+    w.stamp(w.g, 3, [3]);
+    w.snap(w.g, "a2");
+    w.revert(w.g, root);
+    w.del(w.g, a, SNAPDEL_CHILDREN);
+    expect(w.list(w.g).map((x) => x.name)).toEqual(["root"]);
+    w.stamp(w.g, 4, [4, 5]);
+    w.snap(w.g, "b");
+    expect(w.e.stateSnapshotFrames(0)).toBeGreaterThan(BigInt(PAGES));
+    expect(w.hc(HC.DOMAIN_DESTROY, [w.g])).toBe(0n);
+    expect(w.e.stateSnapshotFrames(0)).toBe(0n);
+    expect(w.heap().permanent).toBe(h0.permanent);
+  });
+
+  it("refuses what does not fit: no such domain or snapshot, a duplicate or bad name, a running domain, a DomU caller", () => {
+    const w = world();
+    const s = w.snap(w.g, "one");
+    const other = w.create("other");
+    expect(w.e.stateStart(other)).toBe(0);
+    const frames = w.e.framesFree();
+    expect(w.hc(HC.SNAP_CREATE, [w.g, NAME, w.name("one")])).toBe(EEXIST);
+    for (const bad of ["a b", "x/y", "123", "a".repeat(32)]) expect(w.hc(HC.SNAP_CREATE, [w.g, NAME, w.name(bad)]), bad).toBe(EINVAL);
+    expect(w.hc(HC.SNAP_REVERT, [w.g, s + 1])).toBe(ENOENT);
+    expect(w.hc(HC.SNAP_REVERT, [w.g, 0])).toBe(ENOENT);
+    expect(w.hc(HC.SNAP_DELETE, [w.g, s, 2])).toBe(EINVAL);
+    expect(w.hc(HC.SNAP_CREATE, [999, NAME, 0])).toBe(ESRCH);
+    expect(w.hc(HC.SNAP_CREATE, [w.ctl, NAME, 0])).toBe(ESRCH);
+    w.e.stateSetPaused(w.g, 0);
+    expect(w.hc(HC.SNAP_CREATE, [w.g, NAME, 0])).toBe(EBUSY);
+    expect(w.hc(HC.SNAP_REVERT, [w.g, s])).toBe(EBUSY);
+    w.e.stateSetPaused(w.g, 1);
+    for (const nr of [HC.SNAP_CREATE, HC.SNAP_REVERT, HC.SNAP_DELETE, HC.SNAP_LIST]) expect(w.hc(nr, [w.g, s, 0], other), `call ${nr}`).toBe(EPERM);
+    // Another domain's snapshot is not this one's.
+    w.e.stateSetPaused(other, 1);
+    expect(w.hc(HC.SNAP_REVERT, [other, s])).toBe(ENOENT);
+    expect(w.e.framesFree()).toBe(frames);
+    expect(w.list(w.g).map((x) => x.name)).toEqual(["one"]);
+  });
+});
+
+describe("snapshots: memory comes back", () => {
+  it("10,000 snapshot/revert cycles and 10,000 create/write/revert/delete cycles leave the frames and the heap exactly where they started", () => {
+    const w = world();
+    w.stamp(w.g, 0, all);
+    const start = w.heap();
+    const img = w.image(w.g);
+    const s = w.snap(w.g, "keep");
+    // The first write splits the 2 MiB page: its EPT gains a table (one
+    // frame), which stays while the snapshot does.
+    w.poke(w.g, 0, 1);
+    w.revert(w.g, s);
+    const held = w.heap();
+    for (let i = 0; i < 10_000; i++) {
+      w.stamp(w.g, i, [i % PAGES, (i * 7) % PAGES, 500]);
+      w.revert(w.g, s);
+    }
+    expect(w.heap()).toEqual(held);
+    expect(w.image(w.g)).toEqual(img);
+    w.del(w.g, s);
+    expect(w.heap()).toEqual(start);
+    for (let i = 0; i < 10_000; i++) {
+      const t = w.snap(w.g);
+      w.stamp(w.g, i, [(i * 13) % PAGES, 3]);
+      w.revert(w.g, t);
+      w.del(w.g, t);
+    }
+    expect(w.heap()).toEqual(start);
+    expect(w.image(w.g)).toEqual(img);
+    expect(w.e.stateEptLeafSize(w.g, 0n)).toBe(0x200000n);
+  }, 300_000);
+});
