@@ -12,7 +12,7 @@ import { firstOutputTrack, firstOutputTicks } from "./firstout";
 import { errnoText, kibText } from "./text";
 import {
   HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO, DOMINFO_SIZE, DOMINFO_RUN_TICKS,
-  DOMINFO_EXIT_CODE, DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMSTOP_EXIT, DOMSTOP_POWEROFF, DOMSTOP_REBOOT,
+  DOMINFO_EXIT_CODE, DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMINFO_PAGES_OWN, DOMINFO_PAGES_SHARED, DOMINFO_PAGES_SNAPSHOTS, DOMINFO_SNAPSHOTS, DOMSTOP_EXIT, DOMSTOP_POWEROFF, DOMSTOP_REBOOT,
   DOMSTOP_CRASH, DOMSTOP_DESTROYED, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMREC_STATE, DOMREC_FLAGS,
   DOMREC_MEM_KIB, DOMREC_VCPUS, DOMFLAG_PAUSED, DOMFLAG_CONTROL, DOMSTATE_STOPPED,
 } from "../src/arch/abi";
@@ -143,6 +143,14 @@ export function cmdInfo(args: string[]): void {
   row("vcpus");
   putDec(load<u32>(info + DOMREC_VCPUS));
   newline();
+  if (state != DOMSTATE_STOPPED) {
+    // Pages: its own frames, snapshots' frames it maps (copy-on-write), and
+    // what its snapshots hold.
+    row("frames");
+    putsln(dec(<u64>load<u32>(info + DOMINFO_PAGES_OWN)) + " own, " + dec(<u64>load<u32>(info + DOMINFO_PAGES_SHARED)) +
+      " shared, " + dec(<u64>load<u32>(info + DOMINFO_PAGES_SNAPSHOTS)) + " in its " +
+      dec(<u64>load<u32>(info + DOMINFO_SNAPSHOTS)) + " snapshots (4 KiB each)");
+  }
   if ((flags & DOMFLAG_CONTROL) != 0) {
     row("rights");
     putsln(id == selfId ? "control (Domain 0)" : "control");

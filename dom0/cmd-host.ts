@@ -11,12 +11,16 @@ import {
   modulesLoad, moduleCount, moduleIndex, moduleSize, moduleLine, moduleLineLen, moduleKindOf, moduleKindName,
   moduleLabel,
 } from "./modules";
+import { HC_DOMAIN_INFO, DOMINFO_SIZE, DOMINFO_PAGES_OWN, DOMINFO_PAGES_SHARED, DOMINFO_PAGES_SNAPSHOTS } from "../src/arch/abi";
 import { pciScan, pciFound, pciRead16, pciRead8, pciClassName, PCI_VENDOR_ID, PCI_DEVICE_ID, PCI_CLASS, PCI_REVISION } from "./pci";
 import { errnoText, kibText } from "./text";
 import { dec } from "../src/lib/str";
+
 import {
   HC_HOST_POWER, HOST_POWER_OFF, HOST_REBOOT, CPUFLAG_ONLINE, CPUFLAG_BSP, CPUFLAG_FAILED, MODREC_CMDLINE_MAX,
 } from "../src/arch/abi";
+
+const info = memory.data(<i32>DOMINFO_SIZE, 8);
 
 function noArgs(cmd: string, args: string[]): bool {
   if (args.length == 0) return true;
@@ -43,18 +47,30 @@ export function cmdMem(args: string[]): void {
     fail("mem", "HC_DOMAIN_LIST failed (" + errnoText(n) + ")");
     return;
   }
+  // Frames in KiB: a domain's own, those of snapshots it maps (shared,
+  // copy-on-write), and those its snapshots hold; shared ones are counted
+  // once, where they are held.
   let used: u64 = 0;
-  putsln("   ID  Name                              Mem(KiB)");
+  putsln("   ID  Name                              Mem(KiB)   Own(KiB) Shared(KiB)  Snaps(KiB)");
   for (let s = 0; s < domainCount(); s++) {
     if (!domLive(s)) continue;
     putDecRight(domId(s), 5);
     spaces(2);
     putPad(domName(s), 32);
     putDecRight(domMemKiB(s), 10);
+    let own = domMemKiB(s), shared: u64 = 0, snaps: u64 = 0;
+    if (vmcall(HC_DOMAIN_INFO, <u64>domId(s), info, 0, 0) == 0) {
+      own = <u64>load<u32>(info + DOMINFO_PAGES_OWN) * 4;
+      shared = <u64>load<u32>(info + DOMINFO_PAGES_SHARED) * 4;
+      snaps = <u64>load<u32>(info + DOMINFO_PAGES_SNAPSHOTS) * 4;
+    }
+    putDecRight(own, 11);
+    putDecRight(shared, 12);
+    putDecRight(snaps, 12);
     newline();
-    used += domMemKiB(s);
+    used += own + snaps;
   }
-  putsln("domains use " + kibText(used));
+  putsln("domains and their snapshots use " + kibText(used));
 }
 
 // Busy share in percent of busy + idle.

@@ -16,6 +16,10 @@ import { XL_KEYS } from "./xlcfg";
 import {
   cmdMemRead, cmdMemWrite, cmdVcpuGet, cmdVcpuSet, MEM_READ_USAGE, MEM_WRITE_USAGE, VCPU_GET_USAGE, VCPU_SET_USAGE,
 } from "./cmd-inspect";
+import {
+  cmdSnapshotCreate, cmdSnapshotList, cmdSnapshotRevert, cmdSnapshotDelete, SNAPSHOT_CREATE_USAGE,
+  SNAPSHOT_LIST_USAGE, SNAPSHOT_REVERT_USAGE, SNAPSHOT_DELETE_USAGE,
+} from "./cmd-snapshot";
 
 class Command {
   constructor(
@@ -50,6 +54,10 @@ const CMD_MEM_READ: i32 = 19;
 const CMD_MEM_WRITE: i32 = 20;
 const CMD_VCPU_GET: i32 = 21;
 const CMD_VCPU_SET: i32 = 22;
+const CMD_SNAPSHOT_CREATE: i32 = 23;
+const CMD_SNAPSHOT_LIST: i32 = 24;
+const CMD_SNAPSHOT_REVERT: i32 = 25;
+const CMD_SNAPSHOT_DELETE: i32 = 26;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -109,6 +117,21 @@ const commands: Command[] = [
   new Command("vcpu-set", VCPU_SET_USAGE, "set a register of a paused domain's vCPU",
     "A general register (rax-r15), rip (canonical) or rflags (no reserved bit,\n" +
     "bit 1 set). Example: vcpu-set counter 0 rax=0x2a", CMD_VCPU_SET),
+  new Command("snapshot-create", SNAPSHOT_CREATE_USAGE, "take a snapshot of a domain, in memory",
+    "Its vCPUs, devices and memory as they are now (a running domain is paused\n" +
+    "for the moment it takes). Memory is shared copy-on-write: the snapshot keeps\n" +
+    "only the pages written since its parent. name: letters, digits, . _ -\n" +
+    "(default snapN). Example: snapshot-create counter before-upgrade", CMD_SNAPSHOT_CREATE),
+  new Command("snapshot-list", SNAPSHOT_LIST_USAGE, "a domain's snapshots (--tree: as a tree)",
+    "Each snapshot's id, name, parent, the memory it holds and when it was taken;\n" +
+    "* (or <- current in the tree) marks the one the domain runs on from.", CMD_SNAPSHOT_LIST),
+  new Command("snapshot-revert", SNAPSHOT_REVERT_USAGE, "put a domain back at one of its snapshots",
+    "Every vCPU, device and page as the snapshot has them; what it wrote since is\n" +
+    "dropped (its console log stays). A snapshot taken next starts a new branch.\n" +
+    "The snapshot by name or id. Example: snapshot-revert counter before-upgrade", CMD_SNAPSHOT_REVERT),
+  new Command("snapshot-delete", SNAPSHOT_DELETE_USAGE, "delete a snapshot (--children: its subtree too)",
+    "Its pages merge into its child (or into the domain) where they are still\n" +
+    "needed; deleting the current one makes its parent current.", CMD_SNAPSHOT_DELETE),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -166,6 +189,10 @@ function run(id: i32, args: string[]): void {
     case CMD_MEM_WRITE: cmdMemWrite(args); break;
     case CMD_VCPU_GET: cmdVcpuGet(args); break;
     case CMD_VCPU_SET: cmdVcpuSet(args); break;
+    case CMD_SNAPSHOT_CREATE: cmdSnapshotCreate(args); break;
+    case CMD_SNAPSHOT_LIST: cmdSnapshotList(args); break;
+    case CMD_SNAPSHOT_REVERT: cmdSnapshotRevert(args); break;
+    case CMD_SNAPSHOT_DELETE: cmdSnapshotDelete(args); break;
   }
 }
 

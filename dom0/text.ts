@@ -1,10 +1,13 @@
 // Small text helpers for messages: errno results and memory sizes.
-import { EPERM, ESRCH, EFAULT, ENOMEM, EBUSY, EINVAL, ENOSYS } from "../src/arch/abi";
+import { EPERM, ENOENT, ESRCH, EFAULT, ENOMEM, EBUSY, EEXIST, EINVAL, ENOSPC, ENOSYS } from "../src/arch/abi";
 import { dec } from "../src/lib/str";
 
 export function errnoName(e: u64): string {
   if (e == EPERM) return "EPERM";
+  if (e == ENOENT) return "ENOENT";
   if (e == ESRCH) return "ESRCH";
+  if (e == EEXIST) return "EEXIST";
+  if (e == ENOSPC) return "ENOSPC";
   if (e == EFAULT) return "EFAULT";
   if (e == ENOMEM) return "ENOMEM";
   if (e == EBUSY) return "EBUSY";

@@ -25,7 +25,7 @@ export const HC = {
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
-const DOMREC_SIZE = 56, DOMINFO_SIZE = 720, MODREC_SIZE = 112, HOSTINFO_SIZE = 64, CPUINFO_SIZE = 32;
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 736, MODREC_SIZE = 112, HOSTINFO_SIZE = 64, CPUINFO_SIZE = 32;
 export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
 export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
 const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
@@ -345,6 +345,8 @@ export class Dom0 {
         for (const [r, n] of d.exits) v.setBigUint64(p + 72 + 8 * r, n, true);
         v.setUint32(p + 712, d.stopCause ?? (d.state === STATE.STOPPED ? 5 : 0), true);
         v.setUint32(p + 716, d.restarts ?? 0, true);
+        // Frames: all its own (no snapshots here).
+        if (d.state !== STATE.STOPPED) v.setUint32(p + 720, Math.floor(d.memKiB / 4), true);
         return 0n;
       }
       case HC.DOMAIN_PAUSE:

@@ -202,8 +202,9 @@ describe("commands", () => {
     d.domains[1].runTicks = 5555n;
     d.event(EVENT_CONSOLE);
     out = d.run("info counter");
-    expect(out).toContain("domain 2 (counter)\n  state         runnable\n  memory        2 MiB\n  vcpus         1\n");
+    expect(out).toContain("domain 2 (counter)\n  state         runnable\n  memory        2 MiB\n  vcpus         1\n  frames ");
     expect(out).toContain("  run time      5555 TSC ticks\n");
+    expect(out).toContain("  frames        512 own, 0 shared, 0 in its 0 snapshots (4 KiB each)\n");
     expect(out).toMatch(/ {2}first output {2}\d+ TSC ticks after create\n/);
     expect(out).toMatch(/ {2}VM exits {6}1241\n {4}CPUID +7\n {4}IO_INSTRUCTION +1234\n/);
     expect(d.run("log 2")).toBe(`log 2\ncounter 1\ncounter 2\n${PROMPT}`);
@@ -253,7 +254,8 @@ describe("commands", () => {
     });
     d.logLine("hv: tshv 0.1.0");
     d.start(0);
-    expect(d.run("mem")).toContain("   ID  Name                              Mem(KiB)\n    1  dom0                                 16384\ndomains use 16 MiB\n");
+    expect(d.run("mem")).toContain("   ID  Name                              Mem(KiB)   Own(KiB) Shared(KiB)  Snaps(KiB)\n" +
+      "    1  dom0                                 16384      16384           0           0\ndomains and their snapshots use 16 MiB\n");
     expect(d.run("cpus")).toContain("    0     0  online     25     75     0  1 (dom0), boot CPU\n");
     expect(d.run("modules")).toMatch(new RegExp(
       `\n {4}0  image +${COUNTER.length}  counter.elf +/boot/guests/counter.elf /boot/guests/counter.elf\n` +
