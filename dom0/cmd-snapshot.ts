@@ -1,11 +1,11 @@
-// Shell commands of the state tree (HC_SNAPSHOT_*): snapshot-create,
-// snapshot-list [--tree], snapshot-revert, snapshot-delete [--children],
-// named as virsh names them. A running domain is paused for the moment a
+// Shell commands of the state tree (HC_SNAPSHOT_*, HC_DOMAIN_FORK):
+// snapshot-create, snapshot-list [--tree], snapshot-revert, snapshot-delete
+// [--children], named as virsh names them, and fork-vm. A running domain is paused for the moment a
 // snapshot or a revert takes and runs on after; a paused one stays paused.
 import { vmcall } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, newline } from "./uart";
 import { fail, usageError } from "./cmdutil";
-import { domainResolve, resolveError, domId, domLabel, domFlags } from "./domains";
+import { domainResolve, resolveError, domId, domLabel, domFlags, domainsLoad, findById } from "./domains";
 import { parseDecimal } from "./words";
 import { errnoText } from "./text";
 import { dec } from "../src/lib/str";
@@ -13,13 +13,14 @@ import {
   HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_PAUSE,
   HC_DOMAIN_UNPAUSE, HC_YIELD, DOMFLAG_PAUSED, SNAPREC_ID, SNAPREC_PARENT, SNAPREC_FLAGS, SNAPREC_PAGES,
   SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, SNAPFLAG_CURRENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN,
-  EBUSY, ENOENT, EEXIST, ENOSPC, ENOMEM, EINVAL,
+  EBUSY, ENOENT, EEXIST, ENOSPC, ENOMEM, EINVAL, HC_DOMAIN_FORK, FORK_COUNT_MAX,
 } from "../src/arch/abi";
 
 export const SNAPSHOT_CREATE_USAGE = "<domain> [name]";
 export const SNAPSHOT_LIST_USAGE = "<domain> [--tree]";
 export const SNAPSHOT_REVERT_USAGE = "<domain> <snapshot>";
 export const SNAPSHOT_DELETE_USAGE = "<domain> <snapshot> [--children]";
+export const FORK_VM_USAGE = "<domain>[@snapshot] [--name N] [--count K]";
 
 // The most snapshots one listing shows.
 const LIST_MAX: u32 = 256;
@@ -83,7 +84,7 @@ function why(rc: i64): string {
 
 // `nr` (a, b) on the domain, paused for it: a running domain is paused
 // first and unpaused after; -EBUSY while a CPU still runs it is tried again.
-function whilePaused(nr: u32, a: u64, b: u64): i64 {
+function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
   const id = <u64>domId(slot);
   const wasPaused = (domFlags(slot) & DOMFLAG_PAUSED) != 0;
   if (!wasPaused) {
@@ -92,7 +93,7 @@ function whilePaused(nr: u32, a: u64, b: u64): i64 {
   }
   let rc: i64 = -<i64>EBUSY;
   for (let i: u32 = 0; i < BUSY_TRIES && rc == -<i64>EBUSY; i++) {
-    rc = vmcall(nr, id, a, b, 0);
+    rc = vmcall(nr, id, a, b, c);
     if (rc == -<i64>EBUSY) vmcall(HC_YIELD, 0, 0, 0, 0);
   }
   if (!wasPaused) vmcall(HC_DOMAIN_UNPAUSE, id, 0, 0, 0);
@@ -208,4 +209,60 @@ function branch(n: u32, i: u32, lead: string, indent: string): void {
     const end = <i32>k == last;
     branch(n, k, indent + (end ? "`-- " : "|-- "), indent + (end ? "    " : "|   "));
   }
+}
+
+export function cmdForkVm(args: string[]): void {
+  if (args.length < 1) {
+    usageError("fork-vm", FORK_VM_USAGE);
+    return;
+  }
+  let name = "";
+  let count: i64 = 1;
+  for (let i = 1; i < args.length; i += 2) {
+    if (i + 1 >= args.length || (args[i] != "--name" && args[i] != "--count")) {
+      usageError("fork-vm", FORK_VM_USAGE);
+      return;
+    }
+    if (args[i] == "--name") name = args[i + 1];
+    else {
+      count = parseDecimal(args[i + 1]);
+      if (count < 1 || count > <i64>FORK_COUNT_MAX) {
+        fail("fork-vm", "--count " + args[i + 1] + ": 1 to " + dec(FORK_COUNT_MAX));
+        return;
+      }
+    }
+  }
+  const at = args[0].indexOf("@");
+  if (!domainArg("fork-vm", at < 0 ? args[0] : args[0].substring(0, at))) return;
+  const n = String.UTF8.byteLength(name);
+  if (n > <i32>SNAPSHOT_NAME_MAX) {
+    fail("fork-vm", "name " + name + ": longer than " + dec(SNAPSHOT_NAME_MAX) + " bytes");
+    return;
+  }
+  String.UTF8.encodeUnsafe(changetype<usize>(name), name.length, nameBuf);
+  const lenCount = <u64>n | (<u64>count << 16);
+  let rc: i64;
+  if (at < 0) {
+    rc = whilePaused(HC_DOMAIN_FORK, 0, nameBuf, lenCount);
+  } else {
+    const snap = snapshotArg("fork-vm", args[0].substring(at + 1));
+    if (snap == 0) return;
+    rc = vmcall(HC_DOMAIN_FORK, <u64>domId(slot), snap, nameBuf, lenCount);
+  }
+  if (rc < 0) {
+    const bad = rc == -<i64>EEXIST ? "a live domain has that name" :
+      rc == -<i64>EINVAL && n > 0 ? "name " + name + ": letters, digits, . _ - only, not all digits" : why(rc);
+    fail("fork-vm", "domain " + domLabel(slot) + ": " + bad);
+    return;
+  }
+  // The new ids follow the first; fewer than asked if memory ran out.
+  domainsLoad();
+  let made: i64 = 0;
+  for (let i: i64 = 0; i < count; i++) {
+    const s = findById(<u64>(rc + i));
+    if (s < 0) break;
+    putsln("forked domain " + domLabel(s));
+    made++;
+  }
+  if (made < count) fail("fork-vm", dec(<u64>made) + " of " + dec(<u64>count) + " forks made (dmesg says why)");
 }

@@ -17,8 +17,8 @@ import {
   cmdMemRead, cmdMemWrite, cmdVcpuGet, cmdVcpuSet, MEM_READ_USAGE, MEM_WRITE_USAGE, VCPU_GET_USAGE, VCPU_SET_USAGE,
 } from "./cmd-inspect";
 import {
-  cmdSnapshotCreate, cmdSnapshotList, cmdSnapshotRevert, cmdSnapshotDelete, SNAPSHOT_CREATE_USAGE,
-  SNAPSHOT_LIST_USAGE, SNAPSHOT_REVERT_USAGE, SNAPSHOT_DELETE_USAGE,
+  cmdSnapshotCreate, cmdSnapshotList, cmdSnapshotRevert, cmdSnapshotDelete, cmdForkVm, SNAPSHOT_CREATE_USAGE,
+  SNAPSHOT_LIST_USAGE, SNAPSHOT_REVERT_USAGE, SNAPSHOT_DELETE_USAGE, FORK_VM_USAGE,
 } from "./cmd-snapshot";
 
 class Command {
@@ -58,6 +58,7 @@ const CMD_SNAPSHOT_CREATE: i32 = 23;
 const CMD_SNAPSHOT_LIST: i32 = 24;
 const CMD_SNAPSHOT_REVERT: i32 = 25;
 const CMD_SNAPSHOT_DELETE: i32 = 26;
+const CMD_FORK_VM: i32 = 27;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -132,6 +133,11 @@ const commands: Command[] = [
   new Command("snapshot-delete", SNAPSHOT_DELETE_USAGE, "delete a snapshot (--children: its subtree too)",
     "Its pages merge into its child (or into the domain) where they are still\n" +
     "needed; deleting the current one makes its parent current.", CMD_SNAPSHOT_DELETE),
+  new Command("fork-vm", FORK_VM_USAGE, "new domains from a domain as it is now, or from its snapshot",
+    "Each fork has its own id, name, vCPUs, devices and console, copies of the\n" +
+    "source's, and shares all its memory copy-on-write (a running source is\n" +
+    "paused for the moment it takes). --count K makes K forks (name-1 ... name-K).\n" +
+    "Example: fork-vm counter@s1 --name web --count 3", CMD_FORK_VM),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -193,6 +199,7 @@ function run(id: i32, args: string[]): void {
     case CMD_SNAPSHOT_LIST: cmdSnapshotList(args); break;
     case CMD_SNAPSHOT_REVERT: cmdSnapshotRevert(args); break;
     case CMD_SNAPSHOT_DELETE: cmdSnapshotDelete(args); break;
+    case CMD_FORK_VM: cmdForkVm(args); break;
   }
 }
 

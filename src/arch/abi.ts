@@ -53,7 +53,8 @@ export const HC_SNAPSHOT_CREATE: u32 = 32;   // (id, name gpa, name len) -> snap
 export const HC_SNAPSHOT_REVERT: u32 = 33;   // (id, snapshot) -> 0; -EBUSY unless paused
 export const HC_SNAPSHOT_DELETE: u32 = 34;   // (id, snapshot, SNAPDEL_*) -> 0
 export const HC_SNAPSHOT_LIST: u32 = 35;     // (id, buf gpa, max) -> count; SNAPREC_SIZE records, parents first
-export const HC_COUNT: u32 = 36;         // numbers at or above it are unknown (-ENOSYS)
+export const HC_DOMAIN_FORK: u32 = 36;       // (id, snapshot or 0: now, name gpa, name len | count << 16) -> first new id
+export const HC_COUNT: u32 = 37;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -126,6 +127,7 @@ export const SNAPREC_SIZE: u32 = 56;
 export const SNAPFLAG_CURRENT: u32 = 1;  // the domain runs on from it
 export const SNAPSHOT_NAME_MAX: u32 = 31;
 export const SNAPDEL_CHILDREN: u32 = 1;  // its descendants too
+export const FORK_COUNT_MAX: u32 = 64;   // forks made by one HC_DOMAIN_FORK
 // Why a domain stopped: what its policy (on_poweroff, on_reboot, on_crash)
 // acts on.
 export const DOMSTOP_NONE: u32 = 0;

@@ -247,6 +247,7 @@ export class Domain {
   ownCount: u32 = 0;
   eptStale: u64 = 0;
   snapshotSeq: u32 = 0;          // snapshots it has taken (default names "snapN")
+  forkSeq: u32 = 0;              // forks made of it (default names "<name>-fN")
   // Its APIC-access page (src/domain/memory.ts), 0 until APIC
   // virtualization wants one.
   apicAccessPage: u64 = 0;

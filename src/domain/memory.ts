@@ -27,14 +27,20 @@ const PAGE_4K: u64 = 0x1000;
 const PAGE_2M: u64 = 0x200000;
 const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
 
-// Maps [0, memBytes) of `dom`; returns "" or why it could not.
-export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
+// A domain of `memBytes` of RAM, none mapped yet (a fork maps a snapshot's).
+// Which pages are its own once a snapshot holds its RAM: a bit each, made
+// with the domain (in its arena), so that snapshots never grow the heap.
+export function guestMemoryInit(dom: Domain, memBytes: u64): void {
   dom.guest.memBytes = memBytes;
-  // Which pages are its own once a snapshot holds its RAM: a bit each, made
-  // with the domain (in its arena), so that snapshots never grow the heap.
   const bytes = <usize>((guestPages(dom) + 63) >> 6) << 3;
   dom.ownPages = heap.alloc(bytes);
   memory.fill(dom.ownPages, 0, bytes);
+}
+
+// Maps [0, memBytes) of `dom` to zeroed frames of its own; returns "" or why
+// it could not.
+export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
+  guestMemoryInit(dom, memBytes);
   let gpa: u64 = 0;
   while (gpa < memBytes) {
     if ((gpa & (PAGE_2M - 1)) == 0 && memBytes - gpa >= PAGE_2M) {

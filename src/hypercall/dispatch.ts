@@ -21,11 +21,11 @@ import {
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
   HC_DOMAIN_MEM_READ, HC_DOMAIN_MEM_WRITE, HC_VCPU_GET, HC_VCPU_SET,
-  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST,
+  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hcDomainMem, hcVcpuGet, hcVcpuSet } from "./inspect";
-import { hcSnapshotCreate, hcSnapshotRevert, hcSnapshotDelete, hcSnapshotList } from "./snapshot";
+import { hcSnapshotCreate, hcSnapshotRevert, hcSnapshotDelete, hcSnapshotList, hcDomainFork } from "./snapshot";
 import { hasRight } from "../domain/rights";
 import {
   hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead, hcConsoleInput,
@@ -103,11 +103,12 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_SNAPSHOT_REVERT) result = hcSnapshotRevert(dom, a0, a1);
     else if (nr == HC_SNAPSHOT_DELETE) result = hcSnapshotDelete(dom, a0, a1, a2);
     else if (nr == HC_SNAPSHOT_LIST) result = hcSnapshotList(dom, a0, a1, a2);
+    else if (nr == HC_DOMAIN_FORK) result = hcDomainFork(dom, a0, a1, a2, a3);
     // Building a VMCS (create, set entry) or reading another's (vCPU get,
     // set) makes it current: the caller's must be again before its RIP is
     // advanced and it is re-entered.
     if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY || nr == HC_VCPU_GET || nr == HC_VCPU_SET ||
-        nr == HC_SNAPSHOT_CREATE || nr == HC_SNAPSHOT_REVERT) switchTo(vcpu);
+        nr == HC_SNAPSHOT_CREATE || nr == HC_SNAPSHOT_REVERT || nr == HC_DOMAIN_FORK) switchTo(vcpu);
     // What the call made for a moment goes now, and what it stopped may be
     // reaped: this CPU holds only the caller, which runs.
     domainsReap(thisCpuIndex());

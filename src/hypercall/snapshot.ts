@@ -4,11 +4,13 @@
 // other than itself.
 import { Domain, domainById, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
-import { Snapshot, snapshotName } from "../domain/snapshots";
+import { Snapshot, snapshotName, snapshotById } from "../domain/snapshots";
+import { domainFork } from "../state/fork";
+import { dec } from "../lib/str";
 import { snapshotCreate, snapshotRevert, snapshotDelete, snapshotOf, snapshotFlags, snapshotsListed } from "../state/snapshot";
 import {
   ESRCH, EFAULT, EINVAL, ENOENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN, SNAPREC_ID, SNAPREC_PARENT,
-  SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, RIGHT_CONTROL,
+  SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, RIGHT_CONTROL, FORK_COUNT_MAX,
 } from "../arch/abi";
 
 const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
@@ -90,4 +92,36 @@ function fill(d: Domain, s: Snapshot, parent: u32): void {
   store<u64>(record + SNAPREC_CREATED, s.created);
   const name = snapshotName(s);
   String.UTF8.encodeUnsafe(changetype<usize>(name), name.length, record + SNAPREC_NAME);
+}
+
+// HC_DOMAIN_FORK: `count` forks of the domain, from snapshot `snap` of its
+// tree or (0) from its state now (paused); named `name`, or name-1 ...
+// name-K for several ("" for <domain>-f<N>). The first new id (the others
+// follow it), or -errno; forks made before a failure stay.
+export function hcDomainFork(caller: Domain, id: u64, snap: u64, name: u64, lenCount: u64): i64 {
+  const d = target(caller, id);
+  if (d === null) return err(ESRCH);
+  const len = lenCount & 0xffff;
+  const count = (lenCount >> 16) == 0 ? 1 : lenCount >> 16;
+  if (len > <u64>SNAPSHOT_NAME_MAX || count > <u64>FORK_COUNT_MAX || (lenCount >> 32) != 0) return err(EINVAL);
+  if (!guestCopy(caller, name, nameBuf, len, false)) return err(EFAULT);
+  if (len != 0 && !nameOk(nameBuf, <u32>len)) return err(EINVAL);
+  let s: Snapshot | null = null;
+  if (snap != 0) {
+    s = snapshotOf(d, snap);
+    if (s === null) return err(ENOENT);
+  }
+  const given = String.UTF8.decodeUnsafe(nameBuf, <usize>len);
+  let first: i64 = 0;
+  for (let i: u64 = 0; i < count; i++) {
+    let n = given;
+    if (n.length == 0) n = d.name + "-f" + dec(++d.forkSeq);
+    else if (count > 1) n = given + "-" + dec(i + 1);
+    const r = domainFork(d, s, n);
+    if (r < 0) return first != 0 ? first : r;
+    if (first == 0) first = r;
+    // The others share the first one's snapshot.
+    if (s === null) s = snapshotById(domainById(<u64>r)!.base);
+  }
+  return first;
 }

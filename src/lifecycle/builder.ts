@@ -36,7 +36,7 @@ import { bootInfoErrorText, BOOTINFO_MAX } from "../domain/bootinfo-writer";
 import { bzImageInitrdAt, bzImageInitrdMiss } from "../domain/bzimage";
 import { imageBootInfo, imageEntry } from "../domain/entry";
 import { moduleRegister, isBootDomainModule } from "../domain/modules";
-import { guestMemoryAlloc, guestMemoryFree, guestCopy } from "../domain/memory";
+import { guestMemoryAlloc, guestMemoryInit, guestMemoryFree, guestCopy } from "../domain/memory";
 import { domainStop } from "./stop";
 import { eptCreate, eptPointer, eptDestroy } from "../ept/ept";
 import {
@@ -250,7 +250,9 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
 // Everything made for the domain goes to its arena (src/mm/region.ts), so
 // that all of it goes back when it is reaped; what the caller passes in
 // (the config's strings) is copied.
-export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false): Domain | null {
+// `withMemory` false: its RAM is left unmapped (a fork maps a snapshot's,
+// src/state/fork.ts), and so are the tables written into it.
+export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = false, withMemory: bool = true): Domain | null {
   bootHandoff = handoff;
   const arena = arenaCreate(ARENA_BYTES + ARENA_VCPU_BYTES * <usize>cfg.vcpus);
   if (arena === null) {
@@ -258,7 +260,7 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
     return null;
   }
   const prev = regionUse(arena);
-  const dom = createIn(arena, cfg, handoff, asDom0);
+  const dom = createIn(arena, cfg, handoff, asDom0, withMemory);
   regionUse(prev);
   if (dom === null) {
     arenaFree(arena);
@@ -271,7 +273,7 @@ export function domainCreate(cfg: DomainConfig, handoff: u32, asDom0: bool = fal
   return dom;
 }
 
-function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool): Domain | null {
+function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool, withMemory: bool): Domain | null {
   const dom = new Domain(nextId++, strCopy(cfg.name));
   dom.arena = arena;
   const exitPath = optionValue(cfg.cmdline, "exit");
@@ -280,8 +282,12 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
   dom.eptPml4 = eptCreate();
   if (dom.eptPml4 == 0) return createFailed(dom, "out of memory for its EPT");
   dom.eptPointer = eptPointer(dom.eptPml4, false);
-  const memError = guestMemoryAlloc(dom, cfg.memBytes);
-  if (memError.length != 0) return createFailed(dom, memError);
+  if (withMemory) {
+    const memError = guestMemoryAlloc(dom, cfg.memBytes);
+    if (memError.length != 0) return createFailed(dom, memError);
+  } else {
+    guestMemoryInit(dom, cfg.memBytes);
+  }
   if (asDom0) {
     dom.ioBitmapA = ioBitmapAlloc();
     if (dom.ioBitmapA == 0) return createFailed(dom, "out of memory for its I/O bitmap");
@@ -324,7 +330,7 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool):
     const uart = dom.device(new UartDevice(con, new IrqLine(isa, COM1_ISA_IRQ)));
     dom.uart = uart;
     dom.ports.register(COM1, UART_PORTS, uart);
-    if (configAcpi(cfg.cmdline)) {
+    if (withMemory && configAcpi(cfg.cmdline)) {
       const e = pcWriteAcpiTables(dom);
       if (e.length != 0) return undoCreate(dom, e);
     }

@@ -179,7 +179,8 @@ export function schedDomainUnpaused(d: Domain, now: u64): void {
 // it that never ran joins. False if the scheduler is full.
 export function schedRestored(v: Vcpu): bool {
   if (v.state.waitSipi) return true;
-  if (v.schedId < 0) return schedAdd(v);
+  // A vCPU the record has not started waits for its HC_VCPU_START (a fork's).
+  if (v.schedId < 0) return v.state.started ? schedAdd(v) : true;
   if (!v.state.halted && p().vcpuState(<u32>v.schedId) == VCPU_BLOCKED) v.pausedOut = true;
   return true;
 }

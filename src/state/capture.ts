@@ -206,8 +206,9 @@ export function domainCapture(dom: Domain, dst: usize): string {
 // what is wrong with them, and then nothing changed. `dom` must be paused,
 // with the same vCPUs and device models as the domain captured; its memory
 // is its own business (the caller's). `keepConsole`: its console log goes
-// on as it is (a revert: what it printed since stays readable), only the
-// unfinished line is the record's.
+// on as it is (a revert: the lines it printed since stay readable); the
+// unfinished line is the record's, the one it had is dropped with the rest
+// of the state left behind.
 export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bool = false): string {
   if (dom.state == DOMSTATE_CREATED || dom.state == DOMSTATE_STOPPED) return "domain " + dec(dom.id) + " is not running";
   if (!dom.paused) return "domain " + dec(dom.id) + " is not paused";
@@ -224,9 +225,7 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
   schedDomainParams(dom);
   const con = changetype<usize>(dom.console);
   const c = src + D_CONSOLE;
-  if (keepConsole) {
-    dom.console.flush();
-  } else {
+  if (!keepConsole) {
     dom.console.head = load<u64>(c + C_HEAD);
     memory.copy(con + CONSOLE_RING, c + C_RING, CONSOLE_RING_SIZE);
   }

@@ -59,13 +59,14 @@ export function snapshotByName(dom: Domain, name: string): Snapshot | null {
 // ── Create ───────────────────────────────────────────────────────────────
 
 // Takes a snapshot of `dom` named `name` ("" for "snapN"): its id, or
-// -errno (nothing changed).
-export function snapshotCreate(dom: Domain, name: string): i64 {
+// -errno (nothing changed). `hidden`: not listed, not named (a fork's
+// point, src/state/fork.ts), gone with the last domain based on it.
+export function snapshotCreate(dom: Domain, name: string, hidden: bool = false): i64 {
   const busy = stillCheck(dom);
   if (busy != 0) return busy;
-  const seq = dom.snapshotSeq + 1;
-  if (name.length == 0) name = "snap" + dec(seq);
-  if (snapshotByName(dom, name) !== null) return err(EEXIST);
+  const seq = hidden ? dom.snapshotSeq : dom.snapshotSeq + 1;
+  if (!hidden && name.length == 0) name = "snap" + dec(seq);
+  if (!hidden && snapshotByName(dom, name) !== null) return err(EEXIST);
   const size = captureSize(dom);
   const stage = heap.alloc(<usize>size);
   if (domainCapture(dom, stage).length != 0) return err(EBUSY);
@@ -108,6 +109,7 @@ export function snapshotCreate(dom: Domain, name: string): i64 {
   s.consoleHead = head;
   s.memBytes = dom.guest.memBytes;
   snapshotSetName(s, name);
+  s.hidden = hidden ? 1 : 0;
   dom.snapshotSeq = seq;
   dom.base = s.id;    // the domain's place under the base goes to s
   guestEptChanged(dom);
@@ -158,7 +160,7 @@ function ringCopyOut(ring: usize, out: usize, lo: u64, head: u64): void {
 }
 
 // The hypervisor writes the event page: it must be the domain's own.
-function ownEventPage(dom: Domain): void {
+export function ownEventPage(dom: Domain): void {
   if (dom.guest.eventPage == 0) return;
   dom.eventPageHost = <usize>guestToHostWrite(dom, dom.guest.eventPage);
   if (dom.eventPageHost == 0) println("hv: domain " + dec(dom.id) + " (" + dom.name + "): no frame for its event page; events to it are lost");
@@ -171,14 +173,8 @@ export function snapshotRevert(dom: Domain, s: Snapshot): i64 {
   const busy = stillCheck(dom);
   if (busy != 0) return busy;
   if (s.owner != dom.id || s.hidden != 0 || s.memBytes != dom.guest.memBytes) return err(ENOENT);
-  // The state record as capture wrote it; the console log goes on as it
-  // is, so its ring is left out.
-  const len = s.stateLen + <u32>RING;
-  const stage = heap.alloc(<usize>len);
-  const st = stateAt(s);
-  memory.copy(stage, st, <usize>CAPTURE_CONSOLE_RING);
-  memory.copy(stage + <usize>CAPTURE_CONSOLE_RING + <usize>RING, st + <usize>CAPTURE_CONSOLE_RING, <usize>(s.stateLen - CAPTURE_CONSOLE_RING));
-  const why = domainRestore(dom, stage, len, true);
+  // The console log goes on as it is: the record's ring is not needed.
+  const why = domainRestore(dom, snapshotRecord(s, false), snapshotRecordSize(s), true);
   if (why.length != 0) {
     println("hv: revert of domain " + dec(dom.id) + " to snapshot " + dec(s.id) + " refused: " + why);
     return err(EINVAL);
@@ -216,6 +212,19 @@ export function snapshotRevert(dom: Domain, s: Snapshot): i64 {
   ownEventPage(dom);
   return 0;
 }
+
+// The state record as domainCapture wrote it (for the scratch of this
+// call), the console ring put together from the tree if `ring`.
+export function snapshotRecord(s: Snapshot, ring: bool): usize {
+  const stage = heap.alloc(<usize>snapshotRecordSize(s));
+  const st = stateAt(s);
+  memory.copy(stage, st, <usize>CAPTURE_CONSOLE_RING);
+  memory.copy(stage + <usize>CAPTURE_CONSOLE_RING + <usize>RING, st + <usize>CAPTURE_CONSOLE_RING, <usize>(s.stateLen - CAPTURE_CONSOLE_RING));
+  if (ring) ringAssemble(s, stage + <usize>CAPTURE_CONSOLE_RING);
+  return stage;
+}
+
+export function snapshotRecordSize(s: Snapshot): u32 { return s.stateLen + <u32>RING; }
 
 function mapShared(dom: Domain, s: Snapshot, page: u32): void {
   const f = imageFrame(s, page);
@@ -262,7 +271,7 @@ function remapPath(dom: Domain, s: Snapshot, t: Snapshot, stop: Snapshot | null)
 
 // The console ring at `s` into `ring`: each ancestor's bytes, newest
 // first, back to a ring's worth.
-export function ringAssemble(s: Snapshot, ring: usize): void {
+function ringAssemble(s: Snapshot, ring: usize): void {
   memory.fill(ring, 0, <usize>RING);
   const head = s.consoleHead;
   const want: u64 = head > RING ? head - RING : 0;

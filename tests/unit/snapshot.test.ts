@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { REG } from "../sim/vmx";
 import { vmxMachine } from "./fixtures";
 
-const HC = { DOMAIN_PAUSE: 6, DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, DOMAIN_INFO: 5, MEM_WRITE: 29, SNAP_CREATE: 32, SNAP_REVERT: 33, SNAP_DELETE: 34, SNAP_LIST: 35 };
+const HC = { DOMAIN_PAUSE: 6, DOMAIN_UNPAUSE: 7, DOMAIN_DESTROY: 8, DOMAIN_INFO: 5, MEM_WRITE: 29, SNAP_CREATE: 32, SNAP_REVERT: 33, SNAP_DELETE: 34, SNAP_LIST: 35, FORK: 36 };
 const VMCALL = 18, EPT_VIOLATION = 48;
 const ACT_RESUME = 0, ACT_NEXT = 1;
 const EPT_WRITE = 2n, EPT_QUAL_WRITE = 2;
@@ -90,9 +90,15 @@ function world() {
   };
   const rbx = (dom: number): bigint => vmx.reg(e.testVcpuRegs(dom), REG.RBX);
   const setRbx = (dom: number, v: bigint): void => vmx.setReg(e.testVcpuRegs(dom), REG.RBX, v);
+  // Forks of `dom` (from snapshot `s`, 0: now): the first new id.
+  const fork = (dom: number, s = 0, label = "", count = 1): number => {
+    const r = hc(HC.FORK, [dom, s, NAME, name(label) | (count << 16)]);
+    expect(r, `fork of ${dom}`).toBeGreaterThan(0n);
+    return Number(r);
+  };
   const heap = () => ({ permanent: Number(e.heapPermanentUsed()), arenas: Number(e.heapArenaBytes()), frames: e.framesFree() });
   e.stateSetPaused(g, 1);
-  return { m, e, vmx, ctl, g, hc, poke, peek, stamp, image, snap, revert, del, list, info, rbx, setRbx, heap, writable, create, name };
+  return { m, e, vmx, ctl, g, hc, poke, peek, stamp, image, snap, revert, del, list, info, rbx, setRbx, heap, writable, create, name, fork };
 }
 
 const all = Array.from({ length: PAGES }, (_, p) => p);
@@ -262,7 +268,89 @@ describe("snapshots: take, write, revert", () => {
   });
 });
 
+describe("fork", () => {
+  it("a fork of a paused domain has its memory, registers and console; each then writes only its own pages", () => {
+    const w = world();
+    w.stamp(w.g, 1, all);
+    w.setRbx(w.g, 0x77n);
+    const img = w.image(w.g);
+    const f = w.fork(w.g, 0, "child");
+    expect(w.e.testDomainState(f)).toBe(0);
+    expect(w.e.testDomainPaused(f)).toBe(0);
+    expect(w.image(f)).toEqual(img);
+    expect(w.rbx(f)).toBe(0x77n);
+    // No frame of RAM of its own yet; the source's are a (hidden) snapshot's now.
+    expect(w.info(f)).toMatchObject({ own: 0, shared: PAGES });
+    expect(w.info(w.g)).toMatchObject({ own: 0, shared: PAGES, count: 0 });
+    expect(w.list(w.g)).toEqual([]);
+    w.e.stateSetPaused(f, 1);
+    w.stamp(f, 50, [2, 3]);
+    w.stamp(w.g, 60, [3, 4]);
+    expect(w.peek(f, 0x2000)).toBe(52);
+    expect(w.peek(w.g, 0x2000)).toBe(img[2]);
+    expect(w.peek(f, 0x4000)).toBe(img[4]);
+    expect(w.peek(w.g, 0x3000)).toBe(63);
+    expect(w.peek(f, 0x3000)).toBe(53);
+    // The fork gone, the source owns all its memory again.
+    expect(w.hc(HC.DOMAIN_DESTROY, [f])).toBe(0n);
+    expect(w.info(w.g)).toMatchObject({ own: PAGES, shared: 0, snapshots: 0 });
+    expect(w.e.stateSnapshotFrames(0)).toBe(0n);
+  });
+
+  it("forks of a snapshot, three at once, share its frames; the snapshot stays while they run", () => {
+    const w = world();
+    w.stamp(w.g, 2, all);
+    const s = w.snap(w.g, "s");
+    const img = w.image(w.g);
+    w.stamp(w.g, 9, [1, 2, 3]);   // the source goes on; the forks start from s
+    const frames = w.e.framesFree();
+    const f = w.fork(w.g, s, "web", 3);
+    for (let i = 0; i < 3; i++) {
+      expect(w.image(f + i)).toEqual(img);
+      expect(w.info(f + i)).toMatchObject({ own: 0, shared: PAGES });
+    }
+    // Three domains for the price of their EPTs, VMCSs and device pages.
+    const each = Number(frames - w.e.framesFree()) / 3;
+    expect(each).toBeLessThan(16);
+    // Deleted while forks use it: hidden, kept; gone with the last fork.
+    w.del(w.g, s);
+    expect(w.e.stateSnapshotHidden(s)).toBe(1);
+    for (let i = 0; i < 3; i++) expect(w.hc(HC.DOMAIN_DESTROY, [f + i])).toBe(0n);
+    expect(w.e.stateSnapshotHidden(s)).toBe(-1);
+    expect(w.info(w.g)).toMatchObject({ own: PAGES, shared: 0, snapshots: 0 });
+  });
+
+  it("refuses a fork it cannot make: a running source without a snapshot, a name in use, too many at once", () => {
+    const w = world();
+    w.e.stateSetPaused(w.g, 0);
+    expect(w.hc(HC.FORK, [w.g, 0, NAME, 0])).toBe(EBUSY);
+    w.e.stateSetPaused(w.g, 1);
+    expect(w.hc(HC.FORK, [w.g, 0, NAME, w.name("ctl")])).toBe(EEXIST);
+    expect(w.hc(HC.FORK, [w.g, 0, NAME, 65 << 16])).toBe(EINVAL);
+    expect(w.hc(HC.FORK, [w.g, 99, NAME, 0])).toBe(ENOENT);
+    expect(w.e.stateSnapshotFrames(0)).toBe(0n);
+    expect(w.info(w.g)).toMatchObject({ own: PAGES, shared: 0 });
+  });
+});
+
 describe("snapshots: memory comes back", () => {
+  it("1,000 fork/destroy cycles leave the frames and the heap exactly where they started", () => {
+    const w = world();
+    const s = w.snap(w.g, "s");
+    // The records of the last stopped domains are kept (list -a): the first
+    // cycles fill them.
+    const cycle = (i: number) => {
+      const f = w.fork(w.g, i % 2 === 0 ? s : 0);
+      w.e.stateSetPaused(f, 1);
+      w.stamp(f, i, [i % PAGES]);
+      expect(w.hc(HC.DOMAIN_DESTROY, [f])).toBe(0n);
+    };
+    for (let i = 0; i < 20; i++) cycle(i);
+    const start = w.heap();
+    for (let i = 0; i < 1000; i++) cycle(i);
+    expect(w.heap()).toEqual(start);
+  }, 300_000);
+
   it("10,000 snapshot/revert cycles and 10,000 create/write/revert/delete cycles leave the frames and the heap exactly where they started", () => {
     const w = world();
     w.stamp(w.g, 0, all);

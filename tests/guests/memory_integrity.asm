@@ -1,0 +1,78 @@
+; The state tree's memory-integrity guest (tests/integration/snapshot.test.ts):
+; fills its RAM from 2 MiB to the end with a pattern, then forever: sums
+; every dword of it (rotate and add), prints "integrity <pass> <sum>", and
+; scribbles over 37 pages chosen by the pass number. What it prints depends
+; only on its memory and registers, so after a revert (or in a fork) each
+; pass prints the sum it printed the first time: every byte came back.
+; It never exits.
+%define TEST_NAME "memory_integrity"
+%include "lib.inc"
+
+BASE            equ 0x200000
+SCRIBBLES       equ 37
+
+main:
+  call guest_mem_size
+  and eax, ~0xfff
+  cmp eax, BASE + 0x100000
+  jae .size_ok
+  FAIL_HEX "memory below 3 MiB:", eax
+.size_ok:
+  mov [top], eax
+  sub eax, BASE
+  shr eax, 12
+  mov [pages], eax
+  mov ebx, BASE
+.fill:
+  mov eax, ebx
+  imul eax, eax, 0x9e3779b1
+  mov [ebx], eax
+  add ebx, 4
+  cmp ebx, [top]
+  jb .fill
+  PRINT "integrity filled", 10
+.pass:
+  inc dword [pass]
+  xor eax, eax
+  mov ebx, BASE
+.sum:
+  rol eax, 5
+  add eax, [ebx]
+  add ebx, 4
+  cmp ebx, [top]
+  jb .sum
+  mov [sum], eax
+  PRINT "integrity "
+  mov eax, [pass]
+  call putdec
+  PRINT " "
+  mov eax, [sum]
+  call puthex
+  PRINT 10
+  ; Scribble: page (pass * 97 + k * 131) mod pages, dword k, value pass ^ k * 0x01010101.
+  xor ecx, ecx
+.scribble:
+  mov eax, [pass]
+  imul eax, eax, 97
+  mov edx, ecx
+  imul edx, edx, 131
+  add eax, edx
+  xor edx, edx
+  div dword [pages]
+  mov ebx, edx
+  shl ebx, 12
+  add ebx, BASE
+  mov eax, ecx
+  imul eax, eax, 0x01010101
+  xor eax, [pass]
+  mov [ebx + ecx * 4], eax
+  inc ecx
+  cmp ecx, SCRIBBLES
+  jb .scribble
+  jmp .pass
+
+section .bss
+top:   resd 1
+pages: resd 1
+pass:  resd 1
+sum:   resd 1
