@@ -2,7 +2,7 @@
 // snapshot-create, snapshot-list [--tree], snapshot-revert, snapshot-delete
 // [--children], named as virsh names them, and fork-vm. A running domain is paused for the moment a
 // snapshot or a revert takes and runs on after; a paused one stays paused.
-import { vmcall } from "./hw";
+import { vmcall, rdtsc } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, newline } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import { domainResolve, resolveError, domId, domLabel, domFlags, domainsLoad, findById } from "./domains";
@@ -11,7 +11,7 @@ import { errnoText } from "./text";
 import { dec } from "../src/lib/str";
 import {
   HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_PAUSE,
-  HC_DOMAIN_UNPAUSE, HC_YIELD, DOMFLAG_PAUSED, SNAPREC_ID, SNAPREC_PARENT, SNAPREC_FLAGS, SNAPREC_PAGES,
+  HC_DOMAIN_UNPAUSE, HC_YIELD, DOMFLAG_PAUSED, DOMFLAG_CONTROL, SNAPREC_ID, SNAPREC_PARENT, SNAPREC_FLAGS, SNAPREC_PAGES,
   SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, SNAPFLAG_CURRENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN,
   EBUSY, ENOENT, EEXIST, ENOSPC, ENOMEM, EINVAL, HC_DOMAIN_FORK, FORK_COUNT_MAX,
 } from "../src/arch/abi";
@@ -82,18 +82,30 @@ function why(rc: i64): string {
   return errnoText(rc);
 }
 
+// TSC ticks the last successful call took, the VM exit and entry included
+// (what each command reports: in Bochs, emulated instructions).
+let ticks: u64 = 0;
+
+@inline function timed(nr: u32, a0: u64, a1: u64, a2: u64, a3: u64): i64 {
+  const t = rdtsc();
+  const rc = vmcall(nr, a0, a1, a2, a3);
+  ticks = rdtsc() - t;
+  return rc;
+}
+
 // `nr` (a, b) on the domain, paused for it: a running domain is paused
 // first and unpaused after; -EBUSY while a CPU still runs it is tried again.
 function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
   const id = <u64>domId(slot);
-  const wasPaused = (domFlags(slot) & DOMFLAG_PAUSED) != 0;
+  // A control domain has no snapshots: the call says so, nothing is paused.
+  const wasPaused = (domFlags(slot) & (DOMFLAG_PAUSED | DOMFLAG_CONTROL)) != 0;
   if (!wasPaused) {
     const p = vmcall(HC_DOMAIN_PAUSE, id, 0, 0, 0);
     if (p < 0) return p;
   }
   let rc: i64 = -<i64>EBUSY;
   for (let i: u32 = 0; i < BUSY_TRIES && rc == -<i64>EBUSY; i++) {
-    rc = vmcall(nr, id, a, b, c);
+    rc = timed(nr, id, a, b, c);
     if (rc == -<i64>EBUSY) vmcall(HC_YIELD, 0, 0, 0, 0);
   }
   if (!wasPaused) vmcall(HC_DOMAIN_UNPAUSE, id, 0, 0, 0);
@@ -123,7 +135,7 @@ export function cmdSnapshotCreate(args: string[]): void {
   for (let i: u32 = 0; count > 0 && i < <u32>count; i++) {
     if (<i64>load<u32>(rec(i) + SNAPREC_ID) == rc) {
       putsln("snapshot " + recName(i) + " (id " + dec(<u64>rc) + ") of domain " + domLabel(slot) + ": " +
-        dec(<u64>load<u32>(rec(i) + SNAPREC_PAGES) * 4) + " KiB");
+        dec(<u64>load<u32>(rec(i) + SNAPREC_PAGES) * 4) + " KiB, " + dec(ticks) + " TSC ticks");
       return;
     }
   }
@@ -142,7 +154,7 @@ export function cmdSnapshotRevert(args: string[]): void {
     fail("snapshot-revert", "domain " + domLabel(slot) + ": " + why(rc));
     return;
   }
-  putsln("domain " + domLabel(slot) + " reverted to snapshot " + args[1]);
+  putsln("domain " + domLabel(slot) + " reverted to snapshot " + args[1] + " in " + dec(ticks) + " TSC ticks");
 }
 
 export function cmdSnapshotDelete(args: string[]): void {
@@ -247,7 +259,7 @@ export function cmdForkVm(args: string[]): void {
   } else {
     const snap = snapshotArg("fork-vm", args[0].substring(at + 1));
     if (snap == 0) return;
-    rc = vmcall(HC_DOMAIN_FORK, <u64>domId(slot), snap, nameBuf, lenCount);
+    rc = timed(HC_DOMAIN_FORK, <u64>domId(slot), snap, nameBuf, lenCount);
   }
   if (rc < 0) {
     const bad = rc == -<i64>EEXIST ? "a live domain has that name" :
@@ -264,5 +276,6 @@ export function cmdForkVm(args: string[]): void {
     putsln("forked domain " + domLabel(s));
     made++;
   }
+  if (made > 0) putsln(dec(<u64>made) + " in " + dec(ticks) + " TSC ticks");
   if (made < count) fail("fork-vm", dec(<u64>made) + " of " + dec(<u64>count) + " forks made (dmesg says why)");
 }

@@ -26,6 +26,7 @@ import { domainsRestart } from "./lifecycle/restart";
 import { scratchReset } from "./mm/heap";
 import { PerCpu, thisCpu } from "./cpu/percpu";
 import { println } from "./log/log";
+import { framesScrub, framesDirty } from "./mm/frames";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
 // rate ticks, bounded by the nearest guest timer (HC_TIMER_SET) the CPU
@@ -38,6 +39,8 @@ let timerRate: u32 = 0;
 let timerSaved = true;
 let saidIdle = false;
 // Where each CPU's current slice ends (TSC).
+// Frames the idle loop scrubs before it looks for work again (1 MiB).
+const SCRUB_BATCH: u32 = 256;
 const sliceEnds = new StaticArray<u64>(<i32>HV_CPUS_MAX);
 
 export function runInit(rate: u32, saveControlAllowed: bool): void {
@@ -171,6 +174,12 @@ function afterExit(vcpu: Vcpu, action: u32): u32 {
 function idle(cpu: PerCpu, now: u64): void {
   if (irqDrain() != 0) return;
   switchOut();
+  // Frames freed unscrubbed (a revert's) are zeroed while nothing runs, a
+  // batch at a time: the loop comes back here for the rest.
+  if (framesDirty() != 0) {
+    framesScrub(SCRUB_BATCH);
+    if (framesDirty() != 0) return;
+  }
   if (!schedAnyRunnable() && !saidIdle && !schedAnyAlive()) {
     println("hv: no runnable vCPU left; idle");
     saidIdle = true;

@@ -76,3 +76,5 @@ export function stateBase(id: u32): u32 { const d = domainOf(id); return d !== n
 export function stateSnapshotFrames(owner: u32): u64 { return snapshotFrames(owner); }
 export function stateSnapshotDependents(snap: u32): i32 { const s = snapshotById(snap); return s !== null ? <i32>s.dependents : -1; }
 export function stateSnapshotHidden(snap: u32): i32 { const s = snapshotById(snap); return s !== null ? <i32>s.hidden : -1; }
+export { framesScrub as stateFramesScrub, framesDirty as stateFramesDirty } from "./mm/frames";
+export { pack as statePack, packBound as statePackBound, unpack as stateUnpack } from "./lib/zeros";

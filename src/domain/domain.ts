@@ -245,6 +245,11 @@ export class Domain {
   base: u32 = 0;
   ownPages: usize = 0;
   ownCount: u32 = 0;
+  // The base's frame each of its own pages replaced, newest first (frames
+  // of LOG_ENTRIES entries; src/domain/memory.ts), for a quick revert to
+  // the base; not kept (cowLogOk false) once the base's frames moved.
+  cowLog: u64 = 0;
+  cowLogOk: bool = true;
   eptStale: u64 = 0;
   snapshotSeq: u32 = 0;          // snapshots it has taken (default names "snapN")
   forkSeq: u32 = 0;              // forks made of it (default names "<name>-fN")

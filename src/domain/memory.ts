@@ -100,6 +100,7 @@ export function guestMemoryFree(dom: Domain): void {
     gpa += size;
   }
   dom.ownCount = 0;
+  cowLogReset(dom, true);
 }
 
 // ── Copy-on-write ─────────────────────────────────────────────────────────
@@ -133,7 +134,12 @@ export function guestPageOwn(dom: Domain, gpa: u64): bool {
   const f = frameAllocMapped();
   if (f == 0) return false;
   memory.copy(<usize>f, <usize>from, <usize>PAGE_4K);
+  if (!cowLogAdd(dom, <u32>(page >> 12), from)) {
+    frameFree(f);
+    return false;
+  }
   if (eptMap(dom.eptPml4, page, f, PAGE_4K, RAM, MEMORY_TYPE_WB, 0) != EPT_OK) {
+    cowLogUndo(dom);
     frameFree(f);
     return false;
   }
@@ -141,6 +147,57 @@ export function guestPageOwn(dom: Domain, gpa: u64): bool {
   dom.ownCount++;
   guestEptChanged(dom);
   return true;
+}
+
+// ── The copy-on-write log ────────────────────────────────────────────────
+// A log frame: next u64 (physical, 0: none), count u32, then LOG_ENTRIES
+// entries of page u32, 0 u32, frame u64.
+const LOG_HEADER: usize = 16;
+export const LOG_ENTRIES: u32 = <u32>((PAGE_4K - <u64>LOG_HEADER) >> 4);
+
+function cowLogAdd(dom: Domain, page: u32, frame: u64): bool {
+  if (dom.base == 0 || !dom.cowLogOk) return true;
+  let head = dom.cowLog;
+  if (head == 0 || load<u32>(<usize>head + 8) == LOG_ENTRIES) {
+    const f = frameAllocMapped();
+    if (f == 0) return false;
+    store<u64>(<usize>f, head);
+    store<u32>(<usize>f + 8, 0);
+    dom.cowLog = head = f;
+  }
+  const n = load<u32>(<usize>head + 8);
+  const e = <usize>head + LOG_HEADER + (<usize>n << 4);
+  store<u32>(e, page);
+  store<u64>(e + 8, frame);
+  store<u32>(<usize>head + 8, n + 1);
+  return true;
+}
+
+// Takes back the entry just added (its copy could not be mapped).
+function cowLogUndo(dom: Domain): void {
+  if (dom.base == 0 || !dom.cowLogOk || dom.cowLog == 0) return;
+  const h = <usize>dom.cowLog;
+  store<u32>(h + 8, load<u32>(h + 8) - 1);
+}
+
+// The log a frame at a time (cowLogFrames, then cowLogNext), and entry i
+// of a frame: its page and the base's frame there.
+export function cowLogFrames(dom: Domain): u64 { return dom.cowLog; }
+@inline export function cowLogCount(f: u64): u32 { return load<u32>(<usize>f + 8); }
+@inline export function cowLogNext(f: u64): u64 { return load<u64>(<usize>f); }
+@inline export function cowLogPage(f: u64, i: u32): u32 { return load<u32>(<usize>f + LOG_HEADER + (<usize>i << 4)); }
+@inline export function cowLogFrame(f: u64, i: u32): u64 { return load<u64>(<usize>f + LOG_HEADER + (<usize>i << 4) + 8); }
+
+// Empties the log (its frames freed); `ok`: whether it is kept from now on.
+export function cowLogReset(dom: Domain, ok: bool): void {
+  let f = dom.cowLog;
+  while (f != 0) {
+    const next = load<u64>(<usize>f);
+    frameFree(f);
+    f = next;
+  }
+  dom.cowLog = 0;
+  dom.cowLogOk = ok;
 }
 
 // The domain's EPT lost or changed translations: every CPU that may hold

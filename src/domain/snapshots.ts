@@ -15,21 +15,20 @@
 // A snapshot counts its dependents: child snapshots and domains based on
 // it. Deleted, it is hidden and kept while two or more depend on it; with
 // one, its pages merge into that one (written pages of the dependent win,
-// the rest move over); with none, its frames are scrubbed and freed.
+// the rest move over); with none, its frames are freed (the idle loop scrubs them).
 //
 // A record is one run of frames below HV_MAPPED_BYTES:
 //   ┌──────────┬──────┬───────────────────┬─────────────┬──────────────────┐
 //   │ Snapshot │ name │ extents (16 each) │ state bytes │ console since    │
-//   │          │ 32   │ page u32, count   │ (the record │ the parent       │
-//   │          │      │ u32, frame u64    │ of capture) │ (ringLen bytes)  │
+//   │          │ 32   │ page u32, count   │ (capture's, │ the parent       │
+//   │          │      │ u32, frame u64    │ packed)     │ (ringLen bytes)  │
 //   └──────────┴──────┴───────────────────┴─────────────┴──────────────────┘
 // The console ring is append-only, so a snapshot holds only what was
 // written since its parent; the ring at a snapshot is put together from
 // its ancestors' pieces.
 import { Domain, domains } from "./domain";
-import { guestPages, ownBit, setOwnBit, guestEptChanged } from "./memory";
-import { frameAllocContiguous, frameFree } from "../mm/frames";
-import { zeroRange } from "../mm/scrub";
+import { guestPages, ownBit, setOwnBit, guestEptChanged, cowLogReset } from "./memory";
+import { frameAllocContiguous, frameFree, frameFreeLater } from "../mm/frames";
 import { eptTranslate, eptLeafSize, eptProtect, eptCollapse } from "../ept/ept";
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { HV_MAPPED_BYTES } from "../arch/layout";
@@ -56,7 +55,8 @@ export class Snapshot {
   extents: u32;
   pages: u32;           // pages its extents hold: the frames it owns
   seq: u32;             // its number in its owner's tree (names "snapN")
-  stateLen: u32;
+  stateLen: u32;        // bytes of the state as stored (packed, src/lib/zeros.ts)
+  rawLen: u32;          // ... and as capture wrote it, its console ring left out
   ringLen: u32;         // console bytes in the record, those before consoleHead
   nameLen: u32;
   created: u64;         // host TSC ticks since boot (hostUptime)
@@ -132,8 +132,7 @@ function recordFree(s: Snapshot): void {
   store<u64>(table + (<usize>s.id << 3), 0);
   const at = <u64>ptr(s);
   const n = s.frames;
-  zeroRange(at, <u64>n << 12);
-  for (let i: u32 = 0; i < n; i++) frameFree(at + (<u64>i << 12));
+  for (let i: u32 = 0; i < n; i++) frameFreeLater(at + (<u64>i << 12));
 }
 
 // The frame of guest page `page` in `s`'s own extents, or 0.
@@ -204,15 +203,14 @@ export function ramExtents(dom: Domain, out: usize): u32 {
   return out != 0 ? n : runs;
 }
 
-// Scrubs and frees the frames `s`'s extents hold.
+// Frees the frames `s`'s extents hold (scrubbed by the idle loop).
 function freeExtentFrames(s: Snapshot): void {
   const base = extentsAt(s);
   for (let i: u32 = 0; i < s.extents; i++) {
     const e = base + <usize>i * EXTENT;
     const f = extentFrame(e);
     const n = extentCount(e);
-    zeroRange(f, <u64>n << 12);
-    for (let k: u32 = 0; k < n; k++) frameFree(f + (<u64>k << 12));
+    for (let k: u32 = 0; k < n; k++) frameFreeLater(f + (<u64>k << 12));
   }
 }
 
@@ -303,8 +301,7 @@ function mergeIntoChild(s: Snapshot, c: Snapshot): bool {
           const upto = xe < end ? xe : end;
           for (let p = page; p < upto; p++) {
             const f = frame + (<u64>(p - page) << 12);
-            zeroRange(f, PAGE);
-            frameFree(f);
+            frameFreeLater(f);
           }
           frame += <u64>(upto - page) << 12;
           page = upto;
@@ -385,12 +382,12 @@ function mergeIntoDomain(s: Snapshot, d: Domain): void {
       }
       if (mine) {
         const f = extentFrame(e) + (<u64>k << 12);
-        zeroRange(f, PAGE);
-        frameFree(f);
+        frameFreeLater(f);
       }
     }
   }
   d.base = s.parent;
+  cowLogReset(d, false);    // its entries name s's frames, which moved
   if (d.base == 0) {
     // All its own again: the 2 MiB pages that copy-on-write split are
     // whole again where their frames still are.

@@ -300,6 +300,25 @@ export function eptProtect(pml4: u64, gpa: u64, size: u64, perms: u32): i32 {
   return rangeOp(pml4, gpa, size, OP_PROTECT, <u64>perms);
 }
 
+// Replaces the 4 KiB leaf mapping `gpa` (it must be one) by `hpa` with
+// `perms` and write-back memory: one walk, no allocation. The frame it
+// mapped before, or 0 (then nothing changed: no such leaf). The caller
+// flushes (INVEPT).
+export function eptSwap4K(pml4: u64, gpa: u64, hpa: u64, perms: u32): u64 {
+  if (pml4 == 0 || gpa >= EPT_GPA_LIMIT) return 0;
+  let table = pml4;
+  for (let level: u32 = 4; level > 1; level--) {
+    const e = load<u64>(entryPtr(table, gpa, level));
+    if (!present(e) || isLeaf(e, level)) return 0;
+    table = e & EPT_ADDR_MASK;
+  }
+  const p = entryPtr(table, gpa, 1);
+  const old = load<u64>(p);
+  if (!present(old)) return 0;
+  store<u64>(p, (hpa & EPT_ADDR_MASK) | <u64>perms | (old & (EPT_IGNORE_PAT | (<u64>7 << EPT_MEMORY_TYPE_SHIFT))));
+  return old & EPT_ADDR_MASK;
+}
+
 // The host-physical address `gpa` maps to, or EPT_UNMAPPED.
 export function eptTranslate(pml4: u64, gpa: u64): u64 {
   const e = lookup(pml4, gpa);

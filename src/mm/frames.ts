@@ -5,7 +5,10 @@
 //   usable     1 = RAM the memory map calls available and nobody reserved;
 //              fixed after framesInit, so frees of reserved frames are caught
 //   allocated  1 = not free (allocated, or not usable at all)
-// Both live on the AssemblyScript heap, allocated once at boot; alloc and
+//   dirty      1 = free but not yet scrubbed (frameFreeLater): the idle
+//              loop zeroes them (framesScrub); one handed out before that is
+//              the caller's to overwrite, as every frame is
+// They live on the AssemblyScript heap, allocated once at boot; alloc and
 // free touch only the bitmaps (never the frames, which may lie above 4 GiB
 // where no wasm address reaches).
 import { MemoryRange } from "../boot/bootinfo";
@@ -32,6 +35,9 @@ export class ReservedRange {
 
 let usable: usize = 0;
 let allocated: usize = 0;
+let dirty: usize = 0;
+let dirtyCount: u32 = 0;
+let scrubHint: u32 = 0;
 let capacityWords: u32 = 0; // words allocated for each bitmap
 let nFrames: u32 = 0;
 let nWords: u32 = 0;
@@ -76,10 +82,13 @@ export function framesInit(ranges: MemoryRange[], reserved: ReservedRange[]): vo
   if (nWords > capacityWords) {
     usable = heap.alloc(<usize>nWords << 3);
     allocated = heap.alloc(<usize>nWords << 3);
+    dirty = heap.alloc(<usize>nWords << 3);
     capacityWords = nWords;
   }
   memory.fill(usable, 0, <usize>nWords << 3);
   memory.fill(allocated, 0xff, <usize>nWords << 3);
+  memory.fill(dirty, 0, <usize>nWords << 3);
+  dirtyCount = 0;
 
   for (let i = 0; i < ranges.length; i++) {
     const m = ranges[i];
@@ -121,6 +130,7 @@ export function frameAlloc(): u64 {
       setWord(allocated, i, w | (<u64>1 << <u64>b));
       hint = i;
       freeCount--;
+      if (dirtyCount != 0) taken(f);
       return <u64>f << FRAME_SHIFT;
     }
   }
@@ -160,7 +170,10 @@ export function frameAllocContiguous(count: u32, alignFrames: u32): u64 {
     const stop = s + <u64>count;
     while (j < stop && !bit(allocated, <u32>j)) j++;
     if (j == stop) {
-      for (let f = s; f < stop; f++) setBit(allocated, <u32>f);
+      for (let f = s; f < stop; f++) {
+        setBit(allocated, <u32>f);
+        if (dirtyCount != 0) taken(<u32>f);
+      }
       freeCount -= count;
       return s << FRAME_SHIFT;
     }
@@ -180,6 +193,48 @@ export function frameFreeChecked(pa: u64): i32 {
   freeCount++;
   return FRAME_OK;
 }
+
+// A dirty frame handed out is no longer the scrubber's.
+@inline function taken(f: u32): void {
+  if (!bit(dirty, f)) return;
+  clearBit(dirty, f);
+  dirtyCount--;
+}
+
+// Frees a frame (below HV_MAPPED_BYTES) without zeroing it now: the idle
+// loop does (a revert frees hundreds at a time, on a path that should be
+// quick).
+export function frameFreeLater(pa: u64): void {
+  frameFree(pa);
+  if (pa + FRAME_SIZE > HV_MAPPED_BYTES) return;
+  setBit(dirty, <u32>(pa >> FRAME_SHIFT));
+  dirtyCount++;
+}
+
+// Zeroes up to `max` free frames frameFreeLater left; how many it did.
+export function framesScrub(max: u32): u32 {
+  let done: u32 = 0;
+  for (let n: u32 = 0; n < nWords && dirtyCount != 0 && done < max; n++) {
+    let i = scrubHint + n;
+    if (i >= nWords) i -= nWords;
+    let w = word(dirty, i);
+    while (w != 0 && done < max) {
+      const f = (i << 6) + <u32>ctz(w);
+      w &= w - 1;
+      memory.fill(<usize>(<u64>f << FRAME_SHIFT), 0, <usize>FRAME_SIZE);
+      clearBit(dirty, f);
+      dirtyCount--;
+      done++;
+    }
+    if (w != 0) {
+      scrubHint = i;
+      break;
+    }
+  }
+  return done;
+}
+
+export function framesDirty(): u32 { return dirtyCount; }
 
 // A bad free is a hypervisor bug (a double free would hand one frame to two
 // owners), so it stops the machine.

@@ -48,7 +48,7 @@ export function domainFork(src: Domain, s: Snapshot | null, name: string): i64 {
     s = snapshotById(id)!;
     implicit = true;
   }
-  const snap = s!;
+  const snap = changetype<Snapshot>(s);
   if (snap.memBytes != cfg.memBytes) return fail(snap, implicit, err(EINVAL));
   const d = domainCreate(cfg, builderHandoff(), false, false);
   if (d === null) return fail(snap, implicit, err(ENOMEM));
@@ -67,7 +67,8 @@ export function domainFork(src: Domain, s: Snapshot | null, name: string): i64 {
   unchecked(d.vcpus[0]).state.entrySet = true;
   if (domainStart(d) != 0) return err(ENOMEM);
   d.paused = true;
-  const why = domainRestore(d, snapshotRecord(snap, true), snapshotRecordSize(snap));
+  const rec = snapshotRecord(snap, true);
+  const why = rec == 0 ? "its stored state is damaged" : domainRestore(d, rec, snapshotRecordSize(snap));
   if (why.length != 0) {
     domainStop(d, "fork: its state refused: " + why);
     return err(EINVAL);

@@ -8,7 +8,7 @@
 // Reverting puts the state back and maps the snapshot's image: the pages
 // the domain wrote since its base, and the pages on the tree's path between
 // its base and the target, are mapped to the target's frames (read-only);
-// the domain's own are scrubbed and freed. Taking a snapshot after a revert
+// the domain's own are freed (the idle loop scrubs them). Taking a snapshot after a revert
 // starts a new branch. The domain must be paused, none of its vCPUs on a
 // CPU; nothing changes when a call is refused.
 import { Domain, domains, DOMSTATE_CREATED, DOMSTATE_STOPPED } from "../domain/domain";
@@ -16,17 +16,21 @@ import {
   Snapshot, snapshotById, snapshotAlloc, snapshotSetName, snapshotName, snapshotHide, snapshotRelease,
   snapshotDepend, imageFrame, extentAppend, extentsAt, stateAt, ringAt, ramExtents, SNAPSHOTS_MAX,
 } from "../domain/snapshots";
-import { guestPages, ownBit, guestEptChanged, guestToHostWrite } from "../domain/memory";
+import {
+  guestPages, guestEptChanged, guestToHostWrite, cowLogReset, cowLogFrames, cowLogNext, cowLogCount, cowLogPage,
+  cowLogFrame,
+} from "../domain/memory";
 import { captureSize, domainCapture, domainRestore, domainOnOtherCpu, CAPTURE_CONSOLE_HEAD, CAPTURE_CONSOLE_RING } from "./capture";
-import { eptTranslate, eptProtect, eptMap, EPT_OK } from "../ept/ept";
+import { eptTranslate, eptProtect, eptMap, eptSwap4K, EPT_OK } from "../ept/ept";
 import { EPT_READ, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { CONSOLE_RING_SIZE } from "../devices/console";
-import { frameFree } from "../mm/frames";
-import { zeroRange } from "../mm/scrub";
+import { frameFreeLater } from "../mm/frames";
 import { hostUptime } from "../cpu/percpu";
+import { domainStop } from "../lifecycle/stop";
 import { ENOENT, EEXIST, EBUSY, ENOMEM, ENOSPC, EINVAL, SNAPFLAG_CURRENT } from "../arch/abi";
 import { println } from "../log/log";
+import { pack, packBound, unpack } from "../lib/zeros";
 import { dec } from "../lib/str";
 
 const PAGE: u64 = 0x1000;
@@ -77,7 +81,13 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   if (head - lo > RING) lo = head - RING;
   // At most one extent per page it holds.
   const bound = base === null ? ramExtents(dom, 0) : ownCount(dom);
-  const stateLen = size - <u32>RING;
+  // The state without its console ring, packed (mostly zeros).
+  const raw = size - <u32>RING;
+  const plain = heap.alloc(<usize>raw);
+  memory.copy(plain, stage, <usize>CAPTURE_CONSOLE_RING);
+  memory.copy(plain + <usize>CAPTURE_CONSOLE_RING, stage + <usize>CAPTURE_CONSOLE_RING + <usize>RING, <usize>(raw - CAPTURE_CONSOLE_RING));
+  const packed = heap.alloc(<usize>packBound(raw));
+  const stateLen = pack(plain, raw, packed);
   const s = snapshotAlloc(bound, stateLen, <u32>(head - lo));
   if (s === null) return err(freeIds() == 0 ? ENOSPC : ENOMEM);
   // The pages: all of its RAM, or those it wrote since its base.
@@ -86,9 +96,8 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   let pages: u32 = 0;
   for (let i: u32 = 0; i < n; i++) pages += load<u32>(extentsAt(s) + (<usize>i << 4) + 4);
   s.pages = pages;
-  const st = stateAt(s);
-  memory.copy(st, stage, <usize>CAPTURE_CONSOLE_RING);
-  memory.copy(st + <usize>CAPTURE_CONSOLE_RING, stage + <usize>CAPTURE_CONSOLE_RING + <usize>RING, <usize>(size - CAPTURE_CONSOLE_RING - <u32>RING));
+  s.rawLen = raw;
+  memory.copy(stateAt(s), packed, <usize>stateLen);
   ringCopyOut(stage + <usize>CAPTURE_CONSOLE_RING, ringAt(s), lo, head);
   // Read-only from now on: those pages are the snapshot's.
   if (base === null) {
@@ -101,6 +110,7 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   }
   memory.fill(dom.ownPages, 0, <usize>((guestPages(dom) + 63) >> 6) << 3);
   dom.ownCount = 0;
+  cowLogReset(dom, true);
   s.owner = dom.id;
   s.parent = dom.base;
   s.dependents = 1;
@@ -174,13 +184,55 @@ export function snapshotRevert(dom: Domain, s: Snapshot): i64 {
   if (busy != 0) return busy;
   if (s.owner != dom.id || s.hidden != 0 || s.memBytes != dom.guest.memBytes) return err(ENOENT);
   // The console log goes on as it is: the record's ring is not needed.
-  const why = domainRestore(dom, snapshotRecord(s, false), snapshotRecordSize(s), true);
+  const rec = snapshotRecord(s, false);
+  const why = rec == 0 ? "its stored state is damaged" : domainRestore(dom, rec, snapshotRecordSize(s), true);
   if (why.length != 0) {
     println("hv: revert of domain " + dec(dom.id) + " to snapshot " + dec(s.id) + " refused: " + why);
     return err(EINVAL);
   }
   const from = snapshotById(dom.base);
-  // Its own pages go; each maps the target's frame instead.
+  mapFailed = false;
+  if (from === s && dom.cowLogOk) {
+    backToBase(dom);
+  } else {
+    backTo(dom, s);
+    // The pages that differ between its base and the target: those held on
+    // the path from each up to their common ancestor.
+    if (from !== null && from !== s) {
+      const common = commonAncestor(from, s);
+      remapPath(dom, s, from, common);
+      remapPath(dom, s, s, common);
+    }
+  }
+  dom.ownCount = 0;
+  cowLogReset(dom, true);
+  snapshotDepend(s);
+  dom.base = s.id;
+  if (from !== null) snapshotRelease(from);
+  guestEptChanged(dom);
+  if (mapFailed) {
+    domainStop(dom, "revert to snapshot " + dec(s.id) + ": out of memory for its EPT tables");
+    return err(ENOMEM);
+  }
+  ownEventPage(dom);
+  return 0;
+}
+
+// Back to its base: each page it made its own maps the frame its log says
+// the base has there (one walk a page, no lookup); its own frames go.
+function backToBase(dom: Domain): void {
+  for (let f = cowLogFrames(dom); f != 0; f = cowLogNext(f)) {
+    const n = cowLogCount(f);
+    for (let i: u32 = 0; i < n; i++) {
+      const own = eptSwap4K(dom.eptPml4, <u64>cowLogPage(f, i) << 12, cowLogFrame(f, i), SHARED);
+      if (own != 0) frameFreeLater(own);
+    }
+  }
+  memory.fill(dom.ownPages, 0, <usize>((guestPages(dom) + 63) >> 6) << 3);
+}
+
+// Its own pages go; each maps target `s`'s frame instead.
+function backTo(dom: Domain, s: Snapshot): void {
   const words = (guestPages(dom) + 63) >> 6;
   for (let w: u32 = 0; w < words; w++) {
     const at = dom.ownPages + (<usize>w << 3);
@@ -192,43 +244,36 @@ export function snapshotRevert(dom: Domain, s: Snapshot): i64 {
       bits &= bits - 1;
       const gpa = <u64>page << 12;
       const f = eptTranslate(dom.eptPml4, gpa);
-      mapShared(dom, s, page);
-      zeroRange(f, PAGE);
-      frameFree(f);
+      // (Left mapped, its own, if that failed: the stop frees it.)
+      if (!mapShared(dom, s, page)) continue;
+      frameFreeLater(f);
     }
   }
-  dom.ownCount = 0;
-  // The pages that differ between its base and the target: those held on
-  // the path from each up to their common ancestor.
-  if (from !== null && from !== s) {
-    const common = commonAncestor(from, s);
-    remapPath(dom, s, from, common);
-    remapPath(dom, s, s, common);
-  }
-  snapshotDepend(s);
-  dom.base = s.id;
-  if (from !== null) snapshotRelease(from);
-  guestEptChanged(dom);
-  ownEventPage(dom);
-  return 0;
 }
 
 // The state record as domainCapture wrote it (for the scratch of this
-// call), the console ring put together from the tree if `ring`.
+// call), the console ring put together from the tree if `ring`; 0 if the
+// stored state does not unpack to its size (then restore refuses it).
 export function snapshotRecord(s: Snapshot, ring: bool): usize {
   const stage = heap.alloc(<usize>snapshotRecordSize(s));
-  const st = stateAt(s);
-  memory.copy(stage, st, <usize>CAPTURE_CONSOLE_RING);
-  memory.copy(stage + <usize>CAPTURE_CONSOLE_RING + <usize>RING, st + <usize>CAPTURE_CONSOLE_RING, <usize>(s.stateLen - CAPTURE_CONSOLE_RING));
+  if (!unpack(stateAt(s), s.stateLen, stage, s.rawLen, CAPTURE_CONSOLE_RING, <u32>RING)) return 0;
   if (ring) ringAssemble(s, stage + <usize>CAPTURE_CONSOLE_RING);
   return stage;
 }
 
-export function snapshotRecordSize(s: Snapshot): u32 { return s.stateLen + <u32>RING; }
+export function snapshotRecordSize(s: Snapshot): u32 { return s.rawLen + <u32>RING; }
 
-function mapShared(dom: Domain, s: Snapshot, page: u32): void {
+// Maps target `s`'s frame at `page`; a failure (no frame for a table where
+// a 2 MiB page must be split) is remembered: the revert then stops the
+// domain rather than leave it a page of another state.
+let mapFailed = false;
+function mapShared(dom: Domain, s: Snapshot, page: u32): bool {
   const f = imageFrame(s, page);
-  if (f != 0) eptMap(dom.eptPml4, <u64>page << 12, f, PAGE, SHARED, MEMORY_TYPE_WB, 0);
+  const gpa = <u64>page << 12;
+  if (f == 0 || eptSwap4K(dom.eptPml4, gpa, f, SHARED) != 0) return true;
+  if (eptMap(dom.eptPml4, gpa, f, PAGE, SHARED, MEMORY_TYPE_WB, 0) == EPT_OK) return true;
+  mapFailed = true;
+  return false;
 }
 
 function depth(s: Snapshot): u32 {

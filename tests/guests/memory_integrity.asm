@@ -1,7 +1,9 @@
 ; The state tree's memory-integrity guest (tests/integration/snapshot.test.ts):
 ; fills its RAM from 2 MiB to the end with a pattern, then forever: sums
 ; every dword of it (rotate and add), prints "integrity <pass> <sum>", and
-; scribbles over 37 pages chosen by the pass number. What it prints depends
+; scribbles over `scribble=` pages (default 37) chosen by the pass number
+; (distinct: 131 is prime and does not divide the page count, which is a
+; multiple of 256, so k * 131 mod pages differs for each k). What it prints depends
 ; only on its memory and registers, so after a revert (or in a fork) each
 ; pass prints the sum it printed the first time: every byte came back.
 ; It never exits.
@@ -19,6 +21,12 @@ main:
   FAIL_HEX "memory below 3 MiB:", eax
 .size_ok:
   mov [top], eax
+  push eax
+  mov esi, key_scribble
+  mov edx, SCRIBBLES
+  call cmdline_dec
+  mov [scribbles], eax
+  pop eax
   sub eax, BASE
   shr eax, 12
   mov [pages], eax
@@ -65,13 +73,19 @@ main:
   mov eax, ecx
   imul eax, eax, 0x01010101
   xor eax, [pass]
-  mov [ebx + ecx * 4], eax
+  mov edx, ecx
+  and edx, 1023
+  mov [ebx + edx * 4], eax
   inc ecx
-  cmp ecx, SCRIBBLES
+  cmp ecx, [scribbles]
   jb .scribble
   jmp .pass
 
+section .rodata
+key_scribble: db "scribble=", 0
+
 section .bss
+scribbles: resd 1
 top:   resd 1
 pages: resd 1
 pass:  resd 1

@@ -124,6 +124,11 @@ describe("snapshots: take, write, revert", () => {
     w.revert(w.g, s);
     expect(w.image(w.g)).toEqual(before);
     expect(w.rbx(w.g)).toBe(0x1111n);
+    // The copies are freed unscrubbed; the idle loop zeroes them.
+    expect(w.e.stateFramesDirty()).toBe(some.length);
+    expect(w.e.stateFramesScrub(3)).toBe(3);
+    expect(w.e.stateFramesScrub(100)).toBe(some.length - 3);
+    expect(w.e.stateFramesDirty()).toBe(0);
     // The copies are gone; the split 2 MiB pages keep their tables.
     expect(w.info(w.g)).toMatchObject({ own: 0, shared: PAGES });
     expect(w.e.framesFree()).toBe(frames - 1n);
