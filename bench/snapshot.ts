@@ -3,7 +3,8 @@
 // pages per pass) snapshotted, reverted and forked between passes. Each
 // command reports the TSC ticks of its hypercall (the VM exit and entry
 // included); in Bochs a tick is an emulated instruction, so the figures
-// repeat. Printed beside the published anchors (Xen's VM fork 0.7 ms and
+// repeat. A snapshot's first fork builds its image as an EPT, the others
+// copy it: both are shown. Printed beside the published anchors (Xen's VM fork 0.7 ms and
 // reset 0.1 ms from its patch series; Firecracker's snapshot restore about
 // 2.8 ms) at the Bochs Haswell model's nominal 3.4 GHz. It prints, it does
 // not judge: non-zero exit only when the run itself failed.
@@ -62,45 +63,58 @@ async function main() {
     await run(e, `create memory_integrity.elf name=b memory=${MEM_MIB} cmdline="scribble=${PAGES_WRITTEN}"`);
     await nextPass(e);
     await nextPass(e);
-    const create = /: (\d+) KiB, (\d+) TSC ticks/;
+    const kib = /: (\d+) KiB, \d+ TSC ticks/;
+    const tick = /KiB, (\d+) TSC ticks/;
     const rootOut = await run(e, "snapshot-create b root");
-    const root = { kib: ticksOf(rootOut, create), ticks: ticksOf(rootOut, /KiB, (\d+) TSC ticks/) };
-    const creates: number[] = [], createKiB: number[] = [], reverts: number[] = [], forks: number[] = [];
-    const written: number[] = [];
+    const root = { kib: ticksOf(rootOut, kib), ticks: ticksOf(rootOut, tick) };
+    // Each operation on the guest paused after a pass, so that what it wrote
+    // is read exactly (info) and nothing more is written until the
+    // operation; the figures kept are those with 1% written (one pass).
+    interface Sample { ticks: number; pages: number; kib?: number }
+    const op = async (cmd: string, re: RegExp): Promise<Sample> => {
+      await nextPass(e!);
+      await run(e!, "pause b");
+      const pages = await ownPages(e!);
+      const out = await run(e!, cmd);
+      await run(e!, "unpause b");
+      return { ticks: ticksOf(out, re), pages, kib: kib.test(out) ? ticksOf(out, kib) : undefined };
+    };
+    const creates: Sample[] = [], reverts: Sample[] = [], forks: number[] = [];
+    for (let i = 1; i <= ROUNDS; i++) creates.push(await op(`snapshot-create b s${i}`, tick));
+    for (let i = 1; i <= ROUNDS; i++) reverts.push(await op(`snapshot-revert b s${ROUNDS}`, /in (\d+) TSC ticks/));
     for (let i = 1; i <= ROUNDS; i++) {
-      await nextPass(e);
-      written.push(await ownPages(e));
-      const out = await run(e, `snapshot-create b s${i}`);
-      creates.push(ticksOf(out, /KiB, (\d+) TSC ticks/));
-      createKiB.push(ticksOf(out, create));
-    }
-    for (let i = 1; i <= ROUNDS; i++) {
-      await nextPass(e);
-      written.push(await ownPages(e));
-      reverts.push(ticksOf(await run(e, `snapshot-revert b s${ROUNDS}`), /in (\d+) TSC ticks/));
-    }
-    for (let i = 1; i <= ROUNDS; i++) {
-      await nextPass(e);
       forks.push(ticksOf(await run(e, `fork-vm b@s${ROUNDS} --name f${i}`), /1 in (\d+) TSC ticks/));
       await run(e, `destroy f${i}`);
     }
+    const onePass = (a: Sample[]) => {
+      const one = a.filter((x) => x.pages <= PAGES_WRITTEN + 1);
+      return one.length > 0 ? one : a;
+    };
+    const createTicks = median(onePass(creates).map((x) => x.ticks));
+    const revertTicks = median(onePass(reverts).map((x) => x.ticks));
+    // A snapshot's first fork builds its image as an EPT (its template);
+    // the others copy that.
+    const again = forks.slice(1);
     const rows: string[][] = [
       ["operation", "ticks (median)", "µs at 3.4 GHz", "per second", "anchor", "goal"],
       ["snapshot (first, all 64 MiB)", `${root.ticks}`, us(root.ticks).toFixed(1), (NOMINAL_HZ / root.ticks).toFixed(0), "-", "-"],
-      ["snapshot (1% written)", `${median(creates)}`, us(median(creates)).toFixed(1), (NOMINAL_HZ / median(creates)).toFixed(0), "-", "-"],
-      ["revert (1% written)", `${median(reverts)}`, us(median(reverts)).toFixed(1), (NOMINAL_HZ / median(reverts)).toFixed(0),
+      ["snapshot (1% written)", `${createTicks}`, us(createTicks).toFixed(1), (NOMINAL_HZ / createTicks).toFixed(0), "-", "-"],
+      ["revert (1% written)", `${revertTicks}`, us(revertTicks).toFixed(1), (NOMINAL_HZ / revertTicks).toFixed(0),
         `Xen reset ${ANCHORS.xenReset} µs, Firecracker restore ${ANCHORS.firecrackerRestore} µs`, `<= ${GOALS.revert} µs`],
-      ["fork (of a snapshot)", `${median(forks)}`, us(median(forks)).toFixed(1), (NOMINAL_HZ / median(forks)).toFixed(0),
+      ["fork (a snapshot's first)", `${forks[0]}`, us(forks[0]).toFixed(1), (NOMINAL_HZ / forks[0]).toFixed(0),
+        `Xen fork ${ANCHORS.xenFork} µs`, "-"],
+      ["fork (of it again)", `${median(again)}`, us(median(again)).toFixed(1), (NOMINAL_HZ / median(again)).toFixed(0),
         `Xen fork ${ANCHORS.xenFork} µs`, `<= ${GOALS.fork} µs`],
     ];
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
-    const record = createKiB.map((k, i) => k - written[i] * 4);
-    console.log(`memory per snapshot with 1% written: ${median(createKiB)} KiB, of it ${median(record)} KiB of record beside the pages (goal: at most 8 KiB + the pages)`);
+    const record = onePass(creates).map((x) => x.kib! - x.pages * 4);
+    console.log(`memory per snapshot with 1% written: ${median(record)} KiB of record beside the ${PAGES_WRITTEN * 4} KiB of pages (goal: at most 8 KiB + the pages)`);
     console.log(`first snapshot: ${root.kib} KiB (the guest's RAM, now shared, and its record)`);
-    console.log(`ratios: revert/Xen reset ${(us(median(reverts)) / ANCHORS.xenReset).toFixed(3)}, fork/Xen fork ${(us(median(forks)) / ANCHORS.xenFork).toFixed(3)}, revert/Firecracker restore ${(us(median(reverts)) / ANCHORS.firecrackerRestore).toFixed(4)}`);
-    console.log(`pages written before each create and revert: ${written.join(" ")} (the guest writes ${PAGES_WRITTEN} a pass; the shell's polling may see two)`);
-    console.log(`Bochs ips=${IPS}, corei7_haswell_4770, 1 CPU; samples: create ${creates.join(" ")}; revert ${reverts.join(" ")}; fork ${forks.join(" ")}`);
+    console.log(`ratios: revert/Xen reset ${(us(revertTicks) / ANCHORS.xenReset).toFixed(3)}, fork/Xen fork ${(us(median(again)) / ANCHORS.xenFork).toFixed(3)}, revert/Firecracker restore ${(us(revertTicks) / ANCHORS.firecrackerRestore).toFixed(4)}`);
+    const show = (a: Sample[]) => a.map((x) => `${x.ticks}/${x.pages}p`).join(" ");
+    console.log(`samples (ticks/pages written): create ${show(creates)}; revert ${show(reverts)}; fork ${forks.join(" ")}`);
+    console.log(`Bochs ips=${IPS}, corei7_haswell_4770, 1 CPU`);
   } finally {
     await e?.kill();
     iso.cleanup();

@@ -108,15 +108,26 @@ export abstract class Device {
   restore(src: usize, len: u32): string {
     const bad = this.refusal(src, len);
     if (bad.length != 0) return this.name() + " state: " + bad;
-    const size = this.blockSize();
-    memory.copy(this.block(), src + DEVSTATE_HEADER, size);
-    this.restored();
+    this.restoreChecked(src);
     return "";
   }
 
-  // Why the `len` bytes at `src` cannot be this device's state, or "" (a
-  // domain's restore asks every device before it changes any).
+  // restore() of a block refusal() has passed (a domain's restore asks
+  // every device before it changes any).
+  restoreChecked(src: usize): void {
+    memory.copy(this.block(), src + DEVSTATE_HEADER, this.blockSize());
+    this.restored();
+  }
+
+  // Why the `len` bytes at `src` cannot be this device's state, or "".
   refusal(src: usize, len: u32): string {
+    const bad = this.framing(src, len);
+    return bad.length != 0 ? bad : this.check(src + DEVSTATE_HEADER);
+  }
+
+  // refusal() without the block's own checks: its header and size (a block
+  // this hypervisor saved itself and kept in its own memory).
+  framing(src: usize, len: u32): string {
     if (len < DEVSTATE_HEADER) return "truncated header (" + dec(len) + " bytes)";
     const kind = load<u32>(src + DEVSTATE_KIND);
     if (kind != this.kind()) return "saved by another device (kind " + hex(kind, 8) + ")";
@@ -126,6 +137,6 @@ export abstract class Device {
     if (size != this.blockSize() || len != DEVSTATE_HEADER + size) {
       return "size " + dec(size) + " in " + dec(len) + " bytes, expected " + dec(this.blockSize());
     }
-    return this.check(src + DEVSTATE_HEADER);
+    return "";
   }
 }

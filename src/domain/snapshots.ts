@@ -28,8 +28,12 @@
 // its ancestors' pieces.
 import { Domain, domains } from "./domain";
 import { guestPages, ownBit, setOwnBit, guestEptChanged, cowLogReset } from "./memory";
-import { frameAllocContiguous, frameFree, frameFreeLater } from "../mm/frames";
-import { eptTranslate, eptLeafSize, eptProtect, eptCollapse } from "../ept/ept";
+import { frameAllocContiguous, frameFree, frameFreeLater, framesFree } from "../mm/frames";
+import {
+  eptTranslate, eptLeafSize, eptProtect, eptCollapse, eptMap, eptSwap4K, eptCreate, eptDestroy, eptCloneInto,
+  EPT_OK, EPT_ALLOW_2M,
+} from "../ept/ept";
+import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { HV_MAPPED_BYTES } from "../arch/layout";
 import { CONSOLE_RING_SIZE } from "../devices/console";
@@ -38,6 +42,7 @@ import { SNAPSHOT_NAME_MAX } from "../arch/abi";
 const PAGE: u64 = 0x1000;
 const PAGE_2M: u64 = 0x200000;
 const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
+const SHARED: u32 = <u32>(EPT_READ | EPT_EXECUTE);
 
 // Snapshot ids are slots of one table: 1 .. SNAPSHOTS_MAX - 1.
 export const SNAPSHOTS_MAX: u32 = 1024;
@@ -60,6 +65,8 @@ export class Snapshot {
   ringLen: u32;         // console bytes in the record, those before consoleHead
   nameLen: u32;
   created: u64;         // host TSC ticks since boot (hostUptime)
+  template: u64;        // an EPT mapping its image read-only, made for its first fork (0: none)
+  templateFrames: u32;  // the tables of that EPT
   consoleHead: u64;     // the console's head at capture
   memBytes: u64;
 }
@@ -127,8 +134,9 @@ export function snapshotAlloc(extents: u32, stateLen: u32, ringLen: u32): Snapsh
   return s;
 }
 
-// Gives back the record (not the frames its extents hold).
+// Gives back the record (not the frames its extents hold) and its template.
 function recordFree(s: Snapshot): void {
+  if (s.template != 0) eptDestroy(s.template);
   store<u64>(table + (<usize>s.id << 3), 0);
   const at = <u64>ptr(s);
   const n = s.frames;
@@ -212,6 +220,55 @@ function freeExtentFrames(s: Snapshot): void {
     const n = extentCount(e);
     for (let k: u32 = 0; k < n; k++) frameFreeLater(f + (<u64>k << 12));
   }
+}
+
+// ── Its image as an EPT ─────────────────────────────────────────────────
+
+// Maps `s`'s image into the EPT at `pml4`, read-only: the root's extents
+// first (2 MiB pages where they allow), each descendant's pages over them
+// (a page already 4 KiB takes one walk; the first in a 2 MiB page splits
+// it). False when out of frames for tables.
+export function imageMap(pml4: u64, s: Snapshot): bool {
+  const path: Snapshot[] = [];
+  let t: Snapshot | null = s;
+  while (t !== null) {
+    path.push(t);
+    t = snapshotById(t.parent);
+  }
+  for (let i = path.length - 1; i >= 0; i--) {
+    const x = unchecked(path[i]);
+    const base = extentsAt(x);
+    for (let k: u32 = 0; k < x.extents; k++) {
+      const e = base + <usize>k * EXTENT;
+      const gpa = <u64>extentPage(e) << 12, frame = extentFrame(e), pages = extentCount(e);
+      if (i == path.length - 1) {
+        if (eptMap(pml4, gpa, frame, <u64>pages << 12, SHARED, MEMORY_TYPE_WB, EPT_ALLOW_2M) != EPT_OK) return false;
+        continue;
+      }
+      for (let p: u32 = 0; p < pages; p++) {
+        const g = gpa + (<u64>p << 12), f = frame + (<u64>p << 12);
+        if (eptSwap4K(pml4, g, f, SHARED) == 0 && eptMap(pml4, g, f, PAGE, SHARED, MEMORY_TYPE_WB, 0) != EPT_OK) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Gives the empty EPT `pml4` `s`'s image: a copy of its template, made the
+// first time (so that many forks of one snapshot cost a table copy each).
+export function imageInto(pml4: u64, s: Snapshot): bool {
+  if (s.template == 0) {
+    const before = framesFree();
+    const t = eptCreate();
+    if (t == 0) return false;
+    if (!imageMap(t, s)) {
+      eptDestroy(t);
+      return false;
+    }
+    s.template = t;
+    s.templateFrames = <u32>(before - framesFree());
+  }
+  return eptCloneInto(pml4, s.template);
 }
 
 // ── Dependents ───────────────────────────────────────────────────────────
@@ -342,9 +399,11 @@ function mergeIntoChild(s: Snapshot, c: Snapshot): bool {
   const fromS = ringLen - own;
   memory.copy(ringAt(m), ringAt(s) + <usize>(s.ringLen - fromS), <usize>fromS);
   memory.copy(ringAt(m) + <usize>fromS, ringAt(c) + <usize>(c.ringLen - own), <usize>own);
-  // The merged record takes c's id, so that nothing naming c changes.
+  // The merged record takes c's id, so that nothing naming c changes; c's
+  // image, and so its template, is m's.
   store<u64>(table + (<usize>id << 3), 0);
   const cid = c.id;
+  c.template = 0;
   recordFree(c);
   m.id = cid;
   store<u64>(table + (<usize>cid << 3), <u64>ptr(m));
@@ -438,7 +497,7 @@ export function snapshotFrames(owner: u32): u64 {
   let n: u64 = 0;
   for (let id: u32 = 1; id < SNAPSHOTS_MAX; id++) {
     const s = snapshotById(id);
-    if (s !== null && (owner == 0 || s.owner == owner)) n += <u64>s.frames + <u64>s.pages;
+    if (s !== null && (owner == 0 || s.owner == owner)) n += <u64>s.frames + <u64>s.pages + <u64>s.templateFrames;
   }
   return n;
 }

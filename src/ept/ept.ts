@@ -364,6 +364,35 @@ export function eptCollapse(pml4: u64, gpa: u64): bool {
   return true;
 }
 
+// Copies the tables below `src` (at `level`) into the empty table `dst`:
+// the same translations, tables of its own. False when out of frames (the
+// tables copied so far stay under dst: eptDestroy frees them).
+function cloneTable(dst: u64, src: u64, level: u32): bool {
+  for (let i: u32 = 0; i < EPT_ENTRIES; i++) {
+    const e = load<u64>(<usize>src + (<usize>i << 3));
+    if (!present(e)) continue;
+    if (isLeaf(e, level)) {
+      store<u64>(<usize>dst + (<usize>i << 3), e);
+      continue;
+    }
+    const t = frameAllocMapped();
+    if (t == 0) return false;
+    // A table of 4 KiB leaves is copied whole; a higher one entry by entry.
+    if (level - 1 == 1) memory.copy(<usize>t, <usize>(e & EPT_ADDR_MASK), <usize>FRAME_SIZE);
+    else memory.fill(<usize>t, 0, <usize>FRAME_SIZE);
+    store<u64>(<usize>dst + (<usize>i << 3), t | (e & ~EPT_ADDR_MASK));
+    if (level - 1 != 1 && !cloneTable(t, e & EPT_ADDR_MASK, level - 1)) return false;
+  }
+  return true;
+}
+
+// Gives the empty EPT `dst` the translations of `src` (a template: a fork's
+// image, src/domain/snapshots.ts), in tables of its own. False when out of
+// frames; eptDestroy(dst) then frees what was copied.
+export function eptCloneInto(dst: u64, src: u64): bool {
+  return cloneTable(dst, src, 4);
+}
+
 // Frees every table of the EPT, the PML4 included; not the mapped memory.
 export function eptDestroy(pml4: u64): void {
   if (pml4 != 0) freeTable(pml4, 4);

@@ -208,12 +208,14 @@ export function domainCapture(dom: Domain, dst: usize): string {
 // is its own business (the caller's). `keepConsole`: its console log goes
 // on as it is (a revert: the lines it printed since stay readable); the
 // unfinished line is the record's, the one it had is dropped with the rest
-// of the state left behind.
-export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bool = false): string {
+// of the state left behind. `own`: the record is one this hypervisor took
+// and kept in its own memory (a snapshot's): its framing is checked, the
+// device blocks' contents are not checked again.
+export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bool = false, own: bool = false): string {
   if (dom.state == DOMSTATE_CREATED || dom.state == DOMSTATE_STOPPED) return "domain " + dec(dom.id) + " is not running";
   if (!dom.paused) return "domain " + dec(dom.id) + " is not paused";
   if (domainOnOtherCpu(dom)) return "domain " + dec(dom.id) + " still runs on a CPU";
-  const bad = refusal(dom, src, len);
+  const bad = refusal(dom, src, len, own);
   if (bad.length != 0) return bad;
   // The event page by its guest-physical address; its host address is
   // this domain's own.
@@ -274,7 +276,7 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
   for (let i = 0; i < dom.devices.length; i++) {
     const d = unchecked(dom.devices[i]);
     const n = load<u32>(at + DEVSTATE_SIZE) + DEVSTATE_HEADER;
-    d.restore(at, n);   // checked by refusal
+    d.restoreChecked(at);   // checked by refusal
     at += n;
   }
   // The CPU side looks at every interrupt source again before the next
@@ -290,7 +292,7 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
 }
 
 // Why the `len` bytes at `src` are not a state `dom` can take, or "".
-function refusal(dom: Domain, src: usize, len: u32): string {
+function refusal(dom: Domain, src: usize, len: u32, own: bool): string {
   if (len < DOMREC_HEADER) return "truncated: " + dec(len) + " bytes, the header alone is " + dec(DOMREC_HEADER);
   if (load<u32>(src + D_MAGIC) != DOMREC_MAGIC) return "not a domain's state (magic)";
   if (load<u32>(src + D_VERSION) != RECORD_VERSION) {
@@ -323,7 +325,7 @@ function refusal(dom: Domain, src: usize, len: u32): string {
     if (at + DEVSTATE_HEADER > end) return d.name() + ": truncated";
     const n = load<u32>(at + DEVSTATE_SIZE);
     if (<u64>n + DEVSTATE_HEADER > <u64>(end - at)) return d.name() + ": truncated";
-    const why = d.refusal(at, n + DEVSTATE_HEADER);
+    const why = own ? d.framing(at, n + DEVSTATE_HEADER) : d.refusal(at, n + DEVSTATE_HEADER);
     if (why.length != 0) return d.name() + " state: " + why;
     at += n + DEVSTATE_HEADER;
   }

@@ -5,22 +5,17 @@
 // copy-on-write (src/domain/memory.ts), so it costs its EPT until it writes.
 // Many forks of one snapshot share the same frames.
 import { Domain, domains, DOMSTATE_CREATED, DOMSTATE_STOPPED } from "../domain/domain";
-import { Snapshot, snapshotById, snapshotDepend, snapshotHide, extentsAt } from "../domain/snapshots";
+import { Snapshot, snapshotById, snapshotDepend, snapshotHide, imageInto } from "../domain/snapshots";
 import { parseDomainConfig } from "../domain/config";
 import { domainCreate, domainStart, builderHandoff } from "../lifecycle/builder";
 import { domainStop } from "../lifecycle/stop";
 import { snapshotCreate, snapshotRecord, snapshotRecordSize, ownEventPage } from "./snapshot";
 import { domainRestore } from "./capture";
 import { schedDomainUnpaused } from "../sched/scheduler";
-import { eptMap, EPT_OK, EPT_ALLOW_2M } from "../ept/ept";
-import { EPT_READ, EPT_EXECUTE } from "../arch/ept";
-import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { rdtsc } from "../arch/hw";
 import { EINVAL, ENOMEM, EEXIST } from "../arch/abi";
 import { println } from "../log/log";
 import { dec } from "../lib/str";
-
-const SHARED: u32 = <u32>(EPT_READ | EPT_EXECUTE);
 
 @inline function err(e: u32): i64 { return -<i64>e; }
 
@@ -54,7 +49,7 @@ export function domainFork(src: Domain, s: Snapshot | null, name: string): i64 {
   if (d === null) return fail(snap, implicit, err(ENOMEM));
   d.image = src.image;
   d.initrd = src.initrd;
-  if (!mapImage(d, snap)) {
+  if (!imageInto(d.eptPml4, snap)) {
     domainStop(d, "fork: out of memory for its EPT");
     return fail(snap, implicit, err(ENOMEM));
   }
@@ -68,7 +63,7 @@ export function domainFork(src: Domain, s: Snapshot | null, name: string): i64 {
   if (domainStart(d) != 0) return err(ENOMEM);
   d.paused = true;
   const rec = snapshotRecord(snap, true);
-  const why = rec == 0 ? "its stored state is damaged" : domainRestore(d, rec, snapshotRecordSize(snap));
+  const why = rec == 0 ? "its stored state is damaged" : domainRestore(d, rec, snapshotRecordSize(snap), false, true);
   if (why.length != 0) {
     domainStop(d, "fork: its state refused: " + why);
     return err(EINVAL);
@@ -85,25 +80,4 @@ export function domainFork(src: Domain, s: Snapshot | null, name: string): i64 {
 function fail(s: Snapshot, implicit: bool, e: i64): i64 {
   if (implicit) snapshotHide(s);
   return e;
-}
-
-// Maps `s`'s image into `d`'s EPT, read-only: the root's extents first (2
-// MiB pages where they allow), each descendant's over them.
-function mapImage(d: Domain, s: Snapshot): bool {
-  const path: Snapshot[] = [];
-  let t: Snapshot | null = s;
-  while (t !== null) {
-    path.push(t);
-    t = snapshotById(t.parent);
-  }
-  for (let i = path.length - 1; i >= 0; i--) {
-    const x = unchecked(path[i]);
-    const base = extentsAt(x);
-    for (let k: u32 = 0; k < x.extents; k++) {
-      const e = base + (<usize>k << 4);
-      const r = eptMap(d.eptPml4, <u64>load<u32>(e) << 12, load<u64>(e + 8), <u64>load<u32>(e + 4) << 12, SHARED, MEMORY_TYPE_WB, EPT_ALLOW_2M);
-      if (r != EPT_OK) return false;
-    }
-  }
-  return true;
 }

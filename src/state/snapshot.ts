@@ -185,7 +185,7 @@ export function snapshotRevert(dom: Domain, s: Snapshot): i64 {
   if (s.owner != dom.id || s.hidden != 0 || s.memBytes != dom.guest.memBytes) return err(ENOENT);
   // The console log goes on as it is: the record's ring is not needed.
   const rec = snapshotRecord(s, false);
-  const why = rec == 0 ? "its stored state is damaged" : domainRestore(dom, rec, snapshotRecordSize(s), true);
+  const why = rec == 0 ? "its stored state is damaged" : domainRestore(dom, rec, snapshotRecordSize(s), true, true);
   if (why.length != 0) {
     println("hv: revert of domain " + dec(dom.id) + " to snapshot " + dec(s.id) + " refused: " + why);
     return err(EINVAL);

@@ -177,7 +177,8 @@ describe("commands", () => {
     d.start();
     const out = d.run("help");
     for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules",
-      "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "mem-read", "mem-write", "vcpu-get", "vcpu-set", "lspci", "help",
+      "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "mem-read", "mem-write", "vcpu-get", "vcpu-set", "snapshot-create",
+      "snapshot-list", "snapshot-revert", "snapshot-delete", "fork-vm", "lspci", "help",
       "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
     expect(d.run("help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...\n");
     expect(d.run("help destroy")).toContain("usage: destroy <domain>\n  stop a domain and free its memory\n");
@@ -443,6 +444,26 @@ describe("a long session", () => {
     expect(out.match(/created domain \d+ \(h\)/g)).toHaveLength(30);
     console.log(`dom0 wasm memory (64 KiB pages) after each 90 commands: ${pages.join(" ")}`);
     expect(new Set(pages.slice(1)).size).toBe(1);
+  });
+});
+
+describe("snapshot and fork commands: what the shell refuses before any call", () => {
+  it("usage, an unknown domain, a bad count or a long name are one line each", () => {
+    const d = world();
+    d.addDomain({ name: "counter", memKiB: 64 });
+    d.start();
+    const line = (cmd: string) => d.run(cmd).split("\n")[1];
+    expect(line("snapshot-create")).toBe("snapshot-create: usage: snapshot-create <domain> [name]");
+    expect(line("snapshot-create counter a b")).toBe("snapshot-create: usage: snapshot-create <domain> [name]");
+    expect(line("snapshot-list counter --wide")).toBe("snapshot-list: usage: snapshot-list <domain> [--tree]");
+    expect(line("snapshot-revert counter")).toBe("snapshot-revert: usage: snapshot-revert <domain> <snapshot>");
+    expect(line("snapshot-delete counter s1 --all")).toBe("snapshot-delete: usage: snapshot-delete <domain> <snapshot> [--children]");
+    expect(line("fork-vm")).toBe("fork-vm: usage: fork-vm <domain>[@snapshot] [--name N] [--count K]");
+    expect(line("fork-vm counter --count")).toBe("fork-vm: usage: fork-vm <domain>[@snapshot] [--name N] [--count K]");
+    expect(line("fork-vm counter --count 0")).toBe("fork-vm: --count 0: 1 to 64");
+    expect(line("fork-vm counter --count 65")).toBe("fork-vm: --count 65: 1 to 64");
+    expect(line("snapshot-create nosuch")).toMatch(/^snapshot-create: no domain named "nosuch"/);
+    expect(line(`snapshot-create counter ${"x".repeat(32)}`)).toBe(`snapshot-create: name ${"x".repeat(32)}: longer than 31 bytes`);
   });
 });
 
