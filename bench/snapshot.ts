@@ -92,14 +92,16 @@ async function main() {
     };
     const createTicks = median(onePass(creates).map((x) => x.ticks));
     const revertTicks = median(onePass(reverts).map((x) => x.ticks));
+    // What share of its pages the kept samples had written.
+    const share = (a: Sample[]) => `${((median(onePass(a).map((x) => x.pages)) * 100) / (MEM_MIB * 256)).toFixed(1)}% written`;
     // A snapshot's first fork builds its image as an EPT (its template);
     // the others copy that.
     const again = forks.slice(1);
     const rows: string[][] = [
       ["operation", "ticks (median)", "µs at 3.4 GHz", "per second", "anchor", "goal"],
       ["snapshot (first, all 64 MiB)", `${root.ticks}`, us(root.ticks).toFixed(1), (NOMINAL_HZ / root.ticks).toFixed(0), "-", "-"],
-      ["snapshot (1% written)", `${createTicks}`, us(createTicks).toFixed(1), (NOMINAL_HZ / createTicks).toFixed(0), "-", "-"],
-      ["revert (1% written)", `${revertTicks}`, us(revertTicks).toFixed(1), (NOMINAL_HZ / revertTicks).toFixed(0),
+      [`snapshot (${share(creates)})`, `${createTicks}`, us(createTicks).toFixed(1), (NOMINAL_HZ / createTicks).toFixed(0), "-", "-"],
+      [`revert (${share(reverts)})`, `${revertTicks}`, us(revertTicks).toFixed(1), (NOMINAL_HZ / revertTicks).toFixed(0),
         `Xen reset ${ANCHORS.xenReset} µs, Firecracker restore ${ANCHORS.firecrackerRestore} µs`, `<= ${GOALS.revert} µs`],
       ["fork (a snapshot's first)", `${forks[0]}`, us(forks[0]).toFixed(1), (NOMINAL_HZ / forks[0]).toFixed(0),
         `Xen fork ${ANCHORS.xenFork} µs`, "-"],

@@ -21,8 +21,8 @@ import {
   cowLogFrame,
 } from "../domain/memory";
 import { captureSize, domainCapture, domainRestore, domainOnOtherCpu, CAPTURE_CONSOLE_HEAD, CAPTURE_CONSOLE_RING } from "./capture";
-import { eptTranslate, eptProtect, eptMap, eptSwap4K, EPT_OK } from "../ept/ept";
-import { EPT_READ, EPT_EXECUTE } from "../arch/ept";
+import { eptTranslate, eptProtect, eptMap, eptSwap4K, eptLeafSize, EPT_OK } from "../ept/ept";
+import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { CONSOLE_RING_SIZE } from "../devices/console";
 import { frameFreeLater } from "../mm/frames";
@@ -35,6 +35,7 @@ import { dec } from "../lib/str";
 
 const PAGE: u64 = 0x1000;
 const SHARED: u32 = <u32>(EPT_READ | EPT_EXECUTE);
+const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
 const RING: u64 = <u64>CONSOLE_RING_SIZE;
 
 @inline function err(e: u32): i64 { return -<i64>e; }
@@ -79,7 +80,9 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   // The console since the base (all of the ring for a root).
   let lo: u64 = base !== null ? base.consoleHead : 0;
   if (head - lo > RING) lo = head - RING;
-  // At most one extent per page it holds.
+  // At most one extent per page it holds; each of those a 4 KiB leaf first
+  // (so they are unless a merge gave it pages: then its log is off).
+  if (base !== null && !dom.cowLogOk && !ownPagesSplit(dom)) return err(ENOMEM);
   const bound = base === null ? ramExtents(dom, 0) : ownCount(dom);
   // The state without its console ring, packed (mostly zeros).
   const raw = size - <u32>RING;
@@ -103,9 +106,11 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   if (base === null) {
     if (eptProtect(dom.eptPml4, 0, dom.guest.memBytes, SHARED) != EPT_OK) return dropNew(s);
   } else {
+    // Each a 4 KiB leaf (ownPagesSplit): one walk a page.
     for (let i: u32 = 0; i < n; i++) {
       const e = extentsAt(s) + (<usize>i << 4);
-      eptProtect(dom.eptPml4, <u64>load<u32>(e) << 12, <u64>load<u32>(e + 4) << 12, SHARED);  // 4 KiB leaves: no split
+      const first = <u64>load<u32>(e) << 12, pages = load<u32>(e + 4), frame = load<u64>(e + 8);
+      for (let p: u32 = 0; p < pages; p++) eptSwap4K(dom.eptPml4, first + (<u64>p << 12), frame + (<u64>p << 12), SHARED);
     }
   }
   memory.fill(dom.ownPages, 0, <usize>((guestPages(dom) + 63) >> 6) << 3);
@@ -143,6 +148,22 @@ function dropNew(s: Snapshot): i64 {
 }
 
 function ownCount(dom: Domain): u32 { return dom.ownCount; }
+
+// Its own pages each a 4 KiB leaf: a copy made them so; pages a merge gave
+// back may lie in a 2 MiB page, split here with the same translations.
+// False, nothing else changed, when no frame is left for a table.
+function ownPagesSplit(dom: Domain): bool {
+  const words = (guestPages(dom) + 63) >> 6;
+  for (let w: u32 = 0; w < words; w++) {
+    let bits = load<u64>(dom.ownPages + (<usize>w << 3));
+    while (bits != 0) {
+      const gpa = <u64>((w << 6) + <u32>ctz(bits)) << 12;
+      bits &= bits - 1;
+      if (eptLeafSize(dom.eptPml4, gpa) != PAGE && eptProtect(dom.eptPml4, gpa, PAGE, RAM) != EPT_OK) return false;
+    }
+  }
+  return true;
+}
 
 // The extents of the pages `dom` made its own since its base, at `out`.
 function ownExtents(dom: Domain, out: usize): u32 {
