@@ -102,15 +102,10 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
 }
 
 /* The compiler may emit calls to these; string instructions keep it from
- * turning the loops back into calls to themselves. Eight bytes a step, then
- * the rest: a page copied or scrubbed is 512 iterations, not 4096 (what an
- * emulator counts, and what a CPU without fast short REP MOVSB pays). A
- * forward copy by quadwords is still right for memmove's dst <= src. */
+ * turning the loops back into calls to themselves. */
 void *memcpy(void *dst, const void *src, size_t n) {
   void *d = dst;
-  size_t q = n >> 3, r = n & 7;
-  __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
-  __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) : : "memory");
+  __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
   return dst;
 }
 
@@ -124,9 +119,6 @@ void *memmove(void *dst, const void *src, size_t n) {
 
 void *memset(void *dst, int c, size_t n) {
   void *d = dst;
-  uint64_t v = (uint8_t)c * 0x0101010101010101ull;
-  size_t q = n >> 3, r = n & 7;
-  __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
-  __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
+  __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
   return dst;
 }
