@@ -123,6 +123,30 @@ import locked_or64
     lock or [rax + rsi], rdx
     ret
 
+; Copies / zeroes `n` quadwords at wasm addresses (the direct map), eight
+; bytes a step: pages of guest memory and EPT tables, where REP MOVSB's
+; byte steps would be eight times the count on a CPU without fast short
+; string moves (and in an emulator).
+import copy_qwords                      ; (dst, src, n), 32-bit each
+    mov esi, esi
+    mov edx, edx
+    mov ecx, ecx
+    mov rax, HV_DIRECT_MAP
+    lea rdi, [rax + rsi]
+    lea rsi, [rax + rdx]
+    rep movsq
+    ret
+
+import zero_qwords                      ; (dst, n), 32-bit each
+    mov esi, esi
+    mov edx, edx
+    mov rax, HV_DIRECT_MAP
+    lea rdi, [rax + rsi]
+    mov rcx, rdx
+    xor eax, eax
+    rep stosq
+    ret
+
 ; () : does not return. A fault with an empty IDT is a triple fault: the
 ; CPU shuts down, which the chipset turns into a reset.
 import triple_fault

@@ -56,6 +56,10 @@
 // The lowest vector this CPU took and has not yet returned, cleared; -1 if none.
 @external("hw", "irq_take") export declare function irq_take(): i32;
 
+// REP MOVSQ / REP STOSQ of `n` quadwords (pages and tables: src/mm/scrub.ts).
+@external("hw", "copy_qwords") export declare function copy_qwords(dst: usize, src: usize, n: usize): void;
+@external("hw", "zero_qwords") export declare function zero_qwords(dst: usize, n: usize): void;
+
 // LOCK OR of `bits` into the u64 at `addr` (memory a guest may share).
 @external("hw", "locked_or64") export declare function locked_or64(addr: usize, bits: u64): void;
 

@@ -12,7 +12,7 @@
 // pages were made its own since its base snapshot.
 import { Domain } from "./domain";
 import { frameAlloc, frameAllocMapped, frameAllocContiguous, frameFree } from "../mm/frames";
-import { zeroRange } from "../mm/scrub";
+import { zeroRange, copyFrame } from "../mm/scrub";
 import { eptMap, eptTranslate, eptLeafSize, eptLeafEntry, EPT_ALLOW_2M, EPT_UNMAPPED, EPT_OK } from "../ept/ept";
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
@@ -133,7 +133,7 @@ export function guestPageOwn(dom: Domain, gpa: u64): bool {
   const from = eptTranslate(dom.eptPml4, page);
   const f = frameAllocMapped();
   if (f == 0) return false;
-  memory.copy(<usize>f, <usize>from, <usize>PAGE_4K);
+  copyFrame(f, from);
   if (!cowLogAdd(dom, <u32>(page >> 12), from)) {
     frameFree(f);
     return false;

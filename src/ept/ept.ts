@@ -23,6 +23,7 @@
 // eptUnmap or eptProtect, INVEPT (single-context, this EPTP) before the
 // guest runs again on any CPU, and before freed table frames are reused.
 import { FRAME_SIZE, frameAllocMapped, frameFree } from "../mm/frames";
+import { copyFrame, zeroFrameQ } from "../mm/scrub";
 import {
   EPT_RWX, EPT_READ, EPT_WRITE, EPT_USER_EXECUTE, EPT_IGNORE_PAT, EPT_PAGE_SIZE, EPT_ADDR_MASK,
   EPT_MEMORY_TYPE_SHIFT, EPT_ENTRIES, EPT_PAGE_4K, EPT_PAGE_2M, EPT_PAGE_1G, EPT_GPA_LIMIT,
@@ -378,8 +379,8 @@ function cloneTable(dst: u64, src: u64, level: u32): bool {
     const t = frameAllocMapped();
     if (t == 0) return false;
     // A table of 4 KiB leaves is copied whole; a higher one entry by entry.
-    if (level - 1 == 1) memory.copy(<usize>t, <usize>(e & EPT_ADDR_MASK), <usize>FRAME_SIZE);
-    else memory.fill(<usize>t, 0, <usize>FRAME_SIZE);
+    if (level - 1 == 1) copyFrame(t, e & EPT_ADDR_MASK);
+    else zeroFrameQ(t);
     store<u64>(<usize>dst + (<usize>i << 3), t | (e & ~EPT_ADDR_MASK));
     if (level - 1 != 1 && !cloneTable(t, e & EPT_ADDR_MASK, level - 1)) return false;
   }

@@ -16,6 +16,7 @@ import { MULTIBOOT_MEMORY_AVAILABLE } from "../arch/multiboot";
 import { panic } from "../log/log";
 import { hex } from "../lib/str";
 import { HV_MAPPED_BYTES } from "../arch/layout";
+import { zeroFrameQ } from "./scrub";
 
 export const FRAME_SIZE: u64 = 4096;
 const FRAME_SHIFT: u64 = 12;
@@ -221,7 +222,7 @@ export function framesScrub(max: u32): u32 {
     while (w != 0 && done < max) {
       const f = (i << 6) + <u32>ctz(w);
       w &= w - 1;
-      memory.fill(<usize>(<u64>f << FRAME_SHIFT), 0, <usize>FRAME_SIZE);
+      zeroFrameQ(<u64>f << FRAME_SHIFT);
       clearBit(dirty, f);
       dirtyCount--;
       done++;

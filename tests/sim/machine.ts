@@ -170,6 +170,13 @@ export class Machine {
         this.irqRecorded.delete(v);
         return v;
       },
+      copy_qwords: (dst: number, src: number, n: number) => {
+        const b = new Uint8Array(this.memory.buffer);
+        b.copyWithin(dst, src, src + n * 8);
+      },
+      zero_qwords: (dst: number, n: number) => {
+        new Uint8Array(this.memory.buffer).fill(0, dst, dst + n * 8);
+      },
       locked_or64: (addr: number, bits: bigint) => {
         const v = new DataView(this.memory.buffer);
         v.setBigUint64(addr, v.getBigUint64(addr, true) | BigInt.asUintN(64, bits), true);
