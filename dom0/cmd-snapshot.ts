@@ -67,7 +67,7 @@ function snapshotArg(cmd: string, what: string): u32 {
     const id = load<u32>(rec(i) + SNAPREC_ID);
     if (recName(i) == what || (byId > 0 && <u32>byId == id)) return id;
   }
-  fail(cmd, "domain " + domLabel(slot) + " has no snapshot " + what + " (snapshot-list " + domLabel(slot) + ")");
+  fail(cmd, "domain " + domLabel(slot) + " has no snapshot " + what + " (snapshot-list " + dec(domId(slot)) + " lists them)");
   return 0;
 }
 
