@@ -399,8 +399,12 @@ export function listedParent(s: Snapshot): u32 {
   return 0;
 }
 
+// The current snapshot: the one the domain runs on from, or, when that is
+// hidden (a fork of its state now was made), its nearest listed ancestor.
 export function snapshotFlags(dom: Domain, s: Snapshot): u32 {
-  return dom.base == s.id ? SNAPFLAG_CURRENT : 0;
+  let b = snapshotById(dom.base);
+  while (b !== null && (b.hidden != 0 || b.owner != dom.id)) b = snapshotById(b.parent);
+  return b === s ? SNAPFLAG_CURRENT : 0;
 }
 
 // `dom`'s listed snapshots into `ids`, each parent before its children

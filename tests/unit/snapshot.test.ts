@@ -310,6 +310,11 @@ describe("fork", () => {
     w.stamp(w.g, 9, [1, 2, 3]);   // the source goes on; the forks start from s
     const frames = w.e.framesFree();
     const f = w.fork(w.g, s, "web", 3);
+    // A fork of its state now goes through a hidden snapshot under s: s is
+    // still the one listed as current.
+    const now = w.fork(w.g, 0, "now");
+    expect(w.list(w.g).map((x) => [x.name, x.current])).toEqual([["s", true]]);
+    expect(w.hc(HC.DOMAIN_DESTROY, [now])).toBe(0n);
     for (let i = 0; i < 3; i++) {
       expect(w.image(f + i)).toEqual(img);
       expect(w.info(f + i)).toMatchObject({ own: 0, shared: PAGES });
