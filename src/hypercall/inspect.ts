@@ -15,7 +15,7 @@ import {
   CR0_GUEST_HOST_MASK, CR4_GUEST_HOST_MASK, CR0_READ_SHADOW, CR4_READ_SHADOW,
 } from "../arch/vmcs";
 import {
-  ESRCH, EFAULT, EINVAL, EBUSY, HC_DOMAIN_MEM_MAX, VCPUREG_RAX, VCPUREG_RBX, VCPUREG_RCX, VCPUREG_RDX,
+  ESRCH, EFAULT, EINVAL, EBUSY, ENOMEM, HC_DOMAIN_MEM_MAX, VCPUREG_RAX, VCPUREG_RBX, VCPUREG_RCX, VCPUREG_RDX,
   VCPUREG_RSI, VCPUREG_RDI, VCPUREG_RBP, VCPUREG_RSP, VCPUREG_R8, VCPUREG_RIP, VCPUREG_RFLAGS, VCPUREG_SETTABLE,
   VCPUREG_CR0, VCPUREG_CR2, VCPUREG_CR3, VCPUREG_CR4, VCPUREG_EFER, VCPUREG_CS, VCPUREGS_SIZE,
 } from "../arch/abi";
@@ -44,7 +44,8 @@ export function hcDomainMem(caller: Domain, id: u64, gpa: u64, buf: u64, len: u6
   if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
   if (write) {
     guestCopy(caller, buf, bounce, len, false);
-    guestCopy(d, gpa, bounce, len, true);
+    // A page a snapshot holds is copied first: no frame for that, nothing written.
+    if (!guestCopy(d, gpa, bounce, len, true)) return err(ENOMEM);
   } else {
     guestCopy(d, gpa, bounce, len, false);
     guestCopy(caller, buf, bounce, len, true);
