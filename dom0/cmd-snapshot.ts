@@ -26,8 +26,11 @@ export const FORK_VM_USAGE = "<domain>[@snapshot] [--name N] [--count K]";
 const LIST_MAX: u32 = 256;
 const list = memory.data(<i32>(LIST_MAX * SNAPREC_SIZE), 8);
 const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
-// Tries of a call that waits for the paused domain to leave its CPU.
-const BUSY_TRIES: u32 = 1000;
+// How long a call waits for the paused domain to leave its CPU, in TSC
+// ticks: 32 scheduler slices (2^21 ticks each). A CPU leaves a guest at
+// once when asked, except that Bochs delivers the request only when the
+// guest enables interrupts or its slice ends.
+const BUSY_TICKS: u64 = 1 << 26;
 
 @inline function rec(i: u32): usize { return list + <usize>(i * SNAPREC_SIZE); }
 function recName(i: u32): string {
@@ -103,10 +106,11 @@ function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
     const p = vmcall(HC_DOMAIN_PAUSE, id, 0, 0, 0);
     if (p < 0) return p;
   }
-  let rc: i64 = -<i64>EBUSY;
-  for (let i: u32 = 0; i < BUSY_TRIES && rc == -<i64>EBUSY; i++) {
+  const until = rdtsc() + BUSY_TICKS;
+  let rc = timed(nr, id, a, b, c);
+  while (rc == -<i64>EBUSY && rdtsc() < until) {
+    vmcall(HC_YIELD, 0, 0, 0, 0);
     rc = timed(nr, id, a, b, c);
-    if (rc == -<i64>EBUSY) vmcall(HC_YIELD, 0, 0, 0, 0);
   }
   if (!wasPaused) vmcall(HC_DOMAIN_UNPAUSE, id, 0, 0, 0);
   return rc;
