@@ -29,7 +29,8 @@ function nameTaken(name: string): bool {
 
 // A fork of `src` named `name`, from snapshot `s` of its tree or (null)
 // from its state now, which needs it paused and on no CPU. The new
-// domain's id, running; or -errno, and nothing is left of it.
+// domain's id, running; or -errno (a fork that failed once built is
+// stopped, its frames given back, the snapshot made for it gone).
 export function domainFork(src: Domain, s: Snapshot | null, name: string): i64 {
   if (src.state == DOMSTATE_CREATED || src.state == DOMSTATE_STOPPED) return err(EINVAL);
   if (nameTaken(name)) return err(EEXIST);
