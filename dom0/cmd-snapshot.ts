@@ -52,7 +52,7 @@ function domainArg(cmd: string, what: string): bool {
 }
 
 // Loads the domain's snapshots; their count, or -1 after the error.
-function load_(cmd: string): i32 {
+function loadList(cmd: string): i32 {
   const rc = vmcall(HC_SNAPSHOT_LIST, <u64>domId(slot), list, LIST_MAX, 0);
   if (rc < 0) {
     fail(cmd, "domain " + domLabel(slot) + ": HC_SNAPSHOT_LIST failed (" + errnoText(rc) + ")");
@@ -63,7 +63,7 @@ function load_(cmd: string): i32 {
 
 // The snapshot named (or numbered) `what`: its id, or 0 after the error.
 function snapshotArg(cmd: string, what: string): u32 {
-  const n = load_(cmd);
+  const n = loadList(cmd);
   if (n < 0) return 0;
   const byId = parseDecimal(what);
   for (let i: u32 = 0; i < <u32>n; i++) {
@@ -135,7 +135,7 @@ export function cmdSnapshotCreate(args: string[]): void {
     fail("snapshot-create", "domain " + domLabel(slot) + ": " + bad);
     return;
   }
-  const count = load_("snapshot-create");
+  const count = loadList("snapshot-create");
   for (let i: u32 = 0; count > 0 && i < <u32>count; i++) {
     if (<i64>load<u32>(rec(i) + SNAPREC_ID) == rc) {
       putsln("snapshot " + recName(i) + " (id " + dec(<u64>rc) + ") of domain " + domLabel(slot) + ": " +
@@ -185,7 +185,7 @@ export function cmdSnapshotList(args: string[]): void {
     return;
   }
   if (!domainArg("snapshot-list", args[0])) return;
-  const n = load_("snapshot-list");
+  const n = loadList("snapshot-list");
   if (n < 0) return;
   if (n == 0) {
     putsln("domain " + domLabel(slot) + " has no snapshots");

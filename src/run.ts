@@ -38,9 +38,9 @@ import { framesScrub, framesDirty } from "./mm/frames";
 let timerRate: u32 = 0;
 let timerSaved = true;
 let saidIdle = false;
-// Where each CPU's current slice ends (TSC).
 // Frames the idle loop scrubs before it looks for work again (1 MiB).
 const SCRUB_BATCH: u32 = 256;
+// Where each CPU's current slice ends (TSC).
 const sliceEnds = new StaticArray<u64>(<i32>HV_CPUS_MAX);
 
 export function runInit(rate: u32, saveControlAllowed: bool): void {

@@ -77,6 +77,7 @@ export const RIGHT_CONTROL: u32 = 1;     // may make management calls
 // Limits of the management calls (larger values: -EINVAL).
 export const HC_DOMAIN_LIST_MAX: u32 = 1024;  // entries in one HC_DOMAIN_LIST
 export const HC_CONSOLE_READ_MAX: u32 = 4096; // bytes in one HC_CONSOLE_READ
+export const HC_SNAPSHOT_LIST_MAX: u32 = 1024; // records in one HC_SNAPSHOT_LIST
 export const HC_LOG_READ_MAX: u32 = 4096;     // bytes in one HC_LOG_READ
 
 // Domain states as the records report them.

@@ -32,9 +32,8 @@ const RAM: u32 = <u32>(EPT_READ | EPT_WRITE | EPT_EXECUTE);
 // with the domain (in its arena), so that snapshots never grow the heap.
 export function guestMemoryInit(dom: Domain, memBytes: u64): void {
   dom.guest.memBytes = memBytes;
-  const bytes = <usize>((guestPages(dom) + 63) >> 6) << 3;
-  dom.ownPages = heap.alloc(bytes);
-  memory.fill(dom.ownPages, 0, bytes);
+  dom.ownPages = heap.alloc(<usize>ownPagesWords(dom) << 3);
+  ownPagesClear(dom);
 }
 
 // Maps [0, memBytes) of `dom` to zeroed frames of its own; returns "" or why
@@ -113,6 +112,14 @@ export function guestOwnPages(dom: Domain): u32 {
   return dom.base == 0 ? guestPages(dom) : dom.ownCount;
 }
 
+// The bitmap of its own pages: its u64 words; cleared with the count (a
+// snapshot took them, or a revert dropped them).
+@inline export function ownPagesWords(dom: Domain): u32 { return (guestPages(dom) + 63) >> 6; }
+export function ownPagesClear(dom: Domain): void {
+  memory.fill(dom.ownPages, 0, <usize>ownPagesWords(dom) << 3);
+  dom.ownCount = 0;
+}
+
 @inline export function ownBit(dom: Domain, page: u32): bool {
   return ((<u32>load<u8>(dom.ownPages + (page >> 3)) >> (page & 7)) & 1) != 0;
 }
@@ -143,7 +150,7 @@ export function guestPageOwn(dom: Domain, gpa: u64): bool {
     frameFree(f);
     return false;
   }
-  if (dom.ownPages != 0) setOwnBit(dom, <u32>(page >> 12));
+  setOwnBit(dom, <u32>(page >> 12));
   dom.ownCount++;
   guestEptChanged(dom);
   return true;

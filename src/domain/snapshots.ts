@@ -77,9 +77,11 @@ const HEADER: usize = NAME + 32;
 @inline export function extentsAt(s: Snapshot): usize { return ptr(s) + HEADER; }
 @inline export function stateAt(s: Snapshot): usize { return extentsAt(s) + <usize>s.extents * EXTENT; }
 @inline export function ringAt(s: Snapshot): usize { return stateAt(s) + <usize>s.stateLen; }
-@inline function extentPage(at: usize): u32 { return load<u32>(at); }
-@inline function extentCount(at: usize): u32 { return load<u32>(at + 4); }
-@inline function extentFrame(at: usize): u64 { return load<u64>(at + 8); }
+// Extent `i` of `s`, and its first page, its page count, its first frame.
+@inline export function extentAt(s: Snapshot, i: u32): usize { return extentsAt(s) + <usize>i * EXTENT; }
+@inline export function extentPage(at: usize): u32 { return load<u32>(at); }
+@inline export function extentCount(at: usize): u32 { return load<u32>(at + 4); }
+@inline export function extentFrame(at: usize): u64 { return load<u64>(at + 8); }
 @inline function setExtent(at: usize, page: u32, count: u32, frame: u64): void {
   store<u32>(at, page);
   store<u32>(at + 4, count);
@@ -427,10 +429,10 @@ function mergeIntoDomain(s: Snapshot, d: Domain): void {
     let run: u32 = 0;
     for (let k: u32 = 0; k <= n; k++) {
       const page = first + k;
-      const mine = k < n && d.ownPages != 0 && ownBit(d, page);
+      const mine = k < n && ownBit(d, page);
       if (k < n && !mine) {
         // Still mapped to s's frame: it becomes d's own.
-        if (d.ownPages != 0) setOwnBit(d, page);
+        setOwnBit(d, page);
         d.ownCount++;
         run++;
         continue;

@@ -11,6 +11,7 @@ import { snapshotCreate, snapshotRevert, snapshotDelete, snapshotOf, snapshotFla
 import {
   ESRCH, EFAULT, EINVAL, ENOENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN, SNAPREC_ID, SNAPREC_PARENT,
   SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, RIGHT_CONTROL, FORK_COUNT_MAX,
+  HC_SNAPSHOT_LIST_MAX,
 } from "../arch/abi";
 
 const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
@@ -70,7 +71,7 @@ export function hcSnapshotDelete(caller: Domain, id: u64, snap: u64, flags: u64)
 export function hcSnapshotList(caller: Domain, id: u64, buf: u64, max: u64): i64 {
   const d = target(caller, id);
   if (d === null) return err(ESRCH);
-  if (max > 1024) return err(EINVAL);
+  if (max > <u64>HC_SNAPSHOT_LIST_MAX) return err(EINVAL);
   if (!guestRangeOk(caller, buf, max * <u64>SNAPREC_SIZE)) return err(EFAULT);
   const ids: u32[] = [];
   const parents: u32[] = [];

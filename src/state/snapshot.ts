@@ -14,10 +14,11 @@
 import { Domain, domains, DOMSTATE_CREATED, DOMSTATE_STOPPED } from "../domain/domain";
 import {
   Snapshot, snapshotById, snapshotAlloc, snapshotSetName, snapshotName, snapshotHide, snapshotRelease,
-  snapshotDepend, imageFrame, extentAppend, extentsAt, stateAt, ringAt, ramExtents, SNAPSHOTS_MAX,
+  snapshotDepend, imageFrame, extentAppend, extentsAt, extentAt, extentPage, extentCount, extentFrame, stateAt,
+  ringAt, ramExtents, SNAPSHOTS_MAX,
 } from "../domain/snapshots";
 import {
-  guestPages, guestEptChanged, guestToHostWrite, cowLogReset, cowLogFrames, cowLogNext, cowLogCount, cowLogPage,
+  guestEptChanged, guestToHostWrite, ownPagesWords, ownPagesClear, cowLogReset, cowLogFrames, cowLogNext, cowLogCount, cowLogPage,
   cowLogFrame,
 } from "../domain/memory";
 import { captureSize, domainCapture, domainRestore, domainOnOtherCpu, CAPTURE_CONSOLE_HEAD, CAPTURE_CONSOLE_RING } from "./capture";
@@ -83,7 +84,7 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   // At most one extent per page it holds; each of those a 4 KiB leaf first
   // (so they are unless a merge gave it pages: then its log is off).
   if (base !== null && !dom.cowLogOk && !ownPagesSplit(dom)) return err(ENOMEM);
-  const bound = base === null ? ramExtents(dom, 0) : ownCount(dom);
+  const bound = base === null ? ramExtents(dom, 0) : dom.ownCount;
   // The state without its console ring, packed (mostly zeros).
   const raw = size - <u32>RING;
   const plain = heap.alloc(<usize>raw);
@@ -97,7 +98,7 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   const n = base === null ? ramExtents(dom, extentsAt(s)) : ownExtents(dom, extentsAt(s));
   s.extents = n;
   let pages: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) pages += load<u32>(extentsAt(s) + (<usize>i << 4) + 4);
+  for (let i: u32 = 0; i < n; i++) pages += extentCount(extentAt(s, i));
   s.pages = pages;
   s.rawLen = raw;
   memory.copy(stateAt(s), packed, <usize>stateLen);
@@ -108,13 +109,12 @@ export function snapshotCreate(dom: Domain, name: string, hidden: bool = false):
   } else {
     // Each a 4 KiB leaf (ownPagesSplit): one walk a page.
     for (let i: u32 = 0; i < n; i++) {
-      const e = extentsAt(s) + (<usize>i << 4);
-      const first = <u64>load<u32>(e) << 12, pages = load<u32>(e + 4), frame = load<u64>(e + 8);
-      for (let p: u32 = 0; p < pages; p++) eptSwap4K(dom.eptPml4, first + (<u64>p << 12), frame + (<u64>p << 12), SHARED);
+      const e = extentAt(s, i);
+      const first = <u64>extentPage(e) << 12, frame = extentFrame(e);
+      for (let p: u32 = 0; p < extentCount(e); p++) eptSwap4K(dom.eptPml4, first + (<u64>p << 12), frame + (<u64>p << 12), SHARED);
     }
   }
-  memory.fill(dom.ownPages, 0, <usize>((guestPages(dom) + 63) >> 6) << 3);
-  dom.ownCount = 0;
+  ownPagesClear(dom);
   cowLogReset(dom, true);
   s.owner = dom.id;
   s.parent = dom.base;
@@ -147,13 +147,11 @@ function dropNew(s: Snapshot): i64 {
   return err(ENOMEM);
 }
 
-function ownCount(dom: Domain): u32 { return dom.ownCount; }
-
 // Its own pages each a 4 KiB leaf: a copy made them so; pages a merge gave
 // back may lie in a 2 MiB page, split here with the same translations.
 // False, nothing else changed, when no frame is left for a table.
 function ownPagesSplit(dom: Domain): bool {
-  const words = (guestPages(dom) + 63) >> 6;
+  const words = ownPagesWords(dom);
   for (let w: u32 = 0; w < words; w++) {
     let bits = load<u64>(dom.ownPages + (<usize>w << 3));
     while (bits != 0) {
@@ -168,7 +166,7 @@ function ownPagesSplit(dom: Domain): bool {
 // The extents of the pages `dom` made its own since its base, at `out`.
 function ownExtents(dom: Domain, out: usize): u32 {
   let n: u32 = 0;
-  const words = (guestPages(dom) + 63) >> 6;
+  const words = ownPagesWords(dom);
   for (let w: u32 = 0; w < words; w++) {
     let bits = load<u64>(dom.ownPages + (<usize>w << 3));
     while (bits != 0) {
@@ -225,7 +223,7 @@ export function snapshotRevert(dom: Domain, s: Snapshot): i64 {
       remapPath(dom, s, s, common);
     }
   }
-  dom.ownCount = 0;
+  ownPagesClear(dom);
   cowLogReset(dom, true);
   snapshotDepend(s);
   dom.base = s.id;
@@ -249,17 +247,13 @@ function backToBase(dom: Domain): void {
       if (own != 0) frameFreeLater(own);
     }
   }
-  memory.fill(dom.ownPages, 0, <usize>((guestPages(dom) + 63) >> 6) << 3);
 }
 
 // Its own pages go; each maps target `s`'s frame instead.
 function backTo(dom: Domain, s: Snapshot): void {
-  const words = (guestPages(dom) + 63) >> 6;
+  const words = ownPagesWords(dom);
   for (let w: u32 = 0; w < words; w++) {
-    const at = dom.ownPages + (<usize>w << 3);
-    let bits = load<u64>(at);
-    if (bits == 0) continue;
-    store<u64>(at, 0);
+    let bits = load<u64>(dom.ownPages + (<usize>w << 3));
     while (bits != 0) {
       const page = (w << 6) + <u32>ctz(bits);
       bits &= bits - 1;
@@ -324,11 +318,10 @@ function commonAncestor(a: Snapshot, b: Snapshot): Snapshot | null {
 function remapPath(dom: Domain, s: Snapshot, t: Snapshot, stop: Snapshot | null): void {
   let x: Snapshot | null = t;
   while (x !== null && x !== stop) {
-    const base = extentsAt(x);
     for (let i: u32 = 0; i < x.extents; i++) {
-      const e = base + (<usize>i << 4);
-      const first = load<u32>(e);
-      const n = load<u32>(e + 4);
+      const e = extentAt(x, i);
+      const first = extentPage(e);
+      const n = extentCount(e);
       for (let k: u32 = 0; k < n; k++) mapShared(dom, s, first + k);
     }
     x = snapshotById(x.parent);
