@@ -52,11 +52,13 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
 
     // The count a snapshot holds: the guest paused for it, so that its log
     // says exactly where it was (snapshot-create pauses a running domain
-    // itself; the test does so to read the count).
+    // itself; the test does so to read the count). The log is read after the
+    // snapshot, which waited for the guest to leave its CPU (in Bochs a
+    // guest with interrupts off runs on to its slice's end after a pause).
     const snapAt = async (name: string): Promise<number> => {
       expect(await run(e!, "pause counter")).toContain("paused domain");
-      const at = last(await run(e!, "log counter"));
       expect(await run(e!, `snapshot-create counter ${name}`)).toMatch(new RegExp(`^snapshot ${name} \\(id \\d+\\) of domain \\d+ \\(counter\\): \\d+ KiB, \\d+ TSC ticks$`, "m"));
+      const at = last(await run(e!, "log counter"));
       expect(await run(e!, "unpause counter")).toContain("unpaused domain");
       return at;
     };
@@ -95,9 +97,9 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     // A fork of the running counter: both count on from the same value,
     // each on its own; the fork's console starts as a copy of the source's.
     expect(await run(e, "pause counter")).toContain("paused domain");
-    const atFork = await run(e, "log counter");
-    const cf = last(atFork);
     expect(await run(e, "fork-vm counter --name twin")).toMatch(/^forked domain \d+ \(twin\)$/m);
+    const atFork = await run(e, "log counter");    // after the fork: the guest is off its CPU
+    const cf = last(atFork);
     expect(await run(e, "unpause counter")).toContain("unpaused domain");
     const twin = await waitFor(e, "the twin counting", "twin", (l) => last(l) >= cf + 3);
     const src = await waitFor(e, "the source counting", "counter", (l) => last(l) >= cf + 3);
