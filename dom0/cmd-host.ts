@@ -3,7 +3,7 @@ import { vmcall } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, putHexDigits, spaces, newline, comDrain } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import {
-  hostRead, hostMemTotalKiB, hostMemFreeKiB, hostHeapUsedKiB, hostHeapDomainsKiB, hostHeapFreeKiB, hostCpusFound, hostCpusOnline, hostUptime,
+  hostRead, hostMemTotalKiB, hostMemFreeKiB, hostHeapUsedKiB, hostHeapDomainsKiB, hostHeapFreeKiB, hostSharedKiB, hostCpusFound, hostCpusOnline, hostUptime,
   cpuRead, cpuApicId, cpuFlags, cpuBusy, cpuIdle, cpuRunq, cpuCurrent,
 } from "./host";
 import { domainsLoad, domainCount, domId, domName, domMemKiB, domLive, findById } from "./domains";
@@ -47,9 +47,10 @@ export function cmdMem(args: string[]): void {
     fail("mem", "HC_DOMAIN_LIST failed (" + errnoText(n) + ")");
     return;
   }
-  // Frames in KiB: a domain's own, those of snapshots it maps (shared,
-  // copy-on-write), and those its snapshots hold; shared ones are counted
-  // once, where they are held.
+  // Frames in KiB: a domain's own, the pages it maps on frames shared with
+  // snapshots or (dedup) other domains (copy-on-write), and those its
+  // snapshots hold. Frames shared with snapshots are counted there; those
+  // dedup shares once, apart (a snapshot holding one counts it again).
   let used: u64 = 0;
   putsln("   ID  Name                              Mem(KiB)   Own(KiB) Shared(KiB)  Snaps(KiB)");
   for (let s = 0; s < domainCount(); s++) {
@@ -70,7 +71,9 @@ export function cmdMem(args: string[]): void {
     newline();
     used += own + snaps;
   }
-  putsln("domains and their snapshots use " + kibText(used));
+  const pooled = hostSharedKiB();
+  putsln("domains and their snapshots use " + kibText(used + pooled) + (pooled != 0 ? " (" + kibText(pooled) +
+    " in frames dedup shares)" : ""));
 }
 
 // Busy share in percent of busy + idle.

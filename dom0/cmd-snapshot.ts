@@ -1,7 +1,8 @@
-// Shell commands of the state tree (HC_SNAPSHOT_*, HC_DOMAIN_FORK):
-// snapshot-create, snapshot-list [--tree], snapshot-revert, snapshot-delete
-// [--children], named as virsh names them, and fork-vm. A running domain is paused for the moment a
-// snapshot or a revert takes and runs on after; a paused one stays paused.
+// Shell commands of the state tree (HC_SNAPSHOT_*, HC_DOMAIN_FORK,
+// HC_DOMAIN_DEDUP): snapshot-create, snapshot-list [--tree],
+// snapshot-revert, snapshot-delete [--children], named as virsh names them,
+// fork-vm and dedup. A running domain is paused for the moment a call
+// takes and runs on after; a paused one stays paused.
 import { vmcall, rdtsc } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, newline } from "./uart";
 import { fail, usageError } from "./cmdutil";
@@ -13,19 +14,22 @@ import {
   HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_PAUSE,
   HC_DOMAIN_UNPAUSE, HC_YIELD, DOMFLAG_PAUSED, DOMFLAG_CONTROL, SNAPREC_ID, SNAPREC_PARENT, SNAPREC_FLAGS, SNAPREC_PAGES,
   SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, SNAPFLAG_CURRENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN,
-  EBUSY, ENOENT, EEXIST, ENOSPC, ENOMEM, EINVAL, HC_DOMAIN_FORK, FORK_COUNT_MAX,
+  EBUSY, ENOENT, EEXIST, ENOSPC, ENOMEM, EINVAL, HC_DOMAIN_FORK, FORK_COUNT_MAX, HC_DOMAIN_DEDUP, DEDUP_DOMAINS_MAX,
 } from "../src/arch/abi";
+import { hostRead, hostMemFreeKiB } from "./host";
 
 export const SNAPSHOT_CREATE_USAGE = "<domain> [name]";
 export const SNAPSHOT_LIST_USAGE = "<domain> [--tree]";
 export const SNAPSHOT_REVERT_USAGE = "<domain> <snapshot>";
 export const SNAPSHOT_DELETE_USAGE = "<domain> <snapshot> [--children]";
 export const FORK_VM_USAGE = "<domain>[@snapshot] [--name N] [--count K]";
+export const DEDUP_USAGE = "<domain>...";
 
 // The most snapshots one listing shows.
 const LIST_MAX: u32 = 256;
 const list = memory.data(<i32>(LIST_MAX * SNAPREC_SIZE), 8);
 const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
+const idBuf = memory.data(<i32>(DEDUP_DOMAINS_MAX << 2), 4);
 // How long a call waits for the paused domain to leave its CPU, in TSC
 // ticks: 32 scheduler slices (2^21 ticks each). A CPU leaves a guest at
 // once when asked, except that Bochs delivers the request only when the
@@ -99,20 +103,42 @@ let ticks: u64 = 0;
 // `nr` (a, b) on the domain, paused for it: a running domain is paused
 // first and unpaused after; -EBUSY while a CPU still runs it is tried again.
 function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
-  const id = <u64>domId(slot);
-  // A control domain has no snapshots: the call says so, nothing is paused.
-  const wasPaused = (domFlags(slot) & (DOMFLAG_PAUSED | DOMFLAG_CONTROL)) != 0;
-  if (!wasPaused) {
-    const p = vmcall(HC_DOMAIN_PAUSE, id, 0, 0, 0);
-    if (p < 0) return p;
+  const paused = pauseAll([slot]);
+  if (paused === null) return -<i64>EBUSY;
+  const rc = untilOffCpu(nr, <u64>domId(slot), a, b, c);
+  unpauseAll(paused);
+  return rc;
+}
+
+// Pauses the domains at `slots` that run (not a control domain: it has no
+// snapshots, and the call says so); the ids it paused, or null (none left
+// paused) if one refused.
+function pauseAll(slots: i32[]): u64[] | null {
+  const paused: u64[] = [];
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i];
+    if ((domFlags(s) & (DOMFLAG_PAUSED | DOMFLAG_CONTROL)) != 0) continue;
+    if (vmcall(HC_DOMAIN_PAUSE, <u64>domId(s), 0, 0, 0) < 0) {
+      unpauseAll(paused);
+      return null;
+    }
+    paused.push(<u64>domId(s));
   }
+  return paused;
+}
+
+function unpauseAll(ids: u64[]): void {
+  for (let i = 0; i < ids.length; i++) vmcall(HC_DOMAIN_UNPAUSE, ids[i], 0, 0, 0);
+}
+
+// Call `nr`, again while it says -EBUSY (a CPU still runs a paused domain).
+function untilOffCpu(nr: u32, a0: u64, a1: u64, a2: u64, a3: u64): i64 {
   const until = rdtsc() + BUSY_TICKS;
-  let rc = timed(nr, id, a, b, c);
+  let rc = timed(nr, a0, a1, a2, a3);
   while (rc == -<i64>EBUSY && rdtsc() < until) {
     vmcall(HC_YIELD, 0, 0, 0, 0);
-    rc = timed(nr, id, a, b, c);
+    rc = timed(nr, a0, a1, a2, a3);
   }
-  if (!wasPaused) vmcall(HC_DOMAIN_UNPAUSE, id, 0, 0, 0);
   return rc;
 }
 
@@ -282,4 +308,40 @@ export function cmdForkVm(args: string[]): void {
   }
   if (made > 0) putsln(dec(<u64>made) + " in " + dec(ticks) + " TSC ticks");
   if (made < count) fail("fork-vm", dec(<u64>made) + " of " + dec(<u64>count) + " forks made (dmesg says why)");
+}
+
+export function cmdDedup(args: string[]): void {
+  if (args.length < 1 || args.length > <i32>DEDUP_DOMAINS_MAX) {
+    usageError("dedup", DEDUP_USAGE);
+    return;
+  }
+  const slots: i32[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (!domainArg("dedup", args[i])) return;
+    if ((domFlags(slot) & DOMFLAG_CONTROL) != 0) {
+      fail("dedup", "domain " + domLabel(slot) + " is a control domain: only DomUs share pages");
+      return;
+    }
+    if (slots.includes(slot)) {
+      fail("dedup", "domain " + domLabel(slot) + " is named twice");
+      return;
+    }
+    store<u32>(idBuf + (<usize>i << 2), domId(slot));
+    slots.push(slot);
+  }
+  const before = hostRead() == 0 ? hostMemFreeKiB() : 0;
+  const paused = pauseAll(slots);
+  if (paused === null) {
+    fail("dedup", "a domain could not be paused");
+    return;
+  }
+  const rc = untilOffCpu(HC_DOMAIN_DEDUP, idBuf, <u64>slots.length, 0, 0);
+  unpauseAll(paused);
+  if (rc < 0) {
+    fail("dedup", why(rc));
+    return;
+  }
+  const after = hostRead() == 0 ? hostMemFreeKiB() : 0;
+  putsln("dedup of " + dec(<u64>slots.length) + (slots.length == 1 ? " domain: " : " domains: ") + dec(<u64>rc) +
+    " pages merged, " + dec(after > before ? after - before : 0) + " KiB freed, " + dec(ticks) + " TSC ticks");
 }

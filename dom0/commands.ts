@@ -17,8 +17,8 @@ import {
   cmdMemRead, cmdMemWrite, cmdVcpuGet, cmdVcpuSet, MEM_READ_USAGE, MEM_WRITE_USAGE, VCPU_GET_USAGE, VCPU_SET_USAGE,
 } from "./cmd-inspect";
 import {
-  cmdSnapshotCreate, cmdSnapshotList, cmdSnapshotRevert, cmdSnapshotDelete, cmdForkVm, SNAPSHOT_CREATE_USAGE,
-  SNAPSHOT_LIST_USAGE, SNAPSHOT_REVERT_USAGE, SNAPSHOT_DELETE_USAGE, FORK_VM_USAGE,
+  cmdSnapshotCreate, cmdSnapshotList, cmdSnapshotRevert, cmdSnapshotDelete, cmdForkVm, cmdDedup, SNAPSHOT_CREATE_USAGE,
+  SNAPSHOT_LIST_USAGE, SNAPSHOT_REVERT_USAGE, SNAPSHOT_DELETE_USAGE, FORK_VM_USAGE, DEDUP_USAGE,
 } from "./cmd-snapshot";
 
 class Command {
@@ -59,6 +59,7 @@ const CMD_SNAPSHOT_LIST: i32 = 24;
 const CMD_SNAPSHOT_REVERT: i32 = 25;
 const CMD_SNAPSHOT_DELETE: i32 = 26;
 const CMD_FORK_VM: i32 = 27;
+const CMD_DEDUP: i32 = 28;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -138,6 +139,12 @@ const commands: Command[] = [
     "source's, and shares all its memory copy-on-write (a running source is\n" +
     "paused for the moment it takes). --count K makes K forks (name-1 ... name-K).\n" +
     "Example: fork-vm counter@s1 --name web --count 3", CMD_FORK_VM),
+  new Command("dedup", DEDUP_USAGE, "merge the identical pages of a group of domains",
+    "One scan (the domains paused for it) over the pages the named domains own:\n" +
+    "each set of identical pages becomes one read-only frame, copied again on the\n" +
+    "first write. Only within the group: pages already shared with a domain\n" +
+    "outside it take no more (which pages domains share is a side channel).\n" +
+    "mem shows the frames before and after. Example: dedup web-1 web-2", CMD_DEDUP),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -200,6 +207,7 @@ function run(id: i32, args: string[]): void {
     case CMD_SNAPSHOT_REVERT: cmdSnapshotRevert(args); break;
     case CMD_SNAPSHOT_DELETE: cmdSnapshotDelete(args); break;
     case CMD_FORK_VM: cmdForkVm(args); break;
+    case CMD_DEDUP: cmdDedup(args); break;
   }
 }
 

@@ -77,4 +77,5 @@ export function stateSnapshotFrames(owner: u32): u64 { return snapshotFrames(own
 export function stateSnapshotDependents(snap: u32): i32 { const s = snapshotById(snap); return s !== null ? <i32>s.dependents : -1; }
 export function stateSnapshotHidden(snap: u32): i32 { const s = snapshotById(snap); return s !== null ? <i32>s.hidden : -1; }
 export { framesScrub as stateFramesScrub, framesDirty as stateFramesDirty } from "./mm/frames";
+export { framesShared as stateFramesShared, frameHolders as stateFrameHolders } from "./mm/share";
 export { pack as statePack, packBound as statePackBound, unpack as stateUnpack } from "./lib/zeros";

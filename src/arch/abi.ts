@@ -54,7 +54,8 @@ export const HC_SNAPSHOT_REVERT: u32 = 33;   // (id, snapshot) -> 0; -EBUSY unle
 export const HC_SNAPSHOT_DELETE: u32 = 34;   // (id, snapshot, SNAPDEL_*) -> 0
 export const HC_SNAPSHOT_LIST: u32 = 35;     // (id, buf gpa, max) -> count; SNAPREC_SIZE records, parents first
 export const HC_DOMAIN_FORK: u32 = 36;       // (id, snapshot or 0: now, name gpa, name len | count << 16) -> first new id
-export const HC_COUNT: u32 = 37;         // numbers at or above it are unknown (-ENOSYS)
+export const HC_DOMAIN_DEDUP: u32 = 37;      // (ids gpa, count) -> pages merged; ids: u32[count], DomUs, each paused (-EBUSY otherwise), count <= DEDUP_DOMAINS_MAX
+export const HC_COUNT: u32 = 38;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -110,8 +111,8 @@ export const DOMINFO_STOP_CAUSE: u32 = 712; // u32, DOMSTOP_*: why it stopped (D
 export const DOMINFO_RESTARTS: u32 = 716;   // u32, times its predecessors restarted (on_reboot=restart ...)
 // Its RAM in pages: its own frames, frames of snapshots it maps (shared
 // copy-on-write), and frames its own snapshots hold (records included).
-export const DOMINFO_PAGES_OWN: u32 = 720;       // u32
-export const DOMINFO_PAGES_SHARED: u32 = 724;    // u32
+export const DOMINFO_PAGES_OWN: u32 = 720;       // u32, frames no one else holds
+export const DOMINFO_PAGES_SHARED: u32 = 724;    // u32, pages on frames shared with snapshots or (dedup) other domains
 export const DOMINFO_PAGES_SNAPSHOTS: u32 = 728; // u32
 export const DOMINFO_SNAPSHOTS: u32 = 732;       // u32, snapshots in its tree
 export const DOMINFO_SIZE: u32 = 736;
@@ -128,6 +129,7 @@ export const SNAPREC_SIZE: u32 = 56;
 export const SNAPFLAG_CURRENT: u32 = 1;  // the domain runs on from it
 export const SNAPSHOT_NAME_MAX: u32 = 31;
 export const SNAPDEL_CHILDREN: u32 = 1;  // its descendants too
+export const DEDUP_DOMAINS_MAX: u32 = 64; // domains in one HC_DOMAIN_DEDUP group
 export const FORK_COUNT_MAX: u32 = 64;   // forks made by one HC_DOMAIN_FORK
 // Why a domain stopped: what its policy (on_poweroff, on_reboot, on_crash)
 // acts on.
@@ -211,7 +213,8 @@ export const HOSTINFO_DOMAINS: u32 = 32;       // u32, live (not stopped) domain
 export const HOSTINFO_HEAP_USED_KIB: u32 = 40;     // u64
 export const HOSTINFO_HEAP_DOMAINS_KIB: u32 = 48;  // u64
 export const HOSTINFO_HEAP_FREE_KIB: u32 = 56;     // u64
-export const HOSTINFO_SIZE: u32 = 64;
+export const HOSTINFO_SHARED_KIB: u32 = 64;        // u64, frames dedup shares between domains, each counted once
+export const HOSTINFO_SIZE: u32 = 72;
 
 // HC_CPU_INFO record.
 export const CPUINFO_APIC_ID: u32 = 0;     // u32

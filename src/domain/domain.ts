@@ -240,11 +240,14 @@ export class Domain {
   // Copy-on-write (src/domain/memory.ts): the snapshot its RAM derives from
   // (src/state/snapshot.ts; 0: none, every page its own), and which pages
   // are its own since then (a bit per 4 KiB page, in its arena; the others
-  // are the snapshot's frames, mapped read-only). eptStale: CPUs that must
-  // flush this EPT's translations before they next enter it (a bit each).
+  // are the snapshot's frames, mapped read-only). ownShared: how many of
+  // its own pages map a frame dedup shares (src/mm/share.ts), read-only
+  // too. eptStale: CPUs that must flush this EPT's translations before
+  // they next enter it (a bit each).
   base: u32 = 0;
   ownPages: usize = 0;
   ownCount: u32 = 0;
+  ownShared: u32 = 0;
   // The base's frame each of its own pages replaced, newest first (frames
   // of LOG_ENTRIES entries; src/domain/memory.ts), for a quick revert to
   // the base; not kept (cowLogOk false) once the base's frames moved.

@@ -8,11 +8,13 @@
 // own again the first time it is written: by the guest (an EPT violation,
 // src/vmx/exit/ept-violation.ts) or by the hypervisor on its behalf, which
 // writes guest memory only through guestToHostWrite. A leaf with W set is
-// the domain's own frame; one without is borrowed. dom.ownPages says which
-// pages were made its own since its base snapshot.
+// the domain's own frame; one without is borrowed, or its own page on a
+// frame dedup shares (src/mm/share.ts), copied the same way. dom.ownPages
+// says which pages were made its own since its base snapshot.
 import { Domain } from "./domain";
 import { frameAlloc, frameAllocMapped, frameAllocContiguous, frameFree } from "../mm/frames";
 import { zeroRange, copyFrame } from "../mm/scrub";
+import { frameHolders, frameRelease } from "../mm/share";
 import { eptMap, eptTranslate, eptLeafSize, eptLeafEntry, EPT_ALLOW_2M, EPT_UNMAPPED, EPT_OK } from "../ept/ept";
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
@@ -74,7 +76,8 @@ export function guestMemoryAlloc(dom: Domain, memBytes: u64): string {
 
 // Scrubs and frees every frame of the domain's own RAM: its EPT is the
 // record of what it has, a leaf (4 KiB or 2 MiB, a contiguous run of
-// frames) at a time; a read-only leaf is a snapshot's frame, not its own.
+// frames) at a time; a read-only leaf is a snapshot's frame, or a shared
+// one of its own pages (let go).
 export function guestMemoryFree(dom: Domain): void {
   const pml4 = dom.eptPml4;
   if (pml4 == 0) return;
@@ -95,10 +98,13 @@ export function guestMemoryFree(dom: Domain): void {
       const hpa = eptTranslate(pml4, gpa);
       zeroRange(hpa, size);
       freeRun(hpa, <u32>(size / PAGE_4K));
+    } else if (dom.ownShared != 0 && guestPageIsOwn(dom, <u32>(gpa >> 12))) {
+      frameRelease(eptTranslate(pml4, gpa));
     }
     gpa += size;
   }
   dom.ownCount = 0;
+  dom.ownShared = 0;
   cowLogReset(dom, true);
 }
 
@@ -118,7 +124,15 @@ export function guestOwnPages(dom: Domain): u32 {
 export function ownPagesClear(dom: Domain): void {
   memory.fill(dom.ownPages, 0, <usize>ownPagesWords(dom) << 3);
   dom.ownCount = 0;
+  dom.ownShared = 0;
 }
+
+// Is guest page `page` the domain's own (not borrowed from a snapshot)?
+@inline export function guestPageIsOwn(dom: Domain, page: u32): bool { return dom.base == 0 || ownBit(dom, page); }
+
+// May a page of its RAM be read-only (borrowed, or its own but shared)?
+// Then a write by the hypervisor copies it first.
+@inline export function guestCopyOnWrite(dom: Domain): bool { return dom.base != 0 || dom.ownShared != 0; }
 
 @inline export function ownBit(dom: Domain, page: u32): bool {
   return ((<u32>load<u8>(dom.ownPages + (page >> 3)) >> (page & 7)) & 1) != 0;
@@ -128,9 +142,10 @@ export function ownPagesClear(dom: Domain): void {
   store<u8>(p, <u8>(<u32>load<u8>(p) | (<u32>1 << (page & 7))));
 }
 
-// Makes the page at `gpa` the domain's own, copying a borrowed frame into a
-// new one mapped writable. False, nothing changed, when no frame is left
-// (or `gpa` is not RAM).
+// Makes the page at `gpa` the domain's own and writable, copying a
+// borrowed or shared frame into a new one (a shared frame it alone still
+// holds is just mapped writable). False, nothing changed, when no frame is
+// left (or `gpa` is not RAM).
 export function guestPageOwn(dom: Domain, gpa: u64): bool {
   if (gpa >= dom.guest.memBytes) return false;
   const page = gpa & ~(PAGE_4K - 1);
@@ -138,6 +153,7 @@ export function guestPageOwn(dom: Domain, gpa: u64): bool {
   if (e == 0) return false;
   if ((e & <u64>EPT_WRITE) != 0) return true;
   const from = eptTranslate(dom.eptPml4, page);
+  if (guestPageIsOwn(dom, <u32>(page >> 12))) return sharedPageOwn(dom, page, from);
   const f = frameAllocMapped();
   if (f == 0) return false;
   copyFrame(f, from);
@@ -152,6 +168,25 @@ export function guestPageOwn(dom: Domain, gpa: u64): bool {
   }
   setOwnBit(dom, <u32>(page >> 12));
   dom.ownCount++;
+  guestEptChanged(dom);
+  return true;
+}
+
+// Its own page at `page` on the shared frame `from` becomes writable: a
+// copy, unless no one else holds the frame any more.
+function sharedPageOwn(dom: Domain, page: u64, from: u64): bool {
+  let f = from;
+  if (frameHolders(from) != 0) {
+    f = frameAllocMapped();
+    if (f == 0) return false;
+    copyFrame(f, from);
+  }
+  if (eptMap(dom.eptPml4, page, f, PAGE_4K, RAM, MEMORY_TYPE_WB, 0) != EPT_OK) {
+    if (f != from) frameFree(f);
+    return false;
+  }
+  if (f != from) frameRelease(from);
+  dom.ownShared--;
   guestEptChanged(dom);
   return true;
 }
@@ -288,7 +323,7 @@ export function guestWriteFault(dom: Domain, gpa: u64): bool {
 // page made the domain's own first. 0 when the domain has no RAM there or
 // no frame is left for the copy.
 export function guestToHostWrite(dom: Domain, gpa: u64): u64 {
-  if (dom.base != 0 && !guestPageOwn(dom, gpa)) return 0;
+  if (guestCopyOnWrite(dom) && !guestPageOwn(dom, gpa)) return 0;
   return guestToHost(dom, gpa);
 }
 
@@ -298,7 +333,7 @@ export function guestToHostWrite(dom: Domain, gpa: u64): u64 {
 // left to copy a borrowed page into).
 export function guestCopy(dom: Domain, gpa: u64, host: usize, len: u64, toGuest: bool): bool {
   if (!guestRangeOk(dom, gpa, len)) return false;
-  if (toGuest && dom.base != 0) {
+  if (toGuest && guestCopyOnWrite(dom)) {
     for (let p = gpa & ~(PAGE_4K - 1); p < gpa + len; p += PAGE_4K) if (!guestPageOwn(dom, p)) return false;
   }
   let done: u64 = 0;

@@ -29,6 +29,7 @@
 import { Domain, domains } from "./domain";
 import { guestPages, ownBit, setOwnBit, guestEptChanged, cowLogReset } from "./memory";
 import { frameAllocContiguous, frameFree, frameFreeLater, framesFree } from "../mm/frames";
+import { frameHolders, frameRelease } from "../mm/share";
 import {
   eptTranslate, eptLeafSize, eptProtect, eptCollapse, eptMap, eptSwap4K, eptCreate, eptDestroy, eptCloneInto,
   EPT_OK, EPT_ALLOW_2M,
@@ -220,7 +221,7 @@ function freeExtentFrames(s: Snapshot): void {
     const e = base + <usize>i * EXTENT;
     const f = extentFrame(e);
     const n = extentCount(e);
-    for (let k: u32 = 0; k < n; k++) frameFreeLater(f + (<u64>k << 12));
+    for (let k: u32 = 0; k < n; k++) frameRelease(f + (<u64>k << 12));
   }
 }
 
@@ -358,10 +359,7 @@ function mergeIntoChild(s: Snapshot, c: Snapshot): bool {
           // c holds `page`: s's frame there is dropped.
           const xe = xs + extentCount(x);
           const upto = xe < end ? xe : end;
-          for (let p = page; p < upto; p++) {
-            const f = frame + (<u64>(p - page) << 12);
-            frameFreeLater(f);
-          }
+          for (let p = page; p < upto; p++) frameRelease(frame + (<u64>(p - page) << 12));
           frame += <u64>(upto - page) << 12;
           page = upto;
           continue;
@@ -418,8 +416,8 @@ function mergeIntoChild(s: Snapshot, c: Snapshot): bool {
 @inline function ringFrom(s: Snapshot): u64 { return s.consoleHead - <u64>s.ringLen; }
 
 // `s`'s pages go to the one domain based on it, `d`, where it did not
-// write them (they become its own, writable); `d` is then based on s's
-// parent, or on nothing if s was a root.
+// write them (they become its own, writable unless dedup shares the
+// frame); `d` is then based on s's parent, or on nothing if s was a root.
 function mergeIntoDomain(s: Snapshot, d: Domain): void {
   const se = extentsAt(s);
   for (let i: u32 = 0; i < s.extents; i++) {
@@ -429,22 +427,24 @@ function mergeIntoDomain(s: Snapshot, d: Domain): void {
     let run: u32 = 0;
     for (let k: u32 = 0; k <= n; k++) {
       const page = first + k;
+      const f = extentFrame(e) + (<u64>k << 12);
       const mine = k < n && ownBit(d, page);
+      const shared = k < n && !mine && frameHolders(f) != 0;
       if (k < n && !mine) {
         // Still mapped to s's frame: it becomes d's own.
         setOwnBit(d, page);
         d.ownCount++;
-        run++;
-        continue;
+        if (!shared) {
+          run++;
+          continue;
+        }
+        d.ownShared++;
       }
       if (run > 0) {
         eptProtect(d.eptPml4, <u64>(page - run) << 12, <u64>run << 12, RAM);
         run = 0;
       }
-      if (mine) {
-        const f = extentFrame(e) + (<u64>k << 12);
-        frameFreeLater(f);
-      }
+      if (mine) frameRelease(f);
     }
   }
   d.base = s.parent;

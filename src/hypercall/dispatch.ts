@@ -21,11 +21,11 @@ import {
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
   HC_DOMAIN_MEM_READ, HC_DOMAIN_MEM_WRITE, HC_VCPU_GET, HC_VCPU_SET,
-  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK,
+  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK, HC_DOMAIN_DEDUP,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hcDomainMem, hcVcpuGet, hcVcpuSet } from "./inspect";
-import { hcSnapshotCreate, hcSnapshotRevert, hcSnapshotDelete, hcSnapshotList, hcDomainFork } from "./snapshot";
+import { hcSnapshotCreate, hcSnapshotRevert, hcSnapshotDelete, hcSnapshotList, hcDomainFork, hcDomainDedup } from "./snapshot";
 import { hasRight } from "../domain/rights";
 import {
   hcDomainList, hcDomainInfo, hcDomainPause, hcDomainDestroy, hcConsoleRead, hcLogRead, hcConsoleInput,
@@ -104,6 +104,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_SNAPSHOT_DELETE) result = hcSnapshotDelete(dom, a0, a1, a2);
     else if (nr == HC_SNAPSHOT_LIST) result = hcSnapshotList(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_FORK) result = hcDomainFork(dom, a0, a1, a2, a3);
+    else if (nr == HC_DOMAIN_DEDUP) result = hcDomainDedup(dom, a0, a1);
     // Building a VMCS (create, set entry) or reading another's (vCPU get,
     // set) makes it current: the caller's must be again before its RIP is
     // advanced and it is re-entered.

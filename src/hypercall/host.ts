@@ -5,6 +5,7 @@
 import { Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy } from "../domain/memory";
 import { framesTotal, framesFree } from "../mm/frames";
+import { framesShared } from "../mm/share";
 import { heapPermanentUsed, heapArenaBytes, heapFree } from "../mm/region";
 import { heapScratchBytes } from "../mm/heap";
 import {
@@ -17,7 +18,7 @@ import { print, println, printDec } from "../log/log";
 import {
   EFAULT, EINVAL, HOST_POWER_OFF, HOST_REBOOT,
   HOSTINFO_MEM_TOTAL_KIB, HOSTINFO_MEM_FREE_KIB, HOSTINFO_CPUS_FOUND, HOSTINFO_CPUS_ONLINE,
-  HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_HEAP_USED_KIB, HOSTINFO_HEAP_DOMAINS_KIB, HOSTINFO_HEAP_FREE_KIB,
+  HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_HEAP_USED_KIB, HOSTINFO_HEAP_DOMAINS_KIB, HOSTINFO_HEAP_FREE_KIB, HOSTINFO_SHARED_KIB,
   HOSTINFO_SIZE,
   CPUINFO_APIC_ID, CPUINFO_FLAGS, CPUINFO_BUSY_TICKS, CPUINFO_IDLE_TICKS, CPUINFO_RUNQ, CPUINFO_CURRENT,
   CPUINFO_SIZE,
@@ -43,6 +44,7 @@ export function hcHostInfo(caller: Domain, buf: u64): i64 {
   store<u64>(record + HOSTINFO_HEAP_USED_KIB, <u64>(heapPermanentUsed() + heapArenaBytes()) >> 10);
   store<u64>(record + HOSTINFO_HEAP_DOMAINS_KIB, <u64>(heapArenaBytes() - heapScratchBytes()) >> 10);
   store<u64>(record + HOSTINFO_HEAP_FREE_KIB, <u64>heapFree() >> 10);
+  store<u64>(record + HOSTINFO_SHARED_KIB, framesShared() * FRAME_KIB);
   return guestCopy(caller, buf, record, HOSTINFO_SIZE, true) ? 0 : err(EFAULT);
 }
 

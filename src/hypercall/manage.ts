@@ -86,9 +86,11 @@ export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
   store<i32>(record + DOMINFO_EXIT_CODE, d.exitCode);
   store<u32>(record + DOMINFO_STOP_CAUSE, d.stopCause);
   store<u32>(record + DOMINFO_RESTARTS, d.restarts);
-  const own = guestOwnPages(d);
+  // Its own frames, those no one else holds; the rest of its pages map
+  // frames shared with a snapshot or (dedup) other domains.
+  const own = guestOwnPages(d) - d.ownShared;
   store<u32>(record + DOMINFO_PAGES_OWN, own);
-  store<u32>(record + DOMINFO_PAGES_SHARED, d.base != 0 && d.eptPml4 != 0 ? guestPages(d) - own : 0);
+  store<u32>(record + DOMINFO_PAGES_SHARED, d.eptPml4 != 0 ? guestPages(d) - own : 0);
   store<u32>(record + DOMINFO_PAGES_SNAPSHOTS, <u32>snapshotFrames(d.id));
   store<u32>(record + DOMINFO_SNAPSHOTS, snapshotCount(d.id));
   store<u32>(record + DOMINFO_EXIT_SLOTS, DOMINFO_EXIT_COUNT_MAX);

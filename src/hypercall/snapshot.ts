@@ -1,21 +1,25 @@
 // The state tree's management calls (HC_SNAPSHOT_*; src/state/snapshot.ts):
-// take, revert to, delete and list a DomU's snapshots. The dispatcher has
+// take, revert to, delete and list a DomU's snapshots, fork one, merge the
+// identical pages of a group (HC_DOMAIN_DEDUP). The dispatcher has
 // checked the caller's RIGHT_CONTROL; a domain snapshots no one but DomUs
 // other than itself.
-import { Domain, domainById, DOMSTATE_STOPPED } from "../domain/domain";
+import { Domain, domainById, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
 import { Snapshot, snapshotName, snapshotById } from "../domain/snapshots";
 import { domainFork } from "../state/fork";
+import { domainOnOtherCpu } from "../state/capture";
+import { dedupScan } from "../domain/dedup";
 import { dec } from "../lib/str";
 import { snapshotCreate, snapshotRevert, snapshotDelete, snapshotOf, snapshotFlags, snapshotsListed } from "../state/snapshot";
 import {
   ESRCH, EFAULT, EINVAL, ENOENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN, SNAPREC_ID, SNAPREC_PARENT,
   SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, RIGHT_CONTROL, FORK_COUNT_MAX,
-  HC_SNAPSHOT_LIST_MAX,
+  HC_SNAPSHOT_LIST_MAX, DEDUP_DOMAINS_MAX, EBUSY, ENOMEM,
 } from "../arch/abi";
 
 const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
 const record = memory.data(<i32>SNAPREC_SIZE, 8);
+const idBuf = memory.data(<i32>(DEDUP_DOMAINS_MAX << 2), 4);
 
 @inline function err(e: u32): i64 { return -<i64>e; }
 
@@ -125,4 +129,24 @@ export function hcDomainFork(caller: Domain, id: u64, snap: u64, name: u64, lenC
     if (s === null) s = snapshotById(domainById(<u64>r)!.base);
   }
   return first;
+}
+
+// HC_DOMAIN_DEDUP: the identical pages of the `count` DomUs listed at
+// `ids` merged; the pages merged.
+export function hcDomainDedup(caller: Domain, ids: u64, count: u64): i64 {
+  if (count == 0 || count > <u64>DEDUP_DOMAINS_MAX) return err(EINVAL);
+  if (!guestCopy(caller, ids, idBuf, count << 2, false)) return err(EFAULT);
+  const doms: Domain[] = [];
+  for (let i: u32 = 0; i < <u32>count; i++) {
+    const d = target(caller, <u64>load<u32>(idBuf + (<usize>i << 2)));
+    if (d === null || d.state == DOMSTATE_CREATED) return err(ESRCH);
+    if (doms.includes(d)) return err(EINVAL);
+    doms.push(d);
+  }
+  for (let i = 0; i < doms.length; i++) {
+    const d = unchecked(doms[i]);
+    if (!d.paused || domainOnOtherCpu(d)) return err(EBUSY);
+  }
+  const merged = dedupScan(doms);
+  return merged < 0 ? err(ENOMEM) : merged;
 }

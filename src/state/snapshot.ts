@@ -26,7 +26,7 @@ import { eptTranslate, eptProtect, eptMap, eptSwap4K, eptLeafSize, EPT_OK } from
 import { EPT_READ, EPT_WRITE, EPT_EXECUTE } from "../arch/ept";
 import { MEMORY_TYPE_WB } from "../arch/vmx";
 import { CONSOLE_RING_SIZE } from "../devices/console";
-import { frameFreeLater } from "../mm/frames";
+import { frameRelease } from "../mm/share";
 import { hostUptime } from "../cpu/percpu";
 import { domainStop } from "../lifecycle/stop";
 import { ENOENT, EEXIST, EBUSY, ENOMEM, ENOSPC, EINVAL, SNAPFLAG_CURRENT } from "../arch/abi";
@@ -244,7 +244,7 @@ function backToBase(dom: Domain): void {
     const n = cowLogCount(f);
     for (let i: u32 = 0; i < n; i++) {
       const own = eptSwap4K(dom.eptPml4, <u64>cowLogPage(f, i) << 12, cowLogFrame(f, i), SHARED);
-      if (own != 0) frameFreeLater(own);
+      if (own != 0) frameRelease(own);
     }
   }
 }
@@ -261,7 +261,7 @@ function backTo(dom: Domain, s: Snapshot): void {
       const f = eptTranslate(dom.eptPml4, gpa);
       // (Left mapped, its own, if that failed: the stop frees it.)
       if (!mapShared(dom, s, page)) continue;
-      frameFreeLater(f);
+      frameRelease(f);
     }
   }
 }

@@ -21,11 +21,11 @@ export const HC = {
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
   CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
   SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29,
-  VCPU_GET: 30, VCPU_SET: 31,
+  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37,
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
-const DOMREC_SIZE = 56, DOMINFO_SIZE = 736, MODREC_SIZE = 112, HOSTINFO_SIZE = 64, CPUINFO_SIZE = 32;
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 736, MODREC_SIZE = 112, HOSTINFO_SIZE = 72, CPUINFO_SIZE = 32;
 export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
 export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
 const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
@@ -542,6 +542,17 @@ export class Dom0 {
         if (!this.mem(a[2], 24 * 8)) return err(EFAULT);
         r.forEach((x, i) => v.setBigUint64(Number(a[2]) + 8 * i, x, true));
         return 0n;
+      }
+      case HC.DOMAIN_DEDUP: {
+        // Each DomU named must be paused: it merges a quarter of their memory.
+        const n = Number(a[1]);
+        if (n < 1 || n > 64) return err(EINVAL);
+        const doms = Array.from({ length: n }, (_, i) => this.byId(BigInt(v.getUint32(Number(a[0]) + 4 * i, true))));
+        if (doms.some((d) => !d || d.state === STATE.STOPPED || d.control)) return err(ESRCH);
+        if (doms.some((d) => !d!.paused)) return err(EBUSY);
+        const pages = doms.reduce((t, d) => t + d!.memKiB / 16, 0);
+        this.memFreeKiB += pages * 4;
+        return BigInt(pages);
       }
       case HC.HOST_POWER:
         if (a[0] > 1n) return err(EINVAL);

@@ -178,7 +178,7 @@ describe("commands", () => {
     const out = d.run("help");
     for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules",
       "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "mem-read", "mem-write", "vcpu-get", "vcpu-set", "snapshot-create",
-      "snapshot-list", "snapshot-revert", "snapshot-delete", "fork-vm", "lspci", "help",
+      "snapshot-list", "snapshot-revert", "snapshot-delete", "fork-vm", "dedup", "lspci", "help",
       "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
     expect(d.run("help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...\n");
     expect(d.run("help destroy")).toContain("usage: destroy <domain>\n  stop a domain and free its memory\n");
@@ -464,6 +464,29 @@ describe("snapshot and fork commands: what the shell refuses before any call", (
     expect(line("fork-vm counter --count 65")).toBe("fork-vm: --count 65: 1 to 64");
     expect(line("snapshot-create nosuch")).toMatch(/^snapshot-create: no domain named "nosuch"/);
     expect(line(`snapshot-create counter ${"x".repeat(32)}`)).toBe(`snapshot-create: name ${"x".repeat(32)}: longer than 31 bytes`);
+  });
+});
+
+describe("dedup", () => {
+  it("pauses the running domains of the group for the scan, reports what it freed, refuses a bad group", () => {
+    const d = world();
+    const a = d.addDomain({ name: "web-1", memKiB: 1024 });
+    const b = d.addDomain({ name: "web-2", memKiB: 1024 });
+    b.paused = true;
+    d.start();
+    const out = d.run("dedup web-1 web-2");
+    expect(out).toMatch(/^dedup web-1 web-2\ndedup of 2 domains: 128 pages merged, 512 KiB freed, \d+ TSC ticks\n/);
+    // web-1 ran before and runs on; web-2 was paused and stays so.
+    expect(a.paused).toBe(false);
+    expect(b.paused).toBe(true);
+    const call = d.calls.find((x) => x.nr === HC.DOMAIN_DEDUP)!;
+    expect(call.args[1]).toBe(2n);
+    const line = (cmd: string) => d.run(cmd).split("\n")[1];
+    expect(line("dedup")).toBe("dedup: usage: dedup <domain>...");
+    expect(line("dedup web-1 web-1")).toBe("dedup: domain 2 (web-1) is named twice");
+    expect(line("dedup web-1 1")).toMatch(/^dedup: domain 1 \(.*\) is a control domain: only DomUs share pages$/);
+    expect(line("dedup web-1 nosuch")).toMatch(/^dedup: no domain named "nosuch"/);
+    expect(d.calls.filter((x) => x.nr === HC.DOMAIN_DEDUP)).toHaveLength(1);
   });
 });
 
