@@ -75,7 +75,7 @@ void wasm_rt_trap(wasm_rt_trap_t trap) {
 }
 
 /* Function types for call_indirect checks: equal signatures, equal index. */
-#define MAX_FUNC_TYPES 64
+#define MAX_FUNC_TYPES 128
 #define MAX_FUNC_TYPE_ARITY 16
 static struct { uint32_t params, results; uint8_t types[MAX_FUNC_TYPE_ARITY]; } func_types[MAX_FUNC_TYPES];
 static uint32_t func_type_count;
