@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   let iso: Iso | undefined;
   let e: Emulator | undefined;
   try {
-    iso = makeIso({ modules: DOMAINS.map((d) => ({ path: GUEST, cmdline: d.cmdline })), title: "tshv-bench-exit-cost" });
+    iso = makeIso({ modules: DOMAINS.map((d) => ({ path: GUEST, cmdline: d.cmdline })), title: "tshv-bench-exit-cost", cmdline: "bench_exit_floor" });
     e = await bootBochs({ iso: iso.path, failOn: FAIL_ON, memoryMb: 512 });
     const deadline = Date.now() + TIMEOUT_MS;
     // Wait until every domain has printed its three BENCH lines, or has ended

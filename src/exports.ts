@@ -314,7 +314,7 @@ export { isForDom0 } from "./domain/config";
 import { eventRaise } from "./domain/events";
 import { schedCharge as runSchedCharge } from "./sched/scheduler";
 import { serialConsoleHolder, serialConsoleForce } from "./domain/serial-console";
-import { dom0MemOption } from "./lifecycle/builder";
+import { dom0MemOption, exitFloorOption } from "./lifecycle/builder";
 import { domain0 } from "./domain/domain";
 import { rdtsc as testRdtsc } from "./arch/hw";
 import { println as logPrintln, panic as logPanic, logOnSerial } from "./log/log";
@@ -336,6 +336,7 @@ export function testConsoleHolder(): u32 { const h = serialConsoleHolder(); retu
 export function testConsoleForce(id: u32): void { serialConsoleForce(testDomain(id)); }
 export function testDomain0(): u32 { const d = domain0(); return d !== null ? d.id : 0; }
 export function testDom0MemOption(cmdline: string): u64 { return dom0MemOption(cmdline); }
+export function testExitFloorOption(cmdline: string): void { exitFloorOption(cmdline); }
 export function testDomainIoBitmapA(id: u32): u64 { const d = testDomain(id); return d !== null ? d.ioBitmapA : 0; }
 export function testDomainIrqEvents(id: u32): u64 { const d = testDomain(id); return d !== null ? d.stats.irqEvents : 0; }
 export function testIrqBind(gsi: u32, id: u32, event: u32): void { const d = testDomain(id); if (d !== null) irqBind(gsi, d, event); }

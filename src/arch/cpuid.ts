@@ -49,6 +49,7 @@ export const CPUID_D_1_EAX_XSAVES: u32 = 1 << 3;      // XSAVES/XRSTORS and IA32
 export const CPUID_LEAF_EXT_MAX: u32 = 0x80000000;   // EAX = highest extended leaf
 export const CPUID_LEAF_EXT_FEATURES: u32 = 0x80000001;
 export const CPUID_80000001_EDX_LM: u32 = 1 << 29;  // long mode (Intel 64)
+export const CPUID_LEAF_ADDRESS_SIZES: u32 = 0x80000008; // EAX[7:0] physical, [15:8] linear address bits
 // Leaves 0x40000000-0x4fffffff are reserved for hypervisors (SDM Vol. 2A,
 // CPUID: "no existing or future CPU will return processor identification or
 // feature information" there).

@@ -90,15 +90,23 @@ export function dedupScan(doms: Domain[]): i64 {
   return merged;
 }
 
+// The first page of `d` from `page` on that is its own on a shared frame
+// (read-only), or guestPages(d) if none is.
+function nextShared(d: Domain, page: u32): u32 {
+  const n = guestPages(d);
+  if (d.ownShared == 0) return n;
+  for (; page < n; page++) {
+    const leaf = eptLeafEntry(d.eptPml4, <u64>page << 12);
+    if (leaf != 0 && (leaf & <u64>EPT_WRITE) == 0 && guestPageIsOwn(d, page)) return page;
+  }
+  return n;
+}
+
 // Each shared frame `d` holds goes into the table, counting its holders
 // in the group.
 function sharedFramesSeen(d: Domain): void {
-  if (d.ownShared == 0) return;
-  for (let page: u32 = 0; page < guestPages(d); page++) {
-    const gpa = <u64>page << 12;
-    const leaf = eptLeafEntry(d.eptPml4, gpa);
-    if (leaf == 0 || (leaf & <u64>EPT_WRITE) != 0 || !guestPageIsOwn(d, page)) continue;
-    const f = eptTranslate(d.eptPml4, gpa);
+  for (let page = nextShared(d, 0); page < guestPages(d); page = nextShared(d, page + 1)) {
+    const f = eptTranslate(d.eptPml4, <u64>page << 12);
     const h = pageHash(f);
     let s = <u32>(h & <u64>(slots - 1));
     while (true) {
@@ -128,12 +136,9 @@ function sharedFramesSeen(d: Domain): void {
 // one); the frame it leaves takes no more. How many moved.
 function sharedPagesJoined(doms: Domain[], di: u32): i64 {
   const d = unchecked(doms[<i32>di]);
-  if (d.ownShared == 0) return 0;
   let moved: i64 = 0;
-  for (let page: u32 = 0; page < guestPages(d); page++) {
+  for (let page = nextShared(d, 0); page < guestPages(d); page = nextShared(d, page + 1)) {
     const gpa = <u64>page << 12;
-    const leaf = eptLeafEntry(d.eptPml4, gpa);
-    if (leaf == 0 || (leaf & <u64>EPT_WRITE) != 0 || !guestPageIsOwn(d, page)) continue;
     const f = eptTranslate(d.eptPml4, gpa);
     const h = pageHash(f);
     let s = <u32>(h & <u64>(slots - 1));

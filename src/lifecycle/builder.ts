@@ -63,7 +63,7 @@ import { print, println, printDec, printHex } from "../log/log";
 import { dec, strCopy } from "../lib/str";
 import { permanentBegin } from "../mm/heap";
 import { Region, arenaCreate, arenaFree, regionUse, heapFree } from "../mm/region";
-import { optionValue } from "../boot/cmdline";
+import { optionValue, hasFlag } from "../boot/cmdline";
 import { schedAdd, schedOnlineMask } from "../sched/scheduler";
 import { rightsFromCmdline } from "../domain/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
@@ -111,6 +111,7 @@ const ARENA_VCPU_BYTES: usize = 4 << 10;
 export function buildBootDomains(bi: BootInfo, handoff: u32): void {
   bootHandoff = handoff;
   dom0MemOption(bi.cmdline);
+  exitFloorOption(bi.cmdline);
   for (let i = 0; i < bi.modules.length; i++) {
     const m = unchecked(bi.modules[i]);
     const take = isBootDomainModule(m.cmdline);
@@ -135,6 +136,15 @@ function moduleError(index: i32, message: string): void {
   printDec(index);
   print(" not started: ");
   println(message);
+}
+
+// `bench_exit_floor` (the hypervisor's command line): domains may ask for
+// `exit=floor`, the benchmark's NASM exit path, which hands the guest the
+// host's CPUID unfiltered. Only the host's own command line allows it, never
+// a domain's config alone.
+let exitFloorAllowed = false;
+export function exitFloorOption(cmdline: string): void {
+  exitFloorAllowed = hasFlag(cmdline, "bench_exit_floor");
 }
 
 // `dom0_mem=<size>` (the hypervisor's command line): Domain 0's memory,
@@ -279,6 +289,7 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool, 
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
   dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
+  if (dom.floorExits && !exitFloorAllowed) return createFailed(dom, "exit=floor needs bench_exit_floor on the hypervisor's command line");
   dom.eptPml4 = eptCreate();
   if (dom.eptPml4 == 0) return createFailed(dom, "out of memory for its EPT");
   dom.eptPointer = eptPointer(dom.eptPml4, false);

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { expect, test } from "vitest";
 import { bootBochs, makeIso, ROOT, type Emulator } from "../../qemu/emulator";
-import { FAIL, freeKiB, IDLE_PROMPT, run, sleep, until } from "./dom0-console";
+import { FAIL, freeKiB, IDLE_PROMPT, run, until, waitForLog } from "./dom0-console";
 
 const GUESTS = path.join(ROOT, "build", "guests");
 const BOOT_MS = 4 * 60_000;
@@ -19,15 +19,6 @@ const passes = (log: string) => [...log.matchAll(/^integrity (\d+) ([0-9a-f]{8})
 // A domain's Own(KiB) column in `mem`.
 const ownKiB = (mem: string, name: string) => Number(new RegExp(`^ +\\d+ {2}${name} +\\d+ +(\\d+) `, "m").exec(mem)?.[1] ?? NaN);
 
-async function waitFor(e: Emulator, what: string, dom: string, ok: (log: string) => boolean, ms = 180_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const log = await run(e, `log ${dom}`);
-    if (ok(log)) return log;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log:\n${log.slice(-2000)}`);
-    await sleep(2000);
-  }
-}
 
 test("dedup from the shell: two pairs of identical guests share frames and run on correctly", async () => {
   const r = spawnSync("make", ["-s", "build/dom0.elf", "guests"], { cwd: ROOT, encoding: "utf8" });
@@ -51,8 +42,8 @@ test("dedup from the shell: two pairs of identical guests share frames and run o
     for (const n of ["c1", "c2"]) {
       expect(await run(e, `create counter.elf name=${n} memory=2`)).toMatch(new RegExp(`created domain \\d+ \\(${n}\\)`));
     }
-    for (const n of ["i1", "i2"]) await waitFor(e, `${n} pass 2`, n, (l) => passes(l).length >= 2);
-    for (const n of ["c1", "c2"]) await waitFor(e, `${n} counting`, n, (l) => counts(l).length >= 2);
+    for (const n of ["i1", "i2"]) await waitForLog(e, `${n} pass 2`, n, (l) => passes(l).length >= 2);
+    for (const n of ["c1", "c2"]) await waitForLog(e, `${n} counting`, n, (l) => counts(l).length >= 2);
     const mem0 = await run(e, "mem");
     const free0 = freeKiB(mem0);
     expect(ownKiB(mem0, "i1")).toBe(8192);
@@ -78,7 +69,7 @@ test("dedup from the shell: two pairs of identical guests share frames and run o
     // other guest's sums (the scribbles of each pass copy pages apart).
     const at = { i1: passes(await run(e, "log i1")).at(-1)![0], i2: passes(await run(e, "log i2")).at(-1)![0] };
     const logs = new Map<string, string>();
-    for (const n of ["i1", "i2"] as const) logs.set(n, await waitFor(e, `${n} 4 passes on`, n, (l) => passes(l).at(-1)![0] >= at[n] + 4));
+    for (const n of ["i1", "i2"] as const) logs.set(n, await waitForLog(e, `${n} 4 passes on`, n, (l) => passes(l).at(-1)![0] >= at[n] + 4));
     const sums = new Map<number, string>();
     for (const [n, sum] of passes(logs.get("i1")!)) sums.set(n, sum);
     let compared = 0;
@@ -90,7 +81,7 @@ test("dedup from the shell: two pairs of identical guests share frames and run o
     expect(compared).toBeGreaterThanOrEqual(4);
     for (const n of ["c1", "c2"]) {
       const c = counts(await run(e, `log ${n}`));
-      const l = await waitFor(e, `${n} counting on`, n, (x) => counts(x).at(-1)! >= c.at(-1)! + 3);
+      const l = await waitForLog(e, `${n} counting on`, n, (x) => counts(x).at(-1)! >= c.at(-1)! + 3);
       const all = counts(l);
       for (let i = 1; i < all.length; i++) expect(all[i], `${n} after ${all[i - 1]}`).toBe(all[i - 1] + 1);
     }
@@ -104,7 +95,7 @@ test("dedup from the shell: two pairs of identical guests share frames and run o
     expect(await run(e, "destroy i1")).toContain("destroyed");
     expect(await run(e, "destroy c1")).toContain("destroyed");
     const p2 = passes(await run(e, "log i2")).at(-1)![0];
-    const l2 = await waitFor(e, "i2 2 passes on", "i2", (l) => passes(l).at(-1)![0] >= p2 + 2);
+    const l2 = await waitForLog(e, "i2 2 passes on", "i2", (l) => passes(l).at(-1)![0] >= p2 + 2);
     for (const [n, sum] of passes(l2)) if (sums.has(n)) expect(sum, `i2 pass ${n}`).toBe(sums.get(n));
     for (const n of ["i2", "c2"]) expect(await run(e, `destroy ${n}`)).toContain("destroyed");
     const mem9 = await run(e, "mem");

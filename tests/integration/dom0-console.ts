@@ -74,3 +74,14 @@ export function listed(answer: string): string[][] {
 // `mem`'s free memory: as text ("477.5 MiB") and in KiB.
 export const freeText = (memAnswer: string) => /free ([\d.]+ [MK]iB) \(/.exec(memAnswer)?.[1] ?? "?";
 export const freeKiB = (memAnswer: string) => Number(/free [\d.]+ [MK]iB \((\d+) KiB\)/.exec(memAnswer)?.[1] ?? NaN);
+
+// Reads `log <dom>` every 2 s until `ok` says yes; that log.
+export async function waitForLog(e: Emulator, what: string, dom: string, ok: (log: string) => boolean, ms = 180_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const log = await run(e, `log ${dom}`);
+    if (ok(log)) return log;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log:\n${log.slice(-2000)}`);
+    await sleep(2000);
+  }
+}

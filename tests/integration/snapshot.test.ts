@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { expect, test } from "vitest";
 import { bootBochs, makeIso, ROOT, type Emulator } from "../../qemu/emulator";
-import { CMD_MS, FAIL, freeKiB, IDLE_PROMPT, run, sleep, until } from "./dom0-console";
+import { FAIL, freeKiB, IDLE_PROMPT, run, until, waitForLog } from "./dom0-console";
 
 const GUESTS = path.join(ROOT, "build", "guests");
 const BOOT_MS = 4 * 60_000;
@@ -20,15 +20,6 @@ const last = (log: string) => counts(log).at(-1) ?? 0;   // the newest
 const fallbacks = (log: string) => counts(log).filter((c, i, a) => i > 0 && c < a[i - 1]);
 const passes = (log: string) => [...log.matchAll(/^integrity (\d+) ([0-9a-f]{8})$/gm)].map((m) => [Number(m[1]), m[2]] as const);
 
-async function waitFor(e: Emulator, what: string, dom: string, ok: (log: string) => boolean, ms = 180_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const log = await run(e, `log ${dom}`);
-    if (ok(log)) return log;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log:\n${log.slice(-2000)}`);
-    await sleep(2000);
-  }
-}
 
 test("snapshots from the shell: revert, a tree with branches, memory integrity, memory back after delete", async () => {
   const r = spawnSync("make", ["-s", "build/dom0.elf", "guests"], { cwd: ROOT, encoding: "utf8" });
@@ -48,7 +39,7 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     await until(e, 0, IDLE_PROMPT, 60_000, "the first prompt");
     expect(await run(e, `create counter.elf name=counter memory=2`)).toMatch(/created domain \d+ \(counter\)/);
     const free0 = freeKiB(await run(e, "mem"));
-    await waitFor(e, "counter 3", "counter", (l) => last(l) >= 3);
+    await waitForLog(e, "counter 3", "counter", (l) => last(l) >= 3);
 
     // The count a snapshot holds: the guest paused for it, so that its log
     // says exactly where it was (snapshot-create pauses a running domain
@@ -67,15 +58,15 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     const c1 = await snapAt("s1");
     const mem1 = await run(e, "mem");
     expect(mem1).toMatch(/^ +\d+ {2}counter +2048 +\d+ +\d+ +\d+$/m);
-    await waitFor(e, `counter ${c1 + 3}`, "counter", (l) => last(l) >= c1 + 3);
+    await waitForLog(e, `counter ${c1 + 3}`, "counter", (l) => last(l) >= c1 + 3);
     const c2 = await snapAt("s2");
-    await waitFor(e, `counter ${c2 + 2}`, "counter", (l) => last(l) >= c2 + 2);
+    await waitForLog(e, `counter ${c2 + 2}`, "counter", (l) => last(l) >= c2 + 2);
     expect(await run(e, "snapshot-revert counter s1")).toContain("domain 2 (counter) reverted to snapshot s1");
-    await waitFor(e, "the count after s1", "counter", (l) => fallbacks(l).at(-1) === c1 + 1);
+    await waitForLog(e, "the count after s1", "counter", (l) => fallbacks(l).at(-1) === c1 + 1);
 
     // A branch from s1 (s3, then s4 under it): three levels, two branches.
     const c3 = await snapAt("s3");
-    await waitFor(e, "more counting", "counter", (l) => last(l) >= c3 + 2);
+    await waitForLog(e, "more counting", "counter", (l) => last(l) >= c3 + 2);
     const c4 = await snapAt("s4");
     expect(await run(e, "snapshot-list counter --tree")).toBe("s1\n|-- s2\n`-- s3\n    `-- s4  <- current\n");
     // Into each leaf in turn: the count falls back to the leaf's.
@@ -83,9 +74,9 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     // each leaf's differs from the one before.)
     for (const [leaf, at] of [["s2", c2], ["s4", c4], ["s2", c2]] as const) {
       // Past the leaf's count first, so that going back to it is a fall.
-      await waitFor(e, `counter ${at + 3}`, "counter", (l) => last(l) >= at + 3);
+      await waitForLog(e, `counter ${at + 3}`, "counter", (l) => last(l) >= at + 3);
       expect(await run(e, `snapshot-revert counter ${leaf}`)).toContain(`reverted to snapshot ${leaf}`);
-      await waitFor(e, `the count after ${leaf}`, "counter", (l) => fallbacks(l).at(-1) === at + 1);
+      await waitForLog(e, `the count after ${leaf}`, "counter", (l) => fallbacks(l).at(-1) === at + 1);
     }
     const table = await run(e, "snapshot-list counter");
     expect(table).toMatch(/^ +\d+ {2}s2 \* +\d+ +\d+ {2}\d+$/m);
@@ -101,8 +92,8 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     const atFork = await run(e, "log counter");    // after the fork: the guest is off its CPU
     const cf = last(atFork);
     expect(await run(e, "unpause counter")).toContain("unpaused domain");
-    const twin = await waitFor(e, "the twin counting", "twin", (l) => last(l) >= cf + 3);
-    const src = await waitFor(e, "the source counting", "counter", (l) => last(l) >= cf + 3);
+    const twin = await waitForLog(e, "the twin counting", "twin", (l) => last(l) >= cf + 3);
+    const src = await waitForLog(e, "the source counting", "counter", (l) => last(l) >= cf + 3);
     for (const l of [twin, src]) {
       expect(l.startsWith(atFork)).toBe(true);
       expect(counts(l.slice(atFork.length)).slice(0, 3)).toEqual([cf + 1, cf + 2, cf + 3]);
@@ -113,12 +104,12 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     // The memory-integrity guest: the passes after a revert print the sums
     // of the first time.
     expect(await run(e, "create memory_integrity.elf name=integrity memory=8")).toMatch(/created domain \d+ \(integrity\)/);
-    await waitFor(e, "integrity pass 2", "integrity", (l) => passes(l).length >= 2);
+    await waitForLog(e, "integrity pass 2", "integrity", (l) => passes(l).length >= 2);
     expect(await run(e, "snapshot-create integrity i1")).toContain("snapshot i1");
     const p1 = passes(await run(e, "log integrity")).at(-1)![0];
-    await waitFor(e, "4 passes after i1", "integrity", (l) => passes(l).at(-1)![0] >= p1 + 4);
+    await waitForLog(e, "4 passes after i1", "integrity", (l) => passes(l).at(-1)![0] >= p1 + 4);
     expect(await run(e, "snapshot-revert integrity i1")).toContain("reverted to snapshot i1");
-    const log = await waitFor(e, "the passes after i1 again", "integrity", (l) => {
+    const log = await waitForLog(e, "the passes after i1 again", "integrity", (l) => {
       const p = passes(l);
       return p.filter(([n]) => n === p1 + 3).length >= 2;
     });
@@ -137,7 +128,7 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     expect(await run(e, "fork-vm integrity@i1 --name ifork --count 2")).toMatch(/^forked domain \d+ \(ifork-1\)\nforked domain \d+ \(ifork-2\)$/m);
     for (const f of ["ifork-1", "ifork-2"]) {
       // Its console begins as i1's; the passes after it are its own.
-      const flog = await waitFor(e, `${f}'s passes`, f, (l) => passes(l).some(([n]) => n >= p1 + 3));
+      const flog = await waitForLog(e, `${f}'s passes`, f, (l) => passes(l).some(([n]) => n >= p1 + 3));
       for (const [n, sum] of passes(flog)) if (seen.has(n)) expect(sum, `${f} pass ${n}`).toBe(seen.get(n));
     }
     const memForks = await run(e, "mem");
@@ -155,7 +146,7 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     expect(free0 - free9).toBeGreaterThanOrEqual(integrityKiB);
     expect(free0 - free9).toBeLessThanOrEqual(integrityKiB + 128);
     const before = last(await run(e, "log counter"));
-    await waitFor(e, "the counter still counting", "counter", (l) => counts(l).at(-1)! > before);
+    await waitForLog(e, "the counter still counting", "counter", (l) => counts(l).at(-1)! > before);
     console.log(`bochs: snapshot suite done, ${e.elapsed().toFixed(1)} s`);
   } finally {
     await e?.kill();

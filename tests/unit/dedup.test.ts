@@ -59,7 +59,14 @@ function dedupWorld() {
     const onFrames = new Set([...frames.values()].flatMap((s) => [...s])).size;
     return { mergeable: onFrames - frames.size, shared: dup, onOneFrame: [...frames.values()].every((s) => s.size === 1) };
   };
-  return { ...w, guest, ids, dedup, frameOf, destroy, settle, stamp, image, contents };
+  // Two new guests with the same bytes.
+  const pair = (seed: number): [number, number] => {
+    const a = guest("a"), b = guest("b");
+    stamp(a, seed, all);
+    stamp(b, seed, all);
+    return [a, b];
+  };
+  return { ...w, guest, ids, dedup, frameOf, destroy, settle, stamp, image, contents, pair };
 }
 
 describe("dedup: identical pages of a group share one frame", () => {
@@ -67,10 +74,7 @@ describe("dedup: identical pages of a group share one frame", () => {
     const w = dedupWorld();
     w.settle();
     const frames0 = w.e.framesFree();
-    const a = w.guest("a"), b = w.guest("b");
-    // 128 distinct pages, each twice in a guest.
-    w.stamp(a, 1, all);
-    w.stamp(b, 1, all);
+    const [a, b] = w.pair(1);      // 128 distinct pages, each twice in a guest
     const img = w.image(a);
     const used = w.e.framesFree();
     const want = w.contents([a, b]);
@@ -142,9 +146,7 @@ describe("dedup: identical pages of a group share one frame", () => {
     const w = dedupWorld();
     w.settle();
     const frames0 = w.e.framesFree();
-    const a = w.guest("a"), b = w.guest("b");
-    w.stamp(a, 3, all);
-    w.stamp(b, 3, all);
+    const [a, b] = w.pair(3);
     const img = w.image(a);
     w.dedup([a, b]);
     const s = w.snap(a, "s");
@@ -180,9 +182,7 @@ describe("dedup: identical pages of a group share one frame", () => {
 
   it("refuses bad input and changes nothing", () => {
     const w = dedupWorld();
-    const a = w.guest("a"), b = w.guest("b");
-    w.stamp(a, 4, all);
-    w.stamp(b, 4, all);
+    const [a, b] = w.pair(4);
     const frames = w.e.framesFree();
     const call = (doms: number[], count = doms.length, buf = BUF): bigint => {
       w.ids(doms);

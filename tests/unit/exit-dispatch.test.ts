@@ -248,6 +248,42 @@ describe("exit dispatch: RIP rules", () => {
     expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD)) & VALID).toBe(0);
   });
 
+  it("WRMSR IA32_PAT with a reserved memory type (2, 3, 8 and up) in any entry gets #GP; a valid one is written", () => {
+    const w = world();
+    const id = w.create();
+    const wrPat = (v: bigint) => step(w, id, (c) => {
+      c.setReg(REG.RCX, 0x277);
+      c.setReg(REG.RAX, Number(v & 0xffffffffn));
+      c.setReg(REG.RDX, Number(v >> 32n));
+    }, R.WRMSR, 2, 0);
+    const good = 0x0007040600070406n;
+    for (let entry = 0n; entry < 8n; entry++) {
+      for (const t of [2n, 3n, 8n, 0xffn]) {
+        const bad = (good & ~(0xffn << (entry * 8n))) | (t << (entry * 8n));
+        const s = wrPat(bad);
+        expect(s.action, `type ${t} in entry ${entry}`).toBe(ACT.RESUME);
+        expect(s.after).toBe(s.before);
+        expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
+        expect(w.get(F.GUEST_IA32_PAT)).toBe(0x0007040600070406n);
+        w.enter(id, (c) => c.exit(R.PREEMPTION_TIMER));   // delivers it
+      }
+    }
+    // Every valid type in every entry: UC WC WT WP WB UC- UC WB.
+    expect(wrPat(0x0607050401000706n).action).toBe(ACT.NEXT);
+    expect(w.get(F.GUEST_IA32_PAT)).toBe(0x0607050401000706n);
+  });
+
+  it("exit=floor (the NASM exit path: the host's CPUID unfiltered) only with bench_exit_floor on the hypervisor's command line", () => {
+    const w = world();
+    w.m.takeSerial();
+    expect(() => w.create("f1", "1152K exit=floor")).toThrow("domain not built");
+    expect(w.m.takeSerial()).toContain("exit=floor needs bench_exit_floor on the hypervisor's command line");
+    w.e.testExitFloorOption(w.m.newString("/boot/hv.elf bench_exit_floor"));
+    expect(w.create("f2", "1152K exit=floor")).toBeGreaterThan(0);
+    w.e.testExitFloorOption(w.m.newString("/boot/hv.elf"));
+    expect(() => w.create("f3", "1152K exit=floor")).toThrow("domain not built");
+  });
+
   it("a VMX instruction gets #UD at the same RIP", () => {
     const w = world();
     const id = w.create();
@@ -551,6 +587,40 @@ describe("exit dispatch: CR0 and single-step edge cases", () => {
     expect(w.get(F.GUEST_RIP)).toBe(before);
     expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
     expect(w.get(F.GUEST_IA32_EFER)).toBe(1n << 8n); // LMA not set
+  });
+
+  it("MOV to CR0 turning on PAE paging checks the PDPTEs first: a reserved bit is #GP with CR0 and the PDPTEs kept", () => {
+    const w = world();
+    const id = w.create();
+    const PDPT = 0x80000;
+    const at = Number(w.e.testGuestToHost(id, BigInt(PDPT)));
+    w.m.bytes.fill(0, at, at + 24);
+    const pae = (pdpte3: bigint) => {
+      new DataView(w.m.bytes.buffer).setBigUint64(at + 24, pdpte3, true);
+      return w.enter(id, (c) => {
+        c.set(F.GUEST_CR0, c.get(F.GUEST_CR0) & ~(1n << 31n));
+        c.set(F.CR0_READ_SHADOW, c.get(F.CR0_READ_SHADOW) & ~(1n << 31n));
+        c.set(F.GUEST_CR4, c.get(F.GUEST_CR4) | (1n << 5n));   // PAE
+        c.set(F.GUEST_IA32_EFER, 0n);
+        c.set(F.GUEST_CR3, BigInt(PDPT));
+        c.setReg(REG.RBX, 0x80000011);
+        return c.exit(R.CR_ACCESS, { qualification: 0 | (3 << 8), length: 3 });
+      });
+    };
+    // Present with bit 1, bit 5 or an address bit at MAXPHYADDR (36): #GP.
+    for (const bad of [0x2003n, 0x2021n, (1n << 36n) | 0x2001n]) {
+      expect(pae(bad)).toBe(ACT.RESUME);
+      expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
+      expect(w.get(F.GUEST_CR0) & (1n << 31n)).toBe(0n);
+      expect(w.get(F.GUEST_PDPTE3)).toBe(0n);
+      w.enter(id, (c) => c.exit(R.PREEMPTION_TIMER));
+    }
+    // Not present: its other bits are free. A good one is loaded and CR0 set.
+    expect(pae(0x2ffen)).toBe(ACT.NEXT);
+    expect(w.get(F.GUEST_PDPTE3)).toBe(0x2ffen);
+    expect(pae(0x5001n)).toBe(ACT.NEXT);
+    expect(w.get(F.GUEST_PDPTE3)).toBe(0x5001n);
+    expect(w.get(F.GUEST_CR0) & (1n << 31n)).toBe(1n << 31n);
   });
 
   it("an emulated instruction under RFLAGS.TF leaves a single-step #DB pending (BS)", () => {

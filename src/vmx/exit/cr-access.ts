@@ -9,7 +9,8 @@ import { ACTION_NEXT, ACTION_RESUME, actionStop } from "../action";
 import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
 import { injectException } from "../event";
 import { gpr, setGpr } from "../regs";
-import { rdmsr } from "../../arch/hw";
+import { rdmsr, cpuid } from "../../arch/hw";
+import { CPUID_LEAF_EXT_MAX, CPUID_LEAF_ADDRESS_SIZES, CPUID_EAX } from "../../arch/cpuid";
 import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "../../arch/msr";
 import {
   EXIT_QUALIFICATION, GUEST_CR0, GUEST_CR3, GUEST_CR4, CR0_READ_SHADOW, CR4_READ_SHADOW,
@@ -29,6 +30,8 @@ export const CR0_OWNED: u64 = CR0_NE | CR0_PG;
 export const CR4_OWNED: u64 = CR4_VMXE | CR4_SMXE;
 
 const pdptes = memory.data(32);
+const regs = memory.data(16, 4);
+const PDPTE_RESERVED: u64 = 0x1e6;      // bits 2:1 and 8:5
 
 // The guest-visible CR0 `cr0` made legal for VMX (fixed bits, A.7), except PE
 // and PG, which unrestricted guest lets the guest clear.
@@ -83,6 +86,11 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
+  // PAE paging outside IA-32e mode: its PDPTEs are loaded (and checked)
+  // before anything changes, as the CPU does (a bad one is #GP, CR0 kept).
+  if (paging && !wasPaging && (efer & EFER_LME) == 0 && (vmcsReadNat(GUEST_CR4) & CR4_PAE) != 0 && !loadPdptes(vcpu)) {
+    return ACTION_RESUME;
+  }
   if (paging != wasPaging && (efer & EFER_LME) != 0) {
     // IA32_EFER.LMA follows CR0.PG when LME is set (Vol. 3A 10.8.5).
     let entry = vmcsRead32(VM_ENTRY_CONTROLS);
@@ -98,9 +106,6 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
   }
   vmcsWriteNat(GUEST_CR0, actual);
   vmcsWriteNat(CR0_READ_SHADOW, value);
-  if (paging && !wasPaging && (efer & EFER_LME) == 0 && (vmcsReadNat(GUEST_CR4) & CR4_PAE) != 0) {
-    if (!loadPdptes(vcpu)) return ACTION_RESUME;
-  }
   return ACTION_NEXT;
 }
 
@@ -129,10 +134,19 @@ function writeCr4(vcpu: Vcpu, value: u64): u32 {
 }
 
 // PAE paging outside IA-32e mode with EPT: VM entry loads the four PDPTEs
-// from the VMCS (Vol. 3C 27.3.2.4), so they are read from the guest here.
+// from the VMCS (Vol. 3C 27.3.2.4), so they are read from the guest here,
+// and checked as MOV to CR0 checks them (Vol. 3A 5.4.1): a present one with
+// a reserved bit set (2:1, 8:5, or at or above MAXPHYADDR) is #GP, where VM
+// entry would fail on it (27.3.1.6). False, #GP injected, nothing loaded.
 function loadPdptes(vcpu: Vcpu): bool {
   const cr3 = vmcsReadNat(GUEST_CR3) & 0xffffffe0;
-  if (!guestCopy(vcpu.domain, cr3, pdptes, 32, false)) {
+  let ok = guestCopy(vcpu.domain, cr3, pdptes, 32, false);
+  const reserved = PDPTE_RESERVED | ~((<u64>1 << <u64>hostPhysBits()) - 1);
+  for (let i = 0; ok && i < 4; i++) {
+    const e = load<u64>(pdptes + (<usize>i << 3));
+    if ((e & 1) != 0 && (e & reserved) != 0) ok = false;
+  }
+  if (!ok) {
     injectException(VECTOR_GP, true, 0);
     return false;
   }
@@ -141,4 +155,20 @@ function loadPdptes(vcpu: Vcpu): bool {
   vmcsWrite64(GUEST_PDPTE2, load<u64>(pdptes, 16));
   vmcsWrite64(GUEST_PDPTE3, load<u64>(pdptes, 24));
   return true;
+}
+
+// The host's MAXPHYADDR (CPUID 80000008H:EAX[7:0]; 36 without the leaf),
+// the guest's too: its CPUID passes it through.
+let physBits: u32 = 0;
+function hostPhysBits(): u32 {
+  if (physBits == 0) {
+    cpuid(CPUID_LEAF_EXT_MAX, 0, regs);
+    physBits = 36;
+    if (load<u32>(regs, CPUID_EAX) >= CPUID_LEAF_ADDRESS_SIZES) {
+      cpuid(CPUID_LEAF_ADDRESS_SIZES, 0, regs);
+      const b = load<u32>(regs, CPUID_EAX) & 0xff;
+      if (b >= 32 && b <= 52) physBits = b;
+    }
+  }
+  return physBits;
 }

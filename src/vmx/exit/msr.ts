@@ -125,7 +125,7 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_SYSENTER_CS: vmcsWrite32(GUEST_SYSENTER_CS, <u32>value & 0xffff); return WRITE_DONE;
     case IA32_SYSENTER_ESP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_SYSENTER_ESP, value); return WRITE_DONE;
     case IA32_SYSENTER_EIP: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_SYSENTER_EIP, value); return WRITE_DONE;
-    case IA32_PAT: vmcsWrite64(GUEST_IA32_PAT, value); return WRITE_DONE;
+    case IA32_PAT: if (!patValid(value)) return WRITE_FAULT; vmcsWrite64(GUEST_IA32_PAT, value); return WRITE_DONE;
     case IA32_EFER: return writeEfer(value);
     case IA32_FS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_FS_BASE, value); return WRITE_DONE;
     case IA32_GS_BASE: if (!isCanonical(value)) return WRITE_FAULT; vmcsWriteNat(GUEST_GS_BASE, value); return WRITE_DONE;
@@ -149,6 +149,17 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
 function setTscOffset(vcpu: Vcpu, offset: u64): void {
   vcpu.tscOffset = offset;
   vmcsWrite64(TSC_OFFSET, offset);
+}
+
+// Each of the eight entries a memory type PAT can hold: UC, WC, WT, WP, WB
+// or UC- (0, 1, 4-7; SDM Vol. 3A 11.12.2). Any other is #GP, where VM entry
+// would fail on it (26.3.1.1).
+function patValid(value: u64): bool {
+  for (let i: u64 = 0; i < 64; i += 8) {
+    const t = (value >> i) & 0xff;
+    if (t == 2 || t == 3 || t > 7) return false;
+  }
+  return true;
 }
 
 // LMA is the CPU's to set; LME may not change while paging is on.
