@@ -1,4 +1,5 @@
 // Shell commands on domains: list, create, destroy, pause, unpause, info.
+import { rightsText, rightsNamed, RIGHT_NAMES } from "../src/domain/config";
 import { vmcall } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, putSigned, spaces, newline } from "./uart";
 import { fail, usageError } from "./cmdutil";
@@ -11,7 +12,7 @@ import { buildDomain } from "./build";
 import { firstOutputTrack, firstOutputTicks } from "./firstout";
 import { errnoText, kibText } from "./text";
 import {
-  HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO, DOMINFO_SIZE, DOMINFO_RUN_TICKS,
+  HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_DOMAIN_INFO, DOMINFO_SIZE, DOMINFO_RUN_TICKS, DOMINFO_RIGHTS, RIGHT_CONTROL, HC_DOMAIN_RIGHTS, EPERM, ESRCH,
   DOMINFO_EXIT_CODE, DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMINFO_PAGES_OWN, DOMINFO_PAGES_SHARED, DOMINFO_PAGES_SNAPSHOTS, DOMINFO_SNAPSHOTS, DOMSTOP_EXIT, DOMSTOP_POWEROFF, DOMSTOP_REBOOT,
   DOMSTOP_CRASH, DOMSTOP_DESTROYED, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMREC_STATE, DOMREC_FLAGS,
   DOMREC_MEM_KIB, DOMREC_VCPUS, DOMFLAG_PAUSED, DOMFLAG_CONTROL, DOMSTATE_STOPPED,
@@ -109,6 +110,35 @@ export function cmdDestroy(args: string[]): void { manage("destroy", args, HC_DO
 export function cmdPause(args: string[]): void { manage("pause", args, HC_DOMAIN_PAUSE, "paused"); }
 export function cmdUnpause(args: string[]): void { manage("unpause", args, HC_DOMAIN_UNPAUSE, "unpaused"); }
 
+export const RIGHTS_USAGE = "<domain> <rights|all|none>";
+
+// rights <dom> <names>: the domain's rights become those named
+// (HC_DOMAIN_RIGHTS): given if this domain holds them, taken back if not.
+export function cmdRights(args: string[]): void {
+  if (args.length != 2) {
+    usageError("rights", RIGHTS_USAGE);
+    return;
+  }
+  const slot = domainResolve(args[0], false);
+  if (slot < 0) {
+    fail("rights", resolveError);
+    return;
+  }
+  const r = rightsNamed(args[1]);
+  if (r < 0) {
+    fail("rights", args[1] + ": unknown right (" + RIGHT_NAMES.join(", ") + ", all, none)");
+    return;
+  }
+  const rc = vmcall(HC_DOMAIN_RIGHTS, <u64>domId(slot), <u64>r, 0, 0);
+  if (rc != 0) {
+    const why = rc == -<i64>EPERM ? "only rights this domain holds, over a domain holding no more (Domain 0's are its own)" :
+      rc == -<i64>ESRCH ? "not another live domain" : errnoText(rc);
+    fail("rights", "domain " + domLabel(slot) + ": " + why);
+    return;
+  }
+  putsln("domain " + domLabel(slot) + ": rights " + rightsText(<u32>r));
+}
+
 // What DOMINFO_STOP_CAUSE says, in the words of the on_* policies.
 function stopCauseName(c: u32): string {
   if (c == DOMSTOP_EXIT) return "its own shutdown with an exit code (on_poweroff)";
@@ -151,9 +181,10 @@ export function cmdInfo(args: string[]): void {
       " shared, " + dec(<u64>load<u32>(info + DOMINFO_PAGES_SNAPSHOTS)) + " in its " +
       dec(<u64>load<u32>(info + DOMINFO_SNAPSHOTS)) + " snapshots (4 KiB each)");
   }
-  if ((flags & DOMFLAG_CONTROL) != 0) {
+  const rights = load<u32>(info + DOMINFO_RIGHTS);
+  if (rights != 0) {
     row("rights");
-    putsln(id == selfId ? "control (Domain 0)" : "control");
+    putsln((rights == RIGHT_CONTROL ? "control: " : "") + rightsText(rights) + (id == selfId ? " (Domain 0)" : ""));
   }
   row("run time");
   putDec(load<u64>(info + DOMINFO_RUN_TICKS));

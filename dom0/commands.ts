@@ -7,7 +7,7 @@ import { putsln, puts, putPad } from "./uart";
 import { splitWords } from "./words";
 import { fail, usageError } from "./cmdutil";
 import {
-  cmdList, cmdCreate, cmdDestroy, cmdPause, cmdUnpause, cmdInfo, DOMAIN_USAGE, LIST_USAGE, CREATE_USAGE,
+  cmdList, cmdCreate, cmdDestroy, cmdPause, cmdUnpause, cmdInfo, cmdRights, DOMAIN_USAGE, LIST_USAGE, CREATE_USAGE, RIGHTS_USAGE,
 } from "./cmd-domains";
 import { cmdConsole, cmdLog, cmdDmesg } from "./cmd-console";
 import { cmdMem, cmdCpus, cmdModules, cmdLspci, cmdReboot, cmdPoweroff } from "./cmd-host";
@@ -60,6 +60,7 @@ const CMD_SNAPSHOT_REVERT: i32 = 25;
 const CMD_SNAPSHOT_DELETE: i32 = 26;
 const CMD_FORK_VM: i32 = 27;
 const CMD_DEDUP: i32 = 28;
+const CMD_RIGHTS: i32 = 29;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -145,6 +146,13 @@ const commands: Command[] = [
     "first write. Only within the group: pages already shared with a domain\n" +
     "outside it take no more (which pages domains share is a side channel).\n" +
     "mem shows the frames before and after. Example: dedup web-1 web-2", CMD_DEDUP),
+  new Command("rights", RIGHTS_USAGE, "set what a domain may do beyond running itself",
+    "Rights: domains (build, start, stop and list domains, their consoles,\n" +
+    "snapshots, forks, dedup), memory (read and write another's memory and\n" +
+    "registers), sched (weights, caps, pins), host (host memory, CPUs, the\n" +
+    "hypervisor log), power, console (the physical console); all or none.\n" +
+    "Only rights this domain holds, over a domain that holds no more than it;\n" +
+    "info shows them. Example: rights monitor host,sched", CMD_RIGHTS),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -208,6 +216,7 @@ function run(id: i32, args: string[]): void {
     case CMD_SNAPSHOT_DELETE: cmdSnapshotDelete(args); break;
     case CMD_FORK_VM: cmdForkVm(args); break;
     case CMD_DEDUP: cmdDedup(args); break;
+    case CMD_RIGHTS: cmdRights(args); break;
   }
 }
 

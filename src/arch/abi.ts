@@ -55,7 +55,8 @@ export const HC_SNAPSHOT_DELETE: u32 = 34;   // (id, snapshot, SNAPDEL_*) -> 0
 export const HC_SNAPSHOT_LIST: u32 = 35;     // (id, buf gpa, max) -> count; SNAPREC_SIZE records, parents first
 export const HC_DOMAIN_FORK: u32 = 36;       // (id, snapshot or 0: now, name gpa, name len | count << 16) -> first new id
 export const HC_DOMAIN_DEDUP: u32 = 37;      // (ids gpa, count) -> pages merged; ids: u32[count], DomUs, each paused (-EBUSY otherwise), count <= DEDUP_DOMAINS_MAX
-export const HC_COUNT: u32 = 38;         // numbers at or above it are unknown (-ENOSYS)
+export const HC_DOMAIN_RIGHTS: u32 = 38;     // (id, RIGHT_* mask) -> 0; the caller holds them and all the domain's now; not Domain 0 (-EPERM)
+export const HC_COUNT: u32 = 39;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -72,8 +73,17 @@ export const ENOSYS: u32 = 38;
 // Longest HC_CONSOLE_WRITE accepted in one call.
 export const HC_CONSOLE_WRITE_MAX: u32 = 4096;
 
-// Domain rights (the flags of a module's `control=1`).
-export const RIGHT_CONTROL: u32 = 1;     // may make management calls
+// Domain rights, a bit each: what a domain may do beyond running itself
+// (a module's `rights=`, by name; `control=1` is all of them). Each call
+// needs one (the hypercall table in the README); a domain gives a domain it
+// creates only rights it holds.
+export const RIGHT_DOMAINS: u32 = 1 << 0;  // build, start, pause, destroy and list other domains, their consoles, boot modules, snapshots, forks, dedup
+export const RIGHT_MEMORY: u32 = 1 << 1;   // read and write another domain's memory and vCPU registers
+export const RIGHT_SCHED: u32 = 1 << 2;    // set scheduling: weights, caps, pins
+export const RIGHT_HOST: u32 = 1 << 3;     // the host's memory and CPUs, the hypervisor log
+export const RIGHT_POWER: u32 = 1 << 4;    // power the host off or reset it
+export const RIGHT_CONSOLE: u32 = 1 << 5;  // the physical console (EVSETUP_FLAG_CONSOLE)
+export const RIGHT_CONTROL: u32 = 0x3f;    // all of them: a control domain
 
 // Limits of the management calls (larger values: -EINVAL).
 export const HC_DOMAIN_LIST_MAX: u32 = 1024;  // entries in one HC_DOMAIN_LIST
@@ -99,7 +109,7 @@ export const DOMREC_NAME: u32 = 24;      // u8[32], ASCII, NUL-padded
 export const DOMREC_NAME_MAX: u32 = 32;
 export const DOMREC_SIZE: u32 = 56;
 export const DOMFLAG_PAUSED: u32 = 1;
-export const DOMFLAG_CONTROL: u32 = 2;   // holds RIGHT_CONTROL
+export const DOMFLAG_CONTROL: u32 = 2;   // holds RIGHT_DOMAINS: a control domain
 
 // HC_DOMAIN_INFO record: a DOMREC, then
 export const DOMINFO_RUN_TICKS: u32 = 56;   // u64, TSC ticks spent in the guest
@@ -115,7 +125,8 @@ export const DOMINFO_PAGES_OWN: u32 = 720;       // u32, frames no one else hold
 export const DOMINFO_PAGES_SHARED: u32 = 724;    // u32, pages on frames shared with snapshots or (dedup) other domains
 export const DOMINFO_PAGES_SNAPSHOTS: u32 = 728; // u32
 export const DOMINFO_SNAPSHOTS: u32 = 732;       // u32, snapshots in its tree
-export const DOMINFO_SIZE: u32 = 736;
+export const DOMINFO_RIGHTS: u32 = 736;          // u32, RIGHT_* it holds
+export const DOMINFO_SIZE: u32 = 744;
 
 // HC_SNAPSHOT_LIST record (a snapshot of the domain's tree; a parent comes
 // before its children).

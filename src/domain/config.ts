@@ -13,7 +13,9 @@
 // Sizes: decimal or 0x hex, optional K/M/G suffix (case-insensitive).
 import { hex, dec, jsonString } from "../lib/str";
 import { optionValue, parseSize, BAD_SIZE } from "../boot/cmdline";
-import { SCHED_WEIGHT_DEFAULT } from "../arch/abi";
+import {
+  SCHED_WEIGHT_DEFAULT, RIGHT_DOMAINS, RIGHT_MEMORY, RIGHT_SCHED, RIGHT_HOST, RIGHT_POWER, RIGHT_CONSOLE, RIGHT_CONTROL,
+} from "../arch/abi";
 
 export const DOMAIN_KIND_AUTO: u32 = 0;      // detect ELF / multiboot header
 export const DOMAIN_KIND_FLAT64: u32 = 1;    // raw image, 64-bit entry at load
@@ -74,7 +76,33 @@ export class DomainConfig {
 
 // Every key of a domain module's line the hypervisor reads (here, in the
 // builder, src/domain/rights.ts), each between spaces.
-const HV_KEYS = " name mem vcpus weight cap cpus kind load on_poweroff on_reboot on_crash start control exit testdev acpi ";
+const HV_KEYS = " name mem vcpus weight cap cpus kind load on_poweroff on_reboot on_crash start control rights exit testdev acpi ";
+
+// The rights by name, in RIGHT_* bit order (`rights=domains,sched`).
+export const RIGHT_NAMES: string[] = ["domains", "memory", "sched", "host", "power", "console"];
+const RIGHT_BITS: u32[] = [RIGHT_DOMAINS, RIGHT_MEMORY, RIGHT_SCHED, RIGHT_HOST, RIGHT_POWER, RIGHT_CONSOLE];
+
+// The rights a `rights=` value names (comma-separated; "all" or "none"
+// too), or -1 if one is unknown.
+export function rightsNamed(value: string): i64 {
+  if (value == "all") return RIGHT_CONTROL;
+  if (value == "none") return 0;
+  let r: u32 = 0;
+  const names = value.split(",");
+  for (let i = 0; i < names.length; i++) {
+    const k = RIGHT_NAMES.indexOf(names[i]);
+    if (k < 0) return -1;
+    r |= RIGHT_BITS[k];
+  }
+  return r;
+}
+
+// "domains,memory": the rights in `r`, by name ("none" for none).
+export function rightsText(r: u32): string {
+  let s = "";
+  for (let i = 0; i < RIGHT_NAMES.length; i++) if ((r & RIGHT_BITS[i]) != 0) s += (s.length != 0 ? "," : "") + RIGHT_NAMES[i];
+  return s.length != 0 ? s : "none";
+}
 
 // The guest's words of `cmdline` (DomainConfig.cmdline): those whose key
 // (before `=`) is not one of HV_KEYS, in their order, single-spaced.
@@ -257,6 +285,8 @@ export function parseDomainConfig(line: string, defaultName: string, memOverride
       const m = parseCpuList(value);
       if (m == 0) return c.fail(word + ": bad CPU list (e.g. 1, 0-3 or 0,2; CPUs 0 to 63)");
       c.cpus = m;
+    } else if (key == "rights") {
+      if (rightsNamed(value) < 0) return c.fail(word + ": unknown right (" + RIGHT_NAMES.join(", ") + ", all, none)");
     } else if (key == "kind") {
       if (value == "auto") c.kind = DOMAIN_KIND_AUTO;
       else if (value == "flat64") c.kind = DOMAIN_KIND_FLAT64;

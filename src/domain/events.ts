@@ -20,7 +20,8 @@ import { vcpuWake } from "./wake";
 import { locked_or64, rdtsc } from "../arch/hw";
 import { IrqController } from "../devices/irq";
 import { COM1_ISA_IRQ } from "../arch/uart16550";
-import { RIGHT_CONTROL, EVPAGE_PENDING, EVENT_CONSOLE, EVENT_SERIAL } from "../arch/abi";
+import { EVPAGE_PENDING, EVENT_CONSOLE, EVENT_SERIAL } from "../arch/abi";
+import { isControlDomain } from "./rights";
 
 // Sets the domain's `event` pending and gets its vector to vCPU 0.
 // `fromIrq`: a physical interrupt is behind it, so the injection latency is
@@ -49,7 +50,7 @@ export function eventRaiseVcpu(v: Vcpu, event: u32, urgent: bool): void {
 export function eventConsoleOutput(source: Domain): void {
   for (let i = 0; i < domains.length; i++) {
     const d = unchecked(domains[i]);
-    if (d !== source && d.eventPageHost != 0 && (d.rights & RIGHT_CONTROL) != 0) eventRaise(d, EVENT_CONSOLE, false);
+    if (d !== source && d.eventPageHost != 0 && isControlDomain(d)) eventRaise(d, EVENT_CONSOLE, false);
   }
 }
 

@@ -9,7 +9,7 @@
 import { Domain, DOMSTATE_STOPPED, domain0 } from "./domain";
 import { eventRaise } from "./events";
 import { hasRight } from "./rights";
-import { RIGHT_CONTROL, EPERM, EBUSY, EVENT_SERIAL, EVENT_LOG } from "../arch/abi";
+import { RIGHT_CONSOLE, EPERM, EBUSY, EVENT_SERIAL, EVENT_LOG } from "../arch/abi";
 import { COM1_ISA_IRQ } from "../arch/uart16550";
 import { ioapicRouteIsa, ioapicUnmask, ioapicMask } from "../platform/ioapic";
 import { irqBind, irqUnbind } from "./host-irq";
@@ -21,10 +21,10 @@ let holder: Domain | null = null;
 let gsi: i32 = -1;
 
 // 0 if `dom` may take the console, else the errno: EPERM unless it is
-// Domain 0 (the domain with the COM1 ports) holding RIGHT_CONTROL, EBUSY
+// Domain 0 (the domain with the COM1 ports) holding RIGHT_CONSOLE, EBUSY
 // while another live domain holds it.
 export function serialConsoleCheck(dom: Domain): u32 {
-  if (dom !== domain0() || !hasRight(dom, RIGHT_CONTROL)) return EPERM;
+  if (dom !== domain0() || !hasRight(dom, RIGHT_CONSOLE)) return EPERM;
   const h = holder;
   if (h !== null && h !== dom && h.state != DOMSTATE_STOPPED) return EBUSY;
   return 0;

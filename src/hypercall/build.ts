@@ -1,21 +1,22 @@
 // Run-time domain building (HC_MODULE_LIST ... HC_DOMAIN_START): Domain 0
 // reads a boot module, creates a domain, loads its image and boot
 // information, sets the vCPU's entry and starts it. The dispatcher has
-// already checked the caller's RIGHT_CONTROL. Every id, size and guest range
+// already checked the caller's right for each (RIGHT_*). Every id, size and guest range
 // is checked before anything changes; a malformed call returns a negative
 // errno and has no effect. The builder steps themselves are
 // src/domain/builder.ts, shared with the boot-time path.
-import { Domain, domainById, DOMSTATE_CREATED } from "../domain/domain";
+import { Domain, domainById, domain0, DOMSTATE_CREATED, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
 import { moduleAvailable, moduleCount } from "../domain/modules";
-import { parseDomainConfig } from "../domain/config";
+import { parseDomainConfig, rightsText } from "../domain/config";
+import { rightsFromCmdline } from "../domain/rights";
 import {
   domainCreate, domainSetEntry, domainStart, nextDomainName, builderHandoff,
 } from "../lifecycle/builder";
 import { stringFromBytes } from "../lib/str";
 import { print, println, printDec } from "../log/log";
 import {
-  ESRCH, EFAULT, EINVAL, ENOMEM,
+  ESRCH, EFAULT, EINVAL, ENOMEM, EPERM, RIGHT_CONTROL,
   HC_MODULE_LIST_MAX, HC_MODULE_READ_MAX, HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX,
   MODREC_INDEX, MODREC_CMDLINE_LEN, MODREC_SIZE_BYTES, MODREC_CMDLINE, MODREC_CMDLINE_MAX, MODREC_SIZE,
   VCPUENTRY_SIZE,
@@ -71,6 +72,19 @@ export function hcModuleRead(caller: Domain, index: u64, offset: u64, buf: u64, 
 // parsed as a module command line; -EINVAL if it is not a valid config or
 // `image` or `initrd` (1 + a module index, 0 none) names no module left to
 // Domain 0, -ENOMEM if the memory is not there (nothing kept).
+// HC_DOMAIN_RIGHTS: the domain's rights become `rights`. The caller must
+// hold them and every right the domain has now (so it can take back what
+// it gave, never give more, and never demote one above it); Domain 0's
+// are its own.
+export function hcDomainRights(caller: Domain, id: u64, rights: u64): i64 {
+  const d = domainById(id);
+  if (d === null || d.state == DOMSTATE_STOPPED || d === caller) return err(ESRCH);
+  if ((rights & ~<u64>RIGHT_CONTROL) != 0) return err(EINVAL);
+  if (d === domain0() || ((<u32>rights | d.rights) & ~caller.rights) != 0) return err(EPERM);
+  d.rights = <u32>rights;
+  return 0;
+}
+
 export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64, initrd: u64): i64 {
   if (len == 0 || len > <u64>HC_DOMAIN_CONFIG_MAX) return err(EINVAL);
   const m = image != 0 ? moduleAvailable(image - 1) : null;
@@ -89,6 +103,16 @@ export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64, i
     print(": ");
     println(cfg.error);
     return err(EINVAL);
+  }
+  // Only rights the caller holds itself.
+  const beyond = rightsFromCmdline(cfg.cmdline) & ~caller.rights;
+  if (beyond != 0) {
+    print("hv: HC_DOMAIN_CREATE by domain ");
+    printDec(caller.id);
+    print(": it may not give rights it lacks (");
+    print(rightsText(beyond));
+    println(")");
+    return err(EPERM);
   }
   const d = domainCreate(cfg, builderHandoff());
   if (d === null) return err(ENOMEM);

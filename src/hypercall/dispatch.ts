@@ -15,13 +15,13 @@ import { scratchReset } from "../mm/heap";
 import { thisCpuIndex } from "../cpu/percpu";
 import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
-  HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_CONTROL,
+  HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_DOMAINS, RIGHT_MEMORY, RIGHT_SCHED, RIGHT_HOST, RIGHT_POWER,
   HC_DOMAIN_LIST, HC_DOMAIN_INFO, HC_DOMAIN_PAUSE, HC_DOMAIN_UNPAUSE, HC_DOMAIN_DESTROY, HC_CONSOLE_READ,
   HC_LOG_READ, HC_MODULE_LIST, HC_MODULE_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_VCPU_SET_ENTRY, HC_DOMAIN_START,
   HC_EVENT_SETUP, HC_CONSOLE_INPUT, HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER, HC_COUNT,
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
   HC_DOMAIN_MEM_READ, HC_DOMAIN_MEM_WRITE, HC_VCPU_GET, HC_VCPU_SET,
-  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK, HC_DOMAIN_DEDUP,
+  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK, HC_DOMAIN_DEDUP, HC_DOMAIN_RIGHTS,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hcDomainMem, hcVcpuGet, hcVcpuSet } from "./inspect";
@@ -34,7 +34,7 @@ import { hcHostInfo, hcCpuInfo, hcHostPower } from "./host";
 import { eventConsoleOutput } from "../domain/events";
 import { hcEventSetup } from "./events";
 import { hcTimerSet } from "../domain/timer";
-import { hcModuleList, hcModuleRead, hcDomainCreate, hcDomainLoad, hcVcpuSetEntry, hcDomainStart } from "./build";
+import { hcModuleList, hcModuleRead, hcDomainCreate, hcDomainLoad, hcVcpuSetEntry, hcDomainStart, hcDomainRights } from "./build";
 import { switchTo } from "../vmx/switch";
 import { dec } from "../lib/str";
 
@@ -54,9 +54,9 @@ export function hypercallExit(vcpu: Vcpu): u32 {
 // three (EDI, ESI, EDX; R10, which it cannot reach, reads as 0). Only the
 // guest's kernel (CPL 0) may call; user space gets -EPERM, as under KVM.
 // Every call from HC_DOMAIN_LIST on (management, building, the console,
-// the host, the scheduler) also needs RIGHT_CONTROL, except the calls on
-// the caller's own vCPUs and events: HC_VCPU_START, HC_EVENT_SETUP (whose
-// console flag checks the right itself) and HC_TIMER_SET (isManagement).
+// the host, the scheduler) also needs its right (rightFor), except the
+// calls on the caller's own vCPUs and events: HC_VCPU_START, HC_EVENT_SETUP
+// (whose console flag checks RIGHT_CONSOLE itself) and HC_TIMER_SET.
 export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   if (cpl != 0) {
     setGpr(vcpu, REG_RAX, <u64>(-<i64>EPERM));
@@ -71,9 +71,10 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   const dom = vcpu.domain;
   let result: i64 = -<i64>ENOSYS;
   let action = ACTION_NEXT;
-  if (isManagement(nr)) {
+  const right = rightFor(nr);
+  if (right != 0) {
     // Management: the right first, so a DomU learns nothing else.
-    if (!hasRight(dom, RIGHT_CONTROL)) result = -<i64>EPERM;
+    if (!hasRight(dom, right)) result = -<i64>EPERM;
     else if (nr == HC_DOMAIN_LIST) result = hcDomainList(dom, a0, a1);
     else if (nr == HC_DOMAIN_INFO) result = hcDomainInfo(dom, a0, a1);
     else if (nr == HC_DOMAIN_PAUSE) result = hcDomainPause(dom, a0, true);
@@ -105,6 +106,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_SNAPSHOT_LIST) result = hcSnapshotList(dom, a0, a1, a2);
     else if (nr == HC_DOMAIN_FORK) result = hcDomainFork(dom, a0, a1, a2, a3);
     else if (nr == HC_DOMAIN_DEDUP) result = hcDomainDedup(dom, a0, a1);
+    else if (nr == HC_DOMAIN_RIGHTS) result = hcDomainRights(dom, a0, a1);
     // Building a VMCS (create, set entry) or reading another's (vCPU get,
     // set) makes it current: the caller's must be again before its RIP is
     // advanced and it is re-entered.
@@ -138,11 +140,16 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
   return action;
 }
 
-// Calls that need RIGHT_CONTROL: HC_DOMAIN_LIST up to HC_COUNT, except the
-// caller's own HC_VCPU_START, HC_EVENT_SETUP and HC_TIMER_SET.
-function isManagement(nr: u64): bool {
-  return nr >= <u64>HC_DOMAIN_LIST && nr < <u64>HC_COUNT &&
-    nr != <u64>HC_VCPU_START && nr != <u64>HC_EVENT_SETUP && nr != <u64>HC_TIMER_SET;
+// The right a call needs (0: none, the caller's own business).
+function rightFor(nr: u64): u32 {
+  if (nr < <u64>HC_DOMAIN_LIST || nr >= <u64>HC_COUNT) return 0;
+  const n = <u32>nr;
+  if (n == HC_VCPU_START || n == HC_EVENT_SETUP || n == HC_TIMER_SET) return 0;
+  if (n == HC_LOG_READ || n == HC_HOST_INFO || n == HC_CPU_INFO) return RIGHT_HOST;
+  if (n == HC_HOST_POWER) return RIGHT_POWER;
+  if (n == HC_SCHED_SET || n == HC_VCPU_PIN) return RIGHT_SCHED;
+  if (n == HC_DOMAIN_MEM_READ || n == HC_DOMAIN_MEM_WRITE || n == HC_VCPU_GET || n == HC_VCPU_SET) return RIGHT_MEMORY;
+  return RIGHT_DOMAINS;
 }
 
 function consoleWrite(vcpu: Vcpu, gpa: u64, len: u64): i64 {

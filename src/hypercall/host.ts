@@ -1,6 +1,6 @@
 // Host calls (HC_HOST_INFO, HC_CPU_INFO, HC_HOST_POWER): the machine as
 // Domain 0's management stack sees it. The dispatcher has already checked
-// the caller's RIGHT_CONTROL; each record is built here, then copied out
+// the call's right (RIGHT_HOST, RIGHT_POWER); each record is built here, then copied out
 // whole or not at all.
 import { Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy } from "../domain/memory";

@@ -2,7 +2,7 @@
 // HC_VCPU_GET/_SET), as debuggers and introspection tools need: its
 // guest-physical memory at any time, a vCPU's registers while the domain
 // is paused and none of its vCPUs is on a CPU. The dispatcher has checked
-// the caller's RIGHT_CONTROL; every id, range and buffer is checked before
+// the caller's RIGHT_MEMORY; every id, range and buffer is checked before
 // anything is copied or changed.
 import { Domain, Vcpu, VcpuState, domainById, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";

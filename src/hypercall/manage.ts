@@ -1,11 +1,12 @@
 // Management hypercalls (HC_DOMAIN_LIST ... HC_LOG_READ, HC_CONSOLE_INPUT):
 // the control domain's view of and power over the others. The dispatcher has already
-// checked the caller's RIGHT_CONTROL. Each call validates every id, size and
+// checked the caller's right for each (RIGHT_*). Each call validates every id, size and
 // guest buffer before it changes or writes anything, so a malformed call
 // returns a negative errno and has no effect; none allocates, except that
 // HC_DOMAIN_DESTROY makes the stop-reason string of the domain it ends.
 import { schedDomainUnpaused, schedKickDomain } from "../sched/scheduler";
 import { rdtsc } from "../arch/hw";
+import { isControlDomain } from "../domain/rights";
 import {
   Domain, domains, domainById, DOMSTATE_RUNNABLE, DOMSTATE_BLOCKED, DOMSTATE_STOPPED, EXIT_COUNT_SLOTS,
 } from "../domain/domain";
@@ -14,12 +15,12 @@ import { snapshotFrames, snapshotCount } from "../domain/snapshots";
 import { domainStop } from "../lifecycle/stop";
 import { logRead } from "../log/log";
 import {
-  ESRCH, EFAULT, EINVAL, RIGHT_CONTROL,
+  ESRCH, EFAULT, EINVAL,
   HC_DOMAIN_LIST_MAX, HC_CONSOLE_READ_MAX, HC_LOG_READ_MAX, HC_CONSOLE_WRITE_MAX,
   DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
   DOMFLAG_PAUSED, DOMFLAG_CONTROL,
   DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
-  DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMINFO_PAGES_OWN, DOMINFO_PAGES_SHARED, DOMINFO_PAGES_SNAPSHOTS, DOMINFO_SNAPSHOTS, DOMSTOP_DESTROYED,
+  DOMINFO_STOP_CAUSE, DOMINFO_RESTARTS, DOMINFO_PAGES_OWN, DOMINFO_RIGHTS, DOMINFO_PAGES_SHARED, DOMINFO_PAGES_SNAPSHOTS, DOMINFO_SNAPSHOTS, DOMSTOP_DESTROYED,
 } from "../arch/abi";
 import { dec } from "../lib/str";
 
@@ -51,7 +52,7 @@ function fillRecord(d: Domain): void {
   store<u32>(record + DOMREC_VCPUS, <u32>d.vcpus.length);
   let flags: u32 = 0;
   if (d.paused) flags |= DOMFLAG_PAUSED;
-  if ((d.rights & RIGHT_CONTROL) != 0) flags |= DOMFLAG_CONTROL;
+  if (isControlDomain(d)) flags |= DOMFLAG_CONTROL;
   store<u32>(record + DOMREC_FLAGS, flags);
   const n = d.name.length;
   for (let i: u32 = 0; i < DOMREC_NAME_MAX; i++) {
@@ -90,6 +91,7 @@ export function hcDomainInfo(caller: Domain, id: u64, buf: u64): i64 {
   // frames shared with a snapshot or (dedup) other domains.
   const own = guestOwnPages(d) - d.ownShared;
   store<u32>(record + DOMINFO_PAGES_OWN, own);
+  store<u32>(record + DOMINFO_RIGHTS, d.rights);
   store<u32>(record + DOMINFO_PAGES_SHARED, d.eptPml4 != 0 ? guestPages(d) - own : 0);
   store<u32>(record + DOMINFO_PAGES_SNAPSHOTS, <u32>snapshotFrames(d.id));
   store<u32>(record + DOMINFO_SNAPSHOTS, snapshotCount(d.id));

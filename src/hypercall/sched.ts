@@ -1,7 +1,7 @@
 // Hypercalls about vCPUs and the scheduler: a domain starting its own further
 // vCPUs (HC_VCPU_START), and the management calls behind the shell's
 // `sched` and `vcpu` commands (HC_SCHED_GET/SET, HC_VCPU_INFO, HC_VCPU_PIN;
-// the dispatcher has checked RIGHT_CONTROL). Every argument and guest buffer
+// the dispatcher has checked the call's right). Every argument and guest buffer
 // is checked before anything changes; a malformed call has no effect.
 import { Vcpu, Domain, domainById, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../domain/domain";
 import { vcpuStart } from "../lifecycle/builder";

@@ -1,7 +1,7 @@
 // The state tree's management calls (HC_SNAPSHOT_*; src/state/snapshot.ts):
 // take, revert to, delete and list a DomU's snapshots, fork one, merge the
 // identical pages of a group (HC_DOMAIN_DEDUP). The dispatcher has
-// checked the caller's RIGHT_CONTROL; a domain snapshots no one but DomUs
+// checked the caller's right for each (RIGHT_*); a domain snapshots no one but DomUs
 // other than itself.
 import { Domain, domainById, DOMSTATE_STOPPED, DOMSTATE_CREATED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
@@ -9,11 +9,12 @@ import { Snapshot, snapshotName, snapshotById } from "../domain/snapshots";
 import { domainFork } from "../state/fork";
 import { domainOnOtherCpu } from "../state/capture";
 import { dedupScan } from "../domain/dedup";
+import { isControlDomain } from "../domain/rights";
 import { dec } from "../lib/str";
 import { snapshotCreate, snapshotRevert, snapshotDelete, snapshotOf, snapshotFlags, snapshotsListed } from "../state/snapshot";
 import {
   ESRCH, EFAULT, EINVAL, ENOENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN, SNAPREC_ID, SNAPREC_PARENT,
-  SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, RIGHT_CONTROL, FORK_COUNT_MAX,
+  SNAPREC_FLAGS, SNAPREC_PAGES, SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, FORK_COUNT_MAX,
   HC_SNAPSHOT_LIST_MAX, DEDUP_DOMAINS_MAX, EBUSY, ENOMEM,
 } from "../arch/abi";
 
@@ -26,7 +27,7 @@ const idBuf = memory.data(<i32>(DEDUP_DOMAINS_MAX << 2), 4);
 // A live DomU other than the caller, or null.
 function target(caller: Domain, id: u64): Domain | null {
   const d = domainById(id);
-  if (d === null || d.state == DOMSTATE_STOPPED || d === caller || (d.rights & RIGHT_CONTROL) != 0) return null;
+  if (d === null || d.state == DOMSTATE_STOPPED || d === caller || isControlDomain(d)) return null;
   return d;
 }
 

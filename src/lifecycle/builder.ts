@@ -68,7 +68,7 @@ import { schedAdd, schedOnlineMask } from "../sched/scheduler";
 import { rightsFromCmdline } from "../domain/rights";
 import { PTE_P, PTE_RW, PTE_PS, isCanonical } from "../arch/paging";
 import {
-  ENOMEM, EINVAL, ESRCH, RIGHT_CONTROL,
+  ENOMEM, EINVAL, ESRCH, RIGHT_DOMAINS,
   VCPUENTRY_MODE, VCPUENTRY_FLAGS, VCPUENTRY_RIP, VCPUENTRY_RSP, VCPUENTRY_RAX, VCPUENTRY_RBX, VCPUENTRY_RDI,
   VCPUENTRY_RSI, VCPUENTRY_CR3, VCPUENTRY_GDT_BASE, VCPUENTRY_GDT_LIMIT, VCPUENTRY_REAL_CS, VCPUENTRY_SIZE,
   VCPU_MODE_REAL, VCPU_MODE_PROTECTED32, VCPU_MODE_LONG64, VCPUENTRY_FLAG_BUILDER_TABLES,
@@ -171,7 +171,7 @@ export function bootDomainConfig(cmdline: string, defaultName: string): DomainCo
 }
 
 function isControlModule(cmdline: string): bool {
-  return (rightsFromCmdline(cmdline) & RIGHT_CONTROL) != 0;
+  return (rightsFromCmdline(cmdline) & RIGHT_DOMAINS) != 0;
 }
 
 // The boot stub's hand-off block (host state of every VMCS).
@@ -288,7 +288,7 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool, 
   dom.arena = arena;
   const exitPath = optionValue(cfg.cmdline, "exit");
   dom.floorExits = exitPath !== null && exitPath == "floor";
-  dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1`: RIGHT_CONTROL
+  dom.rights = rightsFromCmdline(cfg.cmdline); // `control=1` (all), `rights=`
   if (dom.floorExits && !exitFloorAllowed) return createFailed(dom, "exit=floor needs bench_exit_floor on the hypervisor's command line");
   dom.eptPml4 = eptCreate();
   if (dom.eptPml4 == 0) return createFailed(dom, "out of memory for its EPT");

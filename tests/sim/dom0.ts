@@ -21,11 +21,11 @@ export const HC = {
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
   CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
   SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29,
-  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37,
+  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37, DOMAIN_RIGHTS: 38,
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
-const DOMREC_SIZE = 56, DOMINFO_SIZE = 736, MODREC_SIZE = 112, HOSTINFO_SIZE = 72, CPUINFO_SIZE = 32;
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 744, MODREC_SIZE = 112, HOSTINFO_SIZE = 72, CPUINFO_SIZE = 32;
 export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
 export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
 const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
@@ -42,6 +42,7 @@ export interface SimDomain {
   vcpus: number;
   paused: boolean;
   control: boolean;
+  rights?: number;         // RIGHT_* (default: all for a control domain, none otherwise)
   console: number[];       // every byte ever written (the ring keeps the last CONSOLE_RING)
   input: number[];         // bytes queued by HC_CONSOLE_INPUT
   inputRoom: number;       // how many more its UART's input ring takes
@@ -347,6 +348,14 @@ export class Dom0 {
         v.setUint32(p + 716, d.restarts ?? 0, true);
         // Frames: all its own (no snapshots here).
         if (d.state !== STATE.STOPPED) v.setUint32(p + 720, Math.floor(d.memKiB / 4), true);
+        v.setUint32(p + 736, d.rights ?? (d.control ? 0x3f : 0), true);
+        return 0n;
+      }
+      case HC.DOMAIN_RIGHTS: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || d.id === 1) return err(d?.id === 1 ? EPERM : ESRCH);
+        if (a[1] > 0x3fn) return err(EINVAL);
+        d.rights = Number(a[1]);
         return 0n;
       }
       case HC.DOMAIN_PAUSE:

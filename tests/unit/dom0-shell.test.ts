@@ -178,7 +178,7 @@ describe("commands", () => {
     const out = d.run("help");
     for (const c of ["list", "create", "destroy", "pause", "unpause", "console", "log", "info", "dmesg", "modules",
       "mem", "cpus", "sched", "vcpu-list", "vcpu-pin", "mem-read", "mem-write", "vcpu-get", "vcpu-set", "snapshot-create",
-      "snapshot-list", "snapshot-revert", "snapshot-delete", "fork-vm", "dedup", "lspci", "help",
+      "snapshot-list", "snapshot-revert", "snapshot-delete", "fork-vm", "dedup", "rights", "lspci", "help",
       "reboot", "poweroff"]) expect(out).toMatch(new RegExp(`\\n  ${c} +\\S`));
     expect(d.run("help create")).toContain("usage: create <config|module> [key=value ...] | key=value ...\n");
     expect(d.run("help destroy")).toContain("usage: destroy <domain>\n  stop a domain and free its memory\n");
@@ -487,6 +487,24 @@ describe("dedup", () => {
     expect(line("dedup web-1 1")).toMatch(/^dedup: domain 1 \(.*\) is a control domain: only DomUs share pages$/);
     expect(line("dedup web-1 nosuch")).toMatch(/^dedup: no domain named "nosuch"/);
     expect(d.calls.filter((x) => x.nr === HC.DOMAIN_DEDUP)).toHaveLength(1);
+  });
+});
+
+describe("rights", () => {
+  it("sets a domain's rights by name; info shows them; bad names and refusals are one line", () => {
+    const d = world();
+    d.addDomain({ name: "monitor" });
+    d.start();
+    expect(d.run("rights monitor host,sched")).toBe("rights monitor host,sched\ndomain 2 (monitor): rights sched,host\n" + PROMPT);
+    expect(d.calls.filter((x) => x.nr === HC.DOMAIN_RIGHTS).at(-1)!.args.slice(0, 2)).toEqual([2n, 12n]);
+    expect(d.run("info monitor")).toMatch(/\n  rights +sched,host\n/);
+    expect(d.run("info 1")).toMatch(/\n  rights +control: domains,memory,sched,host,power,console \(Domain 0\)\n/);
+    const line = (cmd: string) => d.run(cmd).split("\n")[1];
+    expect(line("rights monitor root")).toBe("rights: root: unknown right (domains, memory, sched, host, power, console, all, none)");
+    expect(line("rights monitor")).toBe("rights: usage: rights <domain> <rights|all|none>");
+    expect(line("rights 1 none")).toBe("rights: domain 1 (dom0): only rights this domain holds, over a domain holding no more (Domain 0's are its own)");
+    expect(line("rights monitor none")).toBe("domain 2 (monitor): rights none");
+    expect(d.run("info monitor")).not.toMatch(/rights/);
   });
 });
 

@@ -17,7 +17,7 @@ const HC = {
   HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
   VCPU_START: 22, SCHED_GET: 23, SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27,
   DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29, VCPU_GET: 30, VCPU_SET: 31,
-  SNAPSHOT_CREATE: 32, SNAPSHOT_REVERT: 33, SNAPSHOT_DELETE: 34, SNAPSHOT_LIST: 35, DOMAIN_FORK: 36, DOMAIN_DEDUP: 37, COUNT: 38,
+  SNAPSHOT_CREATE: 32, SNAPSHOT_REVERT: 33, SNAPSHOT_DELETE: 34, SNAPSHOT_LIST: 35, DOMAIN_FORK: 36, DOMAIN_DEDUP: 37, DOMAIN_RIGHTS: 38, COUNT: 39,
 };
 // Every call from HC_DOMAIN_LIST on but the caller's own (HC_EVENT_SETUP,
 // HC_VCPU_START, HC_TIMER_SET).
@@ -25,10 +25,11 @@ const MANAGEMENT = [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_U
   HC.MODULE_LIST, HC.MODULE_READ, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START,
   HC.CONSOLE_INPUT, HC.HOST_INFO, HC.CPU_INFO, HC.HOST_POWER,
   HC.SCHED_GET, HC.SCHED_SET, HC.VCPU_INFO, HC.VCPU_PIN, HC.DOMAIN_MEM_READ, HC.DOMAIN_MEM_WRITE, HC.VCPU_GET,
-  HC.VCPU_SET, HC.SNAPSHOT_CREATE, HC.SNAPSHOT_REVERT, HC.SNAPSHOT_DELETE, HC.SNAPSHOT_LIST, HC.DOMAIN_FORK, HC.DOMAIN_DEDUP];
+  HC.VCPU_SET, HC.SNAPSHOT_CREATE, HC.SNAPSHOT_REVERT, HC.SNAPSHOT_DELETE, HC.SNAPSHOT_LIST, HC.DOMAIN_FORK, HC.DOMAIN_DEDUP, HC.DOMAIN_RIGHTS];
 const EPERM = -1n, ESRCH = -3n, ENOMEM = -12n, EFAULT = -14n, EINVAL = -22n, ENOSYS = -38n;
-const RIGHT_CONTROL = 1;
-const DOMREC_SIZE = 56, DOMINFO_SIZE = 736;
+const RIGHT_CONTROL = 0x3f;
+const RIGHTS = { domains: 1, memory: 2, sched: 4, host: 8, power: 16, console: 32 };
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 744;
 const DOMFLAG_PAUSED = 1, DOMFLAG_CONTROL = 2;
 const DOMAIN_RUNNABLE = 0, DOMAIN_STOPPED = 2;
 const VMCALL = 18, CPUID_EXIT = 10;
@@ -105,13 +106,79 @@ function parseRec(b: Uint8Array, off = 0): Rec {
 }
 
 describe("management hypercalls: the control right", () => {
-  it("a module with control=1 holds RIGHT_CONTROL; others (control=0, control=yes, none) do not", () => {
+  it("a module with control=1 holds every right (RIGHT_CONTROL); rights= names some; others hold none", () => {
     const w = world();
     expect(w.e.testDomainRights(w.create("a", "control=1"))).toBe(RIGHT_CONTROL);
-    for (const opt of ["control=0", "control=yes", "control=", "xcontrol=1", ""]) {
+    for (const opt of ["control=0", "control=yes", "control=", "xcontrol=1", "rights=none", ""]) {
       expect(w.e.rightsFromCmdline(w.m.newString(`name=x mem=1M ${opt}`)), opt).toBe(0);
     }
     expect(w.e.rightsFromCmdline(w.m.newString("control=0 control=1"))).toBe(RIGHT_CONTROL); // last wins
+    expect(w.e.rightsFromCmdline(w.m.newString("rights=host,sched"))).toBe(RIGHTS.host | RIGHTS.sched);
+    expect(w.e.rightsFromCmdline(w.m.newString("rights=all"))).toBe(RIGHT_CONTROL);
+    // An unknown name is a config error, not a silent nothing.
+    expect(() => w.create("b", "rights=domains,root")).toThrow("domain not built");
+  });
+
+  it("each management call needs its own right; a domain holding others gets -EPERM from it", () => {
+    const w = world();
+    const NEED: Record<keyof typeof RIGHTS, number[]> = {
+      domains: [HC.DOMAIN_LIST, HC.DOMAIN_INFO, HC.DOMAIN_PAUSE, HC.DOMAIN_UNPAUSE, HC.DOMAIN_DESTROY, HC.CONSOLE_READ,
+        HC.MODULE_LIST, HC.MODULE_READ, HC.DOMAIN_CREATE, HC.DOMAIN_LOAD, HC.VCPU_SET_ENTRY, HC.DOMAIN_START,
+        HC.CONSOLE_INPUT, HC.SCHED_GET, HC.VCPU_INFO, HC.SNAPSHOT_CREATE, HC.SNAPSHOT_REVERT, HC.SNAPSHOT_DELETE,
+        HC.SNAPSHOT_LIST, HC.DOMAIN_FORK, HC.DOMAIN_DEDUP, HC.DOMAIN_RIGHTS],
+      memory: [HC.DOMAIN_MEM_READ, HC.DOMAIN_MEM_WRITE, HC.VCPU_GET, HC.VCPU_SET],
+      sched: [HC.SCHED_SET, HC.VCPU_PIN],
+      host: [HC.LOG_READ, HC.HOST_INFO, HC.CPU_INFO],
+      power: [HC.HOST_POWER],
+      console: [],
+    };
+    expect(Object.values(NEED).flat().sort((a, b) => a - b)).toEqual(MANAGEMENT);
+    // Arguments each call refuses (no such domain, a bad operation) once past its right.
+    const bad = (nr: number): Array<number | bigint> =>
+      nr === HC.HOST_POWER ? [7] : nr === HC.DOMAIN_CREATE ? [BUF, 0] : nr === HC.DOMAIN_DEDUP ? [BUF, 0] :
+      nr === HC.DOMAIN_LIST || nr === HC.MODULE_LIST || nr === HC.HOST_INFO ? [BUF, 0] : [999, 999, BUF, 0];
+    for (const [name, bit] of Object.entries(RIGHTS)) {
+      const d = w.create(`r-${name}`, `rights=${name}`);
+      expect(w.e.testDomainRights(d)).toBe(bit);
+      for (const [right, calls] of Object.entries(NEED)) {
+        for (const nr of calls) {
+          const r = w.hc(d, nr, bad(nr));
+          if (right === name) expect(r, `${name}: call ${nr}`).not.toBe(EPERM);
+          else expect(r, `${name}: call ${nr}`).toBe(EPERM);
+        }
+      }
+      w.e.testDomainStop(d, w.m.newString("done"));
+    }
+  });
+
+  it("a domain gives a domain it creates, or sets on one, only rights it holds, and takes them back", () => {
+    const w = world(0xa00000n, 0x500000n);
+    const ctl = w.create("ctl", "control=1");
+    const mgr = w.create("mgr", "rights=domains,host");
+    const dom = w.create("dom");
+    const config = (caller: number, line: string): bigint => {
+      w.write(caller, BUF, Buffer.from(line, "latin1"));
+      return w.hc(caller, HC.DOMAIN_CREATE, [BUF, line.length, 0, 0]);
+    };
+    expect(config(mgr, "domain name=c1 mem=1M rights=host,sched")).toBe(EPERM);
+    expect(config(mgr, "domain name=c1 mem=1M control=1")).toBe(EPERM);
+    const c1 = Number(config(mgr, "domain name=c1 mem=1M rights=host"));
+    expect(c1).toBeGreaterThan(0);
+    expect(w.e.testDomainRights(c1)).toBe(RIGHTS.host);
+    // Set and taken back; never more than the caller holds, never over one that holds more.
+    expect(w.hc(mgr, HC.DOMAIN_RIGHTS, [dom, RIGHTS.domains])).toBe(0n);
+    expect(w.e.testDomainRights(dom)).toBe(RIGHTS.domains);
+    expect(w.hc(mgr, HC.DOMAIN_RIGHTS, [dom, 0])).toBe(0n);
+    expect(w.e.testDomainRights(dom)).toBe(0);
+    expect(w.hc(mgr, HC.DOMAIN_RIGHTS, [dom, RIGHTS.memory])).toBe(EPERM);
+    expect(w.hc(mgr, HC.DOMAIN_RIGHTS, [ctl, 0])).toBe(EPERM);
+    expect(w.e.testDomainRights(ctl)).toBe(RIGHT_CONTROL);
+    expect(w.hc(mgr, HC.DOMAIN_RIGHTS, [mgr, 0])).toBe(ESRCH);
+    expect(w.hc(mgr, HC.DOMAIN_RIGHTS, [dom, 1 << 6])).toBe(EINVAL);
+    expect(w.hc(ctl, HC.DOMAIN_RIGHTS, [mgr, RIGHTS.host])).toBe(0n);
+    // mgr lost domains: its management calls are refused now.
+    expect(w.hc(mgr, HC.DOMAIN_LIST, [BUF, 1])).toBe(EPERM);
+    expect(w.hc(mgr, HC.HOST_INFO, [BUF])).toBe(0n);
   });
 
   it("a domain without the right gets -EPERM from every management call and nothing changes", () => {
@@ -130,7 +197,7 @@ describe("management hypercalls: the control right", () => {
       [HC.DOMAIN_MEM_READ, [ctl, BUF, BUF, 64]], [HC.DOMAIN_MEM_WRITE, [ctl, BUF, BUF, 64]], [HC.VCPU_GET, [ctl, 0, BUF]],
       [HC.VCPU_SET, [ctl, 0, 0, 1]], [HC.SNAPSHOT_CREATE, [ctl, BUF, 0]], [HC.SNAPSHOT_REVERT, [ctl, 1]],
       [HC.SNAPSHOT_DELETE, [ctl, 1, 0]], [HC.SNAPSHOT_LIST, [ctl, BUF, 4]], [HC.DOMAIN_FORK, [ctl, 0, BUF, 0]],
-      [HC.DOMAIN_DEDUP, [BUF, 1]],
+      [HC.DOMAIN_DEDUP, [BUF, 1]], [HC.DOMAIN_RIGHTS, [ctl, 0]],
       // Even with bad arguments the answer is -EPERM: a DomU learns nothing else.
       [HC.DOMAIN_INFO, [999, BUF]], [HC.DOMAIN_LIST, [BUF, 1 << 20]], [HC.LOG_READ, [0, U64 - 8n, 64]],
     ];
