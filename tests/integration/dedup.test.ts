@@ -5,37 +5,17 @@
 // by one, and each integrity pass prints the sum the other guest printed
 // for the same pass (what a pass prints depends only on its memory and the
 // pass number), while their scribbles copy pages apart again on both CPUs.
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { expect, test } from "vitest";
-import { bootBochs, makeIso, ROOT, type Emulator } from "../../qemu/emulator";
-import { FAIL, freeKiB, IDLE_PROMPT, run, until, waitForLog } from "./dom0-console";
-
-const GUESTS = path.join(ROOT, "build", "guests");
-const BOOT_MS = 4 * 60_000;
+import { bootShell, freeKiB, run, waitForLog } from "./dom0-console";
 
 const counts = (log: string) => [...log.matchAll(/^counter (\d+)$/gm)].map((m) => Number(m[1]));
 const passes = (log: string) => [...log.matchAll(/^integrity (\d+) ([0-9a-f]{8})$/gm)].map((m) => [Number(m[1]), m[2]] as const);
 // A domain's Own(KiB) column in `mem`.
 const ownKiB = (mem: string, name: string) => Number(new RegExp(`^ +\\d+ {2}${name} +\\d+ +(\\d+) `, "m").exec(mem)?.[1] ?? NaN);
 
-
 test("dedup from the shell: two pairs of identical guests share frames and run on correctly", async () => {
-  const r = spawnSync("make", ["-s", "build/dom0.elf", "guests"], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`make failed:\n${r.stdout}\n${r.stderr}`);
-  const iso = makeIso({
-    title: "tshv-dedup",
-    modules: [
-      { path: path.join(ROOT, "build", "dom0.elf"), cmdline: "domain name=dom0 mem=16M control=1" },
-      { path: path.join(GUESTS, "counter.elf"), cmdline: "/boot/guests/counter.elf" },
-      { path: path.join(GUESTS, "memory_integrity.elf"), cmdline: "/boot/guests/memory_integrity.elf" },
-    ],
-  });
-  let e: Emulator | undefined;
+  const { e, done } = await bootShell("tshv-dedup", ["counter", "memory_integrity"], 2);
   try {
-    e = await bootBochs({ iso: iso.path, failOn: FAIL, cpus: 2 });
-    await e.waitFor(/dom0: shell ready after \d+ TSC ticks/, BOOT_MS);
-    await until(e, 0, IDLE_PROMPT, 60_000, "the first prompt");
     for (const n of ["i1", "i2"]) {
       expect(await run(e, `create memory_integrity.elf name=${n} memory=8`)).toMatch(new RegExp(`created domain \\d+ \\(${n}\\)`));
     }
@@ -103,7 +83,6 @@ test("dedup from the shell: two pairs of identical guests share frames and run o
     expect(freeKiB(mem9) - free0).toBeGreaterThanOrEqual(2 * 8192 + 2 * 2048 - 256);
     console.log(`bochs: dedup suite done, ${e.elapsed().toFixed(1)} s`);
   } finally {
-    await e?.kill();
-    iso.cleanup();
+    await done();
   }
 }, 20 * 60_000);

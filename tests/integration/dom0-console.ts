@@ -1,8 +1,10 @@
 // Reading and typing on Domain 0's serial console in an emulator: waiting
 // for output, the failures that end a wait at once, and commands typed at a
 // shell prompt (Domain 0's, or a guest's through `console`). Shared by the
-// shell, heap and Linux tests.
-import type { Emulator } from "../../qemu/emulator";
+// shell, heap, Linux and state-tree tests, which it also boots (bootShell).
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { bootBochs, makeIso, ROOT, type Emulator } from "../../qemu/emulator";
 
 export const FAIL = /hv: PANIC|hv: EXCEPTION|hv: halted|dom0: PANIC|dom0: EXCEPTION|wasm trap/;
 
@@ -84,4 +86,31 @@ export async function waitForLog(e: Emulator, what: string, dom: string, ok: (lo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log:\n${log.slice(-2000)}`);
     await sleep(2000);
   }
+}
+
+// Domain 0's shell booted in Bochs on `cpus` CPUs, the guests `elves`
+// (build/guests/<name>.elf, built first) left to it as boot modules; at its
+// first prompt. `done` stops Bochs and removes the ISO.
+export async function bootShell(title: string, elves: string[], cpus: number): Promise<{ e: Emulator; done: () => Promise<void> }> {
+  const r = spawnSync("make", ["-s", "build/dom0.elf", "guests"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`make failed:\n${r.stdout}\n${r.stderr}`);
+  const iso = makeIso({
+    title,
+    modules: [
+      { path: path.join(ROOT, "build", "dom0.elf"), cmdline: "domain name=dom0 mem=16M control=1" },
+      ...elves.map((n) => ({ path: path.join(ROOT, "build", "guests", `${n}.elf`), cmdline: `/boot/guests/${n}.elf` })),
+    ],
+  });
+  let e: Emulator | undefined;
+  try {
+    e = await bootBochs({ iso: iso.path, failOn: FAIL, cpus });
+    await e.waitFor(/dom0: shell ready after \d+ TSC ticks/, 4 * 60_000);
+    await until(e, 0, IDLE_PROMPT, 60_000, "the first prompt");
+  } catch (err) {
+    await e?.kill();
+    iso.cleanup();
+    throw err;
+  }
+  const booted = e;
+  return { e: booted, done: async () => { await booted.kill(); iso.cleanup(); } };
 }

@@ -5,14 +5,8 @@
 // the memory-integrity guest (tests/guests/memory_integrity.asm), whose
 // passes after a revert print the sums they printed the first time. Every
 // snapshot deleted, the host's free memory is where it was before the first.
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { expect, test } from "vitest";
-import { bootBochs, makeIso, ROOT, type Emulator } from "../../qemu/emulator";
-import { FAIL, freeKiB, IDLE_PROMPT, run, until, waitForLog } from "./dom0-console";
-
-const GUESTS = path.join(ROOT, "build", "guests");
-const BOOT_MS = 4 * 60_000;
+import { bootShell, freeKiB, run, waitForLog } from "./dom0-console";
 
 const counts = (log: string) => [...log.matchAll(/^counter (\d+)$/gm)].map((m) => Number(m[1]));
 const last = (log: string) => counts(log).at(-1) ?? 0;   // the newest
@@ -20,23 +14,9 @@ const last = (log: string) => counts(log).at(-1) ?? 0;   // the newest
 const fallbacks = (log: string) => counts(log).filter((c, i, a) => i > 0 && c < a[i - 1]);
 const passes = (log: string) => [...log.matchAll(/^integrity (\d+) ([0-9a-f]{8})$/gm)].map((m) => [Number(m[1]), m[2]] as const);
 
-
 test("snapshots from the shell: revert, a tree with branches, memory integrity, memory back after delete", async () => {
-  const r = spawnSync("make", ["-s", "build/dom0.elf", "guests"], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`make failed:\n${r.stdout}\n${r.stderr}`);
-  const iso = makeIso({
-    title: "tshv-snapshot",
-    modules: [
-      { path: path.join(ROOT, "build", "dom0.elf"), cmdline: "domain name=dom0 mem=16M control=1" },
-      { path: path.join(GUESTS, "counter.elf"), cmdline: "/boot/guests/counter.elf" },
-      { path: path.join(GUESTS, "memory_integrity.elf"), cmdline: "/boot/guests/memory_integrity.elf" },
-    ],
-  });
-  let e: Emulator | undefined;
+  const { e, done } = await bootShell("tshv-snapshot", ["counter", "memory_integrity"], 2);
   try {
-    e = await bootBochs({ iso: iso.path, failOn: FAIL, cpus: 2 });
-    await e.waitFor(/dom0: shell ready after \d+ TSC ticks/, BOOT_MS);
-    await until(e, 0, IDLE_PROMPT, 60_000, "the first prompt");
     expect(await run(e, `create counter.elf name=counter memory=2`)).toMatch(/created domain \d+ \(counter\)/);
     const free0 = freeKiB(await run(e, "mem"));
     await waitForLog(e, "counter 3", "counter", (l) => last(l) >= 3);
@@ -47,10 +27,10 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     // snapshot, which waited for the guest to leave its CPU (in Bochs a
     // guest with interrupts off runs on to its slice's end after a pause).
     const snapAt = async (name: string): Promise<number> => {
-      expect(await run(e!, "pause counter")).toContain("paused domain");
-      expect(await run(e!, `snapshot-create counter ${name}`)).toMatch(new RegExp(`^snapshot ${name} \\(id \\d+\\) of domain \\d+ \\(counter\\): \\d+ KiB, \\d+ TSC ticks$`, "m"));
-      const at = last(await run(e!, "log counter"));
-      expect(await run(e!, "unpause counter")).toContain("unpaused domain");
+      expect(await run(e, "pause counter")).toContain("paused domain");
+      expect(await run(e, `snapshot-create counter ${name}`)).toMatch(new RegExp(`^snapshot ${name} \\(id \\d+\\) of domain \\d+ \\(counter\\): \\d+ KiB, \\d+ TSC ticks$`, "m"));
+      const at = last(await run(e, "log counter"));
+      expect(await run(e, "unpause counter")).toContain("unpaused domain");
       return at;
     };
     // A snapshot of the running guest; it runs on, and a revert takes its
@@ -149,7 +129,6 @@ test("snapshots from the shell: revert, a tree with branches, memory integrity, 
     await waitForLog(e, "the counter still counting", "counter", (l) => counts(l).at(-1)! > before);
     console.log(`bochs: snapshot suite done, ${e.elapsed().toFixed(1)} s`);
   } finally {
-    await e?.kill();
-    iso.cleanup();
+    await done();
   }
 }, 20 * 60_000);
