@@ -44,9 +44,9 @@ let seed: u64 = 0;
 let changed: u64 = 0;      // the domains whose EPT a merge changed (a bit each)
 
 // Merges the identical pages of `doms` (paused, each a DomU once, at most
-// DEDUP_DOMAINS_MAX); the
-// pages merged (each a frame freed), or -1 when no frame is left for even
-// a one-frame table.
+// DEDUP_DOMAINS_MAX): the pages mapped to another frame (a writable one
+// merged frees its frame; a shared one moved frees its old frame with the
+// last), or -1 when no frame is left for even a one-frame table.
 export function dedupScan(doms: Domain[]): i64 {
   let pages: u64 = 0;
   for (let i = 0; i < doms.length; i++) pages += <u64>guestPages(unchecked(doms[i]));
