@@ -124,6 +124,10 @@ export function cmdRights(args: string[]): void {
     fail("rights", resolveError);
     return;
   }
+  if (<u64>domId(slot) == selfId) {
+    fail("rights", "domain " + domLabel(slot) + " is Domain 0 itself: its rights are its own");
+    return;
+  }
   const r = rightsNamed(args[1]);
   if (r < 0) {
     fail("rights", args[1] + ": unknown right (" + RIGHT_NAMES.join(", ") + ", all, none)");
@@ -131,7 +135,7 @@ export function cmdRights(args: string[]): void {
   }
   const rc = vmcall(HC_DOMAIN_RIGHTS, <u64>domId(slot), <u64>r, 0, 0);
   if (rc != 0) {
-    const why = rc == -<i64>EPERM ? "only rights this domain holds, over a domain holding no more (Domain 0's are its own)" :
+    const why = rc == -<i64>EPERM ? "only rights this domain holds, over a domain holding no more" :
       rc == -<i64>ESRCH ? "not another live domain" : errnoText(rc);
     fail("rights", "domain " + domLabel(slot) + ": " + why);
     return;

@@ -27,9 +27,10 @@ import {
   isValidDomainName, DOMAIN_NAME_MAX, DOMAIN_MEM_MAX, DOMAIN_VCPUS_MAX, DOMAIN_WEIGHT_MAX, DOMAIN_CAP_MAX,
 } from "../src/domain/config";
 import { dec } from "../src/lib/str";
+import { rightsNamed, parsePortRanges, RIGHT_NAMES } from "../src/domain/config";
 import { parseDecimal } from "./words";
 
-export const XL_KEYS = "name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash";
+export const XL_KEYS = "name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash, rights, ioports";
 const MEMORY_MAX_MIB: i64 = <i64>(DOMAIN_MEM_MAX >> 20);
 
 export class XlConfig {
@@ -50,6 +51,8 @@ export class XlConfig {
   onPoweroff: string = "";
   onReboot: string = "";
   onCrash: string = "";
+  rights: string = "";   // rights=, ioports= as the hypervisor takes them ("": not given)
+  ioports: string = "";
   error: string = "";
 
   fail(message: string): bool {
@@ -86,7 +89,7 @@ function number(c: XlConfig, where: string, value: string, min: i64, max: i64, w
 export function xlAssign(c: XlConfig, key: string, value: string, where: string, fromFile: bool, quoted: bool): bool {
   const isAction = key == "on_poweroff" || key == "on_reboot" || key == "on_crash";
   const isString = key == "name" || key == "kernel" || key == "ramdisk" || key == "cmdline" || key == "root" || key == "extra" ||
-    key == "kind" || isAction;
+    key == "kind" || key == "rights" || key == "ioports" || isAction;
   const isNumber = key == "memory" || key == "vcpus" || key == "weight" || key == "cap" || key == "acpi";
   if (!isString && !isNumber) return c.fail(where + "unknown key \"" + key + "\" (keys: " + XL_KEYS + ")");
   if (fromFile && isString && !quoted) return c.fail(where + "a string needs double quotes: " + key + " = \"...\"");
@@ -115,6 +118,13 @@ export function xlAssign(c: XlConfig, key: string, value: string, where: string,
       return c.fail(where + "unknown kind \"" + value + "\" (auto, flat64 or realmode)");
     }
     c.kind = value;
+  } else if (key == "rights") {
+    if (rightsNamed(value) < 0) return c.fail(where + "unknown right in \"" + value + "\" (" + RIGHT_NAMES.join(", ") + ", all, none)");
+    c.rights = value;
+  } else if (key == "ioports") {
+    const e = parsePortRanges(value, []);
+    if (e.length != 0) return c.fail(where + e);
+    c.ioports = value;
   } else if (isAction) {
     if (value != "destroy" && value != "restart" && value != "preserve") {
       return c.fail(where + "unknown action \"" + value + "\" (destroy, restart or preserve)");
@@ -239,6 +249,8 @@ export function xlMerge(base: XlConfig, over: XlConfig): void {
   if (over.onPoweroff.length != 0) base.onPoweroff = over.onPoweroff;
   if (over.onReboot.length != 0) base.onReboot = over.onReboot;
   if (over.onCrash.length != 0) base.onCrash = over.onCrash;
+  if (over.rights.length != 0) base.rights = over.rights;
+  if (over.ioports.length != 0) base.ioports = over.ioports;
 }
 
 // The hypervisor's words for the keys `c` sets (each ` key=value`), to
@@ -256,6 +268,8 @@ export function xlHvWords(c: XlConfig): string {
   if (c.onPoweroff.length != 0) s += " on_poweroff=" + c.onPoweroff;
   if (c.onReboot.length != 0) s += " on_reboot=" + c.onReboot;
   if (c.onCrash.length != 0) s += " on_crash=" + c.onCrash;
+  if (c.rights.length != 0) s += " rights=" + c.rights;
+  if (c.ioports.length != 0) s += " ioports=" + c.ioports;
   return s;
 }
 

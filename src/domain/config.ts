@@ -54,6 +54,7 @@ export class DomainConfig {
   onPoweroff: u8 = POLICY_DESTROY;
   onReboot: u8 = POLICY_RESTART;
   onCrash: u8 = POLICY_DESTROY;
+  ioports: u32[] = [];       // I/O ports it reaches directly (ioports=): base, count pairs
   line: string = "";         // the whole line it was parsed from (a restart parses it again)
   error: string = "";        // "" when valid
 
@@ -76,7 +77,30 @@ export class DomainConfig {
 
 // Every key of a domain module's line the hypervisor reads (here, in the
 // builder, src/domain/rights.ts), each between spaces.
-const HV_KEYS = " name mem vcpus weight cap cpus kind load on_poweroff on_reboot on_crash start control rights exit testdev acpi ";
+const HV_KEYS = " name mem vcpus weight cap cpus kind load on_poweroff on_reboot on_crash start control rights ioports exit testdev acpi ";
+
+// Ports a domain may be given (I/O bitmap A: 0-0x7fff), and ranges at most.
+export const IOPORTS_LIMIT: u32 = 0x8000;
+const IOPORT_RANGES_MAX: i32 = 16;
+
+// `ioports=0x1f0-0x1f7,0x3f6`: base, count pairs into `out`; "" or why not.
+// A number is decimal or 0x hex; a range is inclusive.
+export function parsePortRanges(value: string, out: u32[]): string {
+  const parts = value.split(",");
+  if (parts.length > IOPORT_RANGES_MAX) return "more than " + dec(IOPORT_RANGES_MAX) + " ranges";
+  for (let i = 0; i < parts.length; i++) {
+    const r = parts[i];
+    const dash = r.indexOf("-");
+    const lo = parseSize(dash < 0 ? r : r.substring(0, dash));
+    const hi = dash < 0 ? lo : parseSize(r.substring(dash + 1));
+    if (lo == BAD_SIZE || hi == BAD_SIZE || hi < lo || hi >= <u64>IOPORTS_LIMIT) {
+      return "bad port range " + r + " (ports 0 to 0x7fff, e.g. 0x1f0-0x1f7)";
+    }
+    out.push(<u32>lo);
+    out.push(<u32>(hi - lo + 1));
+  }
+  return "";
+}
 
 // The rights by name, in RIGHT_* bit order (`rights=domains,sched`).
 export const RIGHT_NAMES: string[] = ["domains", "memory", "sched", "host", "power", "console"];
@@ -301,6 +325,10 @@ export function parseDomainConfig(line: string, defaultName: string, memOverride
       if (key == "on_poweroff") c.onPoweroff = p;
       else if (key == "on_reboot") c.onReboot = p;
       else c.onCrash = p;
+    } else if (key == "ioports") {
+      c.ioports = [];
+      const e = parsePortRanges(value, c.ioports);
+      if (e.length != 0) return c.fail(word + ": " + e);
     } else if (key == "load") {
       const v = parseSize(value);
       if (v == BAD_SIZE) return c.fail(word + ": bad address (use e.g. 0x100000)");

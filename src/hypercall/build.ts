@@ -14,7 +14,8 @@ import {
   domainCreate, domainSetEntry, domainStart, nextDomainName, builderHandoff,
 } from "../lifecycle/builder";
 import { stringFromBytes } from "../lib/str";
-import { print, println, printDec } from "../log/log";
+import { print, println, printDec, printHex } from "../log/log";
+import { ioBitmapPasses } from "../vmx/vmcs-init";
 import {
   ESRCH, EFAULT, EINVAL, ENOMEM, EPERM, RIGHT_CONTROL,
   HC_MODULE_LIST_MAX, HC_MODULE_READ_MAX, HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX,
@@ -112,6 +113,16 @@ export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64, i
     print(": it may not give rights it lacks (");
     print(rightsText(beyond));
     println(")");
+    return err(EPERM);
+  }
+  // ... and only ports it reaches itself.
+  for (let i = 0; i + 1 < cfg.ioports.length; i += 2) {
+    if (ioBitmapPasses(caller.ioBitmapA, unchecked(cfg.ioports[i]), unchecked(cfg.ioports[i + 1]))) continue;
+    print("hv: HC_DOMAIN_CREATE by domain ");
+    printDec(caller.id);
+    print(": it may not give ports it does not hold (");
+    printHex(cfg.ioports[i], 4);
+    println(" ...)");
     return err(EPERM);
   }
   const d = domainCreate(cfg, builderHandoff());

@@ -305,6 +305,12 @@ function createIn(arena: Region, cfg: DomainConfig, handoff: u32, asDom0: bool, 
     ioBitmapPass(dom.ioBitmapA, COM1, UART_PORTS);
     ioBitmapPass(dom.ioBitmapA, PCI_CONFIG_PORT, PCI_CONFIG_PORTS);
   }
+  // ioports=: the ports it drives itself (a driver domain's device).
+  if (cfg.ioports.length != 0) {
+    if (dom.ioBitmapA == 0) dom.ioBitmapA = ioBitmapAlloc();
+    if (dom.ioBitmapA == 0) return createFailed(dom, "out of memory for its I/O bitmap");
+    for (let i = 0; i + 1 < cfg.ioports.length; i += 2) ioBitmapPass(dom.ioBitmapA, unchecked(cfg.ioports[i]), unchecked(cfg.ioports[i + 1]));
+  }
   if (<u64>framesFree() < VMCS_FRAMES + <u64>cfg.vcpus - 1) return createFailed(dom, "out of memory for its VMCSs");
   dom.weight = cfg.weight;
   dom.cap = cfg.cap;

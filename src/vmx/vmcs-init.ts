@@ -100,6 +100,15 @@ export function ioBitmapPass(bitmapA: u64, base: u32, count: u32): void {
   }
 }
 
+// Do ports [base, base + count) all pass through bitmap A (0: none does)?
+export function ioBitmapPasses(bitmapA: u64, base: u32, count: u32): bool {
+  if (bitmapA == 0) return false;
+  for (let p = base; p < base + count; p++) {
+    if (p >= V.IO_BITMAP_A_PORTS || (load<u8>(<usize>bitmapA + (p >> 3)) & (<u8>1 << <u8>(p & 7))) != 0) return false;
+  }
+  return true;
+}
+
 // Allocates and fills the vCPU's VMCS and leaves it current on this CPU.
 export function vmcsInit(vcpu: Vcpu, handoff: u32, start: StartState): void {
   if (msrBitmap == 0) {

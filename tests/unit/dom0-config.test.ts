@@ -55,7 +55,7 @@ describe("xl.cfg files", () => {
   });
 
   const bad: Array<[string, string]> = [
-    ['name = "a"\nfoo = 1', 'line 2: foo: unknown key "foo" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)'],
+    ['name = "a"\nfoo = 1', 'line 2: foo: unknown key "foo" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash, rights, ioports)'],
     ["memory 64", "line 1: expected key = value"],
     ["= 64", "line 1: expected key = value"],
     ["\n\nmemory =", "line 3: missing value after memory ="],
@@ -101,7 +101,7 @@ describe("key=value words", () => {
 
   it("names the word in its errors", () => {
     expect(xlWords("memory=abc").error).toBe("memory=abc: not a number (1 to 2048 MiB)");
-    expect(xlWords("nmae=x").error).toBe('nmae=x: unknown key "nmae" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)');
+    expect(xlWords("nmae=x").error).toBe('nmae=x: unknown key "nmae" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash, rights, ioports)');
     expect(xlWords("=5").error).toBe('"=5": expected key=value');
     expect(xlWords("name=").error).toBe('name=: bad name "" (1-31 characters of A-Z a-z 0-9 _ . -)');
   });

@@ -297,7 +297,7 @@ describe("commands", () => {
       ["create nothing.cfg", 'create: no boot module "nothing.cfg" (modules lists them)'],
       ["create counter.cfg memory=0", "create: memory=0: out of range (1 to 2048 MiB)"],
       ["create counter.cfg name=web", 'create: domain 2 (web) already has the name "web" (name=... gives another)'],
-      ["create counter.cfg colour=red", 'create: colour=red: unknown key "colour" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash)'],
+      ["create counter.cfg colour=red", 'create: colour=red: unknown key "colour" (keys: name, memory, vcpus, kernel, ramdisk, cmdline, root, extra, weight, cap, kind, acpi, on_poweroff, on_reboot, on_crash, rights, ioports)'],
     ];
     for (const [line, error] of cases) expect(d.run(line), line).toBe(`${line}\n${error}\n${PROMPT}`);
     expect(snapshot(d)).toBe(before);
@@ -502,7 +502,7 @@ describe("rights", () => {
     const line = (cmd: string) => d.run(cmd).split("\n")[1];
     expect(line("rights monitor root")).toBe("rights: root: unknown right (domains, memory, sched, host, power, console, all, none)");
     expect(line("rights monitor")).toBe("rights: usage: rights <domain> <rights|all|none>");
-    expect(line("rights 1 none")).toBe("rights: domain 1 (dom0): only rights this domain holds, over a domain holding no more (Domain 0's are its own)");
+    expect(line("rights 1 none")).toBe("rights: domain 1 (dom0) is Domain 0 itself: its rights are its own");
     expect(line("rights monitor none")).toBe("domain 2 (monitor): rights none");
     expect(d.run("info monitor")).not.toMatch(/rights/);
   });

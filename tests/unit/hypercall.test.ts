@@ -179,6 +179,32 @@ describe("management hypercalls: the control right", () => {
     // mgr lost domains: its management calls are refused now.
     expect(w.hc(mgr, HC.DOMAIN_LIST, [BUF, 1])).toBe(EPERM);
     expect(w.hc(mgr, HC.HOST_INFO, [BUF])).toBe(0n);
+    // Ports too: Domain 0 (ctl) reaches COM1 and PCI configuration space and
+    // may give those to a driver domain, nothing else; mgr reaches none.
+    const passes = (id: number, port: number): boolean => {
+      const b = Number(w.e.testDomainIoBitmapA(id));
+      return b !== 0 && (w.m.bytes[b + (port >> 3)] & (1 << (port & 7))) === 0;
+    };
+    expect(passes(ctl, 0xcf8)).toBe(true);
+    expect(config(ctl, "domain name=drv1 mem=1M ioports=0x1f0-0x1f7")).toBe(EPERM);
+    expect(w.hc(ctl, HC.DOMAIN_RIGHTS, [mgr, RIGHTS.domains])).toBe(0n);
+    expect(config(mgr, "domain name=drv2 mem=1M ioports=0xcf8")).toBe(EPERM);
+    expect(w.hc(ctl, HC.DOMAIN_DESTROY, [c1])).toBe(0n);     // (its memory, for the next)
+    const drv = Number(config(ctl, "domain name=drv3 mem=1M ioports=0xcf8-0xcff"));
+    expect(drv).toBeGreaterThan(0);
+    expect([0xcf7, 0xcf8, 0xcfc, 0xcff, 0xd00, 0x3f8].map((p) => passes(drv, p))).toEqual([false, true, true, true, false, false]);
+  });
+
+  it("ioports= gives a boot module the ports it names and no others; a bad range is a config error", () => {
+    const w = world();
+    const drv = w.create("drv", "ioports=0x1f0-0x1f7,0x3f6");
+    const b = Number(w.e.testDomainIoBitmapA(drv));
+    expect(b).not.toBe(0);
+    const passes = (p: number) => (w.m.bytes[b + (p >> 3)] & (1 << (p & 7))) === 0;
+    expect([0x1ef, 0x1f0, 0x1f7, 0x1f8, 0x3f6, 0x3f7, 0x3f8, 0xcf8].map(passes)).toEqual([false, true, true, false, true, false, false, false]);
+    for (const bad of ["0x8000", "0x10-0x8", "x", "0x1f0-", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"]) {
+      expect(() => w.create(`bad${bad.length}`, `ioports=${bad}`), bad).toThrow("domain not built");
+    }
   });
 
   it("a domain without the right gets -EPERM from every management call and nothing changes", () => {
