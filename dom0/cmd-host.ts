@@ -50,7 +50,7 @@ export function cmdMem(args: string[]): void {
   // Frames in KiB: a domain's own, the pages it maps on frames shared with
   // snapshots or (dedup) other domains (copy-on-write), and those its
   // snapshots hold. Frames shared with snapshots are counted there; those
-  // dedup shares once, apart (a snapshot holding one counts it again).
+  // dedup shares once, on their own line.
   let used: u64 = 0;
   putsln("   ID  Name                              Mem(KiB)   Own(KiB) Shared(KiB)  Snaps(KiB)");
   for (let s = 0; s < domainCount(); s++) {

@@ -29,7 +29,7 @@
 import { Domain, domains } from "./domain";
 import { guestPages, ownBit, setOwnBit, guestEptChanged, cowLogReset } from "./memory";
 import { frameAllocContiguous, frameFree, frameFreeLater, framesFree } from "../mm/frames";
-import { frameHolders, frameRelease } from "../mm/share";
+import { frameHolders, frameRelease, framesShared } from "../mm/share";
 import {
   eptTranslate, eptLeafSize, eptProtect, eptCollapse, eptMap, eptSwap4K, eptCreate, eptDestroy, eptCloneInto,
   EPT_OK, EPT_ALLOW_2M,
@@ -494,12 +494,19 @@ export function snapshotsDomainGone(dom: Domain): void {
 
 // ── Accounting ───────────────────────────────────────────────────────────
 
-// Frames held by snapshots owned by `owner` (0: all): records and pages.
+// Frames held by snapshots owned by `owner` (0: all): records and pages,
+// less the pages on frames dedup shares (counted once, as dedup's).
 export function snapshotFrames(owner: u32): u64 {
   let n: u64 = 0;
   for (let id: u32 = 1; id < SNAPSHOTS_MAX; id++) {
     const s = snapshotById(id);
-    if (s !== null && (owner == 0 || s.owner == owner)) n += <u64>s.frames + <u64>s.pages + <u64>s.templateFrames;
+    if (s === null || (owner != 0 && s.owner != owner)) continue;
+    n += <u64>s.frames + <u64>s.pages + <u64>s.templateFrames;
+    if (framesShared() == 0) continue;
+    for (let i: u32 = 0; i < s.extents; i++) {
+      const e = extentAt(s, i);
+      for (let k: u32 = 0; k < extentCount(e); k++) if (frameHolders(extentFrame(e) + (<u64>k << 12)) != 0) n--;
+    }
   }
   return n;
 }
