@@ -103,28 +103,29 @@ let ticks: u64 = 0;
 // `nr` (a, b) on the domain, paused for it: a running domain is paused
 // first and unpaused after; -EBUSY while a CPU still runs it is tried again.
 function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
-  const paused = pauseAll([slot]);
-  if (paused === null) return -<i64>EBUSY;
+  const paused: u64[] = [];
+  const p = pauseAll([slot], paused);
+  if (p < 0) return p;
   const rc = untilOffCpu(nr, <u64>domId(slot), a, b, c);
   unpauseAll(paused);
   return rc;
 }
 
 // Pauses the domains at `slots` that run (not a control domain: it has no
-// snapshots, and the call says so); the ids it paused, or null (none left
-// paused) if one refused.
-function pauseAll(slots: i32[]): u64[] | null {
-  const paused: u64[] = [];
+// snapshots, and the call says so), their ids into `paused`; 0, or the
+// first refusal's errno (then none is left paused).
+function pauseAll(slots: i32[], paused: u64[]): i64 {
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i];
     if ((domFlags(s) & (DOMFLAG_PAUSED | DOMFLAG_CONTROL)) != 0) continue;
-    if (vmcall(HC_DOMAIN_PAUSE, <u64>domId(s), 0, 0, 0) < 0) {
+    const rc = vmcall(HC_DOMAIN_PAUSE, <u64>domId(s), 0, 0, 0);
+    if (rc < 0) {
       unpauseAll(paused);
-      return null;
+      return rc;
     }
     paused.push(<u64>domId(s));
   }
-  return paused;
+  return 0;
 }
 
 function unpauseAll(ids: u64[]): void {
@@ -330,9 +331,10 @@ export function cmdDedup(args: string[]): void {
     slots.push(slot);
   }
   const before = hostRead() == 0 ? hostMemFreeKiB() : 0;
-  const paused = pauseAll(slots);
-  if (paused === null) {
-    fail("dedup", "a domain could not be paused");
+  const paused: u64[] = [];
+  const p = pauseAll(slots, paused);
+  if (p < 0) {
+    fail("dedup", "a domain could not be paused (" + errnoText(p) + ")");
     return;
   }
   const rc = untilOffCpu(HC_DOMAIN_DEDUP, idBuf, <u64>slots.length, 0, 0);

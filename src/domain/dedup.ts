@@ -42,6 +42,7 @@ let slots: u32 = 0;
 let used: u32 = 0;
 let seed: u64 = 0;
 let changed: u64 = 0;      // the domains whose EPT a merge changed (a bit each)
+let joinable = false;      // two shared frames hash alike: sharedPagesJoined has work
 
 // Merges the identical pages of `doms` (paused, each a DomU once, at most
 // DEDUP_DOMAINS_MAX): the pages mapped to another frame (a writable one
@@ -71,6 +72,7 @@ export function dedupScan(doms: Domain[]): i64 {
   memory.fill(table, 0, <usize>frames << 12);
   seed = (hostUptime() | 1) * 0x9e3779b97f4a7c15;
 
+  joinable = false;
   for (let i = 0; i < doms.length; i++) sharedFramesSeen(unchecked(doms[i]));
   for (let s: u32 = 0; s < slots; s++) {
     const e = table + <usize>s * ENTRY;
@@ -82,7 +84,7 @@ export function dedupScan(doms: Domain[]): i64 {
   }
   let merged: i64 = 0;
   changed = 0;
-  for (let i = 0; i < doms.length; i++) merged += sharedPagesJoined(doms, <u32>i);
+  if (joinable) for (let i = 0; i < doms.length; i++) merged += sharedPagesJoined(doms, <u32>i);
   for (let i = 0; i < doms.length; i++) merged += writablePagesMerged(doms, <u32>i);
   for (let i = 0; i < doms.length; i++) if ((changed >> <u64>i) & 1) guestEptChanged(unchecked(doms[i]));
   for (let i: u32 = 0; i < frames; i++) frameFree(at + (<u64>i << 12));
@@ -125,6 +127,7 @@ function sharedFramesSeen(d: Domain): void {
         store<u32>(e + 12, load<u32>(e + 12) + 1);
         break;
       }
+      if (load<u64>(e) == h) joinable = true;   // another frame, maybe the same bytes
       s = (s + 1) & (slots - 1);
     }
   }

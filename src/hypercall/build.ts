@@ -8,13 +8,13 @@
 import { Domain, domainById, domain0, DOMSTATE_CREATED, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy, guestRangeOk } from "../domain/memory";
 import { moduleAvailable, moduleCount } from "../domain/modules";
-import { parseDomainConfig, rightsText } from "../domain/config";
+import { DomainConfig, parseDomainConfig, rightsText } from "../domain/config";
 import { rightsFromCmdline } from "../domain/rights";
 import {
   domainCreate, domainSetEntry, domainStart, nextDomainName, builderHandoff,
 } from "../lifecycle/builder";
-import { stringFromBytes } from "../lib/str";
-import { print, println, printDec, printHex } from "../log/log";
+import { stringFromBytes, hex } from "../lib/str";
+import { print, println, printDec } from "../log/log";
 import { ioBitmapPasses } from "../vmx/vmcs-init";
 import {
   ESRCH, EFAULT, EINVAL, ENOMEM, EPERM, RIGHT_CONTROL,
@@ -69,10 +69,6 @@ export function hcModuleRead(caller: Domain, index: u64, offset: u64, buf: u64, 
   return <i64>n;
 }
 
-// HC_DOMAIN_CREATE: the config text (printable ASCII and tabs, no NUL) is
-// parsed as a module command line; -EINVAL if it is not a valid config or
-// `image` or `initrd` (1 + a module index, 0 none) names no module left to
-// Domain 0, -ENOMEM if the memory is not there (nothing kept).
 // HC_DOMAIN_RIGHTS: the domain's rights become `rights`. The caller must
 // hold them and every right the domain has now (so it can take back what
 // it gave, never give more, and never demote one above it); Domain 0's
@@ -86,6 +82,31 @@ export function hcDomainRights(caller: Domain, id: u64, rights: u64): i64 {
   return 0;
 }
 
+// Why `caller` may not create a domain of `cfg`, or "": it gives only
+// rights it holds itself, and only ports it reaches itself.
+function beyondCaller(caller: Domain, cfg: DomainConfig): string {
+  const rights = rightsFromCmdline(cfg.cmdline) & ~caller.rights;
+  if (rights != 0) return "it may not give rights it lacks (" + rightsText(rights) + ")";
+  for (let i = 0; i + 1 < cfg.ioports.length; i += 2) {
+    if (!ioBitmapPasses(caller.ioBitmapA, unchecked(cfg.ioports[i]), unchecked(cfg.ioports[i + 1]))) {
+      return "it may not give ports it does not hold (" + hex(unchecked(cfg.ioports[i]), 4) + " ...)";
+    }
+  }
+  return "";
+}
+
+function createRefused(caller: Domain, why: string): void {
+  print("hv: HC_DOMAIN_CREATE by domain ");
+  printDec(caller.id);
+  print(": ");
+  println(why);
+}
+
+// HC_DOMAIN_CREATE: the config text (printable ASCII and tabs, no NUL) is
+// parsed as a module command line; -EINVAL if it is not a valid config or
+// `image` or `initrd` (1 + a module index, 0 none) names no module left to
+// Domain 0, -EPERM if it gives rights or ports the caller lacks, -ENOMEM if
+// the memory is not there (nothing kept).
 export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64, initrd: u64): i64 {
   if (len == 0 || len > <u64>HC_DOMAIN_CONFIG_MAX) return err(EINVAL);
   const m = image != 0 ? moduleAvailable(image - 1) : null;
@@ -99,30 +120,12 @@ export function hcDomainCreate(caller: Domain, gpa: u64, len: u64, image: u64, i
   }
   const cfg = parseDomainConfig(stringFromBytes(configBounce, <u32>len), nextDomainName());
   if (cfg.error.length != 0) {
-    print("hv: HC_DOMAIN_CREATE by domain ");
-    printDec(caller.id);
-    print(": ");
-    println(cfg.error);
+    createRefused(caller, cfg.error);
     return err(EINVAL);
   }
-  // Only rights the caller holds itself.
-  const beyond = rightsFromCmdline(cfg.cmdline) & ~caller.rights;
-  if (beyond != 0) {
-    print("hv: HC_DOMAIN_CREATE by domain ");
-    printDec(caller.id);
-    print(": it may not give rights it lacks (");
-    print(rightsText(beyond));
-    println(")");
-    return err(EPERM);
-  }
-  // ... and only ports it reaches itself.
-  for (let i = 0; i + 1 < cfg.ioports.length; i += 2) {
-    if (ioBitmapPasses(caller.ioBitmapA, unchecked(cfg.ioports[i]), unchecked(cfg.ioports[i + 1]))) continue;
-    print("hv: HC_DOMAIN_CREATE by domain ");
-    printDec(caller.id);
-    print(": it may not give ports it does not hold (");
-    printHex(cfg.ioports[i], 4);
-    println(" ...)");
+  const beyond = beyondCaller(caller, cfg);
+  if (beyond.length != 0) {
+    createRefused(caller, beyond);
     return err(EPERM);
   }
   const d = domainCreate(cfg, builderHandoff());
