@@ -56,7 +56,11 @@ export const HC_SNAPSHOT_LIST: u32 = 35;     // (id, buf gpa, max) -> count; SNA
 export const HC_DOMAIN_FORK: u32 = 36;       // (id, snapshot or 0: now, name gpa, name len | count << 16) -> first new id
 export const HC_DOMAIN_DEDUP: u32 = 37;      // (ids gpa, count) -> pages merged; ids: u32[count], DomUs, each paused (-EBUSY otherwise), count <= DEDUP_DOMAINS_MAX
 export const HC_DOMAIN_RIGHTS: u32 = 38;     // (id, RIGHT_* mask) -> 0; the caller holds them and all the domain's now; not Domain 0 (-EPERM)
-export const HC_COUNT: u32 = 39;         // numbers at or above it are unknown (-ENOSYS)
+// Save and restore (Domain 0 writes the stream, src/state/stream.ts): a
+// domain's config and state record out, and into a created domain.
+export const HC_DOMAIN_STATE_GET: u32 = 39;  // (id, STATE_*, buf gpa, len) -> bytes it has; written only when len >= that (len 0 asks); STATE_RECORD needs it paused and on no CPU (-EBUSY)
+export const HC_DOMAIN_STATE_SET: u32 = 40;  // (id, buf gpa, len) -> 0; a created domain (memory loaded) takes a STATE_RECORD and is started paused; -EINVAL: why, NUL-terminated, at buf (at most STATE_WHY_MAX bytes), the domain still created
+export const HC_COUNT: u32 = 41;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -225,7 +229,9 @@ export const HOSTINFO_HEAP_USED_KIB: u32 = 40;     // u64
 export const HOSTINFO_HEAP_DOMAINS_KIB: u32 = 48;  // u64
 export const HOSTINFO_HEAP_FREE_KIB: u32 = 56;     // u64
 export const HOSTINFO_SHARED_KIB: u32 = 64;        // u64, frames dedup shares between domains, each counted once
-export const HOSTINFO_SIZE: u32 = 72;
+export const HOSTINFO_WALL_SECS: u32 = 72;         // u64, seconds since 1970 (UTC), the host's RTC at boot plus uptime
+export const HOSTINFO_TSC_KHZ: u32 = 80;           // u64, the TSC's rate (uptime ticks per ms)
+export const HOSTINFO_SIZE: u32 = 88;
 
 // HC_CPU_INFO record.
 export const CPUINFO_APIC_ID: u32 = 0;     // u32
@@ -268,6 +274,11 @@ export const VCPUINFO_RAN_ON: u32 = 24;     // u64, CPUs it has ever run on
 export const VCPUINFO_SIZE: u32 = 32;
 
 export const HC_DOMAIN_MEM_MAX: u32 = 4096;   // bytes in one HC_DOMAIN_MEM_READ or _WRITE
+
+// HC_DOMAIN_STATE_GET: what to get.
+export const STATE_RECORD: u32 = 0;   // the state record (src/state/capture.ts): vCPUs, devices, console
+export const STATE_CONFIG: u32 = 1;   // the config line it was created from (HC_DOMAIN_CREATE's text)
+export const STATE_WHY_MAX: u32 = 128;
 
 // HC_VCPU_GET record: u64 VCPUREG_* at 8 x index. HC_VCPU_SET takes the
 // first VCPUREG_SETTABLE (RFLAGS with its reserved bits as the CPU has them,

@@ -22,9 +22,11 @@ import {
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
   HC_DOMAIN_MEM_READ, HC_DOMAIN_MEM_WRITE, HC_VCPU_GET, HC_VCPU_SET,
   HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK, HC_DOMAIN_DEDUP, HC_DOMAIN_RIGHTS,
+  HC_DOMAIN_STATE_GET, HC_DOMAIN_STATE_SET,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
 import { hcDomainMem, hcVcpuGet, hcVcpuSet } from "./inspect";
+import { hcDomainStateGet, hcDomainStateSet } from "./save";
 import { hcSnapshotCreate, hcSnapshotRevert, hcSnapshotDelete, hcSnapshotList, hcDomainFork, hcDomainDedup } from "./snapshot";
 import { hasRight } from "../domain/rights";
 import {
@@ -107,11 +109,14 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_DOMAIN_FORK) result = hcDomainFork(dom, a0, a1, a2, a3);
     else if (nr == HC_DOMAIN_DEDUP) result = hcDomainDedup(dom, a0, a1);
     else if (nr == HC_DOMAIN_RIGHTS) result = hcDomainRights(dom, a0, a1);
+    else if (nr == HC_DOMAIN_STATE_GET) result = hcDomainStateGet(dom, a0, a1, a2, a3);
+    else if (nr == HC_DOMAIN_STATE_SET) result = hcDomainStateSet(dom, a0, a1, a2);
     // Building a VMCS (create, set entry) or reading another's (vCPU get,
     // set) makes it current: the caller's must be again before its RIP is
     // advanced and it is re-entered.
     if (nr == HC_DOMAIN_CREATE || nr == HC_VCPU_SET_ENTRY || nr == HC_VCPU_GET || nr == HC_VCPU_SET ||
-        nr == HC_SNAPSHOT_CREATE || nr == HC_SNAPSHOT_REVERT || nr == HC_DOMAIN_FORK) switchTo(vcpu);
+        nr == HC_SNAPSHOT_CREATE || nr == HC_SNAPSHOT_REVERT || nr == HC_DOMAIN_FORK ||
+        nr == HC_DOMAIN_STATE_GET || nr == HC_DOMAIN_STATE_SET) switchTo(vcpu);
     // What the call made for a moment goes now, and what it stopped may be
     // reaped: this CPU holds only the caller, which runs.
     domainsReap(thisCpuIndex());
@@ -148,7 +153,8 @@ function rightFor(nr: u64): u32 {
   if (n == HC_LOG_READ || n == HC_HOST_INFO || n == HC_CPU_INFO) return RIGHT_HOST;
   if (n == HC_HOST_POWER) return RIGHT_POWER;
   if (n == HC_SCHED_SET || n == HC_VCPU_PIN) return RIGHT_SCHED;
-  if (n == HC_DOMAIN_MEM_READ || n == HC_DOMAIN_MEM_WRITE || n == HC_VCPU_GET || n == HC_VCPU_SET) return RIGHT_MEMORY;
+  if (n == HC_DOMAIN_MEM_READ || n == HC_DOMAIN_MEM_WRITE || n == HC_VCPU_GET || n == HC_VCPU_SET ||
+      n == HC_DOMAIN_STATE_GET || n == HC_DOMAIN_STATE_SET) return RIGHT_MEMORY;
   return RIGHT_DOMAINS;
 }
 

@@ -2,6 +2,8 @@
 // Domain 0's management stack sees it. The dispatcher has already checked
 // the call's right (RIGHT_HOST, RIGHT_POWER); each record is built here, then copied out
 // whole or not at all.
+import { pcWallClockNow } from "../domain/pc";
+import { tscHz } from "../cpu/tsc";
 import { Domain, domains, DOMSTATE_STOPPED } from "../domain/domain";
 import { guestCopy } from "../domain/memory";
 import { framesTotal, framesFree } from "../mm/frames";
@@ -19,7 +21,7 @@ import {
   EFAULT, EINVAL, HOST_POWER_OFF, HOST_REBOOT,
   HOSTINFO_MEM_TOTAL_KIB, HOSTINFO_MEM_FREE_KIB, HOSTINFO_CPUS_FOUND, HOSTINFO_CPUS_ONLINE,
   HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_HEAP_USED_KIB, HOSTINFO_HEAP_DOMAINS_KIB, HOSTINFO_HEAP_FREE_KIB, HOSTINFO_SHARED_KIB,
-  HOSTINFO_SIZE,
+  HOSTINFO_WALL_SECS, HOSTINFO_TSC_KHZ, HOSTINFO_SIZE,
   CPUINFO_APIC_ID, CPUINFO_FLAGS, CPUINFO_BUSY_TICKS, CPUINFO_IDLE_TICKS, CPUINFO_RUNQ, CPUINFO_CURRENT,
   CPUINFO_SIZE,
 } from "../arch/abi";
@@ -45,6 +47,8 @@ export function hcHostInfo(caller: Domain, buf: u64): i64 {
   store<u64>(record + HOSTINFO_HEAP_DOMAINS_KIB, <u64>(heapArenaBytes() - heapScratchBytes()) >> 10);
   store<u64>(record + HOSTINFO_HEAP_FREE_KIB, <u64>heapFree() >> 10);
   store<u64>(record + HOSTINFO_SHARED_KIB, framesShared() * FRAME_KIB);
+  store<i64>(record + HOSTINFO_WALL_SECS, pcWallClockNow());
+  store<u64>(record + HOSTINFO_TSC_KHZ, tscHz() / 1000);
   return guestCopy(caller, buf, record, HOSTINFO_SIZE, true) ? 0 : err(EFAULT);
 }
 

@@ -291,7 +291,11 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
   return "";
 }
 
-// Why the `len` bytes at `src` are not a state `dom` can take, or "".
+// Why the `len` bytes at `src` are not a state `dom` can take, or "": the
+// check domainRestore makes first, for a caller that must know before it
+// starts the domain (a saved image's state, src/hypercall/save.ts).
+export function captureRefusal(dom: Domain, src: usize, len: u32): string { return refusal(dom, src, len, false); }
+
 function refusal(dom: Domain, src: usize, len: u32, own: bool): string {
   if (len < DOMREC_HEADER) return "truncated: " + dec(len) + " bytes, the header alone is " + dec(DOMREC_HEADER);
   if (load<u32>(src + D_MAGIC) != DOMREC_MAGIC) return "not a domain's state (magic)";

@@ -25,7 +25,7 @@ export const HC = {
 };
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
-const DOMREC_SIZE = 56, DOMINFO_SIZE = 744, MODREC_SIZE = 112, HOSTINFO_SIZE = 72, CPUINFO_SIZE = 32;
+const DOMREC_SIZE = 56, DOMINFO_SIZE = 744, MODREC_SIZE = 112, HOSTINFO_SIZE = 88, CPUINFO_SIZE = 32;
 export const STATE = { RUNNABLE: 0, BLOCKED: 1, STOPPED: 2, CREATED: 3 };
 export const VCPUSTATE = { DOWN: 0, RUNNABLE: 1, RUNNING: 2, BLOCKED: 3 };
 const SCHEDREC_SIZE = 24, VCPUINFO_SIZE = 32;
@@ -115,6 +115,7 @@ export class Dom0 {
   log: number[] = [];                       // the hypervisor log, every byte ever
   memTotalKiB: number;
   memFreeKiB: number;
+  wallSecs = 1796083200;                     // HOSTINFO_WALL_SECS: 2026-12-01 00:00 UTC
   heapFull: boolean;
   events: boolean;
   eventPage = 0;
@@ -473,6 +474,8 @@ export class Dom0 {
         v.setBigUint64(p + 40, 1536n, true);
         v.setBigUint64(p + 48, 512n, true);
         v.setBigUint64(p + 56, 10240n, true);
+        v.setBigUint64(p + 72, BigInt(this.wallSecs), true);
+        v.setBigUint64(p + 80, 1000000n, true);   // a 1 GHz TSC
         return 0n;
       }
       case HC.CPU_INFO: {

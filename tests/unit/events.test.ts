@@ -17,7 +17,7 @@ const HC = {
 const EPERM = -1n, ESRCH = -3n, EFAULT = -14n, EBUSY = -16n, EINVAL = -22n;
 const EVENT_SERIAL = 0, EVENT_LOG = 1, EVENT_CONSOLE = 2, EVENT_TIMER = 3;
 const EVSETUP_FLAG_CONSOLE = 1;
-const HOSTINFO_SIZE = 72, CPUINFO_SIZE = 32;
+const HOSTINFO_SIZE = 88, CPUINFO_SIZE = 32;
 const CPUFLAG_ONLINE = 1, CPUFLAG_BSP = 2;
 const HOST_POWER_OFF = 0, HOST_REBOOT = 1;
 const HV_VECTOR_IRQ_BASE = 0x30, HV_VECTOR_SPURIOUS = 0xff;
@@ -523,6 +523,10 @@ describe("host calls", () => {
     expect([b.getUint32(16, true), b.getUint32(20, true)]).toEqual([1, 1]);
     expect(b.getBigUint64(24, true)).toBeGreaterThan(0n);
     expect(b.getUint32(32, true)).toBe(2);   // d0 and dom; warmup stopped
+    // The TSC's rate (the simulated machine's is its fallback) and the wall clock.
+    const wide = new DataView(w.read(d0, BUF, HOSTINFO_SIZE).buffer);
+    expect(wide.getBigUint64(80, true)).toBeGreaterThan(0n);
+    expect(wide.getBigInt64(72, true)).toBeGreaterThanOrEqual(0n);
     w.e.testDomainStop(dom, w.m.newString("done"));
     w.hc(d0, HC.HOST_INFO, [BUF]);
     expect(new DataView(w.read(d0, BUF, 40).buffer).getUint32(32, true)).toBe(1);
