@@ -3,7 +3,7 @@
 // snapshot-revert, snapshot-delete [--children], named as virsh names them,
 // fork-vm and dedup. A running domain is paused for the moment a call
 // takes and runs on after; a paused one stays paused.
-import { vmcall, rdtsc } from "./hw";
+import { vmcall } from "./hw";
 import { puts, putsln, putDec, putDecRight, putPad, newline } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import { domainResolve, resolveError, domId, domLabel, domFlags, domainsLoad, findById } from "./domains";
@@ -11,12 +11,12 @@ import { parseDecimal } from "./words";
 import { errnoText } from "./text";
 import { dec } from "../src/lib/str";
 import {
-  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_PAUSE,
-  HC_DOMAIN_UNPAUSE, HC_YIELD, DOMFLAG_PAUSED, DOMFLAG_CONTROL, SNAPREC_ID, SNAPREC_PARENT, SNAPREC_FLAGS, SNAPREC_PAGES,
+  HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, DOMFLAG_CONTROL, SNAPREC_ID, SNAPREC_PARENT, SNAPREC_FLAGS, SNAPREC_PAGES,
   SNAPREC_CREATED, SNAPREC_NAME, SNAPREC_SIZE, SNAPFLAG_CURRENT, SNAPSHOT_NAME_MAX, SNAPDEL_CHILDREN,
   EBUSY, ENOENT, EEXIST, ENOSPC, ENOMEM, EINVAL, HC_DOMAIN_FORK, FORK_COUNT_MAX, HC_DOMAIN_DEDUP, DEDUP_DOMAINS_MAX,
 } from "../src/arch/abi";
 import { hostRead, hostMemFreeKiB } from "./host";
+import { pauseAll, unpauseAll, untilOffCpu, timed, callTicks } from "./pause";
 
 export const SNAPSHOT_CREATE_USAGE = "<domain> [name]";
 export const SNAPSHOT_LIST_USAGE = "<domain> [--tree]";
@@ -30,12 +30,6 @@ const LIST_MAX: u32 = 256;
 const list = memory.data(<i32>(LIST_MAX * SNAPREC_SIZE), 8);
 const nameBuf = memory.data(<i32>SNAPSHOT_NAME_MAX + 1);
 const idBuf = memory.data(<i32>(DEDUP_DOMAINS_MAX << 2), 4);
-// How long a call waits for the paused domain to leave its CPU, in TSC
-// ticks: 32 scheduler slices (2^21 ticks each). A CPU leaves a guest at
-// once when asked, except that Bochs delivers the request only when the
-// guest enables interrupts or its slice ends.
-const BUSY_TICKS: u64 = 1 << 26;
-
 @inline function rec(i: u32): usize { return list + <usize>(i * SNAPREC_SIZE); }
 function recName(i: u32): string {
   const p = rec(i) + SNAPREC_NAME;
@@ -89,17 +83,6 @@ function why(rc: i64): string {
   return errnoText(rc);
 }
 
-// TSC ticks the last successful call took, the VM exit and entry included
-// (what each command reports: in Bochs, emulated instructions).
-let ticks: u64 = 0;
-
-@inline function timed(nr: u32, a0: u64, a1: u64, a2: u64, a3: u64): i64 {
-  const t = rdtsc();
-  const rc = vmcall(nr, a0, a1, a2, a3);
-  ticks = rdtsc() - t;
-  return rc;
-}
-
 // `nr` (a, b) on the domain, paused for it: a running domain is paused
 // first and unpaused after; -EBUSY while a CPU still runs it is tried again.
 function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
@@ -108,38 +91,6 @@ function whilePaused(nr: u32, a: u64, b: u64, c: u64 = 0): i64 {
   if (p < 0) return p;
   const rc = untilOffCpu(nr, <u64>domId(slot), a, b, c);
   unpauseAll(paused);
-  return rc;
-}
-
-// Pauses the domains at `slots` that run (not a control domain: it has no
-// snapshots, and the call says so), their ids into `paused`; 0, or the
-// first refusal's errno (then none is left paused).
-function pauseAll(slots: i32[], paused: u64[]): i64 {
-  for (let i = 0; i < slots.length; i++) {
-    const s = slots[i];
-    if ((domFlags(s) & (DOMFLAG_PAUSED | DOMFLAG_CONTROL)) != 0) continue;
-    const rc = vmcall(HC_DOMAIN_PAUSE, <u64>domId(s), 0, 0, 0);
-    if (rc < 0) {
-      unpauseAll(paused);
-      return rc;
-    }
-    paused.push(<u64>domId(s));
-  }
-  return 0;
-}
-
-function unpauseAll(ids: u64[]): void {
-  for (let i = 0; i < ids.length; i++) vmcall(HC_DOMAIN_UNPAUSE, ids[i], 0, 0, 0);
-}
-
-// Call `nr`, again while it says -EBUSY (a CPU still runs a paused domain).
-function untilOffCpu(nr: u32, a0: u64, a1: u64, a2: u64, a3: u64): i64 {
-  const until = rdtsc() + BUSY_TICKS;
-  let rc = timed(nr, a0, a1, a2, a3);
-  while (rc == -<i64>EBUSY && rdtsc() < until) {
-    vmcall(HC_YIELD, 0, 0, 0, 0);
-    rc = timed(nr, a0, a1, a2, a3);
-  }
   return rc;
 }
 
@@ -166,7 +117,7 @@ export function cmdSnapshotCreate(args: string[]): void {
   for (let i: u32 = 0; count > 0 && i < <u32>count; i++) {
     if (<i64>load<u32>(rec(i) + SNAPREC_ID) == rc) {
       putsln("snapshot " + recName(i) + " (id " + dec(<u64>rc) + ") of domain " + domLabel(slot) + ": " +
-        dec(<u64>load<u32>(rec(i) + SNAPREC_PAGES) * 4) + " KiB, " + dec(ticks) + " TSC ticks");
+        dec(<u64>load<u32>(rec(i) + SNAPREC_PAGES) * 4) + " KiB, " + dec(callTicks()) + " TSC ticks");
       return;
     }
   }
@@ -185,7 +136,7 @@ export function cmdSnapshotRevert(args: string[]): void {
     fail("snapshot-revert", "domain " + domLabel(slot) + ": " + why(rc));
     return;
   }
-  putsln("domain " + domLabel(slot) + " reverted to snapshot " + args[1] + " in " + dec(ticks) + " TSC ticks");
+  putsln("domain " + domLabel(slot) + " reverted to snapshot " + args[1] + " in " + dec(callTicks()) + " TSC ticks");
 }
 
 export function cmdSnapshotDelete(args: string[]): void {
@@ -307,7 +258,7 @@ export function cmdForkVm(args: string[]): void {
     putsln("forked domain " + domLabel(s));
     made++;
   }
-  if (made > 0) putsln(dec(<u64>made) + " in " + dec(ticks) + " TSC ticks");
+  if (made > 0) putsln(dec(<u64>made) + " in " + dec(callTicks()) + " TSC ticks");
   if (made < count) fail("fork-vm", dec(<u64>made) + " of " + dec(<u64>count) + " forks made (dmesg says why)");
 }
 
@@ -345,5 +296,5 @@ export function cmdDedup(args: string[]): void {
   }
   const after = hostRead() == 0 ? hostMemFreeKiB() : 0;
   putsln("dedup of " + dec(<u64>slots.length) + (slots.length == 1 ? " domain: " : " domains: ") + dec(<u64>rc) +
-    " pages merged, " + dec(after > before ? after - before : 0) + " KiB freed, " + dec(ticks) + " TSC ticks");
+    " pages merged, " + dec(after > before ? after - before : 0) + " KiB freed, " + dec(callTicks()) + " TSC ticks");
 }

@@ -255,6 +255,7 @@ export const HOST_REBOOT: u32 = 1;
 // starts at max(0, head - size)).
 export const LOG_RING_BYTES: u32 = 65536;      // the hypervisor log (src/log/log.ts)
 export const CONSOLE_RING_BYTES: u32 = 16384;  // each domain's console (src/devices/console.ts CONSOLE_RING_SIZE)
+export const CONSOLE_LINE_BYTES: u32 = 200;    // its unfinished line (CONSOLE_LINE_MAX; longer lines are split)
 
 // HC_SCHED_GET record (little endian, byte offsets).
 export const SCHEDREC_WEIGHT: u32 = 0;      // u32

@@ -24,11 +24,11 @@
 // a snapshot.
 import { ringRead } from "../lib/ring";
 import { putc } from "../log/log";
-import { CONSOLE_RING_BYTES } from "../arch/abi";
+import { CONSOLE_RING_BYTES, CONSOLE_LINE_BYTES } from "../arch/abi";
 
 export const CONSOLE_RING_SIZE: u32 = CONSOLE_RING_BYTES; // a power of two, part of the ABI
 export const CONSOLE_NAME_MAX: u32 = 32;
-export const CONSOLE_LINE_MAX: u32 = 200;    // longer lines are split
+export const CONSOLE_LINE_MAX: u32 = CONSOLE_LINE_BYTES;    // longer lines are split
 
 export const CONSOLE_NAME: u32 = 24;
 export const CONSOLE_LINE: u32 = CONSOLE_NAME + CONSOLE_NAME_MAX;

@@ -10,12 +10,11 @@
 // the same shape: the same vCPUs and the same device models in the same
 // order (a fork is made from the same config).
 //
-// The record (little endian):
+// The record (little endian; its framing in src/state/record.ts):
 //
 //   domain header   DOMREC_HEADER bytes: magic "TSDM", version, size,
 //                   vCPUs, devices; memBytes, eventPage, eventVector,
-//                   weight, cap
-//   console         head, line length, line, ring
+//                   weight, cap; the console: head, line length, line, ring
 //   vCPU records    vcpuRecordSize() each: magic "TSVC", version, size,
 //                   index; guest TSC; VcpuState; the VMCS fields of
 //                   CAPTURED_FIELDS in order (u64 each); the XSAVE area
@@ -48,6 +47,11 @@ import { xsaveAreaSize } from "../vmx/vmxon";
 import { CONSOLE_LINE, CONSOLE_LINE_MAX, CONSOLE_RING, CONSOLE_RING_SIZE } from "../devices/console";
 import { DEVSTATE_SIZE, DEVSTATE_HEADER } from "../devices/device";
 import { rdtsc } from "../arch/hw";
+import {
+  DOMREC_MAGIC, VCPUREC_MAGIC, RECORD_VERSION, D_MAGIC, D_VERSION, D_SIZE, D_VCPUS, D_DEVICES, D_MEM, D_EVENT_PAGE,
+  D_EVENT_VECTOR, D_WEIGHT, D_CAP, D_CONSOLE, C_HEAD, C_LINE_LEN, C_LINE, C_RING, DOMREC_HEADER,
+  V_MAGIC, V_VERSION, V_SIZE, V_INDEX, V_TSC, V_STATE,
+} from "./record";
 import { guestToHost, guestRangeOk } from "../domain/memory";
 import { thisCpu, cpuBlock, cpusFound } from "../cpu/percpu";
 import { schedDomainParams, schedRestored } from "../sched/scheduler";
@@ -86,41 +90,11 @@ export const UNCAPTURED_FIELDS: StaticArray<u32> = [
   GUEST_IA32_PKRS, GUEST_S_CET, GUEST_SSP, GUEST_INTR_SSP_TABLE_ADDR, GUEST_UINV,
 ];
 
-const DOMREC_MAGIC: u32 = 0x4d445354;    // "TSDM"
-const VCPUREC_MAGIC: u32 = 0x43565354;   // "TSVC"
-const RECORD_VERSION: u32 = 1;
-
-// Domain header.
-const D_MAGIC: u32 = 0;
-const D_VERSION: u32 = 4;
-const D_SIZE: u32 = 8;
-const D_VCPUS: u32 = 12;
-const D_DEVICES: u32 = 16;
-const D_MEM: u32 = 24;
-const D_EVENT_PAGE: u32 = 32;
-const D_EVENT_VECTOR: u32 = 40;
-const D_WEIGHT: u32 = 44;
-const D_CAP: u32 = 48;
-const D_CONSOLE: u32 = 56;
-// Console: head u64, line length u32, 0 u32, the line, the ring.
-const C_HEAD: u32 = 0;
-const C_LINE_LEN: u32 = 8;
-const C_LINE: u32 = 16;
-const C_RING: u32 = C_LINE + CONSOLE_LINE_MAX;
-const CONSOLE_RECORD_SIZE: u32 = C_RING + CONSOLE_RING_SIZE;
-const DOMREC_HEADER: u32 = D_CONSOLE + CONSOLE_RECORD_SIZE;
 // Where a record holds the console's head and its ring (src/state/snapshot.ts
 // keeps the ring apart).
 export const CAPTURE_CONSOLE_HEAD: u32 = D_CONSOLE + C_HEAD;
 export const CAPTURE_CONSOLE_RING: u32 = D_CONSOLE + C_RING;
 
-// vCPU record.
-const V_MAGIC: u32 = 0;
-const V_VERSION: u32 = 4;
-const V_SIZE: u32 = 8;
-const V_INDEX: u32 = 12;
-const V_TSC: u32 = 16;
-const V_STATE: u32 = 24;
 const V_FIELDS: u32 = V_STATE + <u32>((offsetof<VcpuState>() + 7) & ~7);
 
 export function vcpuRecordSize(): u32 {
