@@ -6,7 +6,8 @@ import { cpuListParse, cpuListError, cpuListText } from "./cpulist";
 import { splitWords } from "./words";
 import { XlConfig, xlParseFile, xlAssignWord, xlToDomainLine } from "./xlcfg";
 import { planCreate } from "./create";
-import { domainResolve, resolveError, domId } from "./domains";
+import { domainResolve, resolveError, domId, domainsLoad, findLiveByName } from "./domains";
+import { StreamSink, StreamSource, Outcome, saveTo, restoreFrom } from "./save";
 
 export { leKey, leEcho, leEchoLen, lePtr, leLen, leCursor, leReset, leClearHistory, leRedraw } from "./lineedit";
 export { shellStart, shellEvents, shellInput } from "./shell";
@@ -74,3 +75,47 @@ export function cpuListJson(word: string): string {
   return "{\"mask\":" + jsonString(hex(m)) + ",\"text\":" + jsonString(cpuListText(m)) +
     ",\"error\":" + jsonString(m == 0 ? cpuListError : "") + "}";
 }
+
+// The save stream through a buffer instead of the store: what `save`
+// writes of domain `id` into [buf, buf + max), and a restore from the
+// `len` bytes at `buf` (tests/unit/dom0-stream.test.ts).
+class BufferSink extends StreamSink {
+  constructor(public at: usize, public end: usize) { super(); }
+  write(p: usize, n: u32): string {
+    if (this.at + n > this.end) return "the buffer is full";
+    memory.copy(this.at, p, n);
+    this.at += n;
+    return "";
+  }
+}
+class BufferSource extends StreamSource {
+  constructor(public at: usize, public end: usize) { super(); }
+  read(p: usize, n: u32): i64 {
+    const k = <u32>(this.end - this.at < <usize>n ? this.end - this.at : <usize>n);
+    memory.copy(p, this.at, k);
+    this.at += k;
+    return <i64>k;
+  }
+  error(): string { return ""; }
+}
+
+function outcomeJson(o: Outcome): string {
+  return "{\"error\":" + jsonString(o.error) + ",\"id\":" + o.id.toString() + ",\"name\":" + jsonString(o.name) +
+    ",\"bytes\":" + o.bytes.toString() + ",\"frames\":" + o.frames.toString() + ",\"dataPages\":" + o.dataPages.toString() + "}";
+}
+
+export function saveToBufferJson(id: u32, memKiB: u32, buf: usize, max: u32): string {
+  return outcomeJson(saveTo(new BufferSink(buf, buf + max), id, memKiB));
+}
+
+function nameRuns(name: string): bool {
+  domainsLoad();
+  return findLiveByName(name) >= 0;
+}
+
+export function restoreFromBufferJson(buf: usize, len: u32, name: string): string {
+  return outcomeJson(restoreFrom(new BufferSource(buf, buf + len), len, name, nameRuns));
+}
+
+// `n` bytes of Domain 0's heap, kept (a test's buffer).
+export function bufferAlloc(n: u32): usize { return heap.alloc(<usize>n); }

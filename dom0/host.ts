@@ -4,7 +4,7 @@ import { vmcall } from "./hw";
 import {
   HC_HOST_INFO, HC_CPU_INFO, HOSTINFO_MEM_TOTAL_KIB, HOSTINFO_MEM_FREE_KIB, HOSTINFO_CPUS_FOUND,
   HOSTINFO_CPUS_ONLINE, HOSTINFO_UPTIME_TICKS, HOSTINFO_DOMAINS, HOSTINFO_HEAP_USED_KIB, HOSTINFO_HEAP_DOMAINS_KIB,
-  HOSTINFO_HEAP_FREE_KIB, HOSTINFO_SHARED_KIB, HOSTINFO_SIZE,
+  HOSTINFO_HEAP_FREE_KIB, HOSTINFO_SHARED_KIB, HOSTINFO_WALL_SECS, HOSTINFO_TSC_KHZ, HOSTINFO_SIZE,
   CPUINFO_APIC_ID, CPUINFO_FLAGS, CPUINFO_BUSY_TICKS, CPUINFO_IDLE_TICKS, CPUINFO_RUNQ, CPUINFO_CURRENT,
   CPUINFO_SIZE,
 } from "../src/arch/abi";
@@ -24,6 +24,8 @@ export function hostHeapUsedKiB(): u64 { return load<u64>(host + HOSTINFO_HEAP_U
 export function hostHeapDomainsKiB(): u64 { return load<u64>(host + HOSTINFO_HEAP_DOMAINS_KIB); }
 export function hostHeapFreeKiB(): u64 { return load<u64>(host + HOSTINFO_HEAP_FREE_KIB); }
 export function hostSharedKiB(): u64 { return load<u64>(host + HOSTINFO_SHARED_KIB); }
+export function hostWallSecs(): u64 { return load<u64>(host + HOSTINFO_WALL_SECS); }
+export function hostTscKHz(): u64 { return load<u64>(host + HOSTINFO_TSC_KHZ); }
 
 // Reads CPU `n`'s record: 0 or a negative errno.
 export function cpuRead(n: u32): i64 { return vmcall(HC_CPU_INFO, n, cpu, 0, 0); }

@@ -21,8 +21,29 @@ export const HC = {
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
   CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
   SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29,
-  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37, DOMAIN_RIGHTS: 38,
+  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37, DOMAIN_RIGHTS: 38, DOMAIN_STATE_GET: 39, DOMAIN_STATE_SET: 40,
 };
+
+// A state record framed as src/state/record.ts frames one (domain header
+// with its console, vCPU records, device blocks), its contents a pattern
+// from `seed`: what HC_DOMAIN_STATE_GET gives for a simulated domain.
+export const DOMREC_HEADER = 56 + 16 + 200 + 16384;
+export function stateRecord(memKiB: number, vcpus = 1, devices = [64, 300], vcpuSize = 2048, seed = 1): Uint8Array {
+  const size = DOMREC_HEADER + vcpus * vcpuSize + devices.reduce((a, n) => a + 16 + n, 0);
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed) & 0xff;
+  const v = new DataView(b.buffer);
+  const header = (at: number, magic: number, n: number, index: number) => {
+    v.setUint32(at, magic, true); v.setUint32(at + 4, 1, true); v.setUint32(at + 8, n, true); v.setUint32(at + 12, index, true);
+  };
+  header(0, 0x4d445354, size, vcpus);
+  v.setUint32(16, devices.length, true);
+  v.setBigUint64(24, BigInt(memKiB) * 1024n, true);
+  let at = DOMREC_HEADER;
+  for (let i = 0; i < vcpus; i++, at += vcpuSize) header(at, 0x43565354, vcpuSize, i);
+  devices.forEach((n, k) => { v.setUint32(at, 100 + k, true); v.setUint32(at + 4, 1, true); v.setUint32(at + 8, n, true); v.setUint32(at + 12, 0, true); at += 16 + n; });
+  return b;
+}
 export const EPERM = 1, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38;
 export const EVENT_SERIAL = 1, EVENT_LOG = 2, EVENT_CONSOLE = 4; // bits
 const DOMREC_SIZE = 56, DOMINFO_SIZE = 744, MODREC_SIZE = 112, HOSTINFO_SIZE = 88, CPUINFO_SIZE = 32;
@@ -61,6 +82,7 @@ export interface SimDomain {
   credit: bigint;
   vcpuInfo: SimVcpu[];     // HC_VCPU_INFO/PIN (made for `vcpus` if not given)
   ram: Map<number, number>; // HC_DOMAIN_MEM_READ/WRITE: bytes by guest-physical address (0 if absent)
+  record?: Uint8Array;      // HC_DOMAIN_STATE_GET/SET's state record (stateRecord() makes one)
   regs: bigint[][];        // HC_VCPU_GET/SET: VCPUREG_* per vCPU
 }
 
@@ -434,7 +456,10 @@ export class Dom0 {
         const d = this.byId(a[0]);
         if (!d) return err(ESRCH);
         if (d.state !== STATE.CREATED || a[3] > 65536n) return err(EINVAL);
-        d.loads.push({ dst: a[1], bytes: Uint8Array.from(this.bytes.subarray(Number(a[2]), Number(a[2] + a[3]))) });
+        if (a[1] + a[3] > BigInt(d.memKiB) * 1024n) return err(EFAULT);
+        const bytes = Uint8Array.from(this.bytes.subarray(Number(a[2]), Number(a[2] + a[3])));
+        d.loads.push({ dst: a[1], bytes });
+        bytes.forEach((x, i) => { if (x !== 0) d.ram.set(Number(a[1]) + i, x); });
         return a[3];
       }
       case HC.VCPU_SET_ENTRY: {
@@ -525,6 +550,39 @@ export class Dom0 {
         v.setBigUint64(p + 8, c.affinity, true);
         v.setBigUint64(p + 16, c.runTicks, true);
         v.setBigUint64(p + 24, c.cpu < 0 ? 0n : 1n << BigInt(c.cpu), true);
+        return 0n;
+      }
+      case HC.DOMAIN_STATE_GET: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || d.state === STATE.CREATED || d.id === 1) return err(ESRCH);
+        let out: Uint8Array;
+        if (a[1] === 1n) out = Buffer.from(d.config ?? `domain name=${d.name} mem=${d.memKiB}K`, "latin1");
+        else if (a[1] === 0n) {
+          if (!d.paused) return err(EBUSY);
+          out = d.record ??= stateRecord(d.memKiB, d.vcpus);
+        } else return err(EINVAL);
+        if (a[3] < BigInt(out.length)) return BigInt(out.length);
+        if (!this.mem(a[2], out.length)) return err(EFAULT);
+        this.bytes.set(out, Number(a[2]));
+        return BigInt(out.length);
+      }
+      case HC.DOMAIN_STATE_SET: {
+        const d = this.byId(a[0]);
+        if (!d) return err(ESRCH);
+        if (d.state !== STATE.CREATED) return err(EINVAL);
+        const [buf, len] = [Number(a[1]), Number(a[2])];
+        if (len < 128 || !this.mem(a[1], len)) return err(EFAULT);
+        const rec = Uint8Array.from(this.bytes.subarray(buf, buf + len));
+        const v = new DataView(rec.buffer);
+        const why = v.getUint32(0, true) !== 0x4d445354 ? "not a domain's state (magic)"
+          : v.getUint32(8, true) !== len ? "size differs" : v.getBigUint64(24, true) !== BigInt(d.memKiB) * 1024n ? "memory size differs from the domain's" : "";
+        if (why) {
+          this.bytes.set(Buffer.from(why + "\0", "latin1"), buf);
+          return err(EINVAL);
+        }
+        d.record = rec;
+        d.state = STATE.RUNNABLE;
+        d.paused = true;
         return 0n;
       }
       case HC.DOMAIN_MEM_READ:
