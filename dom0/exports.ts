@@ -6,7 +6,7 @@ import { cpuListParse, cpuListError, cpuListText } from "./cpulist";
 import { splitWords } from "./words";
 import { XlConfig, xlParseFile, xlAssignWord, xlToDomainLine } from "./xlcfg";
 import { planCreate } from "./create";
-import { domainResolve, resolveError, domId, domainsLoad, findLiveByName } from "./domains";
+import { domainResolve, resolveError, domId } from "./domains";
 import { StreamSink, StreamSource, Outcome, saveTo, restoreFrom } from "./save";
 
 export { leKey, leEcho, leEchoLen, lePtr, leLen, leCursor, leReset, leClearHistory, leRedraw } from "./lineedit";
@@ -108,13 +108,8 @@ export function saveToBufferJson(id: u32, memKiB: u32, buf: usize, max: u32): st
   return outcomeJson(saveTo(new BufferSink(buf, buf + max), id, memKiB));
 }
 
-function nameRuns(name: string): bool {
-  domainsLoad();
-  return findLiveByName(name) >= 0;
-}
-
 export function restoreFromBufferJson(buf: usize, len: u32, name: string): string {
-  return outcomeJson(restoreFrom(new BufferSource(buf, buf + len), len, name, nameRuns));
+  return outcomeJson(restoreFrom(new BufferSource(buf, buf + len), len, name));
 }
 
 // `n` bytes of Domain 0's heap, kept (a test's buffer).

@@ -19,6 +19,7 @@ import {
   HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX, STATE_RECORD, STATE_CONFIG, EINVAL, EBUSY,
 } from "../src/arch/abi";
 import { untilOffCpu } from "./pause";
+import { domainsLoad, findLiveByName } from "./domains";
 import { errnoText } from "./text";
 import { dec } from "../src/lib/str";
 
@@ -178,9 +179,9 @@ function take(src: StreamSource, p: usize, n: u32, r: StreamReader): string {
   return "";
 }
 
-// A domain from the stream in `src`, named `name` ("": its saved name),
-// paused; `nameTaken` says whether a live domain has a name already.
-export function restoreFrom(src: StreamSource, total: u64, name: string, nameTaken: (n: string) => bool): Outcome {
+// A domain from the stream in `src` (`total` bytes), named `name` ("": its
+// saved name, which no live domain may have), paused.
+export function restoreFrom(src: StreamSource, total: u64, name: string): Outcome {
   const out = new Outcome();
   const r = new StreamReader();
   let id: i64 = 0;
@@ -200,7 +201,8 @@ export function restoreFrom(src: StreamSource, total: u64, name: string, nameTak
     if (t == REC_CONFIG) {
       const line = renamed(String.UTF8.decodeUnsafe(body + CONFIG_FIXED, r.length - CONFIG_FIXED), name);
       out.name = nameOf(line);
-      if (out.name.length != 0 && nameTaken(out.name)) {
+      domainsLoad();
+      if (out.name.length != 0 && findLiveByName(out.name) >= 0) {
         why = "a domain named " + out.name + " runs (restore ... name=<new name>)";
         break;
       }

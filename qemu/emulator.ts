@@ -101,6 +101,34 @@ export interface BochsOpts extends CommonOpts {
   ips?: number;
   /** Extra bochsrc lines. */
   extraConfig?: string[];
+  /** A raw disk image on the secondary channel's master (0x170/0x376, IRQ 15): Domain 0's image store. */
+  disk?: string;
+  /** The RTC starts at the host's time (default: a fixed time, so runs repeat). */
+  hostTime?: boolean;
+}
+
+// A store disk's size: Bochs takes a flat image as cylinders x 16 heads x
+// 63 sectors of 512 bytes.
+export const DISK_TRACK_BYTES = 16 * 63 * 512;
+
+/** Creates `file` as a sparse disk image of `mib` MiB (rounded to whole cylinders) unless it exists. */
+export function diskImage(file: string, mib: number): string {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, "w");
+    fs.ftruncateSync(fd, Math.ceil((mib << 20) / DISK_TRACK_BYTES) * DISK_TRACK_BYTES);
+    fs.closeSync(fd);
+  }
+  return file;
+}
+
+function diskLines(file: string): string[] {
+  const cylinders = Math.floor(fs.statSync(file).size / DISK_TRACK_BYTES);
+  if (cylinders < 1) throw new Error(`${file}: smaller than one cylinder (${DISK_TRACK_BYTES} bytes)`);
+  return [
+    `ata1: enabled=1, ioaddr1=0x170, ioaddr2=0x370, irq=15`,
+    `ata1-master: type=disk, path="${file}", mode=flat, cylinders=${cylinders}, heads=16, spt=63`,
+  ];
 }
 
 export type QemuBoot = "bios" | "kernel" | "uefi";
@@ -120,6 +148,8 @@ export interface QemuOpts extends CommonOpts {
   kvm?: boolean;
   /** Extra QEMU arguments. */
   extraArgs?: string[];
+  /** A raw disk image as the primary channel's master (0x1F0/0x3F6): Domain 0's image store. */
+  disk?: string;
 }
 
 export interface IsoModule {
@@ -429,6 +459,8 @@ export function bochsConfig(o: {
   memoryMb: number;
   ips?: number;
   extra?: string[];
+  disk?: string;
+  hostTime?: boolean;
 }): string {
   return [
     // rfb is the only display library Debian's bochs has that needs no X or
@@ -440,12 +472,13 @@ export function bochsConfig(o: {
     `cpu: model=${o.cpuModel}, count=${o.cpus}${o.ips ? `, ips=${o.ips}` : ""}, reset_on_triple_fault=0`,
     `memory: guest=${o.memoryMb}, host=${o.memoryMb}`,
     `ata0-master: type=cdrom, path="${o.iso}", status=inserted`,
+    ...(o.disk ? diskLines(o.disk) : []),
     `boot: cdrom`,
     // Bidirectional: Bochs connects to our TCP server.
     `com1: enabled=1, mode=socket-client, dev=127.0.0.1:${o.serialPort}`,
     `log: ${o.logPath}`,
     // No real-time pacing, fixed RTC: runs are deterministic and fast.
-    `clock: sync=none, time0=946684800`,
+    `clock: sync=none, time0=${o.hostTime ? "local" : "946684800"}`,
     `port_e9_hack: enabled=1`,
     `panic: action=fatal`,
     `error: action=report`,
@@ -476,6 +509,8 @@ export async function bootBochs(opts: BochsOpts = {}): Promise<Emulator> {
       memoryMb: opts.memoryMb ?? 512,
       ips: opts.ips,
       extra: opts.extraConfig,
+      disk: opts.disk ? path.resolve(opts.disk) : undefined,
+      hostTime: opts.hostTime,
     }),
   );
   // Debian's bochs has the debugger built in: run it with a script that
@@ -540,6 +575,9 @@ export async function bootQemu(opts: QemuOpts = {}): Promise<Emulator> {
       }
       args.push("-cdrom", iso);
       what = iso;
+    }
+    if (opts.disk) {
+      args.push("-drive", `file=${path.resolve(opts.disk)},format=raw,if=ide,index=0,media=disk`);
     }
     const server = await listen();
     const port = (server.address() as net.AddressInfo).port;

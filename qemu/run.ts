@@ -1,17 +1,24 @@
 // `make run`: boots the hypervisor with its serial console on this terminal.
 //
-//   tsx qemu/run.ts [--qemu] [--bochs] [--cpus N] [--memory MiB] [--iso path]
+//   tsx qemu/run.ts [--qemu] [--bochs] [--cpus N] [--memory MiB] [--iso path] [--disk path | --no-disk]
+//
+// Domain 0's image store (save, restore, images) is a disk: build/store.img
+// unless --disk names another, created sparse (STORE_MIB) on first use and
+// kept across runs, so a domain saved in one run restores in the next.
 //
 // Default: QEMU with KVM when the host offers nested VT-x, else Bochs (which
 // emulates VT-x). --qemu forces QEMU TCG (no VT-x: the hypervisor explains
 // why and powers off). Quit with Ctrl-A x.
 
 import * as fs from "node:fs";
-import { bootBochs, bootQemu, DEFAULT_ISO, hasNestedVmx, type Emulator } from "./emulator";
+import * as path from "node:path";
+import { bootBochs, bootQemu, diskImage, BUILD, DEFAULT_ISO, hasNestedVmx, type Emulator } from "./emulator";
+
+const STORE_MIB = 1024;
 
 function usage(msg?: string): never {
   if (msg) console.error(`run: ${msg}`);
-  console.error("usage: tsx qemu/run.ts [--qemu] [--bochs] [--cpus N] [--memory MiB] [--iso path]");
+  console.error("usage: tsx qemu/run.ts [--qemu] [--bochs] [--cpus N] [--memory MiB] [--iso path] [--disk path | --no-disk]");
   process.exit(2);
 }
 
@@ -20,6 +27,7 @@ let want: "auto" | "qemu" | "bochs" = "auto";
 let cpus = 1;
 let memoryMb = 512;
 let iso = DEFAULT_ISO;
+let disk: string | undefined = path.join(BUILD, "store.img");
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   const val = () => argv[++i] ?? usage(`${a} needs a value`);
@@ -28,12 +36,15 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--cpus") cpus = Number(val());
   else if (a === "--memory") memoryMb = Number(val());
   else if (a === "--iso") iso = val();
+  else if (a === "--disk") disk = val();
+  else if (a === "--no-disk") disk = undefined;
   else if (a === "-h" || a === "--help") usage();
   else usage(`unknown argument ${a}`);
 }
 if (!Number.isInteger(cpus) || cpus < 1) usage("--cpus needs a positive integer");
 if (!fs.existsSync(iso)) usage(`${iso} not found (run make first)`);
 
+if (disk) diskImage(disk, STORE_MIB);
 const kvm = want !== "bochs" && hasNestedVmx();
 const useQemu = want === "qemu" || kvm;
 const out = (b: Buffer) => process.stdout.write(b);
@@ -41,8 +52,8 @@ const out = (b: Buffer) => process.stdout.write(b);
 let emu: Emulator;
 try {
   emu = useQemu
-    ? await bootQemu({ boot: "bios", iso, cpus, memoryMb, kvm, onData: out, keepDir: true })
-    : await bootBochs({ iso, cpus, memoryMb, onData: out, keepDir: true });
+    ? await bootQemu({ boot: "bios", iso, cpus, memoryMb, kvm, disk, onData: out, keepDir: true })
+    : await bootBochs({ iso, cpus, memoryMb, disk, hostTime: true, onData: out, keepDir: true });
 } catch (e) {
   console.error(`run: ${(e as Error).message}`);
   process.exit(1);
@@ -50,6 +61,7 @@ try {
 
 const what = useQemu ? (kvm ? "QEMU (KVM, nested VT-x)" : "QEMU (TCG, no VT-x)") : "Bochs (emulated VT-x)";
 process.stderr.write(`run: ${what} booting ${iso}; its log: ${emu.logPath}\r\n`);
+if (disk) process.stderr.write(`run: image store disk ${disk} (mkstore formats it once)\r\n`);
 process.stderr.write("run: serial console on this terminal; quit with Ctrl-A x\r\n");
 
 const stdin = process.stdin;
