@@ -45,6 +45,27 @@ _start:
 
 common_imports                      ; inb, inl, outb, outl, rdtsc
 
+; (port, wasm address, words): `rep insw` into the buffer through
+; DOM0_ALIAS. The address is a u32 (its register's upper half is undefined
+; in SysV): zero-extended. DF is clear (SysV, and _start's cld).
+import insw
+    mov edi, edx                    ; RDI = buffer
+    mov rax, DOM0_ALIAS
+    add rdi, rax
+    mov edx, esi                    ; DX = port
+    mov ecx, ecx                    ; RCX = words
+    rep insw
+    ret
+
+import outsw                        ; (port, wasm address, words): `rep outsw`, the same way
+    mov eax, edx                    ; the buffer, zero-extended
+    mov edx, esi                    ; DX = port
+    mov rsi, DOM0_ALIAS
+    add rsi, rax                    ; RSI = buffer
+    mov ecx, ecx                    ; RCX = words
+    rep outsw
+    ret
+
 import vmcall                       ; (nr, a0, a1, a2, a3) -> i64
     mov eax, esi                    ; RAX = nr
     mov rdi, rdx                    ; RDI = a0

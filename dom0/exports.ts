@@ -8,6 +8,8 @@ import { XlConfig, xlParseFile, xlAssignWord, xlToDomainLine } from "./xlcfg";
 import { planCreate } from "./create";
 import { domainResolve, resolveError, domId } from "./domains";
 import { StreamSink, StreamSource, Outcome, saveTo, restoreFrom } from "./save";
+import { AtaDisk, ataProbe, ataProbeReport } from "./ata";
+import { BlockDev } from "./blockdev";
 
 export { leKey, leEcho, leEchoLen, lePtr, leLen, leCursor, leReset, leClearHistory, leRedraw } from "./lineedit";
 export { shellStart, shellEvents, shellInput } from "./shell";
@@ -114,3 +116,38 @@ export function restoreFromBufferJson(buf: usize, len: u32, name: string): strin
 
 // `n` bytes of Domain 0's heap, kept (a test's buffer).
 export function bufferAlloc(n: u32): usize { return heap.alloc(<usize>n); }
+// The disks the last ataProbeJson found; ataRead and the others take an
+// index into it and call through BlockDev, as the image store does.
+let ataDisks: AtaDisk[] = [];
+
+// Probes the IDE channels: `{"disks":[{"model":..,"sectors":..,"lba48":..,
+// "cmd":..,"ctl":..,"slave":..,"where":..}],"report":[one line a position]}`.
+export function ataProbeJson(): string {
+  ataDisks = ataProbe();
+  let s = "{\"disks\":[";
+  for (let i = 0; i < ataDisks.length; i++) {
+    const d = ataDisks[i];
+    s += (i != 0 ? "," : "") + "{\"model\":" + jsonString(d.model()) + ",\"sectors\":" + dec(d.sectors()) +
+      ",\"lba48\":" + (d.lba48 ? "true" : "false") + ",\"cmd\":" + dec(d.commandBase()) +
+      ",\"ctl\":" + dec(d.controlPort()) + ",\"slave\":" + (d.slave ? "true" : "false") +
+      ",\"where\":" + jsonString(d.where) + "}";
+  }
+  return s + "],\"report\":" + jsonList(ataProbeReport()) + "}";
+}
+
+function ataDisk(i: u32): BlockDev | null { return i < <u32>ataDisks.length ? ataDisks[i] : null; }
+
+// `count` sectors at `lba` of probed disk `i` into / out of the buffer at
+// `buf` (a wasm address); "" or what went wrong.
+export function ataRead(i: u32, lba: u64, count: u32, buf: u32): string {
+  const d = ataDisk(i);
+  return d === null ? "no disk " + dec(i) : d.read(lba, count, buf);
+}
+export function ataWrite(i: u32, lba: u64, count: u32, buf: u32): string {
+  const d = ataDisk(i);
+  return d === null ? "no disk " + dec(i) : d.write(lba, count, buf);
+}
+export function ataFlush(i: u32): string {
+  const d = ataDisk(i);
+  return d === null ? "no disk " + dec(i) : d.flush();
+}

@@ -7,12 +7,17 @@
 // argument. A pointer argument is a wasm address, which in Domain 0 is a
 // guest-physical address.
 
-// Port I/O: COM1 and the PCI configuration ports are passed through to
+// Port I/O: COM1, the PCI configuration ports and those of its boot
+// command line's `ioports=` (the IDE channels) are passed through to
 // Domain 0; other ports are the hypervisor's (they read all ones).
 @external("hw", "inb") export declare function inb(port: u16): u8;
 @external("hw", "outb") export declare function outb(port: u16, value: u8): void;
 @external("hw", "inl") export declare function inl(port: u16): u32;
 @external("hw", "outl") export declare function outl(port: u16, value: u32): void;
+// `rep insw` / `rep outsw`: `count` 16-bit words between `port` and the
+// buffer at wasm address `buf` (an ATA PIO data block, dom0/ata.ts).
+@external("hw", "insw") export declare function insw(port: u16, buf: usize, count: u32): void;
+@external("hw", "outsw") export declare function outsw(port: u16, buf: usize, count: u32): void;
 
 // VMCALL with RAX = nr, RDI = a0, RSI = a1, RDX = a2, R10 = a3; returns RAX
 // (>= 0 on success, a negative errno on failure). See src/arch/abi.ts.

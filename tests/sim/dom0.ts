@@ -1,10 +1,12 @@
 // Domain 0's wasm (build/dom0/dom0.wasm) in Node: its "hw" imports
-// (dom0/hw.ts) act on a simulated COM1, PCI configuration space and a
-// simulated hypervisor that answers the hypercalls as src/hypercall/ does
-// (records and errnos of src/arch/abi.ts). The tests drive the shell by
-// queueing received bytes and raising events, and read what it printed.
+// (dom0/hw.ts) act on a simulated COM1, PCI configuration space, an IDE
+// controller (tests/sim/ata.ts) and a simulated hypervisor that answers the
+// hypercalls as src/hypercall/ does (records and errnos of src/arch/abi.ts).
+// The tests drive the shell by queueing received bytes and raising events,
+// and read what it printed.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { AtaController } from "./ata";
 
 export const DOM0_WASM = fileURLToPath(new URL("../../build/dom0/dom0.wasm", import.meta.url));
 
@@ -102,13 +104,15 @@ export interface PciFunction {
   bus: number; dev: number; fn: number;
   vendor: number; device: number; classCode: number; revision?: number;
   multi?: boolean; secondary?: number;
+  progIf?: number;         // the programming interface (byte 0x09)
+  bars?: number[];         // BAR0..5 (0x10..0x24) of a type 0 header
 }
 
 // Bochs' i440FX machine: host bridge, PIIX3 ISA bridge + IDE + ACPI.
 export const I440FX: PciFunction[] = [
   { bus: 0, dev: 0, fn: 0, vendor: 0x8086, device: 0x1237, classCode: 0x0600, revision: 2 },
   { bus: 0, dev: 1, fn: 0, vendor: 0x8086, device: 0x7000, classCode: 0x0601, multi: true },
-  { bus: 0, dev: 1, fn: 1, vendor: 0x8086, device: 0x7010, classCode: 0x0101 },
+  { bus: 0, dev: 1, fn: 1, vendor: 0x8086, device: 0x7010, classCode: 0x0101, progIf: 0x80 }, // both channels legacy, bus master
   { bus: 0, dev: 1, fn: 3, vendor: 0x8086, device: 0x7113, classCode: 0x0680, revision: 3 },
 ];
 
@@ -123,6 +127,12 @@ export interface Dom0Options {
   pci?: PciFunction[];
   cpus?: number;
   control?: boolean;       // Domain 0 holds the control right (default true)
+  /** The IDE controller (default: one with nothing attached, all its ports read 0xFF). */
+  ata?: AtaController;
+  /** Ports Domain 0 is given, inclusive ranges (default: all); the others read all ones and ignore writes. */
+  ioports?: Array<[number, number]>;
+  /** How far the TSC moves at each rdtsc (default 1000): large, a timeout comes after a few polls. */
+  tscStep?: bigint;
 }
 
 const COM1 = 0x3f8;
@@ -145,6 +155,9 @@ export class Dom0 {
   pci: PciFunction[];
   cpus: number;
   control: boolean;
+  ata: AtaController;
+  ioports: Array<[number, number]> | null;
+  tscStep: bigint;
   calls: Array<{ nr: number; args: bigint[]; rc: bigint }> = [];
   // What happens while Domain 0 sleeps in its main loop: each HLT runs the
   // next step (which raises events with pend()); with none left, the HLT
@@ -164,6 +177,9 @@ export class Dom0 {
     this.pci = o.pci ?? I440FX;
     this.cpus = o.cpus ?? 1;
     this.control = o.control ?? true;
+    this.ata = o.ata ?? new AtaController();
+    this.ioports = o.ioports ?? null;
+    this.tscStep = o.tscStep ?? 1000n;
     for (const d of o.domains ?? [{ name: "dom0", memKiB: 16384, control: true }]) this.addDomain(d);
     const instance = new WebAssembly.Instance(wasmModule(), { hw: this.imports() });
     this.exports = instance.exports;
@@ -267,11 +283,21 @@ export class Dom0 {
   // ── The simulated machine ─────────────────────────────────────────────
   private imports(): Record<string, Function> {
     const hw: Record<string, Function> = {
-      inb: (port: number) => this.inb(port),
-      outb: (port: number, v: number) => this.outb(port, v & 0xff),
-      inl: (port: number) => (port === 0xcfc ? this.pciRead() : 0xffffffff) | 0,
+      inb: (port: number) => (this.given(port) ? this.inb(port) : 0xff),
+      outb: (port: number, v: number) => { if (this.given(port)) this.outb(port, v & 0xff); },
+      inl: (port: number) => (port === 0xcfc && this.given(port) ? this.pciRead() : 0xffffffff) | 0,
       outl: (port: number, v: number) => {
-        if (port === 0xcf8) this.pciAddress = v >>> 0;
+        if (port === 0xcf8 && this.given(port)) this.pciAddress = v >>> 0;
+      },
+      // rep insw / rep outsw: `count` words between the port and wasm memory at `buf`.
+      insw: (port: number, buf: number, count: number) => {
+        const v = this.view, p = buf >>> 0, ata = this.given(port) && this.ata.handles(port);
+        for (let i = 0; i < count >>> 0; i++) v.setUint16(p + 2 * i, ata ? this.ata.inw(port) : 0xffff, true);
+      },
+      outsw: (port: number, buf: number, count: number) => {
+        const v = this.view, p = buf >>> 0;
+        if (!this.given(port) || !this.ata.handles(port)) return;
+        for (let i = 0; i < count >>> 0; i++) this.ata.outw(port, v.getUint16(p + 2 * i, true));
       },
       vmcall: (nr: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint) => {
         const args = [a0, a1, a2, a3].map((a) => BigInt.asUintN(64, a));
@@ -279,7 +305,7 @@ export class Dom0 {
         this.calls.push({ nr: nr >>> 0, args, rc });
         return rc;
       },
-      rdtsc: () => (this.tsc += 1000n),
+      rdtsc: () => (this.tsc += this.tscStep),
       halt_forever: () => { throw new Halted("halt_forever"); },
       idt_init: (v: number) => { this.eventVector = v; },
       irq_disable: () => {},
@@ -301,7 +327,12 @@ export class Dom0 {
     return hw;
   }
 
+  private given(port: number): boolean {
+    return this.ioports === null || this.ioports.some(([from, to]) => port >= from && port <= to);
+  }
+
   private inb(port: number): number {
+    if (this.ata.handles(port)) return this.ata.inb(port);
     if (port === COM1 + 5) return 0x60 | (this.rx.length ? 1 : 0); // THRE, TEMT, DR
     if (port === COM1 && !((this.uartRegs.get(COM1 + 3) ?? 0) & 0x80)) return this.rx.shift() ?? 0;
     if (port >= COM1 && port < COM1 + 8) return this.uartRegs.get(port) ?? 0;
@@ -309,6 +340,7 @@ export class Dom0 {
   }
 
   private outb(port: number, v: number): void {
+    if (this.ata.handles(port)) return this.ata.outb(port, v);
     if (port === COM1 && !((this.uartRegs.get(COM1 + 3) ?? 0) & 0x80)) {
       this.serial += String.fromCharCode(v);
       return;
@@ -327,9 +359,11 @@ export class Dom0 {
     const bridge = f.secondary !== undefined;
     switch (reg) {
       case 0x00: return (f.device << 16) | f.vendor;
-      case 0x08: return (f.classCode << 16) | (f.revision ?? 0);
+      case 0x08: return (f.classCode << 16) | ((f.progIf ?? 0) << 8) | (f.revision ?? 0);
       case 0x0c: return ((f.multi ? 0x80 : 0) | (bridge ? 1 : 0)) << 16;
-      case 0x18: return bridge ? (f.secondary! << 8) | bus : 0;
+      case 0x18: return bridge ? (f.secondary! << 8) | bus : (f.bars?.[2] ?? 0);
+      case 0x10: case 0x14: case 0x1c: case 0x20: case 0x24:
+        return bridge ? 0 : (f.bars?.[(reg - 0x10) >> 2] ?? 0);
       default: return 0;
     }
   }
