@@ -16,6 +16,7 @@
 import { inb, outb, insw, outsw, rdtsc } from "./hw";
 import { pciScan, pciFound, pciRead8, pciRead16, pciRead32, PCI_CLASS, PCI_PROG_IF } from "./pci";
 import { BlockDev, SECTOR_SIZE } from "./blockdev";
+import { ticksPerSecond } from "./host";
 import { dec, hex } from "../src/lib/str";
 
 // ── ATA/ATAPI-8 ─────────────────────────────────────────────────────────────
@@ -122,12 +123,12 @@ const PCI_BAR_IO: u32 = 1;
 const PCI_BAR_IO_MASK: u32 = 0xfffc;
 
 // ── Time ────────────────────────────────────────────────────────────────────
-// Domain 0 knows no TSC frequency (HC_HOST_INFO and HC_CPU_INFO count
-// ticks, never hertz), so the budgets are fixed tick counts, generous at
-// any clock: 2^34 ticks is 5.7 s at 3 GHz, 17 s at 1 GHz, where a disk that
-// is up answers a command in milliseconds. (In Bochs the TSC counts
-// emulated instructions: slower in wall time, never endless.)
-const TIMEOUT_TICKS: u64 = 1 << 34;
+// A command may take TIMEOUT_SECONDS (HC_HOST_INFO's TSC rate, set at each
+// probe), where a disk that is up answers in milliseconds. (In Bochs the
+// TSC counts emulated instructions: slower in wall time, never endless.)
+// The shorter budgets below are fixed tick counts, right at any clock.
+const TIMEOUT_SECONDS: u64 = 10;
+let TIMEOUT_TICKS: u64 = 1 << 34;
 // A present device sets DRQ or ERR as it clears BSY; after IDENTIFY DEVICE
 // with BSY clear this long and neither, nothing is there (some controllers
 // show the master's status for an absent slave).

@@ -35,3 +35,9 @@ export function cpuBusy(): u64 { return load<u64>(cpu + CPUINFO_BUSY_TICKS); }
 export function cpuIdle(): u64 { return load<u64>(cpu + CPUINFO_IDLE_TICKS); }
 export function cpuRunq(): u32 { return load<u32>(cpu + CPUINFO_RUNQ); }
 export function cpuCurrent(): u32 { return load<u32>(cpu + CPUINFO_CURRENT); }
+
+// TSC ticks per second (HC_HOST_INFO's rate; 1 GHz if it is unknown).
+export function ticksPerSecond(): u64 {
+  const k = hostRead() == 0 ? hostTscKHz() : 0;
+  return k != 0 ? k * 1000 : 1000000000;
+}

@@ -4,7 +4,7 @@
 // What else is typed meanwhile is dropped (the line editor is not running).
 import { rdtsc } from "./hw";
 import { puts, putc, comRead } from "./uart";
-import { hostRead, hostTscKHz } from "./host";
+import { ticksPerSecond } from "./host";
 import { dec } from "../src/lib/str";
 
 const CTRL_C: i32 = 3;
@@ -16,12 +16,6 @@ let next: u64 = 0;
 let second: u64 = 0;
 let shown = false;
 let cancelled = false;
-
-// TSC ticks per second (HC_HOST_INFO's rate; 1 GHz if it is unknown).
-export function ticksPerSecond(): u64 {
-  const k = hostRead() == 0 ? hostTscKHz() : 0;
-  return k != 0 ? k * 1000 : 1000000000;
-}
 
 export function progressStart(label: string, bytes: u64): void {
   what = label;
