@@ -7,6 +7,8 @@ import { splitWords } from "./words";
 import { XlConfig, xlParseFile, xlAssignWord, xlToDomainLine } from "./xlcfg";
 import { planCreate } from "./create";
 import { domainResolve, resolveError, domId } from "./domains";
+import { storeProbe, storeMount, storeFormat, storeImages, storeFind, StoreImage } from "./store";
+import { ramdisk } from "./ramdisk";
 
 export { leKey, leEcho, leEchoLen, lePtr, leLen, leCursor, leReset, leClearHistory, leRedraw } from "./lineedit";
 export { shellStart, shellEvents, shellInput } from "./shell";
@@ -73,4 +75,38 @@ export function cpuListJson(word: string): string {
   const m = cpuListParse(word);
   return "{\"mask\":" + jsonString(hex(m)) + ",\"text\":" + jsonString(cpuListText(m)) +
     ",\"error\":" + jsonString(m == 0 ? cpuListError : "") + "}";
+}
+
+// The image store (dom0/store.ts) on the test disk (dom0/ramdisk.ts).
+export {
+  storeFreeKiB, storeWriteBegin, storeWrite, storeWriteCommit, storeWriteAbort, storeReadBegin, storeRead, storeReadEnd,
+  storeRemove, storeError, storeMounted,
+} from "./store";
+export {
+  ramdiskCreate, ramdiskAddr, ramdiskDropWritesAfter, ramdiskFailWritesAfter, ramdiskFailReadsAfter, ramdiskWritten,
+  ramdiskFlushes, ramdiskLogTake,
+} from "./ramdisk";
+export function storeProbeRam(): u32 { return storeProbe(ramdisk()); }
+export function storeMountRam(): string { return storeMount(ramdisk()); }
+export function storeFormatRam(): string { return storeFormat(ramdisk()); }
+
+function imageJson(m: StoreImage): string {
+  let ext = "[";
+  for (let k = 0; k < m.extents; k++) ext += (k != 0 ? "," : "") + "[" + dec(m.start[k]) + "," + dec(m.blocks[k]) + "]";
+  return "{\"name\":" + jsonString(m.name) + ",\"domName\":" + jsonString(m.domName) + ",\"memKiB\":" + dec(m.memKiB) +
+    ",\"bytes\":" + dec(m.bytes) + ",\"savedAt\":" + dec(m.savedAt) + ",\"crc\":" + dec(m.crc) + ",\"extents\":" + ext + "]}";
+}
+
+// The mounted store's directory: `[{name, domName, memKiB, bytes, savedAt, crc, extents: [[start, blocks]...]}...]`.
+export function storeImagesJson(): string {
+  const list = storeImages();
+  let s = "[";
+  for (let i = 0; i < list.length; i++) s += (i != 0 ? "," : "") + imageJson(list[i]);
+  return s + "]";
+}
+
+// One image's entry, or `null`.
+export function storeFindJson(name: string): string {
+  const m = storeFind(name);
+  return m === null ? "null" : imageJson(m);
 }
