@@ -10,6 +10,8 @@ import { domainResolve, resolveError, domId } from "./domains";
 import { StreamSink, StreamSource, Outcome, saveTo, restoreFrom } from "./save";
 import { AtaDisk, ataProbe, ataProbeReport } from "./ata";
 import { BlockDev } from "./blockdev";
+import { storeProbe, storeMount, storeFormat, storeImages, storeFind, StoreImage } from "./store";
+import { ramdisk } from "./ramdisk";
 
 export { leKey, leEcho, leEchoLen, lePtr, leLen, leCursor, leReset, leClearHistory, leRedraw } from "./lineedit";
 export { shellStart, shellEvents, shellInput } from "./shell";
@@ -150,4 +152,38 @@ export function ataWrite(i: u32, lba: u64, count: u32, buf: u32): string {
 export function ataFlush(i: u32): string {
   const d = ataDisk(i);
   return d === null ? "no disk " + dec(i) : d.flush();
+}
+
+// The image store (dom0/store.ts) on the test disk (dom0/ramdisk.ts).
+export {
+  storeFreeKiB, storeWriteBegin, storeWrite, storeWriteCommit, storeWriteAbort, storeReadBegin, storeRead, storeReadEnd,
+  storeRemove, storeError, storeMounted,
+} from "./store";
+export {
+  ramdiskCreate, ramdiskAddr, ramdiskDropWritesAfter, ramdiskFailWritesAfter, ramdiskFailReadsAfter, ramdiskWritten,
+  ramdiskFlushes, ramdiskLogTake,
+} from "./ramdisk";
+export function storeProbeRam(): u32 { return storeProbe(ramdisk()); }
+export function storeMountRam(): string { return storeMount(ramdisk()); }
+export function storeFormatRam(): string { return storeFormat(ramdisk()); }
+
+function imageJson(m: StoreImage): string {
+  let ext = "[";
+  for (let k = 0; k < m.extents; k++) ext += (k != 0 ? "," : "") + "[" + dec(m.start[k]) + "," + dec(m.blocks[k]) + "]";
+  return "{\"name\":" + jsonString(m.name) + ",\"domName\":" + jsonString(m.domName) + ",\"memKiB\":" + dec(m.memKiB) +
+    ",\"bytes\":" + dec(m.bytes) + ",\"savedAt\":" + dec(m.savedAt) + ",\"crc\":" + dec(m.crc) + ",\"extents\":" + ext + "]}";
+}
+
+// The mounted store's directory: `[{name, domName, memKiB, bytes, savedAt, crc, extents: [[start, blocks]...]}...]`.
+export function storeImagesJson(): string {
+  const list = storeImages();
+  let s = "[";
+  for (let i = 0; i < list.length; i++) s += (i != 0 ? "," : "") + imageJson(list[i]);
+  return s + "]";
+}
+
+// One image's entry, or `null`.
+export function storeFindJson(name: string): string {
+  const m = storeFind(name);
+  return m === null ? "null" : imageJson(m);
 }
