@@ -20,6 +20,9 @@ import {
   cmdSnapshotCreate, cmdSnapshotList, cmdSnapshotRevert, cmdSnapshotDelete, cmdForkVm, cmdDedup, SNAPSHOT_CREATE_USAGE,
   SNAPSHOT_LIST_USAGE, SNAPSHOT_REVERT_USAGE, SNAPSHOT_DELETE_USAGE, FORK_VM_USAGE, DEDUP_USAGE,
 } from "./cmd-snapshot";
+import {
+  cmdSave, cmdRestore, cmdImages, cmdImageRm, cmdMkstore, mkstoreAsked, mkstoreAnswer, SAVE_USAGE, RESTORE_USAGE, IMAGE_RM_USAGE,
+} from "./cmd-save";
 
 class Command {
   constructor(
@@ -61,6 +64,11 @@ const CMD_SNAPSHOT_DELETE: i32 = 26;
 const CMD_FORK_VM: i32 = 27;
 const CMD_DEDUP: i32 = 28;
 const CMD_RIGHTS: i32 = 29;
+const CMD_SAVE: i32 = 30;
+const CMD_RESTORE: i32 = 31;
+const CMD_IMAGES: i32 = 32;
+const CMD_IMAGE_RM: i32 = 33;
+const CMD_MKSTORE: i32 = 34;
 
 const DOMAIN_ARG = "A domain is named by its id or its name.";
 const HELP_USAGE = "[command]";
@@ -153,6 +161,21 @@ const commands: Command[] = [
     "hypervisor log), power, console (the physical console); all or none.\n" +
     "Only rights this domain holds, over a domain that holds no more than it;\n" +
     "info shows them. Example: rights monitor host,sched", CMD_RIGHTS),
+  new Command("save", SAVE_USAGE, "save a domain to the image store (and stop it, unless -c)",
+    "Like xl save: the domain is paused, its memory, vCPUs, devices and config\n" +
+    "go to the store on the disk as <image> (replacing one of that name only\n" +
+    "once the new one is whole), then it is destroyed; with -c it runs on.\n" +
+    "Ctrl-C cancels (nothing is saved). Example: save counter c1 -c", CMD_SAVE),
+  new Command("restore", RESTORE_USAGE, "a new domain from a saved image",
+    "Like xl restore: the domain gets a new id, its saved name (or name=...;\n" +
+    "no live domain may have it) and runs on from where it was saved, its\n" +
+    "clocks in its own time; -p leaves it paused. Every record of the image\n" +
+    "is checked first: a damaged one is refused and nothing is created.", CMD_RESTORE),
+  new Command("images", "", "the saved images: size, domain, memory, when", "", CMD_IMAGES),
+  new Command("image-rm", IMAGE_RM_USAGE, "remove a saved image", "", CMD_IMAGE_RM),
+  new Command("mkstore", "", "format the store disk as an empty image store (asks first)",
+    "The first ATA disk. It says what the disk holds now and formats it only if\n" +
+    "the next line answers y.", CMD_MKSTORE),
   new Command("lspci", "", "list the PCI functions (bus:device.function class: vendor:device)",
     "Walks PCI configuration space from bus 0 through bridges, like lspci -n.", CMD_LSPCI),
   new Command("help", HELP_USAGE, "list the commands, or explain one", "", CMD_HELP),
@@ -173,6 +196,10 @@ export function runLine(line: string): void {
   const w = splitWords(line);
   if (w.error.length != 0) {
     putsln("error: " + w.error);
+    return;
+  }
+  if (mkstoreAsked()) {
+    mkstoreAnswer(line);
     return;
   }
   if (w.list.length == 0) return;
@@ -217,6 +244,11 @@ function run(id: i32, args: string[]): void {
     case CMD_FORK_VM: cmdForkVm(args); break;
     case CMD_DEDUP: cmdDedup(args); break;
     case CMD_RIGHTS: cmdRights(args); break;
+    case CMD_SAVE: cmdSave(args); break;
+    case CMD_RESTORE: cmdRestore(args); break;
+    case CMD_IMAGES: cmdImages(args); break;
+    case CMD_IMAGE_RM: cmdImageRm(args); break;
+    case CMD_MKSTORE: cmdMkstore(args); break;
   }
 }
 

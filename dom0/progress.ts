@@ -29,7 +29,13 @@ export function progressStart(label: string, bytes: u64): void {
 
 // `done` bytes of the total are done: false once Ctrl-C was pressed.
 export function progressStep(done: u64): bool {
-  for (let c = comRead(); c >= 0; c = comRead()) if (c == CTRL_C) cancelled = true;
+  // At most a FIFO's worth each step: a port with no UART behind it reads
+  // as ever-ready 0xFF.
+  for (let i = 0; i < 16; i++) {
+    const c = comRead();
+    if (c < 0) break;
+    if (c == CTRL_C) cancelled = true;
+  }
   if (cancelled) return false;
   const now = rdtsc();
   if (now < next) return true;

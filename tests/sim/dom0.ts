@@ -159,6 +159,7 @@ export class Dom0 {
   ioports: Array<[number, number]> | null;
   tscStep: bigint;
   calls: Array<{ nr: number; args: bigint[]; rc: bigint }> = [];
+  onHypercall?: (nr: number, args: bigint[]) => void;   // after each call (a test's hook)
   // What happens while Domain 0 sleeps in its main loop: each HLT runs the
   // next step (which raises events with pend()); with none left, the HLT
   // ends the run (Halted).
@@ -303,6 +304,7 @@ export class Dom0 {
         const args = [a0, a1, a2, a3].map((a) => BigInt.asUintN(64, a));
         const rc = this.hypercall(nr >>> 0, args);
         this.calls.push({ nr: nr >>> 0, args, rc });
+        this.onHypercall?.(nr >>> 0, args);
         return rc;
       },
       rdtsc: () => (this.tsc += this.tscStep),
