@@ -123,6 +123,9 @@ export function diskImage(file: string, mib: number): string {
 }
 
 function diskLines(file: string): string[] {
+  // Bochs locks the image with <file>.lock and leaves it behind when it is
+  // killed (as every run here ends): one left from an earlier run goes.
+  fs.rmSync(`${file}.lock`, { force: true });
   const cylinders = Math.floor(fs.statSync(file).size / DISK_TRACK_BYTES);
   if (cylinders < 1) throw new Error(`${file}: smaller than one cylinder (${DISK_TRACK_BYTES} bytes)`);
   return [

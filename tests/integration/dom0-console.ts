@@ -88,22 +88,27 @@ export async function waitForLog(e: Emulator, what: string, dom: string, ok: (lo
   }
 }
 
+// Domain 0's command line, as qemu/grub.cfg has it: both IDE channels'
+// ports for the image store's disk.
+export const DOM0_LINE = "domain name=dom0 mem=16M control=1 ioports=0x1f0-0x1f7,0x3f6,0x170-0x177,0x376";
+
 // Domain 0's shell booted in Bochs on `cpus` CPUs, the guests `elves`
-// (build/guests/<name>.elf, built first) left to it as boot modules; at its
-// first prompt. `done` stops Bochs and removes the ISO.
-export async function bootShell(title: string, elves: string[], cpus: number): Promise<{ e: Emulator; done: () => Promise<void> }> {
+// (build/guests/<name>.elf, built first) left to it as boot modules, and
+// `disk` as its store disk; at its first prompt. `done` stops Bochs and
+// removes the ISO.
+export async function bootShell(title: string, elves: string[], cpus: number, disk?: string): Promise<{ e: Emulator; done: () => Promise<void> }> {
   const r = spawnSync("make", ["-s", "build/dom0.elf", "guests"], { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`make failed:\n${r.stdout}\n${r.stderr}`);
   const iso = makeIso({
     title,
     modules: [
-      { path: path.join(ROOT, "build", "dom0.elf"), cmdline: "domain name=dom0 mem=16M control=1" },
+      { path: path.join(ROOT, "build", "dom0.elf"), cmdline: DOM0_LINE },
       ...elves.map((n) => ({ path: path.join(ROOT, "build", "guests", `${n}.elf`), cmdline: `/boot/guests/${n}.elf` })),
     ],
   });
   let e: Emulator | undefined;
   try {
-    e = await bootBochs({ iso: iso.path, failOn: FAIL, cpus });
+    e = await bootBochs({ iso: iso.path, failOn: FAIL, cpus, disk });
     await e.waitFor(/dom0: shell ready after \d+ TSC ticks/, 4 * 60_000);
     await until(e, 0, IDLE_PROMPT, 60_000, "the first prompt");
   } catch (err) {
