@@ -103,8 +103,15 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
 
 /* The compiler may emit calls to these; string instructions keep it from
  * turning the loops back into calls to themselves. */
+// Eight bytes a step when all three are multiples of 8 (pages, records):
+// an eighth of the iterations, which is what Bochs counts.
 void *memcpy(void *dst, const void *src, size_t n) {
   void *d = dst;
+  if ((((uintptr_t)dst | (uintptr_t)src | n) & 7) == 0) {
+    size_t q = n >> 3;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+    return dst;
+  }
   __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
   return dst;
 }
@@ -119,6 +126,12 @@ void *memmove(void *dst, const void *src, size_t n) {
 
 void *memset(void *dst, int c, size_t n) {
   void *d = dst;
+  if ((((uintptr_t)dst | n) & 7) == 0) {
+    size_t q = n >> 3;
+    uint64_t v = (uint8_t)c * 0x0101010101010101ull;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    return dst;
+  }
   __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
   return dst;
 }

@@ -66,6 +66,43 @@ import outsw                        ; (port, wasm address, words): `rep outsw`, 
     rep outsw
     ret
 
+; (crc, wasm address, bytes) -> crc: SSE4.2's CRC32 (CRC-32C), eight
+; bytes an instruction, then the tail a byte at a time; the register raw
+; (the caller inverts).
+import crc32c
+    mov eax, esi                    ; EAX = crc
+    mov edx, edx
+    mov rsi, DOM0_ALIAS
+    add rsi, rdx                    ; RSI = buffer
+    mov ecx, ecx                    ; RCX = bytes
+.qwords:
+    cmp rcx, 8
+    jb .bytes
+    crc32 rax, qword [rsi]
+    add rsi, 8
+    sub rcx, 8
+    jmp .qwords
+.bytes:
+    test rcx, rcx
+    jz .done
+    crc32 eax, byte [rsi]
+    inc rsi
+    dec rcx
+    jmp .bytes
+.done:
+    ret
+
+import cpu_has_sse42                ; () -> bool: CPUID.1:ECX.SSE4_2 (bit 20)
+    push rbx                        ; CPUID writes EBX, callee-saved
+    mov eax, 1
+    xor ecx, ecx
+    cpuid
+    pop rbx
+    mov eax, ecx
+    shr eax, 20
+    and eax, 1
+    ret
+
 import vmcall                       ; (nr, a0, a1, a2, a3) -> i64
     mov eax, esi                    ; RAX = nr
     mov rdi, rdx                    ; RDI = a0

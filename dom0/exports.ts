@@ -8,6 +8,7 @@ import { XlConfig, xlParseFile, xlAssignWord, xlToDomainLine } from "./xlcfg";
 import { planCreate } from "./create";
 import { domainResolve, resolveError, domId } from "./domains";
 import { StreamSink, StreamSource, Outcome, saveTo, restoreFrom } from "./save";
+import { crc32 } from "../src/lib/crc32";
 import { AtaDisk, ataProbe, ataProbeReport } from "./ata";
 import { BlockDev } from "./blockdev";
 import { storeProbe, storeMount, storeFormat, storeImages, storeFind, StoreImage } from "./store";
@@ -187,3 +188,8 @@ export function storeFindJson(name: string): string {
   const m = storeFind(name);
   return m === null ? "null" : imageJson(m);
 }
+
+// The CRC-32C of the `len` bytes at `p` by the engine in use; crcInit()
+// installs the CPU's (dom0/crc.ts) where it has one.
+export { crcInit } from "./crc";
+export function crc32Of(p: usize, len: u32): u32 { return crc32(p, len); }

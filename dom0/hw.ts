@@ -25,6 +25,11 @@
 
 @external("hw", "rdtsc") export declare function rdtsc(): u64;
 
+// CRC-32C by the CRC32 instruction: continues the raw register `crc` over
+// `len` bytes at the wasm address `p`; only where cpu_has_sse42() says so.
+@external("hw", "crc32c") export declare function crc32c(crc: u32, p: usize, len: u32): u32;
+@external("hw", "cpu_has_sse42") export declare function cpu_has_sse42(): bool;
+
 // Interrupts off, HLT in a loop: the hypervisor blocks a halted vCPU.
 @external("hw", "halt_forever") export declare function halt_forever(): void;
 

@@ -13,6 +13,7 @@ import { puts, putsln, putc, putDec, putSigned, putHex, newline, comInit } from 
 import { eventsSetup, eventsWait, EVENT_VECTOR } from "./events";
 import { shellStart, shellEvents } from "./shell";
 import { buildDomain } from "./build";
+import { crcInit } from "./crc";
 import { firstOutputTrack } from "./firstout";
 import { modulesLoad, moduleCount, moduleLine, moduleKindOf, moduleIndex, moduleTruncated, MOD_DOMAIN } from "./modules";
 import { domainsLoad, domainsFindSelf } from "./domains";
@@ -99,6 +100,7 @@ export function kmain(mbi: u32): void {
     putsln("): no console input");
   }
 
+  crcInit();
   autostart();
 
   // Emulated instructions from GRUB's hand-off (the hypervisor's uptime) or,

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AtaController } from "./ata";
+import { crc32cRaw } from "./crc32c";
 
 export const DOM0_WASM = fileURLToPath(new URL("../../build/dom0/dom0.wasm", import.meta.url));
 
@@ -160,6 +161,7 @@ export class Dom0 {
   tscStep: bigint;
   calls: Array<{ nr: number; args: bigint[]; rc: bigint }> = [];
   onHypercall?: (nr: number, args: bigint[]) => void;   // after each call (a test's hook)
+  sse42 = true;                             // CPUID's SSE4.2: the CRC32 instruction (hw.crc32c)
   // What happens while Domain 0 sleeps in its main loop: each HLT runs the
   // next step (which raises events with pend()); with none left, the HLT
   // ends the run (Halted).
@@ -308,6 +310,8 @@ export class Dom0 {
         return rc;
       },
       rdtsc: () => (this.tsc += this.tscStep),
+      crc32c: (crc: number, p: number, len: number) => crc32cRaw(crc, this.bytes.subarray(p >>> 0, (p >>> 0) + (len >>> 0))) | 0,
+      cpu_has_sse42: () => (this.sse42 ? 1 : 0),
       halt_forever: () => { throw new Halted("halt_forever"); },
       idt_init: (v: number) => { this.eventVector = v; },
       irq_disable: () => {},

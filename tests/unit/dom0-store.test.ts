@@ -7,7 +7,7 @@
 // limits (space, extents, 128 images, names, a small disk) and the
 // device's errors; memory not growing with an image's size.
 import { describe, expect, it } from "vitest";
-import { crc32 } from "node:zlib";
+import { crc32c as crc32 } from "../sim/crc32c";
 import { Dom0 } from "../sim/dom0";
 
 const SECTOR = 512, BLOCK = 4096, KIB = 1024, MIB = 1 << 20;

@@ -4,7 +4,7 @@
 // memory and the state, and every kind of bad stream refused with the
 // record and offset at fault, never a trap, and nothing left created.
 import { describe, expect, it } from "vitest";
-import { crc32 } from "node:zlib";
+import { crc32c as crc32 } from "../sim/crc32c";
 import { Dom0, STATE, stateRecord, DOMREC_HEADER } from "../sim/dom0";
 
 const REC = { CONFIG: 1, PAGES: 2, DOMAIN: 3, VCPU: 4, DEVICE: 5, END: 6 };
@@ -171,6 +171,28 @@ describe("the save stream", () => {
     expect(edit(9, (v) => v.setUint32(0, 8, true))).toMatch(/^record 10 \(END\) at offset \d+: says 8 records, there were 9$/);
     // The hypervisor's own check of the state: its reason comes back.
     expect(edit(3, (v) => v.setUint32(0, 0x4d445354 ^ 1, true))).toMatch(/not a domain header \(magic\)$/);
+  });
+
+  it("CRC-32C: software (slicing by 8) and the CPU's CRC32 instruction agree, on the known answer and on streams", () => {
+    const w = world();
+    const check = (what: string) => {
+      w.d.bytes.set(Buffer.from("123456789"), 0x100000);
+      expect(w.d.exports.crc32Of(0x100000, 9) >>> 0, what).toBe(0xe3069283);
+      for (const n of [0, 1, 7, 8, 9, 4095, 4096, 10007]) {
+        const b = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff);
+        w.d.bytes.set(b, 0x100000);
+        expect(w.d.exports.crc32Of(0x100000, n) >>> 0, `${what}, ${n} bytes`).toBe(crc32(b));
+      }
+    };
+    check("software");
+    const soft = w.save().stream;
+    w.d.sse42 = false;
+    expect(w.d.exports.crcInit()).toBe(0);
+    w.d.sse42 = true;
+    expect(w.d.exports.crcInit()).toBe(1);
+    check("hardware");
+    expect(Buffer.from(w.save().stream).equals(Buffer.from(soft))).toBe(true);
+    expect(w.restore(soft, "h").error).toBe("");
   });
 
   it("random bytes, and random damage to a good stream: an error every time, never a trap", () => {
