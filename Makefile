@@ -196,6 +196,7 @@ bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/switch-cost.ts
 	$(NODE_BIN)/tsx bench/idle-cost.ts
 	$(NODE_BIN)/tsx bench/linux-boot.ts
+	$(NODE_BIN)/tsx bench/save.ts
 
 # ── Domain 0 ────────────────────────────────────────────────────────────────
 # dom0/**/*.ts --asc--> build/dom0/dom0.wasm --wasm2c -n dom0--> dom0.c/.h

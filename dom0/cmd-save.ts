@@ -110,7 +110,7 @@ export function cmdSave(args: string[]): void {
     return;
   }
   putsln("saved domain " + domLabel(slot) + " as " + image + ": " + kibText(memKiB) + " of memory, " + kibText((o.bytes + 1023) >> 10) +
-    " written (" + dec(o.dataPages) + " of " + dec(o.frames) + " pages with data) in " + secondsText(t) + " s");
+    " written (" + dec(o.dataPages) + " of " + dec(o.frames) + " pages with data) in " + secondsText(t) + " s, " + dec(t) + " TSC ticks");
   if (keep) {
     unpauseAll(paused);
     return;
@@ -164,7 +164,7 @@ export function cmdRestore(args: string[]): void {
   }
   if (!pausedAfter) vmcall(HC_DOMAIN_UNPAUSE, o.id, 0, 0, 0);
   putsln("restored " + image + " as domain " + dec(o.id) + " (" + o.name + "), " + (pausedAfter ? "paused" : "running") +
-    ": " + kibText((o.bytes + 1023) >> 10) + " read in " + secondsText(t) + " s");
+    ": " + kibText((o.bytes + 1023) >> 10) + " read in " + secondsText(t) + " s, " + dec(t) + " TSC ticks");
 }
 
 function two(v: u64): string { return (v < 10 ? "0" : "") + dec(v); }

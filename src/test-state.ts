@@ -1,5 +1,6 @@
 // Test-only exports of the state capture (src/state/capture.ts), for
 // tests/unit/capture.test.ts.
+import { captureFieldsAt } from "./state/capture";
 import { Domain, domains, DOMSTATE_CREATED } from "./domain/domain";
 import { CAPTURED_FIELDS, UNCAPTURED_FIELDS, captureSize, domainCapture, domainRestore } from "./state/capture";
 import { domainStart } from "./lifecycle/builder";
@@ -23,7 +24,13 @@ export function stateUncapturedCount(): u32 { return <u32>UNCAPTURED_FIELDS.leng
 export function stateUncapturedField(i: u32): u32 { return i < <u32>UNCAPTURED_FIELDS.length ? UNCAPTURED_FIELDS[i] : 0xffffffff; }
 export function stateCaptureSize(id: u32): u32 { const d = domainOf(id); return d !== null ? captureSize(d) : 0; }
 export function stateCapture(id: u32, dst: u32): string { const d = domainOf(id); return d !== null ? domainCapture(d, dst) : "no domain"; }
-export function stateRestore(id: u32, src: u32, len: u32): string { const d = domainOf(id); return d !== null ? domainRestore(d, src, len) : "no domain"; }
+// `own`: a record this hypervisor took (its VMCS values and device blocks
+// taken as they are).
+export function stateRestore(id: u32, src: u32, len: u32, own: bool): string {
+  const d = domainOf(id);
+  return d !== null ? domainRestore(d, src, len, false, own) : "no domain";
+}
+export function stateFieldsAt(): u32 { return captureFieldsAt(); }
 export function stateSetPaused(id: u32, paused: bool): void { const d = domainOf(id); if (d !== null) d.paused = paused; }
 // Starts a test domain whose vCPU 0 runs from the VMCS vmcsInit made (the
 // boot path sets its entry first).

@@ -20,9 +20,9 @@
 //                   CAPTURED_FIELDS in order (u64 each); the XSAVE area
 //   devices         each device's save() (kind, version, size, block)
 //
-// Restore checks the framing and every block before it changes anything.
-// The VMCS values are the guest's own state as a VM entry checks it: one
-// that fails stops only that domain.
+// Restore checks the framing and every block before it changes anything;
+// a record from outside (a saved image) has its VMCS values checked as a VM
+// entry checks them too (src/vmx/guest-state.ts).
 import { Domain, Vcpu, VcpuState, EOI_EXIT_UNKNOWN, DOMSTATE_CREATED, DOMSTATE_STOPPED } from "../domain/domain";
 import {
   GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR, GUEST_DS_SELECTOR, GUEST_FS_SELECTOR,
@@ -39,9 +39,12 @@ import {
   GUEST_IDTR_BASE, GUEST_DR7, GUEST_RSP, GUEST_RIP, GUEST_RFLAGS, GUEST_PENDING_DEBUG_EXCEPTIONS,
   GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP, GUEST_S_CET, GUEST_SSP, GUEST_INTR_SSP_TABLE_ADDR,
   CR0_READ_SHADOW, CR4_READ_SHADOW, VM_ENTRY_INTR_INFO_FIELD, VM_ENTRY_EXCEPTION_ERROR_CODE,
-  VM_ENTRY_INSTRUCTION_LEN, TSC_OFFSET,
+  VM_ENTRY_INSTRUCTION_LEN, TSC_OFFSET, VM_ENTRY_CONTROLS,
 } from "../arch/vmcs";
-import { vmcsReadField, vmcsWriteField, vmcsWrite64 } from "../vmx/vmcs";
+import { vmcsReadField, vmcsWriteField, vmcsWrite64, vmcsRead32, vmcsRead64, vmcsWrite32 } from "../vmx/vmcs";
+import { ENTRY_IA_32E_MODE_GUEST } from "../arch/vmx";
+import { GuestState, guestStateRefusal } from "../vmx/guest-state";
+import { EFER_LMA } from "../arch/cr";
 import { switchTo, switchOut } from "../vmx/switch";
 import { xsaveAreaSize } from "../vmx/vmxon";
 import { CONSOLE_LINE, CONSOLE_LINE_MAX, CONSOLE_RING, CONSOLE_RING_SIZE } from "../devices/console";
@@ -96,6 +99,9 @@ export const CAPTURE_CONSOLE_HEAD: u32 = D_CONSOLE + C_HEAD;
 export const CAPTURE_CONSOLE_RING: u32 = D_CONSOLE + C_RING;
 
 const V_FIELDS: u32 = V_STATE + <u32>((offsetof<VcpuState>() + 7) & ~7);
+
+// Where a vCPU record holds its VMCS fields (CAPTURED_FIELDS, in order).
+export function captureFieldsAt(): u32 { return V_FIELDS; }
 
 export function vcpuRecordSize(): u32 {
   return V_FIELDS + <u32>CAPTURED_FIELDS.length * 8 + xsaveAreaSize;
@@ -235,6 +241,11 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
     const f = at + V_FIELDS;
     for (let k = 0; k < CAPTURED_FIELDS.length; k++) vmcsWriteField(unchecked(CAPTURED_FIELDS[k]), load<u64>(f + (<usize>k << 3)));
     vmcsWrite64(TSC_OFFSET, v.tscOffset);
+    // The VM-entry control that says IA-32e mode is the guest's EFER.LMA
+    // (a domain built in another mode has the other one).
+    const entry = vmcsRead32(VM_ENTRY_CONTROLS);
+    const lma = (vmcsRead64(GUEST_IA32_EFER) & EFER_LMA) != 0;
+    vmcsWrite32(VM_ENTRY_CONTROLS, lma ? entry | ENTRY_IA_32E_MODE_GUEST : entry & ~ENTRY_IA_32E_MODE_GUEST);
     at += vcpuRecordSize();
   }
   // Back to the caller's VMCS (or none): the last vCPU's FPU state leaves
@@ -263,6 +274,30 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
     if (!schedRestored(v)) return "too many vCPUs for the scheduler";
   }
   return "";
+}
+
+// The value of VMCS field `field` in the vCPU record's fields at `f`.
+function fieldIn(f: usize, field: u32): u64 {
+  for (let k = 0; k < CAPTURED_FIELDS.length; k++) if (unchecked(CAPTURED_FIELDS[k]) == field) return load<u64>(f + (<usize>k << 3));
+  return 0;
+}
+
+// What a VM entry checks of the vCPU record's fields at `f`.
+function guestStateOf(f: usize): GuestState {
+  const g = new GuestState();
+  g.cr0 = fieldIn(f, GUEST_CR0); g.cr3 = fieldIn(f, GUEST_CR3); g.cr4 = fieldIn(f, GUEST_CR4); g.dr7 = fieldIn(f, GUEST_DR7);
+  g.debugctl = fieldIn(f, GUEST_IA32_DEBUGCTL); g.pat = fieldIn(f, GUEST_IA32_PAT); g.efer = fieldIn(f, GUEST_IA32_EFER);
+  g.rip = fieldIn(f, GUEST_RIP); g.rflags = fieldIn(f, GUEST_RFLAGS); g.pendingDebug = fieldIn(f, GUEST_PENDING_DEBUG_EXCEPTIONS);
+  g.sysenterEsp = fieldIn(f, GUEST_SYSENTER_ESP); g.sysenterEip = fieldIn(f, GUEST_SYSENTER_EIP);
+  g.fsBase = fieldIn(f, GUEST_FS_BASE); g.gsBase = fieldIn(f, GUEST_GS_BASE); g.ldtrBase = fieldIn(f, GUEST_LDTR_BASE);
+  g.trBase = fieldIn(f, GUEST_TR_BASE); g.gdtrBase = fieldIn(f, GUEST_GDTR_BASE); g.idtrBase = fieldIn(f, GUEST_IDTR_BASE);
+  g.gdtrLimit = fieldIn(f, GUEST_GDTR_LIMIT); g.idtrLimit = fieldIn(f, GUEST_IDTR_LIMIT);
+  g.csAr = fieldIn(f, GUEST_CS_ACCESS_RIGHTS); g.ssAr = fieldIn(f, GUEST_SS_ACCESS_RIGHTS);
+  g.trAr = fieldIn(f, GUEST_TR_ACCESS_RIGHTS); g.ldtrAr = fieldIn(f, GUEST_LDTR_ACCESS_RIGHTS);
+  g.activity = fieldIn(f, GUEST_ACTIVITY_STATE); g.interruptibility = fieldIn(f, GUEST_INTERRUPTIBILITY_INFO);
+  g.entryIntr = fieldIn(f, VM_ENTRY_INTR_INFO_FIELD); g.entryError = fieldIn(f, VM_ENTRY_EXCEPTION_ERROR_CODE);
+  g.entryLength = fieldIn(f, VM_ENTRY_INSTRUCTION_LEN);
+  return g;
 }
 
 // Why the `len` bytes at `src` are not a state `dom` can take, or "": the
@@ -295,6 +330,10 @@ function refusal(dom: Domain, src: usize, len: u32, own: bool): string {
     if (load<u32>(at + V_MAGIC) != VCPUREC_MAGIC || load<u32>(at + V_VERSION) != RECORD_VERSION ||
         load<u32>(at + V_SIZE) != vcpuRecordSize() || load<u32>(at + V_INDEX) != <u32>i) {
       return "vCPU " + dec(i) + ": not its record";
+    }
+    if (!own) {
+      const why = guestStateRefusal(guestStateOf(at + V_FIELDS));
+      if (why.length != 0) return "vCPU " + dec(i) + ": " + why;
     }
     at += vcpuRecordSize();
   }

@@ -2,6 +2,8 @@
 ; fills its RAM from 2 MiB to the end with a pattern, then forever: sums
 ; every dword of it (rotate and add), prints "integrity <pass> <sum>", and
 ; scribbles over `scribble=` pages (default 37) chosen by the pass number
+; (`fill=N`: only every Nth page is filled, the rest stay zero, as a mostly
+; idle guest's memory is; default 1, every page)
 ; (distinct: 131 is prime and does not divide the page count, which is a
 ; multiple of 256, so k * 131 mod pages differs for each k). What it prints depends
 ; only on its memory and registers, so after a revert (or in a fork) each
@@ -26,18 +28,32 @@ main:
   mov edx, SCRIBBLES
   call cmdline_dec
   mov [scribbles], eax
+  mov esi, key_fill
+  mov edx, 1
+  call cmdline_dec
+  test eax, eax
+  jnz .fill_ok
+  inc eax
+.fill_ok:
+  shl eax, 12
+  mov [fill_step], eax
   pop eax
   sub eax, BASE
   shr eax, 12
   mov [pages], eax
   mov ebx, BASE
+.fill_page:
+  mov ecx, ebx
 .fill:
-  mov eax, ebx
+  mov eax, ecx
   imul eax, eax, 0x9e3779b1
-  mov [ebx], eax
-  add ebx, 4
+  mov [ecx], eax
+  add ecx, 4
+  test ecx, 0xfff
+  jnz .fill
+  add ebx, [fill_step]
   cmp ebx, [top]
-  jb .fill
+  jb .fill_page
   PRINT "integrity filled", 10
 .pass:
   inc dword [pass]
@@ -83,9 +99,11 @@ main:
 
 section .rodata
 key_scribble: db "scribble=", 0
+key_fill: db "fill=", 0
 
 section .bss
 scribbles: resd 1
+fill_step: resd 1
 top:   resd 1
 pages: resd 1
 pass:  resd 1

@@ -19,7 +19,9 @@ export const LAYERS = [
 // What Domain 0 shares with the hypervisor.
 export const PORTABLE = [
   /^src\/arch\/(?!hw\.ts$)[^/]+\.ts$/, /^src\/lib\/[^/]+\.ts$/, /^src\/boot\/(cmdline|bootinfo|multiboot[12]?)\.ts$/,
-  /^src\/domain\/(config|image|entry|bootinfo-writer|bzimage)\.ts$/, /^src\/devices\/e820\.ts$/,
+  /^src\/domain\/(config|image|entry|bootinfo-writer|bzimage)\.ts$/, /^src\/devices\/(e820|device)\.ts$/,
+  // The save stream and the state record's framing (Domain 0 writes and reads the stream).
+  /^src\/state\/(stream|record)\.ts$/,
 ];
 
 export interface Edge { from: string; to: string }

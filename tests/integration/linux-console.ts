@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type { Emulator, IsoModule } from "../../qemu/emulator";
 import { ROOT } from "../../qemu/emulator";
-import { CMD_MS, idlePrompt, run, until } from "./dom0-console";
+import { CMD_MS, DOM0_LINE, idlePrompt, run, until } from "./dom0-console";
 
 export const LINUX_PROMPT = "linux# ";
 // From `create` to the shell, on a busy machine at Bochs's default ips.
@@ -15,7 +15,7 @@ const LINUX = path.join(ROOT, "build", "linux");
 
 export function linuxModules(more: IsoModule[] = []): IsoModule[] {
   return [
-    { path: path.join(ROOT, "build", "dom0.elf"), cmdline: "domain name=dom0 mem=16M control=1" },
+    { path: path.join(ROOT, "build", "dom0.elf"), cmdline: DOM0_LINE },
     { path: path.join(LINUX, "vmlinuz"), cmdline: "/boot/vmlinuz" },
     { path: path.join(LINUX, "initrd.img"), cmdline: "/boot/initrd.img" },
     { path: path.join(ROOT, "tests", "guests", "linux", "linux.cfg"), cmdline: "/boot/linux.cfg" },

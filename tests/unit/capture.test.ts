@@ -14,6 +14,10 @@ const VMCS_TYPE_GUEST = 2;
 const CR0_READ_SHADOW = 0x6004, CR4_READ_SHADOW = 0x6006;
 const VM_ENTRY_INTR_INFO_FIELD = 0x4016, VM_ENTRY_EXCEPTION_ERROR_CODE = 0x4018, VM_ENTRY_INSTRUCTION_LEN = 0x401a;
 const TSC_OFFSET = 0x2010, GUEST_RIP = 0x681e;
+// Guest-state fields a VM entry checks (SDM Vol. 3C Appendix B).
+const GUEST_CR0 = 0x6800, GUEST_CR3 = 0x6802, GUEST_CR4 = 0x6804, GUEST_DR7 = 0x681a, GUEST_RFLAGS = 0x6820;
+const GUEST_IA32_DEBUGCTL = 0x2802, GUEST_IA32_PAT = 0x2804, GUEST_IA32_EFER = 0x2806, GUEST_FS_BASE = 0x680e;
+const GUEST_GDTR_LIMIT = 0x4810, GUEST_INTERRUPTIBILITY_INFO = 0x4824, GUEST_ACTIVITY_STATE = 0x4826;
 // A PC DomU's device models, in the order the builder makes them
 // (src/lifecycle/builder.ts, src/domain/pc.ts): a new one must be named here.
 const PC_DEVICES = ["DBGX", "LAPC", "8259", "IOAP", "8254", "6818", "PHST", "ACPM", "FCFG", "8042", "PT92", "U550"];
@@ -43,7 +47,7 @@ function world() {
     expect(m.str("stateCapture", id, at)).toBe("");
     return n;
   };
-  const restore = (id: number, at: number, n: number): string => m.str("stateRestore", id, at, n);
+  const restore = (id: number, at: number, n: number, own = false): string => m.str("stateRestore", id, at, n, own ? 1 : 0);
   return { m, e, vmx, captured, uncaptured, make, fields, capture, restore };
 }
 
@@ -97,7 +101,8 @@ describe("state capture: restore", () => {
     const vsize = m.view.getUint32(rec + 8, true);
     m.view.setUint32(rec + vsize - 4, 0xa5a5a5a5, true);
     m.tsc += 1000000n;
-    expect(restore(b, A, n)).toBe("");
+    // (Patterns no CPU would enter: a record of this hypervisor's own.)
+    expect(restore(b, A, n, true)).toBe("");
     for (const f of captured) expect(fields(b).get(f) ?? 0n, `field ${f.toString(16)}`).toBe(fields(a).get(f) ?? 0n);
     expect(vmx.reg(e.testVcpuRegs(b), REG.RBX)).toBe(0xfeedfacecafebeefn);
     expect(vmx.reg(e.testVcpuRegs(b), REG.R15)).toBe(0x0123456789abcdefn);
@@ -113,6 +118,42 @@ describe("state capture: restore", () => {
     for (let i = 0; i < DOMREC_HEADER + vsize; i++) if (m.bytes[A + i] !== m.bytes[B + i]) differ.push(i);
     expect(differ.filter((i) => i < DOMREC_HEADER + 16 || i >= DOMREC_HEADER + 24)).toEqual([]);
     expect(m.tsc > tscAt).toBe(true);
+  });
+
+  it("a record from outside has its VMCS guest state checked as a VM entry would check it", () => {
+    const { m, e, captured, make, capture, restore } = world();
+    const a = make("a"), b = make("b");
+    const n = capture(a, A);
+    expect(restore(b, A, n)).toBe("");
+    const at = (f: number) => A + DOMREC_HEADER + e.stateFieldsAt() + captured.indexOf(f) * 8;
+    const edits: Array<[string, number, (v: bigint) => bigint, RegExp]> = [
+      ["CR0 without NE", GUEST_CR0, (v) => v & ~(1n << 5n), /CR0 .* breaks VMX's fixed bits/],
+      ["CR0 paging without PE", GUEST_CR0, (v) => v & ~1n, /CR0 .*: paging without protection/],
+      ["CR4 without VMXE", GUEST_CR4, (v) => v & ~(1n << 13n), /CR4 .* breaks VMX's fixed bits/],
+      ["CR3 beyond MAXPHYADDR", GUEST_CR3, () => 1n << 60n, /CR3 .* beyond the physical address width/],
+      ["PAT type 2", GUEST_IA32_PAT, () => 0x0007040600070402n, /IA32_PAT .* reserved memory type/],
+      ["EFER bit 9", GUEST_IA32_EFER, (v) => v | (1n << 9n), /IA32_EFER .* sets bits a guest cannot/],
+      ["EFER LME without LMA", GUEST_IA32_EFER, (v) => v & ~(1n << 10n), /LMA and LME differ/],
+      ["DEBUGCTL bit 2", GUEST_IA32_DEBUGCTL, () => 4n, /IA32_DEBUGCTL .* reserved/],
+      ["DR7 high", GUEST_DR7, () => 1n << 40n, /DR7 .* 63:32/],
+      ["RFLAGS bit 1 clear", GUEST_RFLAGS, () => 0n, /RFLAGS .* reserved/],
+      ["RIP not canonical", GUEST_RIP, () => 0x0000800000000000n, /RIP .* outside its mode's range/],
+      ["GDTR limit", GUEST_GDTR_LIMIT, () => 0x10000n, /GDTR or IDTR limit/],
+      ["FS base", GUEST_FS_BASE, () => 0x8000000000000000n, /not canonical/],
+      ["activity 4", GUEST_ACTIVITY_STATE, () => 4n, /activity state/],
+      ["interruptibility both", GUEST_INTERRUPTIBILITY_INFO, () => 3n, /interruptibility/],
+      ["inject type 1", VM_ENTRY_INTR_INFO_FIELD, () => 0x80000100n, /an event to inject/],
+      ["inject #GP without its code", VM_ENTRY_INTR_INFO_FIELD, () => 0x8000030dn, /an event to inject .*: error code/],
+      ["inject NMI vector 3", VM_ENTRY_INTR_INFO_FIELD, () => 0x80000203n, /an event to inject/],
+    ];
+    const good = Uint8Array.from(m.bytes.subarray(A, A + n));
+    for (const [what, f, edit, re] of edits) {
+      m.bytes.set(good, A);
+      m.view.setBigUint64(at(f), BigInt.asUintN(64, edit(m.view.getBigUint64(at(f), true))), true);
+      expect(restore(b, A, n), what).toMatch(new RegExp(`^vCPU 0: .*${re.source}`));
+    }
+    m.bytes.set(good, A);
+    expect(restore(b, A, n)).toBe("");
   });
 
   it("refuses a record that does not fit, saying why, and leaves the domain as it was", () => {

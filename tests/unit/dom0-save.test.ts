@@ -34,13 +34,13 @@ describe("the image store's commands", () => {
     expect(cmd("y")).toMatch(/^image store made on disk .*: [\d.]+ MiB free\n$/);
     expect(cmd("images")).toBe("Name                             Size      Domain            Memory  Saved at (UTC)\n0 images, 15.9 MiB free\n");
     // save -c: the domain runs on; the image is listed.
-    expect(cmd("save g g1 -c")).toMatch(/^saved domain 2 \(g\) as g1: 1 MiB of memory, \d+ KiB written \(1 of 256 pages with data\) in \d+\.\d s\n$/);
+    expect(cmd("save g g1 -c")).toMatch(/^saved domain 2 \(g\) as g1: 1 MiB of memory, \d+ KiB written \(1 of 256 pages with data\) in \d+\.\d s, \d+ TSC ticks\n$/);
     expect([g.state, g.paused]).toEqual([STATE.RUNNABLE, false]);
     const list = cmd("images");
     expect(list).toMatch(/^Name .*\ng1 +\d+ KiB +g +1 MiB +2026-12-01 00:00:00\n1 image, [\d.]+ MiB free\n$/);
     // Restore under its own name is refused while g runs; under another it runs.
     expect(cmd("restore g1")).toMatch(/^restore: image g1: a domain named g runs \(restore \.\.\. name=<new name>\) \(nothing created\)\n$/);
-    expect(cmd("restore g1 name=g2")).toMatch(/^restored g1 as domain 3 \(g2\), running: \d+ KiB read in \d+\.\d s\n/);
+    expect(cmd("restore g1 name=g2")).toMatch(/^restored g1 as domain 3 \(g2\), running: \d+ KiB read in \d+\.\d s, \d+ TSC ticks\n/);
     const g2 = d.byId(3)!;
     expect([g2.state, g2.paused, g2.name]).toEqual([STATE.RUNNABLE, false, "g2"]);
     expect(g2.ram.get(0x3000 + 10)).toBe(11);

@@ -78,6 +78,20 @@ describe("save and restore: the hypervisor's part", () => {
     expect(w.record(r).length).toBe(rec.length);
   });
 
+  it("the VM-entry control for IA-32e mode follows the record's EFER.LMA, whatever mode the domain was built in", () => {
+    const w = saveWorld();
+    const VM_ENTRY_CONTROLS = 0x4012, GUEST_IA32_EFER = 0x2806, IA32E = 1n << 9n, LMA = 1n << 10n;
+    const field = (id: number, f: number) => w.vmx.vmcss.get(w.e.stateVcpuVmcs(id, 0))!.fields.get(f) ?? 0n;
+    expect(field(w.g, GUEST_IA32_EFER) & LMA).toBe(LMA);
+    const rec = w.record(w.g);
+    // Built for real mode: no IA-32e control until the long-mode record comes.
+    const r = w.create(w.config(w.g).replace("name=g", "name=rm").replace("kind=flat64", "kind=realmode"));
+    expect(field(r, VM_ENTRY_CONTROLS) & IA32E).toBe(0n);
+    w.loadFrom(r, w.g);
+    expect(w.set(r, rec)).toBe(0n);
+    expect(field(r, VM_ENTRY_CONTROLS) & IA32E).toBe(IA32E);
+  });
+
   it("refuses what it cannot take, with the reason at the buffer, and leaves the domain created", () => {
     const w = saveWorld();
     const rec = w.record(w.g);

@@ -9,8 +9,8 @@ import { ACTION_NEXT, ACTION_RESUME, actionStop } from "../action";
 import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
 import { injectException } from "../event";
 import { gpr, setGpr } from "../regs";
-import { rdmsr, cpuid } from "../../arch/hw";
-import { CPUID_LEAF_EXT_MAX, CPUID_LEAF_ADDRESS_SIZES, CPUID_EAX } from "../../arch/cpuid";
+import { rdmsr } from "../../arch/hw";
+import { hostPhysBits } from "../guest-state";
 import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "../../arch/msr";
 import {
   EXIT_QUALIFICATION, GUEST_CR0, GUEST_CR3, GUEST_CR4, CR0_READ_SHADOW, CR4_READ_SHADOW,
@@ -30,7 +30,6 @@ export const CR0_OWNED: u64 = CR0_NE | CR0_PG;
 export const CR4_OWNED: u64 = CR4_VMXE | CR4_SMXE;
 
 const pdptes = memory.data(32);
-const regs = memory.data(16, 4);
 const PDPTE_RESERVED: u64 = 0x1e6;      // bits 2:1 and 8:5
 
 // The guest-visible CR0 `cr0` made legal for VMX (fixed bits, A.7), except PE
@@ -155,20 +154,4 @@ function loadPdptes(vcpu: Vcpu): bool {
   vmcsWrite64(GUEST_PDPTE2, load<u64>(pdptes, 16));
   vmcsWrite64(GUEST_PDPTE3, load<u64>(pdptes, 24));
   return true;
-}
-
-// The host's MAXPHYADDR (CPUID 80000008H:EAX[7:0]; 36 without the leaf),
-// the guest's too: its CPUID passes it through.
-let physBits: u32 = 0;
-function hostPhysBits(): u32 {
-  if (physBits == 0) {
-    cpuid(CPUID_LEAF_EXT_MAX, 0, regs);
-    physBits = 36;
-    if (load<u32>(regs, CPUID_EAX) >= CPUID_LEAF_ADDRESS_SIZES) {
-      cpuid(CPUID_LEAF_ADDRESS_SIZES, 0, regs);
-      const b = load<u32>(regs, CPUID_EAX) & 0xff;
-      if (b >= 32 && b <= 52) physBits = b;
-    }
-  }
-  return physBits;
 }

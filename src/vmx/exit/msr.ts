@@ -3,6 +3,7 @@
 // switch (kept per vCPU and loaded on switch: src/sched/switch.ts), and a few
 // read-only identification MSRs. Any other MSR gets #GP(0), as on a CPU
 // without it; each is logged once per domain.
+import { patValid } from "../guest-state";
 import { isCanonical } from "../../arch/paging";
 import { Vcpu, UNKNOWN_MSRS_REPORTED } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME } from "../action";
@@ -149,17 +150,6 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
 function setTscOffset(vcpu: Vcpu, offset: u64): void {
   vcpu.tscOffset = offset;
   vmcsWrite64(TSC_OFFSET, offset);
-}
-
-// Each of the eight entries a memory type PAT can hold: UC, WC, WT, WP, WB
-// or UC- (0, 1, 4-7; SDM Vol. 3A 11.12.2). Any other is #GP, where VM entry
-// would fail on it (26.3.1.1).
-function patValid(value: u64): bool {
-  for (let i: u64 = 0; i < 64; i += 8) {
-    const t = (value >> i) & 0xff;
-    if (t == 2 || t == 3 || t > 7) return false;
-  }
-  return true;
 }
 
 // LMA is the CPU's to set; LME may not change while paging is on.
