@@ -15,7 +15,7 @@ import {
   PAGE_ZERO, PAGE_FRAME_MASK, PAGES_BATCH_MAX, PAGE_BYTES, PAGE_SHIFT, BODY_MAX, STATE_MAX, END_SIZE, VCPUS_MAX, DEVICES_MAX,
 } from "../src/state/stream";
 import {
-  HC_DOMAIN_STATE_GET, HC_DOMAIN_STATE_SET, HC_DOMAIN_MEM_READ, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_DOMAIN_DESTROY,
+  HC_DOMAIN_STATE_GET, HC_DOMAIN_STATE_SET, HC_DOMAIN_MEM_PAGES, HC_DOMAIN_CREATE, HC_DOMAIN_LOAD, HC_DOMAIN_DESTROY,
   HC_DOMAIN_CONFIG_MAX, HC_DOMAIN_LOAD_MAX, STATE_RECORD, STATE_CONFIG, EINVAL, EBUSY,
 } from "../src/arch/abi";
 import { untilOffCpu } from "./pause";
@@ -48,11 +48,6 @@ export class Outcome {
   bytes: u64 = 0;           // of the stream
   frames: u64 = 0;          // guest frames in it
   dataPages: u64 = 0;       // of them, non-zero (sent whole)
-}
-
-@inline function pageZero(p: usize): bool {
-  for (let i: usize = 0; i < <usize>PAGE_BYTES; i += 8) if (load<u64>(p + i) != 0) return false;
-  return true;
 }
 
 // The stream of domain `id` (paused, `memKiB` of RAM) into `sink`,
@@ -114,19 +109,11 @@ function streamOut(sink: StreamSink, id: u32, memBytes: u64, configLen: u32, sta
     const count = <u32>(frames - f < <u64>PAGES_BATCH_MAX ? frames - f : <u64>PAGES_BATCH_MAX);
     store<u32>(body, count);
     store<u32>(body + 4, 0);
-    let data = body + 8 + (<usize>count << 3);
-    let pages: u32 = 0;
-    for (let i: u32 = 0; i < count; i++) {
-      const gpa = (f + i) << PAGE_SHIFT;
-      const rc = vmcall(HC_DOMAIN_MEM_READ, id, gpa, data, PAGE_BYTES);
-      if (rc != <i64>PAGE_BYTES) return "reading its memory at " + dec(gpa) + ": " + errnoText(rc < 0 ? rc : -<i64>EINVAL);
-      const zero = pageZero(data);
-      store<u64>(body + 8 + (<usize>i << 3), (f + i) | (zero ? PAGE_ZERO : 0));
-      if (!zero) {
-        data += PAGE_BYTES;
-        pages++;
-      }
-    }
+    // The entries and the pages with data, as the record holds them.
+    const got = vmcall(HC_DOMAIN_MEM_PAGES, id, f, count, body + 8);
+    if (got < 0 || got > <i64>count) return "reading its memory at frame " + dec(f) + ": " + errnoText(got < 0 ? got : -<i64>EINVAL);
+    const pages = <u32>got;
+    const data = body + 8 + (<usize>count << 3) + (<usize>pages << PAGE_SHIFT);
     n = recordSeal(rec, REC_PAGES, <u32>(data - body));
     w.sealed(rec, count);
     out.frames += count;

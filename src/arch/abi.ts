@@ -60,7 +60,8 @@ export const HC_DOMAIN_RIGHTS: u32 = 38;     // (id, RIGHT_* mask) -> 0; the cal
 // domain's config and state record out, and into a created domain.
 export const HC_DOMAIN_STATE_GET: u32 = 39;  // (id, STATE_*, buf gpa, len) -> bytes it has; written only when len >= that (len 0 asks); STATE_RECORD needs it paused and on no CPU (-EBUSY)
 export const HC_DOMAIN_STATE_SET: u32 = 40;  // (id, buf gpa, len) -> 0; a created domain (memory loaded) takes a STATE_RECORD and is started paused; -EINVAL: why, NUL-terminated, at buf (at most STATE_WHY_MAX bytes), the domain still created
-export const HC_COUNT: u32 = 41;         // numbers at or above it are unknown (-ENOSYS)
+export const HC_DOMAIN_MEM_PAGES: u32 = 41;  // (id, first frame, count, buf gpa) -> pages with data; count (1-MEM_PAGES_MAX) frames of the domain's RAM: at buf a u64 per frame (its number, | MEM_PAGE_ZERO if all its bytes are 0), then the 4 KiB of each other one, in order
+export const HC_COUNT: u32 = 42;         // numbers at or above it are unknown (-ENOSYS)
 
 // Errors (Linux errno values, returned negated).
 export const EPERM: u32 = 1;
@@ -275,6 +276,10 @@ export const VCPUINFO_RAN_ON: u32 = 24;     // u64, CPUs it has ever run on
 export const VCPUINFO_SIZE: u32 = 32;
 
 export const HC_DOMAIN_MEM_MAX: u32 = 4096;   // bytes in one HC_DOMAIN_MEM_READ or _WRITE
+
+// HC_DOMAIN_MEM_PAGES (a PAGES record of the save stream, src/state/stream.ts, but for its count).
+export const MEM_PAGES_MAX: u32 = 64;
+export const MEM_PAGE_ZERO: u64 = 1 << 63;
 
 // HC_DOMAIN_STATE_GET: what to get.
 export const STATE_RECORD: u32 = 0;   // the state record (src/state/capture.ts): vCPUs, devices, console

@@ -22,10 +22,10 @@ import {
   HC_VCPU_START, HC_SCHED_GET, HC_SCHED_SET, HC_VCPU_INFO, HC_VCPU_PIN, HC_TIMER_SET, DOMSTOP_EXIT,
   HC_DOMAIN_MEM_READ, HC_DOMAIN_MEM_WRITE, HC_VCPU_GET, HC_VCPU_SET,
   HC_SNAPSHOT_CREATE, HC_SNAPSHOT_REVERT, HC_SNAPSHOT_DELETE, HC_SNAPSHOT_LIST, HC_DOMAIN_FORK, HC_DOMAIN_DEDUP, HC_DOMAIN_RIGHTS,
-  HC_DOMAIN_STATE_GET, HC_DOMAIN_STATE_SET,
+  HC_DOMAIN_STATE_GET, HC_DOMAIN_STATE_SET, HC_DOMAIN_MEM_PAGES,
 } from "../arch/abi";
 import { hcVcpuStart, hcSchedGet, hcSchedSet, hcVcpuInfo, hcVcpuPin } from "./sched";
-import { hcDomainMem, hcVcpuGet, hcVcpuSet } from "./inspect";
+import { hcDomainMem, hcDomainMemPages, hcVcpuGet, hcVcpuSet } from "./inspect";
 import { hcDomainStateGet, hcDomainStateSet } from "./save";
 import { hcSnapshotCreate, hcSnapshotRevert, hcSnapshotDelete, hcSnapshotList, hcDomainFork, hcDomainDedup } from "./snapshot";
 import { hasRight } from "../domain/rights";
@@ -111,6 +111,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_DOMAIN_RIGHTS) result = hcDomainRights(dom, a0, a1);
     else if (nr == HC_DOMAIN_STATE_GET) result = hcDomainStateGet(dom, a0, a1, a2, a3);
     else if (nr == HC_DOMAIN_STATE_SET) result = hcDomainStateSet(dom, a0, a1, a2);
+    else if (nr == HC_DOMAIN_MEM_PAGES) result = hcDomainMemPages(dom, a0, a1, a2, a3);
     // Building a VMCS (create, set entry) or reading another's (vCPU get,
     // set) makes it current: the caller's must be again before its RIP is
     // advanced and it is re-entered.
@@ -154,7 +155,7 @@ function rightFor(nr: u64): u32 {
   if (n == HC_HOST_POWER) return RIGHT_POWER;
   if (n == HC_SCHED_SET || n == HC_VCPU_PIN) return RIGHT_SCHED;
   if (n == HC_DOMAIN_MEM_READ || n == HC_DOMAIN_MEM_WRITE || n == HC_VCPU_GET || n == HC_VCPU_SET ||
-      n == HC_DOMAIN_STATE_GET || n == HC_DOMAIN_STATE_SET) return RIGHT_MEMORY;
+      n == HC_DOMAIN_STATE_GET || n == HC_DOMAIN_STATE_SET || n == HC_DOMAIN_MEM_PAGES) return RIGHT_MEMORY;
   return RIGHT_DOMAINS;
 }
 

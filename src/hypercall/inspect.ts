@@ -5,7 +5,7 @@
 // the caller's RIGHT_MEMORY; every id, range and buffer is checked before
 // anything is copied or changed.
 import { Domain, Vcpu, VcpuState, domainById, DOMSTATE_STOPPED } from "../domain/domain";
-import { guestCopy, guestRangeOk } from "../domain/memory";
+import { guestCopy, guestRangeOk, guestToHost } from "../domain/memory";
 import { switchTo } from "../vmx/switch";
 import { vmcsRead16, vmcsRead64, vmcsReadNat, vmcsWriteNat } from "../vmx/vmcs";
 import { domainOnOtherCpu } from "../state/capture";
@@ -15,7 +15,7 @@ import {
   CR0_GUEST_HOST_MASK, CR4_GUEST_HOST_MASK, CR0_READ_SHADOW, CR4_READ_SHADOW,
 } from "../arch/vmcs";
 import {
-  ESRCH, EFAULT, EINVAL, EBUSY, ENOMEM, HC_DOMAIN_MEM_MAX, VCPUREG_RAX, VCPUREG_RBX, VCPUREG_RCX, VCPUREG_RDX,
+  ESRCH, EFAULT, EINVAL, EBUSY, ENOMEM, HC_DOMAIN_MEM_MAX, MEM_PAGES_MAX, MEM_PAGE_ZERO, VCPUREG_RAX, VCPUREG_RBX, VCPUREG_RCX, VCPUREG_RDX,
   VCPUREG_RSI, VCPUREG_RDI, VCPUREG_RBP, VCPUREG_RSP, VCPUREG_R8, VCPUREG_RIP, VCPUREG_RFLAGS, VCPUREG_SETTABLE,
   VCPUREG_CR0, VCPUREG_CR2, VCPUREG_CR3, VCPUREG_CR4, VCPUREG_EFER, VCPUREG_CS, VCPUREGS_SIZE,
 } from "../arch/abi";
@@ -51,6 +51,37 @@ export function hcDomainMem(caller: Domain, id: u64, gpa: u64, buf: u64, len: u6
     guestCopy(caller, buf, bounce, len, true);
   }
   return <i64>len;
+}
+
+// HC_DOMAIN_MEM_PAGES: a batch of the domain's pages for a save, each
+// copied straight from its frame, a page of zeros as a flag alone.
+const entries = memory.data(<i32>(MEM_PAGES_MAX * 8), 8);
+export function hcDomainMemPages(caller: Domain, id: u64, frame: u64, count: u64, buf: u64): i64 {
+  const d = target(caller, id);
+  if (d === null) return err(ESRCH);
+  const frames = d.guest.memBytes >> 12;
+  if (count == 0 || count > <u64>MEM_PAGES_MAX || frame >= frames || count > frames - frame) return err(EINVAL);
+  if (!guestRangeOk(caller, buf, count * (8 + 4096))) return err(EFAULT);
+  let data = buf + count * 8;
+  let n: i64 = 0;
+  for (let i: u64 = 0; i < count; i++) {
+    const page = <usize>guestToHost(d, (frame + i) << 12);
+    const zero = pageIsZero(page);
+    store<u64>(entries + (<usize>i << 3), (frame + i) | (zero ? MEM_PAGE_ZERO : 0));
+    if (zero) continue;
+    guestCopy(caller, data, page, 4096, true);
+    data += 4096;
+    n++;
+  }
+  guestCopy(caller, buf, entries, count * 8, true);
+  return n;
+}
+
+function pageIsZero(p: usize): bool {
+  for (let i: usize = 0; i < 4096; i += 32) {
+    if ((load<u64>(p + i) | load<u64>(p + i + 8) | load<u64>(p + i + 16) | load<u64>(p + i + 24)) != 0) return false;
+  }
+  return true;
 }
 
 // The vCPU of a paused live DomU whose registers may be read or changed;

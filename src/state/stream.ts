@@ -29,7 +29,7 @@
 // it is read, its CRC and its place, and says which record at which
 // offset is at fault.
 import { crc32, crc32Update } from "../lib/crc32";
-import { HC_DOMAIN_CONFIG_MAX } from "../arch/abi";
+import { HC_DOMAIN_CONFIG_MAX, MEM_PAGES_MAX, MEM_PAGE_ZERO } from "../arch/abi";
 import {
   DOMREC_MAGIC, VCPUREC_MAGIC, RECORD_VERSION, D_MAGIC, D_VERSION, D_SIZE, D_VCPUS, D_DEVICES, D_MEM, DOMREC_HEADER,
   V_MAGIC, V_VERSION, V_SIZE, V_INDEX, V_STATE,
@@ -53,9 +53,10 @@ export const REC_DEVICE: u32 = 5;
 export const REC_END: u32 = 6;
 
 export const CONFIG_FIXED: u32 = 16;
-export const PAGE_ZERO: u64 = <u64>1 << 63;
+// A batch is what HC_DOMAIN_MEM_PAGES gives.
+export const PAGE_ZERO: u64 = MEM_PAGE_ZERO;
 export const PAGE_FRAME_MASK: u64 = (<u64>1 << 40) - 1;   // 4 PiB of guest memory
-export const PAGES_BATCH_MAX: u32 = 64;
+export const PAGES_BATCH_MAX: u32 = MEM_PAGES_MAX;
 export const END_SIZE: u32 = 24;
 // Bounds a reader holds the stream to (a body is read whole before it is
 // checked, so none may be larger than the reader's buffer).

@@ -24,7 +24,7 @@ export const HC = {
   DOMAIN_CREATE: 13, DOMAIN_LOAD: 14, VCPU_SET_ENTRY: 15, DOMAIN_START: 16, EVENT_SETUP: 17,
   CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21, VCPU_START: 22, SCHED_GET: 23,
   SCHED_SET: 24, VCPU_INFO: 25, VCPU_PIN: 26, TIMER_SET: 27, DOMAIN_MEM_READ: 28, DOMAIN_MEM_WRITE: 29,
-  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37, DOMAIN_RIGHTS: 38, DOMAIN_STATE_GET: 39, DOMAIN_STATE_SET: 40,
+  VCPU_GET: 30, VCPU_SET: 31, DOMAIN_DEDUP: 37, DOMAIN_RIGHTS: 38, DOMAIN_STATE_GET: 39, DOMAIN_STATE_SET: 40, DOMAIN_MEM_PAGES: 41,
 };
 
 // A state record framed as src/state/record.ts frames one (domain header
@@ -624,6 +624,26 @@ export class Dom0 {
         d.state = STATE.RUNNABLE;
         d.paused = true;
         return 0n;
+      }
+      case HC.DOMAIN_MEM_PAGES: {
+        const d = this.byId(a[0]);
+        if (!d || d.state === STATE.STOPPED || d.id === 1) return err(ESRCH);
+        const [frame, count, buf] = [Number(a[1]), Number(a[2]), Number(a[3])];
+        const frames = (d.memKiB * 1024) / 4096;
+        if (count < 1 || count > 64 || frame >= frames || count > frames - frame) return err(EINVAL);
+        if (!this.mem(a[3], count * (8 + 4096))) return err(EFAULT);
+        let data = buf + count * 8, n = 0;
+        for (let i = 0; i < count; i++) {
+          const page = new Uint8Array(4096);
+          for (let b = 0; b < 4096; b++) page[b] = d.ram.get((frame + i) * 4096 + b) ?? 0;
+          const zero = page.every((x) => x === 0);
+          this.view.setBigUint64(buf + i * 8, BigInt(frame + i) | (zero ? 1n << 63n : 0n), true);
+          if (zero) continue;
+          this.bytes.set(page, data);
+          data += 4096;
+          n++;
+        }
+        return BigInt(n);
       }
       case HC.DOMAIN_MEM_READ:
       case HC.DOMAIN_MEM_WRITE: {

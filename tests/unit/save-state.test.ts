@@ -111,6 +111,32 @@ describe("save and restore: the hypervisor's part", () => {
     expect(w.set(r, rec)).toBe(EINVAL);
   });
 
+  it("MEM_PAGES: a batch of frames, zero pages as a flag, the others' bytes in order; bad batches refused", () => {
+    const w = saveWorld();
+    const MEM_PAGES = 41, ZERO = 1n << 63n, BUF = 0xa0000;
+    // Of frames 40-44 (nothing of the guest's there yet), 41 and 43 get data.
+    const [a, b] = [41, 43];
+    for (const p of [a, b]) for (let i = 0; i < 4096; i += 512) w.poke(w.g, p * 4096 + i, p - 39);
+    expect(w.hc(MEM_PAGES, [w.g, 40, 5, BUF])).toBe(2n);
+    const h = Number(w.e.testGuestToHost(w.ctl, BigInt(BUF)));
+    const v = new DataView(w.m.bytes.buffer, h);
+    expect(Array.from({ length: 5 }, (_, i) => v.getBigUint64(i * 8, true))).toEqual([40n | ZERO, 41n, 42n | ZERO, 43n, 44n | ZERO]);
+    expect(w.m.bytes[h + 40]).toBe(2);
+    expect(w.m.bytes[h + 40 + 4096 + 512]).toBe(4);
+    // The last frame alone; past it, none at all, too many: -EINVAL.
+    expect(w.hc(MEM_PAGES, [w.g, PAGES - 1, 1, BUF])).toBe(1n);   // the image is there
+    expect(w.hc(MEM_PAGES, [w.g, PAGES - 1, 2, BUF])).toBe(EINVAL);
+    expect(w.hc(MEM_PAGES, [w.g, PAGES, 1, BUF])).toBe(EINVAL);
+    expect(w.hc(MEM_PAGES, [w.g, 0, 0, BUF])).toBe(EINVAL);
+    expect(w.hc(MEM_PAGES, [w.g, 0, 65, BUF])).toBe(EINVAL);
+    expect(w.hc(MEM_PAGES, [w.g, -1n, 2, BUF])).toBe(EINVAL);
+    // The buffer is checked for the whole batch before anything is written.
+    expect(w.hc(MEM_PAGES, [w.g, 0, 64, 0x1000000 - 64 * 4104 + 8])).toBe(EFAULT);
+    expect(w.hc(MEM_PAGES, [999, 0, 1, BUF])).toBe(ESRCH);
+    expect(w.hc(MEM_PAGES, [w.ctl, 0, 1, BUF])).toBe(ESRCH);
+    expect(w.hc(MEM_PAGES, [w.g, 0, 1, BUF], w.g)).toBe(EPERM);
+  });
+
   it("GET: only a live, paused DomU other than the caller; unknown what; a bad buffer", () => {
     const w = saveWorld();
     expect(w.hc(STATE_GET, [w.ctl, STATE_CONFIG, CFG, 0])).toBe(ESRCH);
