@@ -185,7 +185,7 @@ export function cmdImages(args: string[]): void {
   }
   if (!mounted("images")) return;
   const list = storeImages();
-  putsln("Name                             Size      Domain            Memory  Saved at (UTC)");
+  putsln("Name                             Size      Domain           Memory  Saved at (UTC)");
   for (let i = 0; i < list.length; i++) {
     const m = list[i];
     putPad(m.name, 32);

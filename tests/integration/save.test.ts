@@ -66,6 +66,7 @@ test("a counter and an integrity guest saved, the host powered off, restored aft
         expect(agree("i2 beside i1", sums, i2.filter(([p]) => p > at))).toBeGreaterThanOrEqual(3);
 
         const list = await run(e, "images");
+        console.log(`bochs: images\n${list}`);
         expect(list).toMatch(/^c1img +[\d.]+ [KM]iB +c1 +2 MiB +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
         expect(list).toMatch(/^i1img +[\d.]+ MiB +i1 +8 MiB /m);
         // Bad input changes nothing.
@@ -82,7 +83,9 @@ test("a counter and an integrity guest saved, the host powered off, restored aft
       const { e, done } = await bootShell("tshv-restore", ["counter", "memory_integrity"], 1, disk);
       try {
         expect(await run(e, "images")).toMatch(/^2 images, [\d.]+ MiB free$/m);
+        console.log(`bochs: after the power-off\n${await run(e, "images")}`);
         const r1 = await run(e, "restore c1img");
+        console.log(`bochs: ${r1.trim()}`);
         expect(r1).toMatch(/restored c1img as domain \d+ \(c1\), running/m);
         // Its console came back with it: the lines before the save, then on.
         const log = await waitForLog(e, "c1 counting on", "c1", (l) => counts(l).at(-1)! >= saved + 3);
@@ -90,6 +93,7 @@ test("a counter and an integrity guest saved, the host powered off, restored aft
         expect(c).toContain(saved);
         consecutive("c1", c);
         const r2 = await run(e, "restore i1img -p");
+        console.log(`bochs: ${r2.trim()}`);
         expect(r2).toMatch(/restored i1img as domain \d+ \(i1\), paused/m);
         expect(await run(e, "unpause i1")).toContain("unpaused");
         const i1 = passes(await waitForLog(e, "i1 restored, 2 passes on", "i1", (l) => passes(l).length >= 5));

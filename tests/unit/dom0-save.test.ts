@@ -32,7 +32,7 @@ describe("the image store's commands", () => {
     expect(cmd("images")).toMatch(/no store on this disk/);
     cmd("mkstore");
     expect(cmd("y")).toMatch(/^image store made on disk .*: [\d.]+ MiB free\n$/);
-    expect(cmd("images")).toBe("Name                             Size      Domain            Memory  Saved at (UTC)\n0 images, 15.9 MiB free\n");
+    expect(cmd("images")).toBe("Name                             Size      Domain           Memory  Saved at (UTC)\n0 images, 15.9 MiB free\n");
     // save -c: the domain runs on; the image is listed.
     expect(cmd("save g g1 -c")).toMatch(/^saved domain 2 \(g\) as g1: 1 MiB of memory, \d+ KiB written \(1 of 256 pages with data\) in \d+\.\d s, \d+ TSC ticks\n$/);
     expect([g.state, g.paused]).toEqual([STATE.RUNNABLE, false]);
