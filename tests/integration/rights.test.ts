@@ -16,10 +16,11 @@ test("a driver domain holds the ports it was given and nothing else; rights are 
     // Bochs's PIIX3 IDE function on the real bus; nothing on the virtual one.
     expect(probe(await waitForLog(e, "drv's probe", "drv", (l) => probe(l) !== undefined))).toBe("70108086");
     expect(probe(await waitForLog(e, "plain's probe", "plain", (l) => probe(l) !== undefined))).toBe("ffffffff");
-    // The IDE ports are not Domain 0's to give.
-    const refused = await run(e, "create pci_probe.elf name=ide memory=2 ioports=0x1f0-0x1f7");
+    // The floppy controller's ports are not Domain 0's to give (the IDE
+    // channels' are: its store disk).
+    const refused = await run(e, "create pci_probe.elf name=fdc memory=2 ioports=0x3f0-0x3f5");
     expect(refused).toContain("-1 EPERM");
-    expect(await run(e, "dmesg")).toContain("may not give ports it does not hold (0x01f0 ...)");
+    expect(await run(e, "dmesg")).toContain("may not give ports it does not hold (0x03f0 ...)");
     expect(await run(e, "create pci_probe.elf name=bad memory=2 ioports=0x9000")).toContain("bad port range 0x9000");
     // Named rights: given, shown, taken back; Domain 0's are its own.
     expect(await run(e, "create counter.elf name=mon memory=2 rights=host,sched")).toMatch(/created domain \d+ \(mon\)/);

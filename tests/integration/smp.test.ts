@@ -79,13 +79,16 @@ async function ranOn(e: Emulator, domain: string, v: number, ran: Set<string>): 
   for (const c of on[1].split(",")) ran.add(c);
 }
 
-// The timer guest passed, and its vCPUs ran on more than one CPU.
+// The timer guest passed: each vCPU's timer woke it, in time, in its own
+// word, on whichever CPU it ran. Where they ran is printed, not judged: its
+// vCPUs sleep in turn, and a woken vCPU goes back to its own CPU when that
+// one is idle, so they may all stay on one (the handful's spread above, and
+// two_vcpus_run_at_once in sched-smp.ts, are what say CPUs share the work).
 async function timersPassed(e: Emulator, cpus: number): Promise<void> {
   await passed(e, "timers");
   const ran = new Set<string>();
   for (let v = 0; v < cpus; v++) await ranOn(e, "timers", v, ran);
   console.log(`${cpus} CPUs:`, /timer_wakes_every_vcpu: .*/.exec(e.output())?.[0], "on CPUs", [...ran].sort().join(","));
-  expect(ran.size).toBeGreaterThan(1);
 }
 
 describe("SMP host (Bochs)", () => {
