@@ -56,15 +56,16 @@ export { ioapicInit, ioapicUnits, ioapicRouteIsa, ioapicUnmask, ioapicMask, ioap
 // Instances are pointers (u32); the free functions take them first.
 export {
   consoleCreate, consolePut, consoleRead, consoleHead, consoleFlush, consoleSetLog,
-  CONSOLE_RING_SIZE, CONSOLE_NAME_MAX, CONSOLE_LINE_MAX, CONSOLE_BLOCK_SIZE,
+  CONSOLE_RING_SIZE, CONSOLE_NAME_MAX, CONSOLE_LINE_MAX, CONSOLE_BLOCK_SIZE, LOG_BURST, LOG_RATE,
 } from "./devices/console";
+export { tscHz } from "./cpu/tsc";
 // The UART and the port bus through their old pointer-first forms: a UART
 // is a UartDevice, a bus a port Bus (src/devices/).
 import { UartDevice, UART_KIND, UART_RING_SIZE, UART_BLOCK_SIZE } from "./devices/uart16550";
 import { Bus } from "./devices/bus";
 import { Access, Device, DEV_OK, DEV_STOP, SPACE_PORT } from "./devices/device";
 import { DebugExit, DEBUG_EXIT_KIND } from "./devices/debug-exit";
-import { Console as DevConsole } from "./devices/console";
+import { Console as DevConsole, CONSOLE_NAME } from "./devices/console";
 import { Uart16550 as DevUart } from "./devices/uart16550";
 export { UART_RING_SIZE, UART_BLOCK_SIZE };
 export const DEV_UART: u32 = UART_KIND;
@@ -96,8 +97,8 @@ export function devLayoutCheck(): u32 {
   let bad: u32 = 0;
   if (offsetof<DevUart>() != 32) bad |= 1;
   if (offsetof<DevUart>("ier") != 20 || offsetof<DevUart>("fifoCount") != 31) bad |= 2;
-  if (offsetof<DevConsole>() != 24) bad |= 4;
-  if (offsetof<DevConsole>("toLog") != 16) bad |= 8;
+  if (offsetof<DevConsole>() != CONSOLE_NAME || offsetof<DevConsole>("logAt") != 40) bad |= 4;
+  if (offsetof<DevConsole>("toLog") != 16 || offsetof<DevConsole>("unlogged") != 24) bad |= 8;
   return bad;
 }
 

@@ -4,6 +4,13 @@
 // `[<domain name>] <line>`. One block allocated at domain creation; putting a
 // byte allocates nothing, so the UART's THR write (a VM exit) may call it.
 //
+// The log takes a domain's lines through a token bucket: LOG_BURST lines,
+// then LOG_RATE a second (in TSC time); the lines beyond are only in the
+// domain's ring, and one line says how many when the log takes its lines
+// again (or when it stops). So a domain that prints without end neither
+// pushes the hypervisor's own lines out of the log nor keeps Domain 0
+// printing them.
+//
 // The block, at the Console pointer (offsets in bytes):
 //
 //   ┌──────────────────────────────┐ 0
@@ -12,27 +19,36 @@
 //   │ nameLen   u32                │ 12
 //   │ toLog     u32                │ 16  1: assemble lines for the log
 //   │ lines     u32                │ 20  lines printed to the log (statistic)
-//   ├──────────────────────────────┤ 24 (CONSOLE_NAME)
+//   │ unlogged  u32                │ 24  lines kept from the log since the last note
+//   │ 0         u32                │ 28
+//   │ logBudget u64                │ 32  TSC ticks of lines the log may take now
+//   │ logAt     u64                │ 40  the TSC when logBudget was last brought up
+//   ├──────────────────────────────┤ 48 (CONSOLE_NAME)
 //   │ name      u8[32]             │   the domain name, ASCII, truncated
-//   ├──────────────────────────────┤ 56 (CONSOLE_LINE)
+//   ├──────────────────────────────┤ 80 (CONSOLE_LINE)
 //   │ line      u8[200]            │   the line being assembled
-//   ├──────────────────────────────┤ 256 (CONSOLE_RING)
+//   ├──────────────────────────────┤ 280 (CONSOLE_RING)
 //   │ ring      u8[16384]          │   byte at position p is ring[p & 16383]
-//   └──────────────────────────────┘ 16640 (CONSOLE_BLOCK_SIZE)
+//   └──────────────────────────────┘ 16664 (CONSOLE_BLOCK_SIZE)
 //
 // Every field is position independent, so the block can be copied as is for
-// a snapshot.
+// a snapshot. The bucket is the host's: a restored console keeps its own.
 import { ringRead } from "../lib/ring";
-import { putc } from "../log/log";
+import { putc, print, println, printDec } from "../log/log";
+import { rdtsc } from "../arch/hw";
+import { tscHz } from "../cpu/tsc";
 import { CONSOLE_RING_BYTES, CONSOLE_LINE_BYTES } from "../arch/abi";
 
 export const CONSOLE_RING_SIZE: u32 = CONSOLE_RING_BYTES; // a power of two, part of the ABI
 export const CONSOLE_NAME_MAX: u32 = 32;
 export const CONSOLE_LINE_MAX: u32 = CONSOLE_LINE_BYTES;    // longer lines are split
 
-export const CONSOLE_NAME: u32 = 24;
+export const CONSOLE_NAME: u32 = 48;
 export const CONSOLE_LINE: u32 = CONSOLE_NAME + CONSOLE_NAME_MAX;
-export const CONSOLE_RING: u32 = 256;
+export const CONSOLE_RING: u32 = CONSOLE_LINE + CONSOLE_LINE_MAX;
+// A domain's lines the log takes at once, then each second.
+export const LOG_BURST: u64 = 256;
+export const LOG_RATE: u64 = 32;
 export const CONSOLE_BLOCK_SIZE: u32 = CONSOLE_RING + CONSOLE_RING_SIZE;
 
 @unmanaged
@@ -42,6 +58,10 @@ export class Console {
   nameLen: u32;
   toLog: u32;
   lines: u32;
+  unlogged: u32;
+  pad: u32;
+  logBudget: u64;
+  logAt: u64;
 
   // Allocates and initialises a console for the domain called `name`
   // (non-ASCII characters are kept as '?'). Boot/creation time only.
@@ -57,6 +77,8 @@ export class Console {
     }
     c.nameLen = n;
     c.toLog = 1;
+    c.logBudget = LOG_BURST * lineTicks();
+    c.logAt = rdtsc();
     return c;
   }
 
@@ -76,22 +98,54 @@ export class Console {
     this.lineLen++;
   }
 
-  // Prints the assembled line, even an empty one, as `[name] line\n`.
+  // Prints the assembled line, even an empty one, as `[name] line\n`, if
+  // the bucket has room for it; else only counts it.
   flushLine(): void {
+    const cost = lineTicks();
+    const now = rdtsc();
+    const cap = LOG_BURST * cost;
+    const since = now - this.logAt;
+    this.logAt = now;
+    this.logBudget = since >= cap - this.logBudget ? cap : this.logBudget + since;
+    if (this.logBudget < cost) {
+      this.unlogged++;
+      this.lineLen = 0;
+      return;
+    }
+    this.logBudget -= cost;
+    this.noteUnlogged();
     const base = changetype<usize>(this);
-    putc(0x5b);
-    for (let i: u32 = 0; i < this.nameLen; i++) putc(load<u8>(base + CONSOLE_NAME + i));
-    putc(0x5d);
-    putc(0x20);
+    this.putName();
     for (let i: u32 = 0; i < this.lineLen; i++) putc(load<u8>(base + CONSOLE_LINE + i));
     putc(0x0a);
     this.lineLen = 0;
     this.lines++;
   }
 
+  private putName(): void {
+    const base = changetype<usize>(this);
+    putc(0x5b);
+    for (let i: u32 = 0; i < this.nameLen; i++) putc(load<u8>(base + CONSOLE_NAME + i));
+    putc(0x5d);
+    putc(0x20);
+  }
+
+  // How many lines the log did not take since the last such note.
+  private noteUnlogged(): void {
+    if (this.unlogged == 0) return;
+    print("hv: ");
+    this.putName();
+    printDec(this.unlogged);
+    print(" lines not logged (over ");
+    printDec(LOG_RATE);
+    println(" a second; its console ring has them)");
+    this.unlogged = 0;
+  }
+
   // Prints a partial line, if any (e.g. when the domain stops).
   flush(): void {
     if (this.lineLen != 0) this.flushLine();
+    this.noteUnlogged();
   }
 
   // Copies up to `len` bytes from absolute position `from` (clamped to the
@@ -109,3 +163,6 @@ export function consoleRead(c: Console, from: u64, dst: usize, len: u32): u32 { 
 export function consoleHead(c: Console): u64 { return c.head; }
 export function consoleFlush(c: Console): void { c.flush(); }
 export function consoleSetLog(c: Console, on: bool): void { c.toLog = on ? 1 : 0; }
+
+// TSC ticks a line of the log costs: a second's worth over LOG_RATE.
+@inline function lineTicks(): u64 { return tscHz() / LOG_RATE; }

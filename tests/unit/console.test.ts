@@ -55,6 +55,33 @@ describe("domain console", () => {
     expect(mid.bytes).toEqual(data.slice(oldest + 5000, oldest + 5300));
   });
 
+  it("the log takes a domain's lines at a bounded rate; the ring keeps them all; one line says how many it did not take", () => {
+    const { m, e, con, put, read, logLines } = console_("flood");
+    const burst = Number(e.LOG_BURST.value), rate = Number(e.LOG_RATE.value);
+    expect([burst, rate]).toEqual([256, 32]);
+    const second = BigInt(e.tscHz());
+    m.tscStep = 0n;   // all at once
+    const text = Array.from({ length: 1000 }, (_, i) => `line ${i}\n`).join("");
+    put(text);
+    const first = logLines();
+    expect(first.length).toBe(burst);
+    expect(first.at(-1)).toBe(`[flood] line ${burst - 1}`);
+    expect(read(0n, text.length).text).toBe(text);
+    // A second later: the count of lines it did not take, then a second's worth.
+    m.tsc += second;
+    put(Array.from({ length: 100 }, (_, i) => `more ${i}\n`).join(""));
+    const next = logLines();
+    expect(next[0]).toBe(`hv: [flood] ${1000 - burst} lines not logged (over ${rate} a second; its console ring has them)`);
+    expect(next.slice(1)).toEqual(Array.from({ length: rate }, (_, i) => `[flood] more ${i}`));
+    // The rest is counted, and said when the domain stops.
+    e.consoleFlush(con);
+    expect(logLines()).toEqual([`hv: [flood] ${100 - rate} lines not logged (over ${rate} a second; its console ring has them)`]);
+    // A quiet domain's lines all go: the bucket fills again up to its burst.
+    m.tsc += second * 100n;
+    put(Array.from({ length: burst }, (_, i) => `calm ${i}\n`).join(""));
+    expect(logLines().length).toBe(burst);
+  });
+
   it("prints completed lines to the hypervisor log as [name] line", () => {
     const { put, logLines } = console_("web1");
     put("Linux version 6.1\r\n");
