@@ -7,8 +7,8 @@ import { putsln, newline } from "./uart";
 import { fail, usageError } from "./cmdutil";
 import { domainArg } from "./cmd-domains";
 import { domId, domLabel, selfId } from "./domains";
-import { sessionAttach, sessionLiveLog, sessionLogSeen } from "./session";
-import { ringOldest, ringPrint, ringPrintLast, RING_LOG } from "./rings";
+import { sessionAttach, sessionLiveLog } from "./session";
+import { ringOldest, ringPrint, ringPrintLast, RING_LOG_OWN } from "./rings";
 import { errnoText } from "./text";
 import { HC_DOMAIN_INFO, DOMINFO_SIZE, DOMREC_STATE, DOMSTATE_STOPPED } from "../src/arch/abi";
 
@@ -94,6 +94,6 @@ export function cmdDmesg(args: string[]): void {
     usageError("dmesg", "");
     return;
   }
-  const end = printRing("dmesg", RING_LOG, "the hypervisor log");
-  if (end > 0 && ringPrintLast == 10) sessionLogSeen(<u64>end);
+  // Its own lines: its domains' console lines are in their rings (log).
+  printRing("dmesg", RING_LOG_OWN, "the hypervisor log");
 }

@@ -7,10 +7,11 @@
 import { vmcall } from "./hw";
 import { putText } from "./uart";
 import {
-  HC_LOG_READ, HC_CONSOLE_READ, HC_LOG_READ_MAX, LOG_RING_BYTES, CONSOLE_RING_BYTES,
+  HC_LOG_READ, HC_CONSOLE_READ, HC_LOG_READ_MAX, LOG_READ_OWN, LOG_RING_BYTES, CONSOLE_RING_BYTES,
 } from "../src/arch/abi";
 
 export const RING_LOG: i64 = -1;   // `id` for the hypervisor log
+export const RING_LOG_OWN: i64 = -2;   // its own lines (LOG_READ_OWN)
 
 export const RING_CHUNK: u32 = HC_LOG_READ_MAX; // == HC_CONSOLE_READ_MAX
 export const ringBuf = memory.data(<i32>RING_CHUNK, 8);
@@ -19,6 +20,7 @@ const probeBuf = memory.data(8);
 // Bytes read from `ring` (RING_LOG or a domain id) at `from` into `dst`.
 export function ringRead(ring: i64, from: u64, dst: usize, len: u32): i64 {
   if (ring == RING_LOG) return vmcall(HC_LOG_READ, from, dst, len, 0);
+  if (ring == RING_LOG_OWN) return vmcall(HC_LOG_READ, from, dst, len, LOG_READ_OWN);
   return vmcall(HC_CONSOLE_READ, <u64>ring, from, dst, len);
 }
 
@@ -46,7 +48,7 @@ export function ringHead(ring: i64): i64 {
 }
 
 export function ringSize(ring: i64): u64 {
-  return ring == RING_LOG ? LOG_RING_BYTES : CONSOLE_RING_BYTES;
+  return ring == RING_LOG || ring == RING_LOG_OWN ? LOG_RING_BYTES : CONSOLE_RING_BYTES;
 }
 
 // The oldest position the ring still holds, or a negative errno.

@@ -198,7 +198,7 @@ export { exitDisposition, EXIT_HANDLED, EXIT_UNDEFINED, EXIT_UNHANDLED, DISPOSIT
 export {
   ACTION_RESUME, ACTION_NEXT, ACTION_YIELD, ACTION_PREEMPT, ACTION_BLOCK, ACTION_STOP,
 } from "./vmx/action";
-export { logHead, logRead } from "./log/log";
+export { logHead, logRead, logReadOwn } from "./log/log";
 
 let lastDomainError: string = "";
 function testDomain(id: u32): Domain | null {

@@ -21,7 +21,7 @@ export const HC_DOMAIN_PAUSE: u32 = 6;   // (id) -> 0; not scheduled until unpau
 export const HC_DOMAIN_UNPAUSE: u32 = 7; // (id) -> 0
 export const HC_DOMAIN_DESTROY: u32 = 8; // (id) -> 0; stopped, memory scrubbed and freed (-EINVAL for the caller itself)
 export const HC_CONSOLE_READ: u32 = 9;   // (id, from position, buf gpa, len) -> bytes copied from the domain's console ring
-export const HC_LOG_READ: u32 = 10;      // (from position, buf gpa, len) -> bytes copied from the hypervisor log ring
+export const HC_LOG_READ: u32 = 10;      // (from position, buf gpa, len, LOG_READ_*) -> bytes copied from the hypervisor log ring (LOG_READ_OWN: the ring of its own lines, without its domains' console lines)
 // Building a domain at run time (create -> load -> set entry -> start).
 export const HC_MODULE_LIST: u32 = 11;   // (buf gpa, max entries) -> records written (MODREC_SIZE each): boot modules the hypervisor did not take at boot
 export const HC_MODULE_READ: u32 = 12;   // (module index, offset, buf gpa, len) -> bytes copied (0 at or past the end); len <= HC_MODULE_READ_MAX
@@ -95,6 +95,7 @@ export const HC_DOMAIN_LIST_MAX: u32 = 1024;  // entries in one HC_DOMAIN_LIST
 export const HC_CONSOLE_READ_MAX: u32 = 4096; // bytes in one HC_CONSOLE_READ
 export const HC_SNAPSHOT_LIST_MAX: u32 = 1024; // records in one HC_SNAPSHOT_LIST
 export const HC_LOG_READ_MAX: u32 = 4096;     // bytes in one HC_LOG_READ
+export const LOG_READ_OWN: u32 = 1;           // HC_LOG_READ: the hypervisor's own lines (what dmesg shows)
 
 // Domain states as the records report them.
 // DomainState: what a domain is doing (DOMREC_STATE).

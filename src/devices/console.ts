@@ -20,7 +20,7 @@
 //   │ toLog     u32                │ 16  1: assemble lines for the log
 //   │ lines     u32                │ 20  lines printed to the log (statistic)
 //   │ unlogged  u32                │ 24  lines kept from the log since the last note
-//   │ 0         u32                │ 28
+//   │ unloggedAll u32              │ 28  before that, since it began
 //   │ logBudget u64                │ 32  TSC ticks of lines the log may take now
 //   │ logAt     u64                │ 40  the TSC when logBudget was last brought up
 //   ├──────────────────────────────┤ 48 (CONSOLE_NAME)
@@ -34,7 +34,7 @@
 // Every field is position independent, so the block can be copied as is for
 // a snapshot. The bucket is the host's: a restored console keeps its own.
 import { ringRead } from "../lib/ring";
-import { putc, print, println, printDec } from "../log/log";
+import { putc, print, println, printDec, logDomainText } from "../log/log";
 import { rdtsc } from "../arch/hw";
 import { tscHz } from "../cpu/tsc";
 import { CONSOLE_RING_BYTES, CONSOLE_LINE_BYTES } from "../arch/abi";
@@ -59,7 +59,7 @@ export class Console {
   toLog: u32;
   lines: u32;
   unlogged: u32;
-  pad: u32;
+  unloggedAll: u32;
   logBudget: u64;
   logAt: u64;
 
@@ -99,7 +99,10 @@ export class Console {
   }
 
   // Prints the assembled line, even an empty one, as `[name] line\n`, if
-  // the bucket has room for it; else only counts it.
+  // the bucket has room for it; else only counts it. Once it has run dry,
+  // the log takes the domain's lines again when a second's worth is back,
+  // after a line that says how many it did not take (so at most one such
+  // line a second).
   flushLine(): void {
     const cost = lineTicks();
     const now = rdtsc();
@@ -107,7 +110,8 @@ export class Console {
     const since = now - this.logAt;
     this.logAt = now;
     this.logBudget = since >= cap - this.logBudget ? cap : this.logBudget + since;
-    if (this.logBudget < cost) {
+    const need = this.unlogged != 0 ? LOG_RATE * cost : cost;
+    if (this.logBudget < need) {
       this.unlogged++;
       this.lineLen = 0;
       return;
@@ -115,9 +119,11 @@ export class Console {
     this.logBudget -= cost;
     this.noteUnlogged();
     const base = changetype<usize>(this);
+    logDomainText(true);
     this.putName();
     for (let i: u32 = 0; i < this.lineLen; i++) putc(load<u8>(base + CONSOLE_LINE + i));
     putc(0x0a);
+    logDomainText(false);
     this.lineLen = 0;
     this.lines++;
   }
@@ -130,22 +136,29 @@ export class Console {
     putc(0x20);
   }
 
-  // How many lines the log did not take since the last such note.
-  private noteUnlogged(): void {
-    if (this.unlogged == 0) return;
+  // How many lines the log did not take since the last such note (at a
+  // stop: in all). The hypervisor's own log (dmesg) gets a domain's first
+  // note and the total at its stop, whatever it prints in between.
+  private noteUnlogged(stopping: bool = false): void {
+    const total = this.unloggedAll + this.unlogged;
+    if (stopping ? total == 0 : this.unlogged == 0) return;
+    logDomainText(!(this.unloggedAll == 0 || stopping));
     print("hv: ");
     this.putName();
-    printDec(this.unlogged);
-    print(" lines not logged (over ");
+    printDec(stopping ? total : this.unlogged);
+    print(stopping ? " lines in all not logged (over " : " lines not logged (over ");
     printDec(LOG_RATE);
     println(" a second; its console ring has them)");
+    logDomainText(false);
+    this.unloggedAll = stopping ? 0 : total;
     this.unlogged = 0;
   }
 
-  // Prints a partial line, if any (e.g. when the domain stops).
+  // Prints a partial line, if any, and what the log did not take (when
+  // the domain stops).
   flush(): void {
     if (this.lineLen != 0) this.flushLine();
-    this.noteUnlogged();
+    this.noteUnlogged(true);
   }
 
   // Copies up to `len` bytes from absolute position `from` (clamped to the

@@ -83,7 +83,7 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     else if (nr == HC_DOMAIN_UNPAUSE) result = hcDomainPause(dom, a0, false);
     else if (nr == HC_DOMAIN_DESTROY) result = hcDomainDestroy(dom, a0);
     else if (nr == HC_CONSOLE_READ) result = hcConsoleRead(dom, a0, a1, a2, a3);
-    else if (nr == HC_LOG_READ) result = hcLogRead(dom, a0, a1, a2);
+    else if (nr == HC_LOG_READ) result = hcLogRead(dom, a0, a1, a2, a3);
     else if (nr == HC_MODULE_LIST) result = hcModuleList(dom, a0, a1);
     else if (nr == HC_MODULE_READ) result = hcModuleRead(dom, a0, a1, a2, a3);
     else if (nr == HC_DOMAIN_CREATE) result = hcDomainCreate(dom, a0, a1, a2, a3);

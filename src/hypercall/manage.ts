@@ -13,10 +13,10 @@ import {
 import { guestCopy, guestRangeOk, guestOwnPages, guestPages } from "../domain/memory";
 import { snapshotFrames, snapshotCount } from "../domain/snapshots";
 import { domainStop } from "../lifecycle/stop";
-import { logRead } from "../log/log";
+import { logRead, logReadOwn } from "../log/log";
 import {
   ESRCH, EFAULT, EINVAL,
-  HC_DOMAIN_LIST_MAX, HC_CONSOLE_READ_MAX, HC_LOG_READ_MAX, HC_CONSOLE_WRITE_MAX,
+  HC_DOMAIN_LIST_MAX, HC_CONSOLE_READ_MAX, HC_LOG_READ_MAX, LOG_READ_OWN, HC_CONSOLE_WRITE_MAX,
   DOMREC_ID, DOMREC_STATE, DOMREC_MEM_KIB, DOMREC_VCPUS, DOMREC_FLAGS, DOMREC_NAME, DOMREC_NAME_MAX, DOMREC_SIZE,
   DOMFLAG_PAUSED, DOMFLAG_CONTROL,
   DOMINFO_RUN_TICKS, DOMINFO_EXIT_CODE, DOMINFO_EXIT_SLOTS, DOMINFO_EXITS, DOMINFO_EXIT_COUNT_MAX, DOMINFO_SIZE,
@@ -149,10 +149,10 @@ export function hcConsoleRead(caller: Domain, id: u64, from: u64, buf: u64, len:
 }
 
 // HC_LOG_READ: bytes of the hypervisor log ring from absolute position `from`.
-export function hcLogRead(caller: Domain, from: u64, buf: u64, len: u64): i64 {
-  if (len > <u64>HC_LOG_READ_MAX) return err(EINVAL);
+export function hcLogRead(caller: Domain, from: u64, buf: u64, len: u64, flags: u64): i64 {
+  if (len > <u64>HC_LOG_READ_MAX || (flags & ~<u64>LOG_READ_OWN) != 0) return err(EINVAL);
   if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
-  const n = logRead(from, readBounce, <u32>len);
+  const n = flags != 0 ? logReadOwn(from, readBounce, <u32>len) : logRead(from, readBounce, <u32>len);
   guestCopy(caller, buf, readBounce, <u64>n, true);
   return <i64>n;
 }

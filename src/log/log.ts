@@ -1,6 +1,8 @@
 // The hypervisor log: every byte goes to a ring (read back later through a
-// hypercall and Dom0's `dmesg`) and, while the hypervisor owns COM1, to the
-// serial port; once Domain 0 holds COM1 (src/platform/serial-console.ts) a
+// hypercall: Domain 0 prints it live) and, while the hypervisor owns COM1, to
+// the serial port; the hypervisor's own lines, not its domains' console
+// lines, go to a second ring too (LOG_OWN: Dom0's `dmesg`), so that no
+// domain's output pushes them out; once Domain 0 holds COM1 (src/platform/serial-console.ts) a
 // finished line is only noted, for an EVENT_LOG. A panic always reaches the
 // serial port. The print functions allocate nothing, so exit paths may log.
 import { serialPutc, serialDrain } from "./serial";
@@ -11,12 +13,19 @@ import { LOG_RING_BYTES } from "../arch/abi";
 const RING_SIZE: u32 = LOG_RING_BYTES; // a power of two, part of the ABI
 const ring = memory.data(RING_SIZE);
 let ringHead: u64 = 0; // bytes ever written; the ring holds the last RING_SIZE
+const own = memory.data(RING_SIZE);
+let ownHead: u64 = 0;
+let domainText = false; // bytes now are a domain's (logDomainText)
 let toSerial = true;
 let newLines = false; // a line ended since logTakeNewLines, while not on serial
 
 export function putc(c: u8): void {
   store<u8>(ring + <usize>(<u32>ringHead & (RING_SIZE - 1)), c);
   ringHead++;
+  if (!domainText) {
+    store<u8>(own + <usize>(<u32>ownHead & (RING_SIZE - 1)), c);
+    ownHead++;
+  }
   if (toSerial) {
     if (c == 0x0a) serialPutc(0x0d);
     serialPutc(c);
@@ -54,10 +63,19 @@ export function printDec(v: u64): void {
   putc(<u8>(0x30 + <u32>(v % 10)));
 }
 
+// What follows, until called again with false, is a domain's console text:
+// it stays out of the hypervisor's own ring.
+export function logDomainText(on: bool): void { domainText = on; }
+
 // Reads the ring: copies up to `len` bytes starting at absolute position
 // `from` (clamped to what the ring still holds) to `dst`; returns the count.
 export function logRead(from: u64, dst: usize, len: u32): u32 {
   return ringRead(ring, RING_SIZE, ringHead, from, dst, len);
+}
+
+// The same from the ring of the hypervisor's own lines.
+export function logReadOwn(from: u64, dst: usize, len: u32): u32 {
+  return ringRead(own, RING_SIZE, ownHead, from, dst, len);
 }
 
 export function logHead(): u64 {
@@ -91,6 +109,7 @@ export function logFlush(): void {
 // A hypervisor bug: say what and where on the serial port, then stop.
 export function panic(message: string): void {
   toSerial = true;
+  domainText = false;
   print("\nhv: PANIC: ");
   println(message);
   serialDrain();

@@ -73,9 +73,16 @@ describe("domain console", () => {
     const next = logLines();
     expect(next[0]).toBe(`hv: [flood] ${1000 - burst} lines not logged (over ${rate} a second; its console ring has them)`);
     expect(next.slice(1)).toEqual(Array.from({ length: rate }, (_, i) => `[flood] more ${i}`));
-    // The rest is counted, and said when the domain stops.
+    // The rest is counted, and the total said when the domain stops.
     e.consoleFlush(con);
-    expect(logLines()).toEqual([`hv: [flood] ${100 - rate} lines not logged (over ${rate} a second; its console ring has them)`]);
+    expect(logLines()).toEqual([`hv: [flood] ${1000 - burst + 100 - rate} lines in all not logged (over ${rate} a second; its console ring has them)`]);
+    // The hypervisor's own ring (dmesg) has the first note and the total,
+    // none of the domain's lines.
+    const own = Buffer.from(m.bytes.subarray(DST, DST + e.logReadOwn(0n, DST, 4096))).toString("latin1");
+    expect(own.split("\n").filter((l) => l.includes("[flood]"))).toEqual([
+      `hv: [flood] ${1000 - burst} lines not logged (over ${rate} a second; its console ring has them)`,
+      `hv: [flood] ${1000 - burst + 100 - rate} lines in all not logged (over ${rate} a second; its console ring has them)`,
+    ]);
     // A quiet domain's lines all go: the bucket fills again up to its burst.
     m.tsc += second * 100n;
     put(Array.from({ length: burst }, (_, i) => `calm ${i}\n`).join(""));
