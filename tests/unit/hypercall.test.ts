@@ -389,6 +389,11 @@ describe("management hypercalls: success paths", () => {
     expect(w.hc(ctl, HC.LOG_READ, [10, BUF, 20])).toBe(20n);
     expect(Buffer.from(w.read(ctl, BUF, 20)).toString("latin1")).toBe(log.slice(10, 30));
     expect(w.hc(ctl, HC.LOG_READ, [w.e.logHead(), BUF, 64])).toBe(0n);
+    // LOG_READ_OWN: the hypervisor's own lines, here all of them (no domain
+    // has printed); other flags are refused.
+    expect(w.hc(ctl, HC.LOG_READ, [0, BUF, 100, 1])).toBe(100n);
+    expect(Buffer.from(w.read(ctl, BUF, 100)).toString("latin1")).toBe(log.slice(0, 100));
+    expect(w.hc(ctl, HC.LOG_READ, [0, BUF, 100, 2])).toBe(EINVAL);
   });
 
   it("a 32-bit caller: arguments truncated to 32 bits, R10 (len of HC_CONSOLE_READ) reads as 0", () => {
