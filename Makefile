@@ -197,6 +197,7 @@ bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/idle-cost.ts
 	$(NODE_BIN)/tsx bench/linux-boot.ts
 	$(NODE_BIN)/tsx bench/save.ts
+	$(NODE_BIN)/tsx bench/flood.ts
 
 # ── Domain 0 ────────────────────────────────────────────────────────────────
 # dom0/**/*.ts --asc--> build/dom0/dom0.wasm --wasm2c -n dom0--> dom0.c/.h
