@@ -5,7 +5,6 @@
 // mounted on first use.
 import { vmcall } from "./hw";
 import { puts, putsln, putPad } from "./uart";
-import { hostRead, hostWallSecs } from "./host";
 import { fail, usageError } from "./cmdutil";
 import { domainResolve, resolveError, domId, domName, domLabel, domFlags, domMemKiB, domState } from "./domains";
 import { pauseAll, unpauseAll } from "./pause";
@@ -25,6 +24,10 @@ import { HC_DOMAIN_DESTROY, HC_DOMAIN_UNPAUSE, DOMFLAG_CONTROL, DOMSTATE_CREATED
 export const SAVE_USAGE = "<domain> <image> [-c]";
 export const RESTORE_USAGE = "<image> [name=<name>] [-p]";
 export const IMAGE_RM_USAGE = "<image>";
+
+// What storeNameOk takes, and where the store disk comes from.
+const NAME_RULE = ": 1 to 31 printable characters, no space or /";
+const NO_DISK = "no disk for the image store (make run attaches build/store.img)";
 
 class StoreSink extends StreamSink {
   write(p: usize, n: u32): string { return storeWrite(p, n); }
@@ -50,7 +53,7 @@ function mounted(cmd: string): bool {
   if (storeMounted()) return true;
   const d = storeDisk();
   if (d === null) {
-    fail(cmd, "no disk for the image store (make run attaches build/store.img)");
+    fail(cmd, NO_DISK);
     return false;
   }
   const why = storeMount(d);
@@ -79,7 +82,7 @@ export function cmdSave(args: string[]): void {
   }
   const image = words[1];
   if (!storeNameOk(image)) {
-    fail("save", "image name " + image + ": 1 to 31 printable characters, no space or /");
+    fail("save", "image name " + image + NAME_RULE);
     return;
   }
   if ((domFlags(slot) & DOMFLAG_CONTROL) != 0 || domState(slot) == DOMSTATE_CREATED) {
@@ -101,7 +104,7 @@ export function cmdSave(args: string[]): void {
     return;
   }
   const o = saveTo(new StoreSink(), id, memKiB);
-  if (o.error.length == 0) o.error = storeWriteCommit(name, memKiB, savedAtNow());
+  if (o.error.length == 0) o.error = storeWriteCommit(name, memKiB, o.savedAt);
   else storeWriteAbort();
   const t = progressEnd();
   if (o.error.length != 0) {
@@ -119,8 +122,6 @@ export function cmdSave(args: string[]): void {
   putsln(rc == 0 ? "domain " + domLabel(slot) + " stopped (save -c keeps it running)" :
     "domain " + domLabel(slot) + ": destroying it: " + errnoText(rc));
 }
-
-function savedAtNow(): u64 { return hostRead() == 0 ? hostWallSecs() : 0; }
 
 export function cmdRestore(args: string[]): void {
   let pausedAfter = false;
@@ -141,7 +142,7 @@ export function cmdRestore(args: string[]): void {
     return;
   }
   if (name.length != 0 && !storeNameOk(name)) {
-    fail("restore", "name " + name + ": 1 to 31 printable characters, no space or /");
+    fail("restore", "name " + name + NAME_RULE);
     return;
   }
   if (!mounted("restore")) return;
@@ -225,7 +226,7 @@ export function cmdMkstore(args: string[]): void {
   }
   const d = storeDisk();
   if (d === null) {
-    fail("mkstore", "no disk for the image store (make run attaches build/store.img)");
+    fail("mkstore", NO_DISK);
     return;
   }
   const what = storeProbe(d);

@@ -10,7 +10,7 @@ import { vmcall } from "./hw";
 import { progressStart, progressStep } from "./progress";
 import { hostRead, hostWallSecs } from "./host";
 import {
-  StreamReader, StreamWriter, streamHeaderWrite, recordSeal, recordBytes, statePart, statePartType,
+  StreamReader, StreamWriter, streamHeaderWrite, recordBytes, statePart, statePartType,
   STREAM_HEADER, REC_HEADER, REC_CONFIG, REC_PAGES, REC_DOMAIN, REC_VCPU, REC_DEVICE, REC_END, CONFIG_FIXED,
   PAGE_ZERO, PAGE_FRAME_MASK, PAGES_BATCH_MAX, PAGE_BYTES, PAGE_SHIFT, BODY_MAX, STATE_MAX, END_SIZE, VCPUS_MAX, DEVICES_MAX,
 } from "../src/state/stream";
@@ -48,6 +48,7 @@ export class Outcome {
   bytes: u64 = 0;           // of the stream
   frames: u64 = 0;          // guest frames in it
   dataPages: u64 = 0;       // of them, non-zero (sent whole)
+  savedAt: u64 = 0;         // s since 1970, as its CONFIG record says
 }
 
 // The stream of domain `id` (paused, `memKiB` of RAM) into `sink`,
@@ -96,11 +97,10 @@ function streamOut(sink: StreamSink, id: u32, memBytes: u64, configLen: u32, sta
   const w = new StreamWriter();
   let why = put(sink, rec, streamHeaderWrite(rec), out);
   if (why.length != 0) return why;
-  store<u64>(body, hostRead() == 0 ? hostWallSecs() : 0);
+  out.savedAt = hostRead() == 0 ? hostWallSecs() : 0;
+  store<u64>(body, out.savedAt);
   store<u64>(body + 8, memBytes);
-  let n = recordSeal(rec, REC_CONFIG, CONFIG_FIXED + configLen);
-  w.sealed(rec, 0);
-  why = put(sink, rec, n, out);
+  why = put(sink, rec, w.seal(rec, REC_CONFIG, CONFIG_FIXED + configLen, 0), out);
   if (why.length != 0) return why;
   const frames = memBytes >> PAGE_SHIFT;
   progressStart("saving", memBytes);
@@ -114,19 +114,15 @@ function streamOut(sink: StreamSink, id: u32, memBytes: u64, configLen: u32, sta
     if (got < 0 || got > <i64>count) return "reading its memory at frame " + dec(f) + ": " + errnoText(got < 0 ? got : -<i64>EINVAL);
     const pages = <u32>got;
     const data = body + 8 + (<usize>count << 3) + (<usize>pages << PAGE_SHIFT);
-    n = recordSeal(rec, REC_PAGES, <u32>(data - body));
-    w.sealed(rec, count);
     out.frames += count;
     out.dataPages += pages;
-    why = put(sink, rec, n, out);
+    why = put(sink, rec, w.seal(rec, REC_PAGES, <u32>(data - body), count), out);
     if (why.length != 0) return why;
   }
   for (let at: u32 = 0; at < stateLen;) {
     const k = statePart(state, stateLen, at);
     memory.copy(body, state + at, k);
-    n = recordSeal(rec, statePartType, k);
-    w.sealed(rec, 0);
-    why = put(sink, rec, n, out);
+    why = put(sink, rec, w.seal(rec, statePartType, k, 0), out);
     if (why.length != 0) return why;
     at += k;
   }

@@ -39,12 +39,11 @@ import {
   GUEST_IDTR_BASE, GUEST_DR7, GUEST_RSP, GUEST_RIP, GUEST_RFLAGS, GUEST_PENDING_DEBUG_EXCEPTIONS,
   GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP, GUEST_S_CET, GUEST_SSP, GUEST_INTR_SSP_TABLE_ADDR,
   CR0_READ_SHADOW, CR4_READ_SHADOW, VM_ENTRY_INTR_INFO_FIELD, VM_ENTRY_EXCEPTION_ERROR_CODE,
-  VM_ENTRY_INSTRUCTION_LEN, TSC_OFFSET, VM_ENTRY_CONTROLS,
+  VM_ENTRY_INSTRUCTION_LEN, TSC_OFFSET,
 } from "../arch/vmcs";
-import { vmcsReadField, vmcsWriteField, vmcsWrite64, vmcsRead32, vmcsRead64, vmcsWrite32 } from "../vmx/vmcs";
-import { ENTRY_IA_32E_MODE_GUEST } from "../arch/vmx";
+import { vmcsReadField, vmcsWriteField, vmcsWrite64, vmcsRead64 } from "../vmx/vmcs";
+import { eferWithMode } from "../vmx/exit/cr-access";
 import { GuestState, guestStateRefusal } from "../vmx/guest-state";
-import { EFER_LMA } from "../arch/cr";
 import { switchTo, switchOut } from "../vmx/switch";
 import { xsaveAreaSize } from "../vmx/vmxon";
 import { CONSOLE_LINE, CONSOLE_LINE_MAX, CONSOLE_RING, CONSOLE_RING_SIZE } from "../devices/console";
@@ -241,11 +240,9 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
     const f = at + V_FIELDS;
     for (let k = 0; k < CAPTURED_FIELDS.length; k++) vmcsWriteField(unchecked(CAPTURED_FIELDS[k]), load<u64>(f + (<usize>k << 3)));
     vmcsWrite64(TSC_OFFSET, v.tscOffset);
-    // The VM-entry control that says IA-32e mode is the guest's EFER.LMA
-    // (a domain built in another mode has the other one).
-    const entry = vmcsRead32(VM_ENTRY_CONTROLS);
-    const lma = (vmcsRead64(GUEST_IA32_EFER) & EFER_LMA) != 0;
-    vmcsWrite32(VM_ENTRY_CONTROLS, lma ? entry | ENTRY_IA_32E_MODE_GUEST : entry & ~ENTRY_IA_32E_MODE_GUEST);
+    // The VM-entry control for IA-32e mode follows the record's EFER.LMA (a
+    // domain built in another mode has the other one).
+    eferWithMode(vmcsRead64(GUEST_IA32_EFER));
     at += vcpuRecordSize();
   }
   // Back to the caller's VMCS (or none): the last vCPU's FPU state leaves

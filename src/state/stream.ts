@@ -114,11 +114,14 @@ export class StreamWriter {
   frames: u64 = 0;
   headersCrc: u32 = 0;
 
-  // Counts the record just sealed at `dst` (recordSeal's).
-  sealed(dst: usize, frames: u32): void {
+  // Seals the record at `dst` (recordSeal) holding `frames` guest frames,
+  // and counts it: its bytes in the stream.
+  seal(dst: usize, type: u32, len: u32, frames: u32): u32 {
+    const n = recordSeal(dst, type, len);
     this.records++;
     this.frames += frames;
     this.headersCrc = crc32Update(this.headersCrc, dst, REC_HEADER);
+    return n;
   }
 
   // The END record at `dst`: its bytes.

@@ -32,6 +32,14 @@ export const CR4_OWNED: u64 = CR4_VMXE | CR4_SMXE;
 const pdptes = memory.data(32);
 const PDPTE_RESERVED: u64 = 0x1e6;      // bits 2:1 and 8:5
 
+// GUEST_IA32_EFER becomes `efer`, and the VM-entry control for IA-32e mode
+// its LMA, as a VM entry requires (SDM Vol. 3C 27.3.1.1).
+export function eferWithMode(efer: u64): void {
+  const entry = vmcsRead32(VM_ENTRY_CONTROLS);
+  vmcsWrite64(GUEST_IA32_EFER, efer);
+  vmcsWrite32(VM_ENTRY_CONTROLS, (efer & EFER_LMA) != 0 ? entry | ENTRY_IA_32E_MODE_GUEST : entry & ~ENTRY_IA_32E_MODE_GUEST);
+}
+
 // The guest-visible CR0 `cr0` made legal for VMX (fixed bits, A.7), except PE
 // and PG, which unrestricted guest lets the guest clear.
 export function legalCr0(cr0: u64): u64 {
@@ -92,16 +100,7 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
   }
   if (paging != wasPaging && (efer & EFER_LME) != 0) {
     // IA32_EFER.LMA follows CR0.PG when LME is set (Vol. 3A 10.8.5).
-    let entry = vmcsRead32(VM_ENTRY_CONTROLS);
-    if (paging) {
-      efer |= EFER_LMA;
-      entry |= ENTRY_IA_32E_MODE_GUEST;
-    } else {
-      efer &= ~EFER_LMA;
-      entry &= ~ENTRY_IA_32E_MODE_GUEST;
-    }
-    vmcsWrite64(GUEST_IA32_EFER, efer);
-    vmcsWrite32(VM_ENTRY_CONTROLS, entry);
+    eferWithMode(paging ? efer | EFER_LMA : efer & ~EFER_LMA);
   }
   vmcsWriteNat(GUEST_CR0, actual);
   vmcsWriteNat(CR0_READ_SHADOW, value);
