@@ -37,7 +37,9 @@ ASCFLAGS := -O3 --runtime src/mm/rt --transform ./src/mm/rt-transform.mjs --disa
 # below RSP), no SSE/x87 (guest FPU state must never be clobbered), no PIC.
 # The direct map makes every wasm address valid, so wasm2c's bounds checks are
 # off (the "signal handler" mode, whose handler is the page-fault dump).
-CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone \
+# Indirect branches go through boot/spec.asm's thunk, a retpoline where the
+# CPU needs one (src/cpu/mitigations.ts).
+CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone -mretpoline-external-thunk \
   -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-pic -fno-pie \
   -fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
   -Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable \
@@ -213,7 +215,7 @@ DOM0_BUILD     := $(BUILD)/dom0
 DOM0_SRC       := $(shell find dom0 -name '*.ts') $(HV_SRC)
 DOM0_ASCFLAGS  := -O3 --runtime minimal --disable simd --memoryBase 2097152 \
   --maximumMemory 256 --use abort=dom0/uart/abort
-DOM0_CFLAGS    := $(filter-out -I$(BUILD) -Iboot,$(CFLAGS)) -Idom0/rt -I$(DOM0_BUILD)
+DOM0_CFLAGS    := $(filter-out -I$(BUILD) -Iboot -mretpoline-external-thunk,$(CFLAGS)) -Idom0/rt -I$(DOM0_BUILD)
 
 $(DOM0_BUILD)/dom0.wasm: $(DOM0_SRC) Makefile | build-deps
 	@mkdir -p $(@D)

@@ -19,8 +19,27 @@
     cmovz eax, ecx
 %endmacro
 
+; RSB_FILL: 32 calls whose return addresses are traps, so that no RET
+; predicts from what a guest left in the return-stack buffer (Linux's
+; __FILL_RETURN_BUFFER; the LFENCE stops a mispredicted loop exit). Clobbers ECX.
+RSB_ENTRIES     equ 32
+%macro RSB_FILL 0
+    mov ecx, RSB_ENTRIES / 2
+%%loop:
+    call %%one
+    int3
+%%one:
+    call %%two
+    int3
+%%two:
+    add rsp, 16
+    dec ecx
+    jnz %%loop
+    lfence
+%endmacro
+
 global vm_exit, vm_exit_floor
-extern hv_lock_acquire, hv_lock_release
+extern hv_lock_acquire, hv_lock_release, l1d_flush
 
 section .text
 bits 64
@@ -105,6 +124,31 @@ import vmenter
     mov cr2, rax
     mov dword [gs:PERCPU_IN_GUEST], 1
     call hv_lock_release
+    ; Speculation (src/cpu/mitigations.ts): the guest's IA32_SPEC_CTRL, the
+    ; L1D flush if another domain's or the host's data may be in it, then
+    ; VERW last, after which only the guest's own registers are loaded.
+    mov ebx, [gs:PERCPU_SPEC]
+    test ebx, SPEC_CTRL
+    jz .spec_ctrl_done
+    mov eax, [rsi + VCPU_SPEC_CTRL]
+    cmp eax, [gs:PERCPU_HOST_SPEC_CTRL]
+    je .spec_ctrl_done
+    mov ecx, IA32_SPEC_CTRL
+    xor edx, edx
+    wrmsr
+.spec_ctrl_done:
+    test ebx, SPEC_L1D_FLUSH
+    jz .l1d_done
+    cmp dword [gs:PERCPU_L1D_DIRTY], 0
+    je .l1d_done
+    mov dword [gs:PERCPU_L1D_DIRTY], 0
+    call l1d_flush                      ; clobbers EBX
+    mov ebx, [gs:PERCPU_SPEC]
+.l1d_done:
+    test ebx, SPEC_VERW
+    jz .verw_done
+    verw [rel verw_selector]            ; MD_CLEAR: overwrites the CPU's buffers
+.verw_done:
     cmp qword [rsi + VCPU_LAUNCHED], 0  ; flags survive the loads below
     mov rax, [rsi + VCPU_RAX]
     mov rcx, [rsi + VCPU_RCX]
@@ -159,7 +203,24 @@ vm_exit:
     mov [rax + VCPU_CR2], rcx
     mov qword [rax + VCPU_LAUNCHED], 1
     add rsp, 8
-    mov dword [gs:PERCPU_IN_GUEST], 0   ; GS base is HOST_GS_BASE: this CPU's block
+    ; GS base is HOST_GS_BASE: this CPU's block. Before the first RET: the
+    ; return-stack refill, then the host's IA32_SPEC_CTRL.
+    mov ebx, [gs:PERCPU_SPEC]
+    test ebx, SPEC_RSB_FILL
+    jz .rsb_done
+    RSB_FILL
+.rsb_done:
+    test ebx, SPEC_CTRL
+    jz .spec_ctrl_done
+    mov rsi, rax
+    mov eax, [gs:PERCPU_HOST_SPEC_CTRL]
+    cmp eax, [rsi + VCPU_SPEC_CTRL]
+    je .spec_ctrl_done
+    mov ecx, IA32_SPEC_CTRL
+    xor edx, edx
+    wrmsr
+.spec_ctrl_done:
+    mov dword [gs:PERCPU_IN_GUEST], 0
     call hv_lock_acquire
     xor eax, eax
 vmenter_return:
@@ -215,3 +276,8 @@ vm_exit_floor:
     pop rdx
     pop rax
     jmp vm_exit
+
+section .rodata
+; VERW's operand: the host's data segment, as Linux uses __KERNEL_DS; the
+; memory form is what clears the buffers.
+verw_selector: dw HOST_SEL_DATA

@@ -37,6 +37,7 @@ import { heapRunning } from "./mm/heap";
 import { hostRtcTime } from "./platform/cmos";
 import { pcWallClockSet } from "./domain/pc";
 import { apicvConfigure } from "./vmx/apic";
+import { specBoot, specAp } from "./cpu/mitigations";
 import "./lifecycle/startup";
 
 
@@ -84,6 +85,9 @@ export function kmain(handoff: u32): void {
   }
   vmxPrintSummary();
   apicvPrint(optionValue(bi.cmdline, "apicv"));
+  const mitigations = optionValue(bi.cmdline, "mitigations");
+  const spec = specBoot(mitigations !== null && mitigations == "off");
+  for (let i = 0; i < spec.length; i++) println("hv: " + spec[i]);
   print("hv: boot to VT-x summary took ");
   printDec(rdtsc() - load<u64>(handoff + HANDOFF_ENTRY_TSC));
   println(" TSC ticks");
@@ -143,9 +147,10 @@ export function apMain(index: u32): void {
     println(name + " cannot enter VMX root: " + why + "; left out");
     return;
   }
+  const spec = specAp();
   cpu.state = CPU_STATE_ONLINE;
   println(name + " up, VMX root; 64-bit mode " + dec(smpStartTicks(cpu)) + " TSC ticks after INIT, VMX root after " +
-    dec(rdtsc() - cpu.startTsc));
+    dec(rdtsc() - cpu.startTsc) + (spec.length != 0 ? "; " + spec : ""));
   // Idle until the boot CPU has built the boot domains and starts scheduling.
   while (!smpScheduling()) {
     const t = rdtsc();

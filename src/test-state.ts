@@ -1,6 +1,8 @@
 // Test-only exports of the state capture (src/state/capture.ts), for
 // tests/unit/capture.test.ts.
-import { captureFieldsAt } from "./state/capture";
+import { captureFieldsAt, captureXsaveAt } from "./state/capture";
+import { V_STATE } from "./state/record";
+import { VcpuState } from "./domain/domain";
 import { Domain, domains, DOMSTATE_CREATED } from "./domain/domain";
 import { CAPTURED_FIELDS, UNCAPTURED_FIELDS, captureSize, domainCapture, domainRestore } from "./state/capture";
 import { domainStart } from "./lifecycle/builder";
@@ -31,6 +33,17 @@ export function stateRestore(id: u32, src: u32, len: u32, own: bool): string {
   return d !== null ? domainRestore(d, src, len, false, own) : "no domain";
 }
 export function stateFieldsAt(): u32 { return captureFieldsAt(); }
+// Where in a vCPU record its VcpuState's specCtrl, xcr0, kernelGsBase,
+// lstar, sfmask and tscAux are (i = 0..5), and its XSAVE area (6).
+export function stateVcpuFieldAt(i: u32): u32 {
+  if (i == 0) return V_STATE + offsetof<VcpuState>("specCtrl");
+  if (i == 1) return V_STATE + offsetof<VcpuState>("xcr0");
+  if (i == 2) return V_STATE + offsetof<VcpuState>("kernelGsBase");
+  if (i == 3) return V_STATE + offsetof<VcpuState>("lstar");
+  if (i == 4) return V_STATE + offsetof<VcpuState>("sfmask");
+  if (i == 5) return V_STATE + offsetof<VcpuState>("tscAux");
+  return captureXsaveAt();
+}
 export function stateSetPaused(id: u32, paused: bool): void { const d = domainOf(id); if (d !== null) d.paused = paused; }
 // Starts a test domain whose vCPU 0 runs from the VMCS vmcsInit made (the
 // boot path sets its entry first).

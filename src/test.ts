@@ -13,3 +13,4 @@ export * from "./test-pit";
 export * from "./test-acpi";
 export * from "./test-linux";
 export * from "./test-state";
+export * from "./test-spec";

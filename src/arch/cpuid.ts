@@ -26,6 +26,16 @@ export const CPUID_1_ECX_OSXSAVE: u32 = 1 << 27;    // reflects CR4.OSXSAVE
 export const CPUID_1_EBX_APIC_ID_SHIFT: u32 = 24;   // initial APIC ID, bits 31:24
 export const CPUID_LEAF_EXTENDED_FEATURES: u32 = 0x7;
 export const CPUID_7_EBX_SGX: u32 = 1 << 2;
+export const CPUID_7_EBX_RTM: u32 = 1 << 11;         // TSX restricted transactional memory
+// CPUID.(7,0):EDX, the speculation controls (Intel's "Speculative Execution
+// Side Channel Mitigations", and SDM Vol. 2A Table 3-8).
+export const CPUID_7_EDX_MD_CLEAR: u32 = 1 << 10;    // VERW overwrites the CPU's buffers
+export const CPUID_7_EDX_SPEC_CTRL: u32 = 1 << 26;   // IA32_SPEC_CTRL.IBRS and IA32_PRED_CMD.IBPB
+export const CPUID_7_EDX_STIBP: u32 = 1 << 27;
+export const CPUID_7_EDX_L1D_FLUSH: u32 = 1 << 28;   // IA32_FLUSH_CMD
+export const CPUID_7_EDX_ARCH_CAPABILITIES: u32 = 1 << 29;
+export const CPUID_7_EDX_CORE_CAPABILITIES: u32 = 1 << 30;
+export const CPUID_7_EDX_SSBD: u32 = 1 << 31;
 // Power and thermal management: thermal MSRs and APERF/MPERF (ECX bit 0).
 export const CPUID_LEAF_THERMAL_POWER: u32 = 0x6;
 export const CPUID_1_ECX_EST: u32 = 1 << 7;         // Enhanced SpeedStep: IA32_PERF_STATUS/CTL

@@ -50,3 +50,10 @@ export const RFLAGS_ID: u64 = 1 << 21;    // writable: CPUID is there
 export const XCR0_X87: u64 = 1 << 0;
 export const XCR0_SSE: u64 = 1 << 1;
 export const XCR0_AVX: u64 = 1 << 2;
+// The XSAVE area's standard form (SDM Vol. 1 13.4): MXCSR in the legacy
+// region, then the header: XSTATE_BV, XCOMP_BV and reserved bytes, all zero
+// but XSTATE_BV for XRSTOR's standard form (13.8).
+export const XSAVE_MXCSR: u32 = 24;
+export const XSAVE_HEADER: u32 = 512;     // XSTATE_BV (u64) first
+export const XSAVE_HEADER_SIZE: u32 = 64;
+export const MXCSR_RESERVED: u32 = 0xffff0000;

@@ -83,11 +83,25 @@ export const PERCPU_RESCHED: u32 = 120;     // u32, 1: pick again after the curr
 export const PERCPU_TLB_GEN: u32 = 124;     // u32, the TLB flush generation this CPU has caught up with
 export const PERCPU_CURRENT: u32 = 128;     // u32, the id of the domain running here, 0 if none
 export const PERCPU_IDLE_SINCE: u32 = 136;  // u64, TSC when it last went idle, 0 while not idle
+export const PERCPU_SPEC: u32 = 144;        // u32, SPEC_* below: the mitigations in force on this CPU
+export const PERCPU_L1D_DIRTY: u32 = 148;   // u32, 1: L1D may hold data not the next guest's: flush before entry
+export const PERCPU_SPEC_DOMAIN: u32 = 152; // u32, the domain whose vCPU this CPU entered last (IBPB on a change)
+export const PERCPU_HOST_SPEC_CTRL: u32 = 156; // u32, the host's IA32_SPEC_CTRL
 export const PERCPU_IRQ_PENDING: u32 = 160; // u64[4], a bit per vector the IDT stubs took here (boot/idt.asm)
 export const PERCPU_GDTR: u32 = 0xf6;       // u16 limit, then u64 base at 0xf8
 export const PERCPU_GDT_AREA: u32 = 0x100;
 export const PERCPU_TSS_AREA: u32 = 0x180;
 export const PERCPU_SIZE: u32 = 0x1000;
+// PERCPU_SPEC: the speculative-execution mitigations a CPU applies
+// (src/cpu/mitigations.ts decides, boot/vmx.asm does them).
+export const SPEC_RSB_FILL: u32 = 0x01;       // refill the return-stack buffer on VM exit
+export const SPEC_VERW: u32 = 0x02;           // VERW just before VM entry: clear the CPU's buffers
+export const SPEC_L1D_FLUSH: u32 = 0x04;      // flush L1D before VM entry when it is dirty (PERCPU_L1D_DIRTY)
+export const SPEC_L1D_FLUSH_CMD: u32 = 0x08;  // ... through IA32_FLUSH_CMD, else by reading SPEC_L1D_SIZE bytes
+export const SPEC_IBPB: u32 = 0x10;           // IBPB when a CPU enters a vCPU of another domain
+export const SPEC_CTRL: u32 = 0x20;           // IA32_SPEC_CTRL is the guest's while it runs
+export const SPEC_RETPOLINE: u32 = 0x40;      // the C's indirect branches through a retpoline
+export const SPEC_L1D_SIZE: u32 = 0x10000;    // 64 KiB: twice any L1D, as Linux KVM reads
 // PERCPU_STATE: written by the boot CPU, the starting CPU (ALIVE, with a
 // locked compare-exchange so a late CPU cannot rejoin) and apMain.
 export const CPU_STATE_ABSENT: u32 = 0;     // not started (or not present)
@@ -147,4 +161,5 @@ export const VCPU_R15: u32 = 120;
 export const VCPU_CR2: u32 = 128;
 export const VCPU_HOST_RSP: u32 = 136;     // HOST_RSP last written to the VMCS
 export const VCPU_LAUNCHED: u32 = 144;     // 0 until VMLAUNCH succeeded
-export const VCPU_REGS_SIZE: u32 = 152;
+export const VCPU_SPEC_CTRL: u32 = 152;    // the guest's IA32_SPEC_CTRL, live while it runs
+export const VCPU_REGS_SIZE: u32 = 160;

@@ -62,6 +62,28 @@ export const IA32_KERNEL_GS_BASE: u32 = 0xc0000102;
 export const IA32_TSC_ADJUST: u32 = 0x3b;      // what software added to the TSC (SDM Vol. 3B 17.17.3)
 export const IA32_TSC_AUX: u32 = 0xc0000103;
 
+// ── Speculation control (Intel, "Speculative Execution Side Channel
+// Mitigations"; SDM Vol. 4 Table 2-2) ──────────────────────────────────────
+export const IA32_SPEC_CTRL: u32 = 0x48;
+export const IA32_PRED_CMD: u32 = 0x49;
+export const IA32_ARCH_CAPABILITIES: u32 = 0x10a;
+export const IA32_FLUSH_CMD: u32 = 0x10b;
+export const SPEC_CTRL_IBRS: u64 = 1 << 0;
+export const SPEC_CTRL_STIBP: u64 = 1 << 1;
+export const SPEC_CTRL_SSBD: u64 = 1 << 2;
+export const PRED_CMD_IBPB: u64 = 1 << 0;
+export const FLUSH_CMD_L1D: u64 = 1 << 0;
+// IA32_ARCH_CAPABILITIES: what the CPU is not affected by, or has.
+export const ARCH_CAP_RDCL_NO: u64 = 1 << 0;            // no rogue data cache load (Meltdown, L1TF)
+export const ARCH_CAP_IBRS_ALL: u64 = 1 << 1;           // enhanced IBRS
+export const ARCH_CAP_SKIP_L1DFL_VMENTRY: u64 = 1 << 3; // no L1D flush needed on VM entry
+export const ARCH_CAP_MDS_NO: u64 = 1 << 5;
+export const ARCH_CAP_TAA_NO: u64 = 1 << 8;
+export const ARCH_CAP_SBDR_SSDP_NO: u64 = 1 << 13;      // MMIO stale data: not affected, these three
+export const ARCH_CAP_FBSDP_NO: u64 = 1 << 14;
+export const ARCH_CAP_PSDP_NO: u64 = 1 << 15;
+export const ARCH_CAP_PBRSB_NO: u64 = 1 << 24;          // no post-barrier RSB predictions
+
 export const IA32_APIC_BASE_BSP: u64 = 1 << 8;
 export const IA32_APIC_BASE_ENABLE: u64 = 1 << 11;
 export const APIC_DEFAULT_BASE: u64 = 0xfee00000;

@@ -11,7 +11,7 @@ import {
   PERCPU_IN_GUEST, PERCPU_STACK_TOP, PERCPU_GDT, PERCPU_TSS, PERCPU_VMXON, PERCPU_VMCS, PERCPU_VMCLEAR_REQ,
   PERCPU_LAPIC, PERCPU_BUSY_TICKS, PERCPU_IDLE_TICKS, PERCPU_XSAVE_OWNER, PERCPU_VMCS_OWNER, PERCPU_START_TSC,
   PERCPU_UP_TSC, PERCPU_GDTR, PERCPU_RESCHED, PERCPU_TLB_GEN, PERCPU_CURRENT, PERCPU_IRQ_PENDING,
-  PERCPU_IDLE_SINCE,
+  PERCPU_IDLE_SINCE, PERCPU_SPEC, PERCPU_L1D_DIRTY, PERCPU_SPEC_DOMAIN, PERCPU_HOST_SPEC_CTRL,
 } from "../arch/layout";
 
 // The block's head as fields, in PERCPU_* order. The GDTR, GDT and TSS
@@ -40,6 +40,10 @@ export class PerCpu {
   tlbGen: u32;            // PERCPU_TLB_GEN
   current: u32;           // PERCPU_CURRENT
   idleSince: u64;         // PERCPU_IDLE_SINCE
+  spec: u32;              // PERCPU_SPEC: SPEC_* (src/cpu/mitigations.ts)
+  l1dDirty: u32;          // PERCPU_L1D_DIRTY
+  specDomain: u32;        // PERCPU_SPEC_DOMAIN
+  hostSpecCtrl: u32;      // PERCPU_HOST_SPEC_CTRL
 }
 
 // Block addresses by CPU index; 0 for a CPU not (yet) given one.
@@ -49,6 +53,12 @@ let bootTsc: u64 = 0;
 
 @inline export function thisCpu(): PerCpu {
   return changetype<PerCpu>(this_cpu());
+}
+
+// This CPU's L1D may now hold data the next guest must not see: flushed
+// before the next VM entry where L1TF applies (src/cpu/mitigations.ts).
+@inline export function l1dDirty(): void {
+  thisCpu().l1dDirty = 1;
 }
 
 @inline export function thisCpuIndex(): u32 {
@@ -152,6 +162,10 @@ export function percpuLayoutCheck(): u32 {
   if (offsetof<PerCpu>("tlbGen") != PERCPU_TLB_GEN) bad |= 1 << 20;
   if (offsetof<PerCpu>("current") != PERCPU_CURRENT) bad |= 1 << 21;
   if (offsetof<PerCpu>("idleSince") != PERCPU_IDLE_SINCE) bad |= 1 << 22;
-  if (offsetof<PerCpu>() > PERCPU_IRQ_PENDING) bad |= 1 << 18;   // must end before the pending bitmap   // must end before the GDTR
+  if (offsetof<PerCpu>("spec") != PERCPU_SPEC) bad |= 1 << 23;
+  if (offsetof<PerCpu>("l1dDirty") != PERCPU_L1D_DIRTY) bad |= 1 << 24;
+  if (offsetof<PerCpu>("specDomain") != PERCPU_SPEC_DOMAIN) bad |= 1 << 25;
+  if (offsetof<PerCpu>("hostSpecCtrl") != PERCPU_HOST_SPEC_CTRL) bad |= 1 << 26;
+  if (offsetof<PerCpu>() > PERCPU_IRQ_PENDING) bad |= 1 << 18;   // must end before the pending bitmap
   return bad;
 }

@@ -9,7 +9,7 @@
 //   - statistics (VcpuStats, DomainStats).
 import {
   VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RBP, VCPU_RSI, VCPU_RDI, VCPU_R8, VCPU_R15, VCPU_CR2,
-  VCPU_HOST_RSP, VCPU_LAUNCHED, VCPU_REGS_SIZE,
+  VCPU_HOST_RSP, VCPU_LAUNCHED, VCPU_SPEC_CTRL, VCPU_REGS_SIZE,
 } from "../arch/layout";
 import { Console } from "../devices/console";
 import { Bus } from "../devices/bus";
@@ -42,6 +42,7 @@ export class VcpuState {
   cr2: u64;
   hostRsp: u64;
   launched: u64;
+  specCtrl: u64;         // IA32_SPEC_CTRL (src/vmx/exit/msr.ts), switched by boot/vmx.asm
   // XCR0 and the MSRs VMX does not switch, kept here and emulated
   // (src/vmx/exit/xsetbv.ts, msr.ts) and loaded on a switch (src/vmx/switch.ts).
   xcr0: u64;
@@ -89,6 +90,7 @@ export function vcpuStateLayoutCheck(): u32 {
   if (offsetof<VcpuState>("cr2") != VCPU_CR2) bad |= 1 << 9;
   if (offsetof<VcpuState>("hostRsp") != VCPU_HOST_RSP) bad |= 1 << 10;
   if (offsetof<VcpuState>("launched") != VCPU_LAUNCHED) bad |= 1 << 11;
+  if (offsetof<VcpuState>("specCtrl") != VCPU_SPEC_CTRL) bad |= 1 << 13;
   if (offsetof<VcpuState>("xcr0") != VCPU_REGS_SIZE) bad |= 1 << 12;
   return bad;
 }

@@ -12,7 +12,7 @@ import { gpr, setGpr, REG_RAX, REG_RDI, REG_RSI, REG_RDX, REG_R10 } from "../vmx
 import { guestCopy } from "../domain/memory";
 import { domainStop, domainsReap } from "../lifecycle/stop";
 import { scratchReset } from "../mm/heap";
-import { thisCpuIndex } from "../cpu/percpu";
+import { thisCpuIndex, l1dDirty } from "../cpu/percpu";
 import {
   HC_VERSION, HC_CONSOLE_WRITE, HC_YIELD, HC_SHUTDOWN, HYPERCALL_ABI_VERSION,
   HC_CONSOLE_WRITE_MAX, EPERM, EFAULT, EINVAL, ENOSYS, RIGHT_DOMAINS, RIGHT_MEMORY, RIGHT_SCHED, RIGHT_HOST, RIGHT_POWER,
@@ -122,6 +122,8 @@ export function hypercall(vcpu: Vcpu, wide: bool, cpl: u32): u32 {
     // reaped: this CPU holds only the caller, which runs.
     domainsReap(thisCpuIndex());
     scratchReset();
+    // It may have moved another domain's data through this CPU's caches.
+    l1dDirty();
   } else if (nr == HC_VCPU_START) {
     result = hcVcpuStart(dom, a0, a1);
     switchTo(vcpu);

@@ -6,9 +6,10 @@
 // finished line is only noted, for an EVENT_LOG. A panic always reaches the
 // serial port. The print functions allocate nothing, so exit paths may log.
 import { serialPutc, serialDrain } from "./serial";
-import { halt_forever } from "../arch/hw";
+import { halt_forever, this_cpu } from "../arch/hw";
 import { ringRead } from "../lib/ring";
 import { LOG_RING_BYTES } from "../arch/abi";
+import { PERCPU_L1D_DIRTY } from "../arch/layout";
 
 const RING_SIZE: u32 = LOG_RING_BYTES; // a power of two, part of the ABI
 const ring = memory.data(RING_SIZE);
@@ -26,6 +27,9 @@ export function putc(c: u8): void {
     store<u8>(own + <usize>(<u32>ownHead & (RING_SIZE - 1)), c);
     ownHead++;
   }
+  // The ring holds every domain's console text: L1D is dirty (the log is
+  // below src/cpu/, whose l1dDirty this is).
+  if (c == 0x0a) store<u32>(this_cpu() + PERCPU_L1D_DIRTY, 1);
   if (toSerial) {
     if (c == 0x0a) serialPutc(0x0d);
     serialPutc(c);

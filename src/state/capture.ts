@@ -43,7 +43,7 @@ import {
 } from "../arch/vmcs";
 import { vmcsReadField, vmcsWriteField, vmcsWrite64, vmcsRead64 } from "../vmx/vmcs";
 import { eferWithMode } from "../vmx/exit/cr-access";
-import { GuestState, guestStateRefusal } from "../vmx/guest-state";
+import { GuestState, guestStateRefusal, vcpuExtrasRefusal } from "../vmx/guest-state";
 import { switchTo, switchOut } from "../vmx/switch";
 import { xsaveAreaSize } from "../vmx/vmxon";
 import { CONSOLE_LINE, CONSOLE_LINE_MAX, CONSOLE_RING, CONSOLE_RING_SIZE } from "../devices/console";
@@ -101,9 +101,11 @@ const V_FIELDS: u32 = V_STATE + <u32>((offsetof<VcpuState>() + 7) & ~7);
 
 // Where a vCPU record holds its VMCS fields (CAPTURED_FIELDS, in order).
 export function captureFieldsAt(): u32 { return V_FIELDS; }
+// Where a vCPU record's XSAVE area starts, after the fields.
+export function captureXsaveAt(): u32 { return V_FIELDS + <u32>CAPTURED_FIELDS.length * 8; }
 
 export function vcpuRecordSize(): u32 {
-  return V_FIELDS + <u32>CAPTURED_FIELDS.length * 8 + xsaveAreaSize;
+  return captureXsaveAt() + xsaveAreaSize;
 }
 
 // The bytes domainCapture writes for `dom`.
@@ -170,7 +172,7 @@ export function domainCapture(dom: Domain, dst: usize): string {
     // The entry stub's own words: the host's.
     store<u64>(at + V_STATE + offsetof<VcpuState>("hostRsp"), 0);
     store<u64>(at + V_STATE + offsetof<VcpuState>("launched"), 0);
-    memory.copy(at + V_FIELDS + <usize>CAPTURED_FIELDS.length * 8, v.xsaveArea, xsaveAreaSize);
+    memory.copy(at + captureXsaveAt(), v.xsaveArea, xsaveAreaSize);
     at += vcpuRecordSize();
   }
   for (let i = 0; i < dom.devices.length; i++) {
@@ -252,7 +254,7 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
   at = src + DOMREC_HEADER;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);
-    memory.copy(v.xsaveArea, at + V_FIELDS + <usize>CAPTURED_FIELDS.length * 8, xsaveAreaSize);
+    memory.copy(v.xsaveArea, at + captureXsaveAt(), xsaveAreaSize);
     at += vcpuRecordSize();
   }
   for (let i = 0; i < dom.devices.length; i++) {
@@ -329,7 +331,8 @@ function refusal(dom: Domain, src: usize, len: u32, own: bool): string {
       return "vCPU " + dec(i) + ": not its record";
     }
     if (!own) {
-      const why = guestStateRefusal(guestStateOf(at + V_FIELDS));
+      let why = guestStateRefusal(guestStateOf(at + V_FIELDS));
+      if (why.length == 0) why = vcpuExtrasRefusal(changetype<VcpuState>(at + V_STATE), at + captureXsaveAt());
       if (why.length != 0) return "vCPU " + dec(i) + ": " + why;
     }
     at += vcpuRecordSize();

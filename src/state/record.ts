@@ -13,7 +13,7 @@ import { CONSOLE_RING_BYTES, CONSOLE_LINE_BYTES } from "../arch/abi";
 
 export const DOMREC_MAGIC: u32 = 0x4d445354;    // "TSDM"
 export const VCPUREC_MAGIC: u32 = 0x43565354;   // "TSVC"
-export const RECORD_VERSION: u32 = 1;
+export const RECORD_VERSION: u32 = 2;   // 2: VcpuState holds IA32_SPEC_CTRL
 
 // Domain header.
 export const D_MAGIC: u32 = 0;

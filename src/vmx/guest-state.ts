@@ -10,7 +10,12 @@ import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX
 import { CPUID_LEAF_EXT_MAX, CPUID_LEAF_ADDRESS_SIZES, CPUID_EAX } from "../arch/cpuid";
 import { CR0_PE, CR0_PG, CR4_PAE, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE } from "../arch/cr";
 import { isCanonical } from "../arch/paging";
+import { XSAVE_MXCSR, XSAVE_HEADER, XSAVE_HEADER_SIZE, MXCSR_RESERVED } from "../arch/cr";
 import { hex } from "../lib/str";
+import { VcpuState } from "../domain/domain";
+import { xcr0Valid } from "./exit/xsetbv";
+import { guestXcr0Allowed } from "./vmxon";
+import { specGuestCtrlMask } from "../cpu/mitigations";
 
 // Each of the eight entries a memory type PAT can hold: UC, WC, WT, WP, WB
 // or UC- (0, 1, 4-7; SDM Vol. 3A 11.12.2). Any other is #GP, where VM entry
@@ -78,6 +83,25 @@ const VECTOR_NMI: u64 = 2;
 // Exceptions that push an error code (Vol. 3A 6.15): #DF, #TS, #NP, #SS,
 // #GP, #PF, #AC.
 const ERROR_CODE_VECTORS: u64 = (1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 17);
+
+// What a vCPU record holds beyond the VMCS (its VcpuState `s` and XSAVE
+// area), checked as the instructions that load them would be (XSETBV,
+// WRMSR, XRSTOR's standard form): switching the vCPU in would fault in the
+// host on a value they refuse (src/vmx/switch.ts). Why not, or "".
+export function vcpuExtrasRefusal(s: VcpuState, xsave: usize): string {
+  if (!xcr0Valid(s.xcr0)) return "XCR0 " + hex(s.xcr0) + " not one XSETBV takes";
+  if (!isCanonical(s.kernelGsBase) || !isCanonical(s.lstar) || !isCanonical(s.cstar)) {
+    return "IA32_KERNEL_GS_BASE, IA32_LSTAR or IA32_CSTAR not canonical";
+  }
+  if ((s.sfmask >> 32) != 0 || (s.tscAux >> 32) != 0) return "IA32_FMASK or IA32_TSC_AUX: bits 63:32 set";
+  if ((s.specCtrl & ~specGuestCtrlMask()) != 0) return "IA32_SPEC_CTRL " + hex(s.specCtrl) + " sets bits this CPU lacks";
+  if ((load<u32>(xsave + XSAVE_MXCSR) & MXCSR_RESERVED) != 0) return "MXCSR sets reserved bits";
+  if ((load<u64>(xsave + XSAVE_HEADER) & ~guestXcr0Allowed()) != 0) return "XSTATE_BV names components this CPU lacks";
+  for (let i: u32 = 8; i < XSAVE_HEADER_SIZE; i += 8) {
+    if (load<u64>(xsave + XSAVE_HEADER + i) != 0) return "the XSAVE header sets reserved bytes";
+  }
+  return "";
+}
 
 // Why a VM entry would refuse `g`, or "".
 export function guestStateRefusal(g: GuestState): string {

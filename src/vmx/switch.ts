@@ -24,6 +24,7 @@ import { guestXcr0Allowed } from "./vmxon";
 import { guestHasRdtscp } from "./capabilities";
 import { PerCpu, thisCpu, cpuBlock, cpusFound } from "../cpu/percpu";
 import { panic } from "../log/log";
+import { specEnterDomain } from "../cpu/mitigations";
 
 export function switchTo(next: Vcpu): void {
   const cpu = thisCpu();
@@ -62,6 +63,7 @@ export function switchTo(next: Vcpu): void {
     }
   }
   next.stats.ranOn |= <u64>1 << <u64>here;
+  specEnterDomain(next.domain.id);
 }
 
 // Makes the vCPU's VMCS clear (not active on any CPU): VMCLEAR where it is

@@ -31,13 +31,14 @@ export const HC = {
 // with its console, vCPU records, device blocks), its contents a pattern
 // from `seed`: what HC_DOMAIN_STATE_GET gives for a simulated domain.
 export const DOMREC_HEADER = 56 + 16 + 200 + 16384;
+const RECORD_VERSION = 2;   // src/state/record.ts
 export function stateRecord(memKiB: number, vcpus = 1, devices = [64, 300], vcpuSize = 2048, seed = 1): Uint8Array {
   const size = DOMREC_HEADER + vcpus * vcpuSize + devices.reduce((a, n) => a + 16 + n, 0);
   const b = new Uint8Array(size);
   for (let i = 0; i < size; i++) b[i] = (i * 31 + seed) & 0xff;
   const v = new DataView(b.buffer);
   const header = (at: number, magic: number, n: number, index: number) => {
-    v.setUint32(at, magic, true); v.setUint32(at + 4, 1, true); v.setUint32(at + 8, n, true); v.setUint32(at + 12, index, true);
+    v.setUint32(at, magic, true); v.setUint32(at + 4, RECORD_VERSION, true); v.setUint32(at + 8, n, true); v.setUint32(at + 12, index, true);
   };
   header(0, 0x4d445354, size, vcpus);
   v.setUint32(16, devices.length, true);

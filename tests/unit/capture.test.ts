@@ -120,7 +120,7 @@ describe("state capture: restore", () => {
     expect(m.tsc > tscAt).toBe(true);
   });
 
-  it("a record from outside has its VMCS guest state checked as a VM entry would check it", () => {
+  it("a record from outside has its VMCS guest state checked as a VM entry would check it, the rest as the instructions that load it would", () => {
     const { m, e, captured, make, capture, restore } = world();
     const a = make("a"), b = make("b");
     const n = capture(a, A);
@@ -151,6 +151,34 @@ describe("state capture: restore", () => {
       m.bytes.set(good, A);
       m.view.setBigUint64(at(f), BigInt.asUintN(64, edit(m.view.getBigUint64(at(f), true))), true);
       expect(restore(b, A, n), what).toMatch(new RegExp(`^vCPU 0: .*${re.source}`));
+    }
+    m.bytes.set(good, A);
+    expect(restore(b, A, n)).toBe("");
+    // What the record holds beyond the VMCS, checked as XSETBV, WRMSR and
+    // XRSTOR would check it (a refused value would fault in the host when
+    // the vCPU is switched in). Offsets: specCtrl, xcr0, kernelGsBase,
+    // lstar, sfmask, tscAux, the XSAVE area.
+    const v = (i: number) => A + DOMREC_HEADER + e.stateVcpuFieldAt(i);
+    const xsave = v(6);
+    const extras: Array<[string, () => void, RegExp]> = [
+      ["XCR0 without x87", () => m.view.setBigUint64(v(1), 2n, true), /XCR0 0x0*2 not one XSETBV takes/],
+      ["XCR0 AVX without SSE", () => m.view.setBigUint64(v(1), 5n, true), /XCR0 .* not one XSETBV takes/],
+      ["XCR0 beyond the host", () => m.view.setBigUint64(v(1), 0x207n, true), /XCR0 .* not one XSETBV takes/],
+      ["KERNEL_GS_BASE", () => m.view.setBigUint64(v(2), 0x0000800000000000n, true), /IA32_KERNEL_GS_BASE, IA32_LSTAR or IA32_CSTAR not canonical/],
+      ["LSTAR", () => m.view.setBigUint64(v(3), 0x8000000000000000n, true), /IA32_KERNEL_GS_BASE, IA32_LSTAR or IA32_CSTAR not canonical/],
+      ["FMASK high", () => m.view.setBigUint64(v(4), 1n << 32n, true), /IA32_FMASK or IA32_TSC_AUX: bits 63:32 set/],
+      ["TSC_AUX high", () => m.view.setBigUint64(v(5), 1n << 40n, true), /IA32_FMASK or IA32_TSC_AUX: bits 63:32 set/],
+      // This simulated host has no IA32_SPEC_CTRL (specBoot not run): any bit is refused.
+      ["SPEC_CTRL", () => m.view.setBigUint64(v(0), 1n, true), /IA32_SPEC_CTRL 0x0*1 sets bits this CPU lacks/],
+      ["MXCSR bit 16", () => m.view.setUint32(xsave + 24, 0x11f80, true), /MXCSR sets reserved bits/],
+      ["XSTATE_BV bit 9", () => m.view.setBigUint64(xsave + 512, 0x203n, true), /XSTATE_BV names components this CPU lacks/],
+      ["XCOMP_BV", () => m.view.setBigUint64(xsave + 520, 1n << 63n, true), /the XSAVE header sets reserved bytes/],
+      ["header byte 63", () => m.bytes[xsave + 575] = 1, /the XSAVE header sets reserved bytes/],
+    ];
+    for (const [what, edit, re] of extras) {
+      m.bytes.set(good, A);
+      edit();
+      expect(restore(b, A, n), what).toMatch(new RegExp(`^vCPU 0: ${re.source}`));
     }
     m.bytes.set(good, A);
     expect(restore(b, A, n)).toBe("");

@@ -19,7 +19,10 @@ import {
   IA32_MTRR_DEF_TYPE, IA32_EFER, IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_FS_BASE,
   IA32_GS_BASE, IA32_KERNEL_GS_BASE, IA32_TSC_AUX, IA32_FEATURE_CONTROL, IA32_FEATURE_CONTROL_LOCK,
   IA32_APIC_BASE_BSP, IA32_APIC_BASE_ENABLE, APIC_DEFAULT_BASE, IA32_MISC_ENABLE_FAST_STRINGS,
+  IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_FLUSH_CMD, PRED_CMD_IBPB, FLUSH_CMD_L1D,
 } from "../../arch/msr";
+import { CPUID_7_EDX_SPEC_CTRL, CPUID_7_EDX_L1D_FLUSH } from "../../arch/cpuid";
+import { specGuestHas, specGuestCtrlMask } from "../../cpu/mitigations";
 import {
   TSC_OFFSET, GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP, GUEST_IA32_PAT,
   GUEST_IA32_EFER, GUEST_FS_BASE, GUEST_GS_BASE, GUEST_CR0,
@@ -94,6 +97,7 @@ function readMsr(vcpu: Vcpu, msr: u32): u64 {
     case IA32_CSTAR: return vcpu.state.cstar;
     case IA32_FMASK: return vcpu.state.sfmask;
     case IA32_TSC_AUX: return guestHasRdtscp() ? vcpu.state.tscAux : UNKNOWN;
+    case IA32_SPEC_CTRL: return specGuestCtrlMask() != 0 ? vcpu.state.specCtrl : UNKNOWN;
   }
   return UNKNOWN;
 }
@@ -134,7 +138,16 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_STAR: vcpu.state.star = value; break;
     case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.lstar = value; break;
     case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.cstar = value; break;
-    case IA32_FMASK: vcpu.state.sfmask = value; break;
+    case IA32_FMASK: if ((value >> 32) != 0) return WRITE_FAULT; vcpu.state.sfmask = value; break;
+    case IA32_SPEC_CTRL: {
+      const mask = specGuestCtrlMask();
+      if (mask == 0) return WRITE_UNKNOWN;
+      if ((value & ~mask) != 0) return WRITE_FAULT;
+      vcpu.state.specCtrl = value;   // live from its next VM entry (boot/vmx.asm)
+      return WRITE_DONE;
+    }
+    case IA32_PRED_CMD: return commandMsr(msr, value, CPUID_7_EDX_SPEC_CTRL, PRED_CMD_IBPB);
+    case IA32_FLUSH_CMD: return commandMsr(msr, value, CPUID_7_EDX_L1D_FLUSH, FLUSH_CMD_L1D);
     case IA32_TSC_AUX:
       if (!guestHasRdtscp()) return WRITE_UNKNOWN;
       if ((value >> 32) != 0) return WRITE_FAULT;
@@ -144,6 +157,15 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
   }
   // Not switched by VMX: the guest's value is live in the CPU while it runs.
   wrmsr(msr, value);
+  return WRITE_DONE;
+}
+
+// A write-only command MSR the host has (IBPB, L1D flush): done for the
+// guest, as it would be on hardware.
+function commandMsr(msr: u32, value: u64, cpuidBit: u32, command: u64): u32 {
+  if (!specGuestHas(cpuidBit)) return WRITE_UNKNOWN;
+  if ((value & ~command) != 0) return WRITE_FAULT;
+  if (value != 0) wrmsr(msr, value);
   return WRITE_DONE;
 }
 

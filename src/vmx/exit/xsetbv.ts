@@ -11,12 +11,16 @@ import { VECTOR_GP } from "../../arch/vmx-exit";
 import { XCR0_X87, XCR0_SSE, XCR0_AVX } from "../../arch/cr";
 import { guestXcr0Allowed } from "../vmxon";
 
+// x87 set, AVX only with SSE, nothing the host does not offer.
+export function xcr0Valid(value: u64): bool {
+  return (value & XCR0_X87) != 0 && (value & ~guestXcr0Allowed()) == 0 &&
+    ((value & XCR0_AVX) == 0 || (value & XCR0_SSE) != 0);
+}
+
 export function handleXsetbv(vcpu: Vcpu): u32 {
   const index = <u32>gpr(vcpu, REG_RCX);
   const value = (gpr(vcpu, REG_RDX) << 32) | (gpr(vcpu, REG_RAX) & 0xffffffff);
-  const allowed = guestXcr0Allowed();
-  if (index != 0 || (value & XCR0_X87) == 0 || (value & ~allowed) != 0 ||
-      ((value & XCR0_AVX) != 0 && (value & XCR0_SSE) == 0)) {
+  if (index != 0 || !xcr0Valid(value)) {
     injectException(VECTOR_GP, true, 0);
     return ACTION_RESUME;
   }
