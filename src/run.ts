@@ -25,7 +25,8 @@ import { domainStop, domainCharge, domainsReap, cpuQuiescent } from "./lifecycle
 import { domainsRestart } from "./lifecycle/restart";
 import { scratchReset } from "./mm/heap";
 import { PerCpu, thisCpu } from "./cpu/percpu";
-import { println } from "./log/log";
+import { serialFifoTicks } from "./cpu/tsc";
+import { println, logUnsent, logPump } from "./log/log";
 import { framesScrub, framesDirty } from "./mm/frames";
 
 // The VMX-preemption timer counts the slice the scheduler grants, in TSC >>
@@ -187,6 +188,13 @@ function idle(cpu: PerCpu, now: u64): void {
   let wake = schedAnyQueued() ? now + schedSlice(cpu.index) : TIMER_NONE;
   const next = schedTimerNext(cpu.index);
   if (next != TIMER_NONE && (wake == TIMER_NONE || <i64>(next - wake) < 0)) wake = next;
+  // Log bytes still to go out: the UART takes a FIFO's worth, and wakes
+  // the CPU when it has sent them.
+  if (logUnsent()) {
+    logPump();
+    const sent = now + serialFifoTicks();
+    if (wake == TIMER_NONE || <i64>(sent - wake) < 0) wake = sent;
+  }
   if (wake != TIMER_NONE && !lapicTimerUsable()) {
     // No calibrated timer to wake the CPU: wait out the time on the TSC,
     // letting the other CPUs have the lock.

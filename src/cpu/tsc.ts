@@ -3,6 +3,8 @@
 // and nothing else tells the hypervisor how fast the TSC runs. In Bochs the
 // TSC counts emulated instructions and the PIT runs on emulated time
 // (`cpu: ips=`), so the figure is the emulator's own notion of a second.
+import { logSerialPace } from "../log/log";
+import { serialFifo, SERIAL_BAUD } from "../log/serial";
 import { inb, outb, rdtsc } from "../arch/hw";
 import {
   PIT_HZ, PIT_CHANNEL2, PIT_COMMAND, PIT_CMD_CH2_LOHI_MODE0, PORT_B, PORT_B_GATE2, PORT_B_SPEAKER, PORT_B_OUT2,
@@ -38,7 +40,13 @@ export function tscCalibrate(): u64 {
   const rate = (t - t0) * (1000 / CALIBRATE_MS);
   measured = rate >= RATE_MIN && rate <= RATE_MAX;
   hz = measured ? rate : TSC_FALLBACK_HZ;
+  logSerialPace(serialFifoTicks());
   return hz;
+}
+
+// TSC ticks the serial port takes to send a FIFO's worth (10 bits a byte).
+export function serialFifoTicks(): u64 {
+  return tscHz() * <u64>(serialFifo() * 10) / <u64>SERIAL_BAUD;
 }
 
 export function tscHz(): u64 { return hz != 0 ? hz : TSC_FALLBACK_HZ; }

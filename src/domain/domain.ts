@@ -235,6 +235,10 @@ export class Domain {
   irqs: IrqController = changetype<IrqController>(0);  // set by the builder (src/domain/events.ts)
   timers: TimerQueue = new TimerQueue();
   console: Console = changetype<Console>(0);
+  // EVENT_CONSOLE went out for its output and no control domain has read
+  // its console since: more output raises none (src/domain/events.ts).
+  // Host state, rebuilt (false) by a restore.
+  consoleNotified: bool = false;
   uart: UartDevice | null = null;  // its emulated COM1; none for Domain 0 (the real one)
   // A DomU's interrupt controllers (src/domain/pc.ts); none for Domain 0.
   pic: Pic8259Pair | null = null;

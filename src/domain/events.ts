@@ -46,8 +46,12 @@ export function eventRaiseVcpu(v: Vcpu, event: u32, urgent: bool): void {
 }
 
 // `source` wrote to its console ring: EVENT_CONSOLE for every control domain
-// with events, except the source itself.
+// with events, except the source itself, once until one of them reads its
+// console (hcConsoleRead): a domain printing without end, whose console
+// no one watches, wakes them once, not at every byte.
 export function eventConsoleOutput(source: Domain): void {
+  if (source.consoleNotified) return;
+  source.consoleNotified = true;
   for (let i = 0; i < domains.length; i++) {
     const d = unchecked(domains[i]);
     if (d !== source && d.eventPageHost != 0 && isControlDomain(d)) eventRaise(d, EVENT_CONSOLE, false);

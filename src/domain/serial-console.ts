@@ -15,7 +15,7 @@ import { ioapicRouteIsa, ioapicUnmask, ioapicMask } from "../platform/ioapic";
 import { irqBind, irqUnbind } from "./host-irq";
 import { cpuApicId } from "../cpu/percpu";
 import { serialInit } from "../log/serial";
-import { print, println, printDec, logHead, logToSerial, logFlush, logTakeNewLines } from "../log/log";
+import { print, println, printDec, logHead, logToSerial, logTakeNewLines, logSerialShared } from "../log/log";
 
 let holder: Domain | null = null;
 let gsi: i32 = -1;
@@ -39,7 +39,6 @@ export function serialConsoleTake(dom: Domain): u64 {
   print(" (");
   print(dom.name);
   println(") takes the serial console; the hypervisor log goes on in its dmesg");
-  logFlush();
   gsi = ioapicRouteIsa(COM1_ISA_IRQ, cpuApicId(0));
   if (gsi >= 0) {
     irqBind(<u32>gsi, dom, EVENT_SERIAL);
@@ -48,9 +47,9 @@ export function serialConsoleTake(dom: Domain): u64 {
     println("hv: COM1's IRQ 4 has no I/O APIC input with a host vector: no EVENT_SERIAL");
   }
   holder = dom;
-  logToSerial(false);
   logTakeNewLines();
-  return logHead();
+  // What has not reached the wire yet is the holder's to print.
+  return logToSerial(false);
 }
 
 // `dom` stopped: if it held the console, the hypervisor takes COM1 back.
@@ -63,6 +62,7 @@ export function serialConsoleRelease(dom: Domain, why: string): void {
   }
   holder = null;
   serialInit();
+  logSerialShared(false);
   logToSerial(true);
   print("hv: serial console back from domain ");
   printDec(dom.id);

@@ -145,6 +145,7 @@ export function hcConsoleRead(caller: Domain, id: u64, from: u64, buf: u64, len:
   if (!guestRangeOk(caller, buf, len)) return err(EFAULT);
   const n = d.console.read(from, readBounce, <u32>len);
   guestCopy(caller, buf, readBounce, <u64>n, true);
+  d.consoleNotified = false;   // the next output is news again
   return <i64>n;
 }
 

@@ -59,7 +59,7 @@ import {
 } from "../arch/platform";
 import { rdtsc } from "../arch/hw";
 import { frameFree, framesFree } from "../mm/frames";
-import { print, println, printDec, printHex } from "../log/log";
+import { print, println, printDec, printHex, logSerialShared } from "../log/log";
 import { dec, strCopy } from "../lib/str";
 import { permanentBegin } from "../mm/heap";
 import { Region, arenaCreate, arenaFree, regionUse, heapFree } from "../mm/region";
@@ -247,6 +247,7 @@ export function domainBuild(cfg: DomainConfig, img: GuestImage, m: BootModule, h
     print(" (");
     print(dom.name);
     println(") is Domain 0: COM1 (0x3f8-0x3ff) and PCI configuration (0xcf8-0xcff) passed through");
+    logSerialShared(true);
   }
   return dom;
 }

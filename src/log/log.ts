@@ -5,8 +5,8 @@
 // domain's output pushes them out; once Domain 0 holds COM1 (src/platform/serial-console.ts) a
 // finished line is only noted, for an EVENT_LOG. A panic always reaches the
 // serial port. The print functions allocate nothing, so exit paths may log.
-import { serialPutc, serialDrain } from "./serial";
-import { halt_forever, this_cpu } from "../arch/hw";
+import { serialRoom, serialWaitRoom, serialSend, serialDrain } from "./serial";
+import { halt_forever, this_cpu, rdtsc } from "../arch/hw";
 import { ringRead } from "../lib/ring";
 import { LOG_RING_BYTES } from "../arch/abi";
 import { PERCPU_L1D_DIRTY } from "../arch/layout";
@@ -19,6 +19,23 @@ let ownHead: u64 = 0;
 let domainText = false; // bytes now are a domain's (logDomainText)
 let toSerial = true;
 let newLines = false; // a line ended since logTakeNewLines, while not on serial
+// While on serial: the ring position up to which bytes went to the UART
+// (a line feed goes as CR LF; crSent: its CR went already). The UART takes
+// them as it empties (logPump: at each putc, before each VM entry, from the
+// idle loop), so printing never waits for the wire until the serial port
+// lags a whole ring behind; then a putc waits for one FIFO's worth.
+let sent: u64 = 0;
+let crSent = false;
+// TSC ticks the UART takes to send a FIFO's worth (logSerialPace), and
+// when it will have room again: the pump does not ask it sooner.
+let pace: u64 = 0;
+let roomAt: u64 = 0;
+// Something for logDue's callers: a line ended while off serial, or bytes
+// wait for the UART (the one test every VM entry makes).
+let due = false;
+// A domain writes to COM1 too (Domain 0, until it takes the console): each
+// byte waits for the wire then, so that the two do not mix byte by byte.
+let shared = false;
 
 export function putc(c: u8): void {
   store<u8>(ring + <usize>(<u32>ringHead & (RING_SIZE - 1)), c);
@@ -31,11 +48,70 @@ export function putc(c: u8): void {
   // below src/cpu/, whose l1dDirty this is).
   if (c == 0x0a) store<u32>(this_cpu() + PERCPU_L1D_DIRTY, 1);
   if (toSerial) {
-    if (c == 0x0a) serialPutc(0x0d);
-    serialPutc(c);
+    due = true;
+    if (shared) sendAll();
+    else sendSome(ringHead - sent >= <u64>RING_SIZE);
   } else if (c == 0x0a) {
     newLines = true;
+    due = true;
   }
+}
+
+function dueAgain(): void {
+  due = newLines || (toSerial && sent != ringHead);
+}
+
+// Hands the UART what it takes now of the bytes not yet sent: a FIFO's
+// worth each time it is empty, until it is not (`wait`: waits for it to
+// empty once first).
+function sendSome(wait: bool): void {
+  let room = wait && sent != ringHead ? serialWaitRoom() : 0;
+  while (sent != ringHead) {
+    if (room == 0) room = serialRoom();
+    if (room == 0) break;
+    while (room > 0 && sent != ringHead) {
+      const c = load<u8>(ring + <usize>(<u32>sent & (RING_SIZE - 1)));
+      if (c == 0x0a && !crSent) {
+        serialSend(0x0d);
+        crSent = true;
+      } else {
+        serialSend(c);
+        crSent = false;
+        sent++;
+      }
+      room--;
+    }
+  }
+  roomAt = rdtsc() + pace;
+  dueAgain();
+}
+
+// Bytes of the log still to go to the serial port?
+@inline export function logUnsent(): bool {
+  return toSerial && sent != ringHead;
+}
+
+// A line ended while off serial, or bytes wait for the UART: what every
+// VM entry asks (logTakeNewLines, logPump).
+@inline export function logDue(): bool {
+  return due;
+}
+
+// Hands the UART what it takes now, without waiting, if it has had the
+// time to send what it had.
+export function logPump(): void {
+  if (toSerial && <i64>(rdtsc() - roomAt) >= 0) sendSome(false);
+}
+
+// `on`: a domain writes to COM1 itself too (logFlush first).
+export function logSerialShared(on: bool): void {
+  if (on) logFlush();
+  shared = on;
+}
+
+// The serial port's pace: TSC ticks for a FIFO's worth of bytes.
+export function logSerialPace(ticks: u64): void {
+  pace = ticks;
 }
 
 // ASCII only: other UTF-16 code units print as '?'.
@@ -86,8 +162,18 @@ export function logHead(): u64 {
   return ringHead;
 }
 
-export function logToSerial(on: bool): void {
+// `on`: the log goes to the serial port again from what is written next.
+// Off: the position from which it has not reached it (it waits until the
+// UART's last byte is on the wire first, as whoever takes COM1 resets it).
+export function logToSerial(on: bool): u64 {
+  if (on && !toSerial) {
+    sent = ringHead;
+    crSent = false;
+  }
+  if (!on && toSerial) serialDrain();
   toSerial = on;
+  dueAgain();
+  return sent;
 }
 
 export function logOnSerial(): bool {
@@ -103,20 +189,29 @@ export function logOnSerial(): bool {
 export function logTakeNewLines(): bool {
   const r = newLines;
   newLines = false;
+  dueAgain();
   return r;
 }
 
+// Sends every byte not yet sent and waits until the last is on the wire
+// (before a power-off: emulators drop what is still in the FIFO).
 export function logFlush(): void {
-  if (toSerial) serialDrain();
+  if (!toSerial) return;
+  sendAll();
+  serialDrain();
+}
+
+function sendAll(): void {
+  while (sent != ringHead) sendSome(true);
 }
 
 // A hypervisor bug: say what and where on the serial port, then stop.
 export function panic(message: string): void {
-  toSerial = true;
+  logToSerial(true);
   domainText = false;
   print("\nhv: PANIC: ");
   println(message);
-  serialDrain();
+  logFlush();
   halt_forever();
   unreachable();
 }
@@ -124,7 +219,7 @@ export function panic(message: string): void {
 // AssemblyScript's abort (failed assertion, out-of-bounds access, out of
 // memory), bound with `--use abort=src/log/log/abort`.
 export function abort(message: string | null, file: string | null, line: u32, column: u32): void {
-  toSerial = true;
+  logToSerial(true);
   print("\nhv: PANIC: ");
   print(message !== null ? message : "abort");
   print(" at ");
@@ -134,7 +229,7 @@ export function abort(message: string | null, file: string | null, line: u32, co
   putc(0x3a);
   printDec(column);
   putc(0x0a);
-  serialDrain();
+  logFlush();
   halt_forever();
   unreachable();
 }

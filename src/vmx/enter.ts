@@ -16,15 +16,18 @@ import { reinjectIdtVectoring, injectPending } from "./event";
 import { ACTION_NEXT, ACTION_YIELD, ACTION_BLOCK, ACTION_STOP, actionStop } from "./action";
 import { serialConsolePoll } from "../domain/serial-console";
 import { guestEptCatchUp } from "../domain/memory";
-import { logHasNewLines } from "../log/log";
+import { logDue, logHasNewLines, logPump } from "../log/log";
 import { hex } from "../lib/str";
 
 // One VM entry and the handling of the exit that ends it; the action taken
 // (src/vmx/action.ts). The vCPU's VMCS is current. What a layer above must
 // do (ACTION_STOP, ACTION_HYPERCALL) is left to the run loop.
 export function enterOnce(vcpu: Vcpu): u32 {
-  // Both checks inline: this is every entry's path.
-  if (logHasNewLines()) serialConsolePoll();
+  // One check inline: this is every entry's path.
+  if (logDue()) {
+    if (logHasNewLines()) serialConsolePoll();
+    logPump();
+  }
   if (vcpu.state.intrPending || vcpu.irqPending || vcpu.windowExiting) {
     if (!injectPending(vcpu)) return ACTION_BLOCK;   // INIT: wait-for-SIPI
   }

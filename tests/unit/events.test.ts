@@ -11,7 +11,7 @@ import { vmxMachine } from "./fixtures";
 
 // The ABI (src/arch/abi.ts).
 const HC = {
-  CONSOLE_WRITE: 1, DOMAIN_INFO: 5, EVENT_SETUP: 17, CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
+  CONSOLE_WRITE: 1, DOMAIN_INFO: 5, CONSOLE_READ: 9, EVENT_SETUP: 17, CONSOLE_INPUT: 18, HOST_INFO: 19, CPU_INFO: 20, HOST_POWER: 21,
   TIMER_SET: 27,
 };
 const EPERM = -1n, ESRCH = -3n, EFAULT = -14n, EBUSY = -16n, EINVAL = -22n;
@@ -308,13 +308,19 @@ describe("events: physical interrupts", () => {
     expect(w.e.irqCount(HV_VECTOR_IRQ_BASE + 4)).toBe(2n);
   });
 
-  it("EVENT_CONSOLE goes to control domains with events when another domain's console ring gets bytes", () => {
+  it("EVENT_CONSOLE goes to control domains with events when another domain's console ring gets bytes, once until its console is read", () => {
     const { w, d0, dom } = withEvents();
     w.write(dom, BUF, Buffer.from("hi\n"));
     expect(w.hc(dom, HC.CONSOLE_WRITE, [BUF, 3])).toBe(3n);
     expect(w.takeBits(d0)).toBe(1n << BigInt(EVENT_CONSOLE));
-    // Through its emulated UART: out 0x3f8, al.
-    w.enter(dom, (c) => (c.setReg(REG.RAX, 0x41), c.exit(R.IO, { qualification: 0x3f8 << 16, length: 1 })));
+    // Through its emulated UART (out 0x3f8, al): no news until d0 has read
+    // what there is, then news again.
+    const outb = () => w.enter(dom, (c) => (c.setReg(REG.RAX, 0x41), c.exit(R.IO, { qualification: 0x3f8 << 16, length: 1 })));
+    outb();
+    expect(w.hc(dom, HC.CONSOLE_WRITE, [BUF, 3])).toBe(3n);
+    expect(w.takeBits(d0)).toBe(0n);
+    expect(w.hc(d0, HC.CONSOLE_READ, [dom, 0, BUF, 16])).toBe(7n);
+    outb();
     expect(w.takeBits(d0)).toBe(1n << BigInt(EVENT_CONSOLE));
     // Its own console, or an empty write: nothing.
     w.write(d0, BUF, Buffer.from("me\n"));
