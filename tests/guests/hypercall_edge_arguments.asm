@@ -5,8 +5,8 @@
 ; physical range (16 MiB and up), the LAPIC or the I/O APIC (device
 ; ranges, not memory), another domain through management calls (-EPERM,
 ; even with ids whose low half names a live domain), bad event pages,
-; vectors and flags, vCPU indexes, and timer deadlines in the past, far
-; future and at 2^64 - 1. Interrupts stay off: events raised stay pending.
+; vectors and flags, an event page at 0, vCPU indexes, and timer
+; deadlines in the past, far future and at 2^64 - 1. Interrupts stay off: events raised stay pending.
 %define TEST_NAME "hypercall_edge_arguments"
 %include "lib.inc"
 %include "paging.inc"
@@ -86,6 +86,8 @@ main:
   HC HC_EVENT_SETUP, buf, 0x40, HIGH, EINVAL_RET
   HC HC_EVENT_SETUP, buf, 0x40, EVSETUP_FLAG_CONSOLE, EPERM_RET
   HC HC_TIMER_SET, 1, 0, 0, EINVAL_RET            ; no event page yet
+  HC HC_EVENT_SETUP, 0, 0x40, 0, 0                ; page 0 is a page like any other
+  HC HC_TIMER_SET, 1, 0, 0, 0
   lea r12, [rbx - 4096]
   HC HC_EVENT_SETUP, r12, 0x40, 0, 0              ; the last page of memory
   ; timers: the past, far future, 2^64 - 1, off
