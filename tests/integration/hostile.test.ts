@@ -34,11 +34,12 @@ export const HOSTILE: Guest[] = [
   guest("mmio_x87_load_stops_domain", "stopped", {
     stopReason: /MMIO read at 0x0*fec00010 rip 0x[0-9a-f]+: instruction df 05 [0-9a-f ]+ not emulated/,
   }),
-  // Triple faults in each mode.
+  // Triple faults in each mode: real, protected (paging off, PAE paging), 64-bit.
   guest("triple_fault_real_mode", "stopped", { file: "triple_fault_real_mode.bin", kind: "realmode", stopReason: /triple fault/ }),
   guest("triple_fault_stops_only_domain", "stopped", {
     test: "triple_fault_stops_only_that_domain", file: "triple_fault_stops_only_that_domain.elf", stopReason: /triple fault/,
   }),
+  guest("triple_fault_pae_paging", "stopped", { stopReason: /triple fault/ }),
   guest("triple_fault_long_mode", "stopped", { stopReason: /triple fault/ }),
   // Instructions and registers the hypervisor answers for.
   guest("vmx_instruction_injects_ud", "pass"),
