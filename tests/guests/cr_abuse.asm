@@ -3,7 +3,8 @@
 ; CR0.PG, CR4.VMXE and CR4.SMXE (src/vmx/exit/cr-access.ts), so each of
 ; these is its to answer as the CPU would (SDM Vol. 2B MOV CR): #GP(0),
 ; the register unchanged. CR0.NE is the guest's to clear (it sees its own
-; value through the read shadow).
+; value through the read shadow). In 64-bit mode XSETBV too: ECX and
+; EDX:EAX are its operands, whatever the registers' upper halves hold.
 %define TEST_NAME "cr_abuse"
 %include "lib.inc"
 %include "paging.inc"
@@ -154,6 +155,41 @@ bits 64
   FAIL_HEX "CR8 did not read back 15:", dword [value]
 bits 64
 .cr8_ok:
+  ; XSETBV takes ECX and EDX:EAX only: the upper halves are not part of it.
+  mov rax, cr4
+  bts rax, 18                         ; CR4.OSXSAVE
+  mov cr4, rax
+  mov rcx, 0x100000001                ; ECX = 1: XCR1
+  mov eax, 3
+  xor edx, edx
+  TRY xsetbv
+  call check_gp64
+  jz .xcr1_refused
+  TO_COMPAT
+  FAIL_HEX "XSETBV with ECX = 1 (RCX bit 32 set) did not #GP(0): vector", dword [fault_vec]
+bits 64
+.xcr1_refused:
+  mov rcx, 0x100000000                ; ECX = 0: XCR0
+  mov rax, 0xffffffff00000003         ; EAX = x87 | SSE
+  mov rdx, 0xffffffff00000000         ; EDX = 0
+  TRY xsetbv
+  cmp dword [fault_vec], NO_FAULT
+  je .xcr0_set
+  TO_COMPAT
+  FAIL_HEX "XSETBV XCR0 = 3 with the upper halves of RCX, RAX, RDX set faulted: vector", dword [fault_vec]
+bits 64
+.xcr0_set:
+  xor ecx, ecx
+  xgetbv
+  cmp eax, 3
+  jne .xcr0_wrong
+  test edx, edx
+  jz .xcr0_ok
+.xcr0_wrong:
+  TO_COMPAT
+  FAIL_HEX "XGETBV after XSETBV 3 read", eax
+bits 64
+.xcr0_ok:
   mov rax, cr0
   mov [value], rax
   TO_COMPAT
@@ -164,9 +200,9 @@ bits 64
 .still_paging:
   PRINT TEST_NAME, ": "
   mov eax, [refused]
-  add eax, 4
+  add eax, 5
   call putdec
-  PRINT " control-register writes refused with #GP(0)", 10
+  PRINT " control-register and XSETBV writes refused with #GP(0)", 10
   PASS
 
 ; check_gp: ZF=1 when the last TRY took #GP with error code 0.
