@@ -93,8 +93,14 @@ main:
   PASS
 
 wrong_vector:
+  call fail_prefix
+  PRINT "the fault for vector "
+  mov eax, [expected]
+  call putdec
+  PRINT " arrived at vector 0x"
   mov eax, [fault_vec]
-  FAIL_HEX "a fault arrived at the wrong vector:", eax
+  call puthex
+  jmp fail_end
 
 %assign v 0
 %rep 256

@@ -69,7 +69,7 @@ main:
   je .floats
   FAIL_HEX "port 0x1234 does not float after the sweep:", eax
 .floats:
-  PRINT TEST_NAME, ": 196608 port accesses, the UART still works", 10
+  PRINT TEST_NAME, ": 65536 ports read twice and written, the UART still works", 10
   PASS
 
 ; dword_unassigned: ZF=1 when none of ports EBX..EBX+3 (mod 64 KiB) is
