@@ -151,8 +151,8 @@ export class Vcpu {
 @unmanaged
 export class DomainGuest {
   memBytes: u64;         // RAM at guest-physical [0, memBytes)
-  eventPage: u64;        // guest-physical address of its event page (HC_EVENT_SETUP), 0: none
-  eventVector: u32;      // the vector an event is injected with
+  eventPage: u64;        // guest-physical address of its event page (HC_EVENT_SETUP; 0 is a page too)
+  eventVector: u32;      // the vector an event is injected with (32-255), 0: no event page
 
   static create(): DomainGuest {
     const g = changetype<DomainGuest>(heap.alloc(offsetof<DomainGuest>()));

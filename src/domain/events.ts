@@ -62,6 +62,7 @@ export function eventConsoleOutput(source: Domain): void {
 // again.
 export function eventsStop(dom: Domain): void {
   dom.guest.eventPage = 0;
+  dom.guest.eventVector = 0;
   dom.eventPageHost = 0;
   for (let i = 0; i < dom.vcpus.length; i++) {
     const v = unchecked(dom.vcpus[i]);

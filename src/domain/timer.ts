@@ -65,7 +65,7 @@ export function vcpuTimerClient(dom: Domain): TimerClient {
 // -EINVAL while the domain has no event page (there is nothing to deliver
 // the event with).
 export function hcTimerSet(vcpu: Vcpu, deadline: u64): i64 {
-  if (vcpu.domain.guest.eventPage == 0) return -<i64>EINVAL;
+  if (vcpu.domain.guest.eventVector == 0) return -<i64>EINVAL;
   timerCancel(vcpu);
   if (deadline == 0) return 0;
   if (due(deadline, rdtsc() + vcpu.tscOffset)) {

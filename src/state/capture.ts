@@ -201,8 +201,8 @@ export function domainRestore(dom: Domain, src: usize, len: u32, keepConsole: bo
   // The event page by its guest-physical address; its host address is
   // this domain's own.
   dom.guest.eventPage = load<u64>(src + D_EVENT_PAGE);
-  dom.eventPageHost = dom.guest.eventPage != 0 ? <usize>guestToHost(dom, dom.guest.eventPage) : 0;
   dom.guest.eventVector = load<u32>(src + D_EVENT_VECTOR);
+  dom.eventPageHost = dom.guest.eventVector != 0 ? <usize>guestToHost(dom, dom.guest.eventPage) : 0;
   dom.weight = load<u32>(src + D_WEIGHT);
   dom.cap = load<u32>(src + D_CAP);
   schedDomainParams(dom);

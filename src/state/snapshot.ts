@@ -190,7 +190,7 @@ function ringCopyOut(ring: usize, out: usize, lo: u64, head: u64): void {
 
 // The hypervisor writes the event page: it must be the domain's own.
 export function ownEventPage(dom: Domain): void {
-  if (dom.guest.eventPage == 0) return;
+  if (dom.guest.eventVector == 0) return;
   dom.eventPageHost = <usize>guestToHostWrite(dom, dom.guest.eventPage);
   if (dom.eventPageHost == 0) println("hv: domain " + dec(dom.id) + " (" + dom.name + "): no frame for its event page; events to it are lost");
 }

@@ -622,6 +622,14 @@ describe("HC_TIMER_SET", () => {
     expect(next(w)).not.toBe(U64);
   });
 
+  it("an event page at guest-physical 0 is a page like any other: a timer is set and its event lands there", () => {
+    const { w, dom } = pair();
+    expect(w.hc(dom, HC.EVENT_SETUP, [0, EV, 0])).toBe(0n);
+    expect(w.hc(dom, HC.TIMER_SET, [1])).toBe(0n);     // already due: raised at once
+    expect(w.u64(dom, 0)).toBe(1n << BigInt(EVENT_TIMER));
+    expect(w.pending(dom)).toBe(true);
+  });
+
   it("a halted vCPU sleeps until its deadline; then EVENT_TIMER wakes it and its vector is injected", () => {
     const { w, dom } = sleeper();
     const deadline = w.e.testGuestTsc(dom) + 500000n;

@@ -273,6 +273,26 @@ describe("exit dispatch: RIP rules", () => {
     expect(w.get(F.GUEST_IA32_PAT)).toBe(0x0607050401000706n);
   });
 
+  it("WRMSR IA32_FMASK with a bit of 63:32 set gets #GP and never reaches the CPU; a valid one does", () => {
+    const w = world();
+    const id = w.create();
+    const wrFmask = (v: bigint) => step(w, id, (c) => {
+      c.setReg(REG.RCX, 0xc0000084);
+      c.setReg(REG.RAX, Number(v & 0xffffffffn));
+      c.setReg(REG.RDX, Number(v >> 32n));
+    }, R.WRMSR, 2, 0);
+    for (const bad of [1n << 32n, 0xffffffff00000200n, 1n << 63n]) {
+      const s = wrFmask(bad);
+      expect(s.action, bad.toString(16)).toBe(ACT.RESUME);
+      expect(s.after).toBe(s.before);
+      expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
+      expect(w.m.msrs.get(0xc0000084)).not.toBe(bad);
+      w.enter(id, (c) => c.exit(R.PREEMPTION_TIMER));   // delivers it
+    }
+    expect(wrFmask(0x47700n).action).toBe(ACT.NEXT);
+    expect(w.m.msrs.get(0xc0000084)).toBe(0x47700n);
+  });
+
   it("exit=floor (the NASM exit path: the host's CPUID unfiltered) only with bench_exit_floor on the hypervisor's command line", () => {
     const w = world();
     w.m.takeSerial();
@@ -587,6 +607,35 @@ describe("exit dispatch: CR0 and single-step edge cases", () => {
     expect(w.get(F.GUEST_RIP)).toBe(before);
     expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
     expect(w.get(F.GUEST_IA32_EFER)).toBe(1n << 8n); // LMA not set
+  });
+
+  it("MOV to CR0 clearing PG in 64-bit code raises #GP(0) and stays in IA-32e mode; from compatibility mode it leaves it", () => {
+    const w = world();
+    const id = w.create();
+    const LME = 1n << 8n, LMA = 1n << 10n, IA32E_GUEST = 1n << 9n, CS_L = 1n << 13n;
+    const leave = (csL: boolean) => w.enter(id, (c) => {
+      c.set(F.GUEST_CR0, c.get(F.GUEST_CR0) | (1n << 31n));
+      c.set(F.CR0_READ_SHADOW, c.get(F.CR0_READ_SHADOW) | (1n << 31n));
+      c.set(F.GUEST_CR4, c.get(F.GUEST_CR4) | (1n << 5n));
+      c.set(F.GUEST_IA32_EFER, LME | LMA);
+      c.set(F.VM_ENTRY_CONTROLS, c.get(F.VM_ENTRY_CONTROLS) | IA32E_GUEST);
+      const ar = c.get(F.GUEST_CS_ACCESS_RIGHTS) & ~CS_L & ~(1n << 14n);  // L, and D clear with it
+      c.set(F.GUEST_CS_ACCESS_RIGHTS, csL ? ar | CS_L : ar | (1n << 14n));
+      c.setReg(REG.RBX, 0x00000011);                                       // ET | PE: PG clear
+      return c.exit(R.CR_ACCESS, { qualification: 0 | (3 << 8), length: 3 });
+    });
+    const before = w.get(F.GUEST_RIP);
+    expect(leave(true)).toBe(ACT.RESUME);
+    expect(w.get(F.GUEST_RIP)).toBe(before);
+    expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((VALID | HARD_EXCEPTION | DELIVER_CODE | GP) >>> 0);
+    expect(w.get(F.GUEST_CR0) & (1n << 31n)).toBe(1n << 31n);
+    expect(w.get(F.GUEST_IA32_EFER)).toBe(LME | LMA);
+    expect(w.get(F.VM_ENTRY_CONTROLS) & IA32E_GUEST).toBe(IA32E_GUEST);
+    w.enter(id, (c) => c.exit(R.PREEMPTION_TIMER));
+    expect(leave(false)).toBe(ACT.NEXT);
+    expect(w.get(F.GUEST_CR0) & (1n << 31n)).toBe(0n);
+    expect(w.get(F.GUEST_IA32_EFER)).toBe(LME);
+    expect(w.get(F.VM_ENTRY_CONTROLS) & IA32E_GUEST).toBe(0n);
   });
 
   it("MOV to CR0 turning on PAE paging checks the PDPTEs first: a reserved bit is #GP with CR0 and the PDPTEs kept", () => {

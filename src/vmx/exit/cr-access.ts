@@ -15,6 +15,7 @@ import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX
 import {
   EXIT_QUALIFICATION, GUEST_CR0, GUEST_CR3, GUEST_CR4, CR0_READ_SHADOW, CR4_READ_SHADOW,
   GUEST_IA32_EFER, VM_ENTRY_CONTROLS, GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2, GUEST_PDPTE3,
+  GUEST_CS_ACCESS_RIGHTS, SEGMENT_AR_L,
 } from "../../arch/vmcs";
 import {
   CR_ACCESS_CR_MASK, CR_ACCESS_TYPE_SHIFT, CR_ACCESS_TYPE_MASK, CR_ACCESS_GPR_SHIFT, CR_ACCESS_GPR_MASK,
@@ -88,6 +89,12 @@ function writeCr0(vcpu: Vcpu, value: u64): u32 {
   const wasPaging = (vmcsReadNat(GUEST_CR0) & CR0_PG) != 0;
   const paging = (value & CR0_PG) != 0;
   let efer = vmcsRead64(GUEST_IA32_EFER);
+  // IA-32e mode is left from compatibility mode only: clearing PG in
+  // 64-bit code is #GP (Vol. 2B MOV CR, 64-bit mode exceptions; 10.8.5.4).
+  if (wasPaging && !paging && (efer & EFER_LMA) != 0 && (vmcsRead32(GUEST_CS_ACCESS_RIGHTS) & SEGMENT_AR_L) != 0) {
+    injectException(VECTOR_GP, true, 0);
+    return ACTION_RESUME;
+  }
   // IA-32e mode needs PAE paging (Vol. 3A 10.8.5).
   if (paging && !wasPaging && (efer & EFER_LME) != 0 && (vmcsReadNat(GUEST_CR4) & CR4_PAE) == 0) {
     injectException(VECTOR_GP, true, 0);

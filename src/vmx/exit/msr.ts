@@ -138,7 +138,11 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_STAR: vcpu.state.star = value; break;
     case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.lstar = value; break;
     case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.cstar = value; break;
-    case IA32_FMASK: if ((value >> 32) != 0) return WRITE_FAULT; vcpu.state.sfmask = value; break;
+    case IA32_FMASK:
+      // Bits 63:32 are reserved: the host's WRMSR below would #GP on them.
+      if ((value >> 32) != 0) return WRITE_FAULT;
+      vcpu.state.sfmask = value;
+      break;
     case IA32_SPEC_CTRL: {
       const mask = specGuestCtrlMask();
       if (mask == 0) return WRITE_UNKNOWN;
