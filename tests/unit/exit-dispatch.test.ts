@@ -589,6 +589,20 @@ describe("exit dispatch: CR0 and single-step edge cases", () => {
     expect(w.get(F.GUEST_IA32_EFER)).toBe(1n << 8n); // LMA not set
   });
 
+  it("MOV to CR0 setting CD and NW: the guest reads them (shadow), the CPU keeps them clear (VM entry and exit leave them alone)", () => {
+    const w = world();
+    const id = w.create();
+    const CD = 1n << 30n, NW = 1n << 29n;
+    const shadowed = w.enter(id, (c) => {
+      expect(c.get(F.CR0_GUEST_HOST_MASK) & (CD | NW)).toBe(CD | NW);
+      c.setReg(REG.RBX, Number((c.get(F.CR0_READ_SHADOW) | CD | NW) & 0xffffffffn));
+      return c.exit(R.CR_ACCESS, { qualification: 0 | (3 << 8), length: 3 });
+    });
+    expect(shadowed).toBe(ACT.NEXT);
+    expect(w.get(F.CR0_READ_SHADOW) & (CD | NW)).toBe(CD | NW);
+    expect(w.get(F.GUEST_CR0) & (CD | NW)).toBe(0n);
+  });
+
   it("MOV to CR0 turning on PAE paging checks the PDPTEs first: a reserved bit is #GP with CR0 and the PDPTEs kept", () => {
     const w = world();
     const id = w.create();
