@@ -31,7 +31,9 @@
 ; There is no CR8 outside 64-bit mode: the TPR is x2APIC MSR 0x808.
 ;
 ; Output: "exit_fuzzer: seed=<s> count=<n>", a progress line every
-; count/16 steps, then one summary line and the RESULT line.
+; count/16 steps, then one summary line and the RESULT line. With
+; `trace=<step>`, every step from that one on also prints its operands
+; (the registers going into its instruction), to find what a seed did.
 %define TEST_NAME "exit_fuzzer"
 %include "lib.inc"
 
@@ -110,6 +112,11 @@ main:
   mov eax, DEFAULT_SEED                ; xorshift stays at 0
 .seeded:
   mov [seed], eax
+  mov esi, key_trace
+  or edx, -1
+  call cmdline_dec
+  mov [trace_from], eax
+  mov eax, [seed]
   PRINT TEST_NAME, ": seed="
   call putdec
   PRINT " count="
@@ -179,7 +186,7 @@ main:
   je .progress
   FAIL_HEX "code or read-only data changed at step", dword [steps]
 .progress:
-  PRINT TEST_NAME, ": step "
+  PRINT 10, TEST_NAME, ": step "
   mov eax, [steps]
   call putdec
   PRINT " faults "
@@ -243,15 +250,15 @@ step_vmcall:
   mov eax, [hc_nr]
   cmp eax, HC_CONSOLE_WRITE
   jne .load
-  ; A console write from its own memory prints at most 7 dots: the log
-  ; stays readable, the length edges (> 4096) still come through.
+  ; A console write that may succeed prints at most 7 bytes, dots half the
+  ; time: the log stays readable, the length edges (> 4096) still come through.
+  cmp dword [hc_args + 4], HC_CONSOLE_WRITE_MAX
+  ja .load
+  and dword [hc_args + 4], 7
   call rand
   test eax, 1
   jz .load
   mov dword [hc_args], cw_dots
-  cmp dword [hc_args + 4], HC_CONSOLE_WRITE_MAX
-  ja .load
-  and dword [hc_args + 4], 7
 .load:
   push ebp
   mov eax, [hc_nr]
@@ -261,6 +268,7 @@ step_vmcall:
   mov ebx, [hc_args + 12]
   mov ecx, [hc_args + 16]
   mov ebp, [hc_args + 20]
+  call trace
   TRY vmcall
   cmp edi, [hc_args]
   jne .clobbered
@@ -480,6 +488,7 @@ rand_msr:
 step_rdmsr:
   call rand_msr
   mov [msr_index], ecx
+  call trace
   TRY rdmsr
   CHECK_FAULT ALLOW_GP
   jmp step_done
@@ -495,6 +504,7 @@ step_wrmsr:
   ja .write
   and eax, ~APIC_DM_NOT_NMI
 .write:
+  call trace
   TRY wrmsr
   CHECK_FAULT ALLOW_GP
   jmp step_done
@@ -576,6 +586,7 @@ step_io:
   and ecx, 3
   movzx ecx, byte [widths + ecx]       ; 1, 2, 4, 4
   mov [io_width], ecx
+  call trace
   test ebx, 1 << 21
   jz .in
   call port_write_ok
@@ -697,6 +708,7 @@ step_cr:
   mov ebx, eax
   call rand_value.random
   and ebx, 3
+  call trace
   jmp [cr_kind + ebx * 4]
 .cr0:
   or eax, CR0_PE
@@ -804,6 +816,7 @@ step_xsetbv:
 .set:
   mov [cr_value], eax
   mov [cr_value + 4], edx
+  call trace
   TRY xsetbv
   CHECK_FAULT ALLOW_GP | ALLOW_UD
   cmp dword [fault_vec], NO_FAULT
@@ -845,11 +858,42 @@ step_cpuid:
   add eax, 0x80000000
 .run:
 .any:
+  call trace
   TRY cpuid
   CHECK_FAULT ALLOW_NONE
   jmp step_done
 
 ; ---------------------------------------------------------------------------
+
+; trace: from step `trace=` on, "trace <step> <kind> eax ebx ecx edx esi edi"
+; before the step's instruction (its operands). Keeps all registers.
+trace:
+  push eax
+  mov eax, [steps]
+  cmp eax, [trace_from]
+  pop eax
+  jae .print
+  ret
+.print:
+  pushad
+  push edi
+  push esi
+  push edx
+  push ecx
+  push ebx
+  push eax
+  PRINT TEST_NAME, ": trace "
+  mov eax, [steps]
+  call putdec
+  mov ecx, 6
+.reg:
+  PRINT " "
+  pop eax
+  call puthex
+  loop .reg
+  PRINT 10
+  popad
+  ret
 
 ; check_fault: a fault ([fault_vec]) is counted by vector; EBX = the vectors
 ; allowed. Keeps all but EBX.
@@ -1036,6 +1080,7 @@ kill_ports:
 KILL_RANGES equ ($ - kill_ports) / 4
 key_count: db "count=", 0
 key_seed:  db "seed=", 0
+key_trace: db "trace=", 0
 cw_dots:   db "......."
 align 4
 rodata_end:
@@ -1049,6 +1094,7 @@ alignb 4
 count:      resd 1
 interval:   resd 1
 seed:       resd 1
+trace_from: resd 1
 steps:      resd 1
 mem_top:    resd 1
 main_esp:   resd 1
