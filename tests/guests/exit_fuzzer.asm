@@ -31,7 +31,7 @@
 ; There is no CR8 outside 64-bit mode: the TPR is x2APIC MSR 0x808.
 ;
 ; Output: "exit_fuzzer: seed=<s> count=<n>", a progress line every
-; count/16 steps, then one summary line and the RESULT line. With
+; count/16 steps, then two summary lines and the RESULT line. With
 ; `trace=<step>`, every step from that one on also prints its operands
 ; (the registers going into its instruction), to find what a seed did.
 %define TEST_NAME "exit_fuzzer"
@@ -940,7 +940,7 @@ image_sum:
   ret
 
 ; summary: "exit_fuzzer: <n> steps: vmcall <n> rdmsr <n> ...; faults #GP <n>
-; #UD <n>, NMIs <n>; hypercalls ok <n> -EPERM <n> ..."
+; #UD <n>, NMIs <n>" and "exit_fuzzer: hypercalls ok <n> -EPERM <n> ...".
 summary:
   PRINT TEST_NAME, ": "
   mov eax, [steps]
@@ -966,7 +966,7 @@ summary:
   PRINT ", NMIs "
   mov eax, [nmis]
   call putdec
-  PRINT "; hypercalls"
+  PRINT 10, TEST_NAME, ": hypercalls"
   xor ebx, ebx
 .result:
   PRINT " "
