@@ -369,6 +369,18 @@ describe("exit dispatch: handlers through the dispatch", () => {
     expect(w.reg(id, REG.RAX)).toBe(0x10000n);
     expect(w.get(F.GUEST_RIP)).toBe(ENTRY_RIP + 7n);
   });
+
+  it("WRMSR IA32_FMASK with a reserved bit (63:32) is #GP(0) and never reaches the CPU; bits 31:0 do", () => {
+    const w = world();
+    const id = w.create();
+    const FMASK = 0xc0000084;
+    expect(w.enter(id, (c) => (c.setReg(REG.RCX, FMASK), c.setReg(REG.RAX, 0x700), c.setReg(REG.RDX, 1), c.exit(R.WRMSR, { length: 2 })))).toBe(ACT.RESUME);
+    expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((0x80000000 | (3 << 8) | (1 << 11) | GP) >>> 0);
+    expect(w.m.msrs.get(FMASK) ?? 0n).toBe(0n); // the vCPU's own, loaded when it was switched in
+    w.enter(id, (c) => c.exit(R.PREEMPTION_TIMER));
+    expect(w.enter(id, (c) => (c.setReg(REG.RCX, FMASK), c.setReg(REG.RAX, 0x700), c.setReg(REG.RDX, 0), c.exit(R.WRMSR, { length: 2 })))).toBe(ACT.NEXT);
+    expect(w.m.msrs.get(FMASK)).toBe(0x700n);
+  });
 });
 
 describe("exit dispatch: failures stop only the domain at fault", () => {

@@ -134,7 +134,12 @@ function writeMsr(vcpu: Vcpu, msr: u32, value: u64): u32 {
     case IA32_STAR: vcpu.state.star = value; break;
     case IA32_LSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.lstar = value; break;
     case IA32_CSTAR: if (!isCanonical(value)) return WRITE_FAULT; vcpu.state.cstar = value; break;
-    case IA32_FMASK: vcpu.state.sfmask = value; break;
+    case IA32_FMASK:
+      // Bits 63:32 are reserved: a CPU that faults on them would fault in
+      // the wrmsr below, in the hypervisor.
+      if ((value >> 32) != 0) return WRITE_FAULT;
+      vcpu.state.sfmask = value;
+      break;
     case IA32_TSC_AUX:
       if (!guestHasRdtscp()) return WRITE_UNKNOWN;
       if ((value >> 32) != 0) return WRITE_FAULT;
