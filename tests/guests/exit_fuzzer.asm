@@ -817,6 +817,23 @@ step_xsetbv:
   mov [cr_value], eax
   mov [cr_value + 4], edx
   call trace
+  ; One in eight with CR4.OSXSAVE clear: #UD, whatever the XCR and value.
+  push eax
+  call rand
+  test eax, 7 << 16
+  pop eax
+  jnz .osxsave
+  mov ebx, [cr4_base]
+  and ebx, ~CR4_OSXSAVE
+  mov cr4, ebx
+  TRY xsetbv
+  mov ebx, [cr4_base]
+  mov cr4, ebx
+  CHECK_FAULT ALLOW_UD
+  cmp dword [fault_vec], VEC_UD
+  je step_done
+  FAIL "XSETBV with CR4.OSXSAVE clear did not raise #UD"
+.osxsave:
   TRY xsetbv
   CHECK_FAULT ALLOW_GP | ALLOW_UD
   cmp dword [fault_vec], NO_FAULT
