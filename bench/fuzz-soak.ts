@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const f = await fuzzRun({ seed, count: steps, resultMs, title: "tshv-soak" });
   console.log(`soak: ${f.summary}`);
   console.log(`soak: RESULT ${f.result}; seed ${f.seed}, ${f.steps} steps in ${f.seconds.toFixed(1)} s wall, ` +
-    `${f.exits} VM exits, ${(f.exits / f.seconds).toFixed(0)} exits a second; canary at pass ${f.canaryPasses} ` +
-    `(${f.canaryChecked} sums checked), Domain 0 answered; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
+    `${f.exits} VM exits, ${(f.exits / f.seconds).toFixed(0)} exits a second; canary from pass ${f.canaryBefore} to ${f.canaryPasses} ` +
+    `(${f.canaryChecked} sums checked), ${f.dmesgLines} dmesg lines about the fuzzer, Domain 0 answered; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
   if (f.result !== "PASS") process.exitCode = 1;
 }
 

@@ -18,8 +18,13 @@ export interface FuzzFigures {
   exits: number;
   summary: string;
   result: string;
+  /** The canary's last pass seen before the fuzzer started, and after it stopped. */
+  canaryBefore: number;
   canaryPasses: number;
   canaryChecked: number;
+  /** dmesg lines about the fuzzer (its unknown MSRs are logged once each, the first 32). */
+  dmesgLines: number;
+  dmesgFuzz: string;
   dom0Answers: string;
 }
 
@@ -74,6 +79,7 @@ export async function fuzzRun(o: { seed: number; count: number; resultMs: number
     expect(await run(e, `create memory_integrity.elf name=canary memory=${CANARY_MEM_MIB}`), /created domain \d+ \(canary\)/);
     await until(e, 0, /\[canary\] integrity 2 /, 120_000, "the canary's second pass");
     const from = e.output().length;
+    const canaryBefore = Math.max(...[...e.output().matchAll(INTEGRITY_RE)].map((m) => Number(m[1])));
     // rights=host: HC_LOG_READ, HC_HOST_INFO and HC_CPU_INFO take its pointers.
     expect(await run(e, `create exit_fuzzer.elf name=fuzz memory=4 rights=host cmdline="seed=${o.seed} count=${o.count}"`),
       /created domain \d+ \(fuzz\)/);
@@ -84,7 +90,8 @@ export async function fuzzRun(o: { seed: number; count: number; resultMs: number
     const out = e.output().slice(from);
     const summary = [/\[fuzz\] (exit_fuzzer: \d+ steps: [^\r\n]*)/, /\[fuzz\] exit_fuzzer: (hypercalls [^\r\n]*)/]
       .map((re) => re.exec(out)?.[1] ?? "").join("; ");
-    await until(e, from, /hv: domain \d+ \(fuzz\) stopped: [^\n]*\n/, 60_000, "the fuzzer's stop");
+    const stop = await until(e, from, /hv: domain \d+ \(fuzz\) stopped: ([^\r\n]*)/, 60_000, "the fuzzer's stop");
+    if (stop[1] !== "exit code 0") throw new Error(`the fuzzer stopped: ${stop[1]}`);
 
     // Domain 0 answers; the canary runs on, its sums right; the fuzzer's exits.
     const list = await run(e, "list");
@@ -101,9 +108,11 @@ export async function fuzzRun(o: { seed: number; count: number; resultMs: number
     if (freeAfter !== freeBefore) throw new Error(`free memory ${freeBefore} KiB before, ${freeAfter} KiB after both domains are gone`);
     const dmesg = await run(e, "dmesg");
     if (/hv: (PANIC|EXCEPTION)|VM entry failed/.test(dmesg)) throw new Error(`dmesg:\n${dmesg.slice(-3000)}`);
+    const fuzzLines = dmesg.split("\n").filter((l) => l.includes("(fuzz)"));
+    const dmesgLines = fuzzLines.length;
     return {
       seed: Number(first[1]), steps: Number(first[2]), seconds, exits: exitsOf(info), summary, result: result[1],
-      canaryPasses: canary.last, canaryChecked: canary.checked, dom0Answers: `${list.trim()}\n${canaryInfo.split("\n")[0]}`,
+      canaryBefore, canaryPasses: canary.last, canaryChecked: canary.checked, dmesgLines, dmesgFuzz: fuzzLines.join("\n"), dom0Answers: `${list.trim()}\n${canaryInfo.split("\n")[0]}`,
     };
   } finally {
     await done();
