@@ -9,11 +9,12 @@
 ;           nearby and random indices, edge and random values;
 ;   IN / OUT  PC and random ports at every width, string forms included;
 ;   CR0 / CR3 / CR4 writes (and LMSW, CLTS), XSETBV, CPUID with random leaves.
-; A #GP (or #UD for XSETBV) injected by the hypervisor is expected and caught.
-; After every step the guest checks itself: ESP, a marker at the bottom of
-; its stack and one in its data, GPRs a VMCALL or an OUT must keep, CR0 and
-; CR4 as it set them, and (at every progress line) a checksum of its code
-; and read-only data. A hypercall that needs a right it lacks must return
+; A #GP (or #UD for XSETBV) injected by the hypervisor is expected and caught;
+; any other fault is a FAIL. After every step the guest checks itself: ESP,
+; a marker at the bottom of its stack and one in its data, every GPR but EAX
+; across VMCALL, CR0 and CR4 as it set them, a CR or XCR0 read back as
+; written or unchanged after a fault, and (at every progress line) a
+; checksum of its code and read-only data. A hypercall that needs a right it lacks must return
 ; -EPERM, an unknown number -ENOSYS, HC_VERSION the ABI version.
 ;
 ; What it leaves out, as it would end or break the guest by design (the
