@@ -46,7 +46,7 @@ CFLAGS := -O2 -std=c11 -ffreestanding -fno-builtin -mno-red-zone -mretpoline-ext
   -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
   -I$(BUILD) -Iboot
 
-.PHONY: all deps build-deps run test test-unit test-integration bench bench-profile check-float clean linux-guest
+.PHONY: all deps build-deps run test test-unit test-integration bench bench-profile soak check-float clean linux-guest
 all: $(BUILD)/hv.iso
 
 include tests/guests/guests.mk
@@ -191,6 +191,11 @@ test-integration: deps $(BUILD)/hv.iso guests
 
 clean:
 	rm -rf $(BUILD)
+
+# The exit fuzzer at 1,000,000 steps beside a canary (its 100,000-step run
+# is tests/integration/fuzz.test.ts, in `make test`); FUZZ_SEED replays one.
+soak: deps $(BUILD)/hv.elf $(BUILD)/dom0.elf guests
+	$(NODE_BIN)/tsx bench/fuzz-soak.ts
 
 bench: deps $(BUILD)/hv.iso guests
 	$(NODE_BIN)/tsx bench/exit-cost.ts

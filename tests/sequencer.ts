@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 const LONGEST_FIRST = [
-  "linux", "linux-two", "linux-save", "shell", "snapshot", "save", "dedup", "flood", "sched-4cpus", "hostile", "sched-2cpus", "heap", "sched", "guests", "smp", "boot", "events", "dom0", "float-check",
+  "linux", "linux-two", "linux-save", "shell", "snapshot", "save", "dedup", "flood", "sched-4cpus", "hostile", "sched-2cpus", "heap", "sched", "guests", "smp", "boot", "events", "fuzz", "dom0", "float-check",
 ];
 
 function rank(spec: TestSpecification): number {

@@ -78,6 +78,7 @@ const SCI_EVENTS: u16 = PM1_TMR_STS | PM1_GBL_STS | PM1_PWRBTN_STS | PM1_SLPBTN_
 
 const TMR_MSB: u64 = <u64>DOMAIN_PM_TMR_BITS - 1;
 const TMR_MASK: u64 = (<u64>1 << <u64>DOMAIN_PM_TMR_BITS) - 1;
+const TMR_HALF: u64 = <u64>1 << TMR_MSB;
 
 @unmanaged
 export class AcpiPmState {
@@ -204,11 +205,20 @@ export class AcpiPm extends Device {
     this.update();
   }
 
-  // PM_TMR's count since start, not wrapped.
+  // PM_TMR's count since start, not wrapped. A clock that went back more
+  // than a change of bit 31 behind the count already seen (the guest set its
+  // TSC back) starts the count again from it: else the timer, armed on the
+  // old time, would fire at once and move on one change each time, a VM
+  // exit each, until it caught up with the clock.
   private ticks(): u64 {
+    const s = this.s;
     const now = this.clock.now();
-    const start = this.s.start;
-    return now > start ? ticksIn(now - start, this.clock.hz(), PM_TMR_FREQUENCY) : 0;
+    const t = now > s.start ? ticksIn(now - s.start, this.clock.hz(), PM_TMR_FREQUENCY) : 0;
+    if (s.seen <= t || s.seen - t <= TMR_HALF) return t;
+    s.start = now;
+    s.seen = 0;
+    this.armedFor = 0;
+    return 0;
   }
 
   // TMR_STS if the count's top bit changed since the last look. `seen`

@@ -533,11 +533,18 @@ export class RtcDevice extends Device {
 
   // ── Flags, line and timer ────────────────────────────────────────────────
 
-  // Accounts for what the divider did from the last sync to `now`.
+  // Accounts for what the divider did from the last sync to `now`. A clock
+  // that went back (the guest set its TSC back) is accounted from there on:
+  // waiting for it to pass the old time would leave PF clear and the timer
+  // re-armed at every edge until then, a VM exit each, for as long as the
+  // guest made it.
   private sync(now: u64): void {
     const s = this.s;
     const from = s.syncTsc;
-    if (<i64>(now - from) <= 0) return;
+    if (<i64>(now - from) <= 0) {
+      s.syncTsc = now;
+      return;
+    }
     s.syncTsc = now;
     if (!this.chainRuns()) return;   // a stopped divider makes no edges and no updates
     let c = s.reg(RTC_REG_C);

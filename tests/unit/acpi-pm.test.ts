@@ -250,6 +250,22 @@ describe("PM_TMR", () => {
     expect(rd(PM1_STS)).toBe(0);
     expect(e.acpiPmTestFire(false)).toBe(0);
   });
+
+  it("a guest TSC set back far behind the count (WRMSR IA32_TSC) starts the count again: the timer is armed a change from now, not for the old time", () => {
+    const { e, rd, wr, at, sci } = pm();
+    at(tscAt(5n << 31n) + 7n);
+    wr(PM1_EN, TMR_EN);
+    wr(PM1_STS, TMR_STS);
+    const back = T0 + HZ;
+    at(back);
+    expect(rd(PM_TMR, 4)).toBe(0);
+    // A deadline 2^63 or more ahead reads as passed: the timer fires once,
+    // and is then armed one change of bit 31 from the clock.
+    expect(e.acpiPmTestFire(true)).toBe(1);
+    expect(sci()).toBe(false);
+    expect(e.acpiPmTestTimerDeadline()).toBe(back + ((1n << 31n) * HZ + PM_HZ - 1n) / PM_HZ);
+    expect(e.acpiPmTestFire(false)).toBe(0);
+  });
 });
 
 describe("ACPI PM state", () => {

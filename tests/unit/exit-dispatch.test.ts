@@ -389,6 +389,18 @@ describe("exit dispatch: handlers through the dispatch", () => {
     expect(w.reg(id, REG.RAX)).toBe(0x10000n);
     expect(w.get(F.GUEST_RIP)).toBe(ENTRY_RIP + 7n);
   });
+
+  it("WRMSR IA32_FMASK with a reserved bit (63:32) is #GP(0) and never reaches the CPU; bits 31:0 do", () => {
+    const w = world();
+    const id = w.create();
+    const FMASK = 0xc0000084;
+    expect(w.enter(id, (c) => (c.setReg(REG.RCX, FMASK), c.setReg(REG.RAX, 0x700), c.setReg(REG.RDX, 1), c.exit(R.WRMSR, { length: 2 })))).toBe(ACT.RESUME);
+    expect(Number(w.get(F.VM_ENTRY_INTR_INFO_FIELD))).toBe((0x80000000 | (3 << 8) | (1 << 11) | GP) >>> 0);
+    expect(w.m.msrs.get(FMASK) ?? 0n).toBe(0n); // the vCPU's own, loaded when it was switched in
+    w.enter(id, (c) => c.exit(R.PREEMPTION_TIMER));
+    expect(w.enter(id, (c) => (c.setReg(REG.RCX, FMASK), c.setReg(REG.RAX, 0x700), c.setReg(REG.RDX, 0), c.exit(R.WRMSR, { length: 2 })))).toBe(ACT.NEXT);
+    expect(w.m.msrs.get(FMASK)).toBe(0x700n);
+  });
 });
 
 describe("exit dispatch: failures stop only the domain at fault", () => {
@@ -636,6 +648,20 @@ describe("exit dispatch: CR0 and single-step edge cases", () => {
     expect(w.get(F.GUEST_CR0) & (1n << 31n)).toBe(0n);
     expect(w.get(F.GUEST_IA32_EFER)).toBe(LME);
     expect(w.get(F.VM_ENTRY_CONTROLS) & IA32E_GUEST).toBe(0n);
+  });
+
+  it("MOV to CR0 setting CD and NW: the guest reads them (shadow), the CPU keeps them clear (VM entry and exit leave them alone)", () => {
+    const w = world();
+    const id = w.create();
+    const CD = 1n << 30n, NW = 1n << 29n;
+    const shadowed = w.enter(id, (c) => {
+      expect(c.get(F.CR0_GUEST_HOST_MASK) & (CD | NW)).toBe(CD | NW);
+      c.setReg(REG.RBX, Number((c.get(F.CR0_READ_SHADOW) | CD | NW) & 0xffffffffn));
+      return c.exit(R.CR_ACCESS, { qualification: 0 | (3 << 8), length: 3 });
+    });
+    expect(shadowed).toBe(ACT.NEXT);
+    expect(w.get(F.CR0_READ_SHADOW) & (CD | NW)).toBe(CD | NW);
+    expect(w.get(F.GUEST_CR0) & (CD | NW)).toBe(0n);
   });
 
   it("MOV to CR0 turning on PAE paging checks the PDPTEs first: a reserved bit is #GP with CR0 and the PDPTEs kept", () => {

@@ -461,6 +461,20 @@ describe("MC146818 RTC: interrupts", () => {
     expect(r.e.heapCurrentUsed()).toBe(used);
   });
 
+  it("a guest TSC set back (WRMSR IA32_TSC) does not lose PF: the next edge after it raises it, the timer is not re-armed edge after edge", () => {
+    const r = rtc(epoch(2024, 6, 1));
+    r.at(1000n * GHZ);                  // the guest's TSC far ahead ...
+    r.wr(A, DV_RUN | 3);                // 8192 Hz
+    r.rd(C);
+    r.at(1n * GHZ);                     // ... then set back
+    r.wr(B, PIE | H24);
+    expect(r.armed()).toBe(1);
+    r.next();
+    expect(r.level()).toBe(true);
+    expect(r.armed()).toBe(0);
+    expect(r.rd(C) & (IRQF | PF)).toBe(IRQF | PF);
+  });
+
   it("UIE: an interrupt after every update, at each second boundary", () => {
     const r = rtc(epoch(2024, 6, 1, 12));
     r.wr(A, DV_RUN);

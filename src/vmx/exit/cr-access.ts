@@ -1,9 +1,14 @@
 // Control-register accesses (SDM Vol. 3C 28.1.3, qualification Table 28-3).
 // Guests own CR0 and CR4 except the bits in the guest/host masks (set up in
-// src/vmx/vmcs-init.ts): CR0.NE and CR0.PG, and CR4.VMXE. NE must stay set
-// in VMX operation, so the guest sees its own value through the read shadow;
-// PG changes switch IA-32e mode, which the VM-entry controls must mirror;
-// VMXE is hidden, as CPUID hides VMX.
+// src/vmx/vmcs-init.ts): CR0.NE, CR0.PG, CR0.CD and CR0.NW, and CR4.VMXE.
+// NE must stay set in VMX operation, so the guest sees its own value through
+// the read shadow; PG changes switch IA-32e mode, which the VM-entry
+// controls must mirror; VMXE is hidden, as CPUID hides VMX. CD and NW are
+// changed by neither VM entry nor VM exit (27.3.2.1, 28.5.1): a guest that
+// owned them would turn the CPU's caches off for the hypervisor and every
+// other domain, and a value emulated into GUEST_CR0 would not take. So the
+// guest sees its CD and NW in the shadow and the CPU keeps them clear, as
+// KVM does (memory types are EPT's).
 import { Vcpu } from "../../domain/domain";
 import { ACTION_NEXT, ACTION_RESUME, actionStop } from "../action";
 import { vmcsRead32, vmcsRead64, vmcsReadNat, vmcsWrite32, vmcsWrite64, vmcsWriteNat } from "../vmcs";
@@ -27,7 +32,7 @@ import { guestCopy } from "../../domain/memory";
 import { dec } from "../../lib/str";
 
 // Bits the hypervisor owns (the guest/host masks).
-export const CR0_OWNED: u64 = CR0_NE | CR0_PG;
+export const CR0_OWNED: u64 = CR0_NE | CR0_PG | CR0_CD | CR0_NW;
 export const CR4_OWNED: u64 = CR4_VMXE | CR4_SMXE;
 
 const pdptes = memory.data(32);
@@ -42,9 +47,9 @@ export function eferWithMode(efer: u64): void {
 }
 
 // The guest-visible CR0 `cr0` made legal for VMX (fixed bits, A.7), except PE
-// and PG, which unrestricted guest lets the guest clear.
+// and PG, which unrestricted guest lets the guest clear; CD and NW clear.
 export function legalCr0(cr0: u64): u64 {
-  return (cr0 | (rdmsr(IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG))) & rdmsr(IA32_VMX_CR0_FIXED1);
+  return (cr0 | (rdmsr(IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG))) & rdmsr(IA32_VMX_CR0_FIXED1) & ~(CR0_CD | CR0_NW);
 }
 
 // The guest-visible CR4 made legal for VMX (fixed bits, A.8: VMXE set).
