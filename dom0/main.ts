@@ -9,7 +9,7 @@
 // modules left to it (`start=dom0`), then runs the shell: sleep until an
 // event, handle it, collect garbage, again.
 import { vmcall, rdtsc, halt_forever, idt_init } from "./hw";
-import { puts, putsln, putc, putDec, putSigned, putHex, newline, comInit, comTxInterrupts } from "./uart";
+import { puts, putsln, putc, putDec, putSigned, putHex, newline, comInit } from "./uart";
 import { eventsSetup, eventsWait, EVENT_VECTOR } from "./events";
 import { shellStart, shellEvents } from "./shell";
 import { buildDomain } from "./build";
@@ -121,7 +121,6 @@ export function kmain(mbi: u32): void {
     halt_forever();
     return;
   }
-  comTxInterrupts();
   mainLoop();
 }
 

@@ -3,7 +3,7 @@
 // Ctrl-C to cancel it: the command asks progressStep() between its steps.
 // What else is typed meanwhile is dropped (the line editor is not running).
 import { rdtsc } from "./hw";
-import { puts, putc, comRead, comTxPump } from "./uart";
+import { puts, putc, comRead } from "./uart";
 import { ticksPerSecond } from "./host";
 import { dec } from "../src/lib/str";
 
@@ -37,7 +37,6 @@ export function progressStep(done: u64): bool {
     if (c == CTRL_C) cancelled = true;
   }
   if (cancelled) return false;
-  comTxPump();   // the line shown last goes on out while the work runs
   const now = rdtsc();
   if (now < next) return true;
   next = now + second / 4;

@@ -12,7 +12,7 @@
 // Ctrl-] returns to the shell. Log lines are held back meanwhile and printed
 // on return.
 import { vmcall } from "./hw";
-import { putc, puts, putsln, putBytes, putText, newline, comRead, comServiced, COM_SERVICE_ROUNDS } from "./uart";
+import { putc, puts, putsln, putBytes, putText, newline, comRead } from "./uart";
 import { leKey, leReset, leEcho, leEchoLen, lePtr, leLen, leRedraw, LE_LINE, LE_CANCEL } from "./lineedit";
 import { runLine } from "./commands";
 import { ringRead, ringLapped, ringOldest, ringBuf, RING_CHUNK, RING_LOG } from "./rings";
@@ -181,10 +181,7 @@ export function shellInput(c: u8): void {
 // Handles the pending event bits (dom0/events.ts).
 export function shellEvents(bits: u64): void {
   if ((bits & (1 << EVENT_SERIAL)) != 0) {
-    for (let round = 0; round < COM_SERVICE_ROUNDS; round++) {
-      for (let c = comRead(); c >= 0; c = comRead()) shellInput(<u8>c);
-      if (comServiced()) break;
-    }
+    for (let c = comRead(); c >= 0; c = comRead()) shellInput(<u8>c);
   }
   if (mode == MODE_CONSOLE) sendInput();
   if ((bits & (1 << EVENT_CONSOLE)) != 0) {

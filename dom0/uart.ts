@@ -1,21 +1,16 @@
 // Domain 0's console: the physical 16550 UART at COM1, whose ports the
-// hypervisor passes through to it. Input arrives as EVENT_SERIAL, after
-// which comRead() empties the receive FIFO. Output is polled (a byte when
-// the transmit holding register is empty) until comTxInterrupts(); from then
-// on it goes into a ring, and the UART takes a FIFO's worth each time it has
-// emptied: at once if it is empty, else at its THRE interrupt (EVENT_SERIAL
-// too, comService), so Domain 0 does not spin on the wire while a guest's
-// lines go out at 115200 baud; only a full ring waits, a FIFO at a time.
-// Until the ports are passed through, the same accesses reach the
-// hypervisor's emulated UART, whose output lands in the log as `[dom0] ...`.
+// hypervisor passes through to it. Output is polled (a byte when the
+// transmit holding register is empty); input arrives as EVENT_SERIAL, after
+// which comDrain() empties the receive FIFO. Until the ports are passed
+// through, the same accesses reach the hypervisor's emulated UART, whose
+// output lands in the log as `[dom0] ...`.
 //
 // Text output goes through here too: puts() and friends allocate nothing.
 import { inb, outb, halt_forever } from "./hw";
 import {
   COM1, UART_THR, UART_RBR, UART_DLL, UART_DLM, UART_IER, UART_FCR, UART_LCR, UART_MCR, UART_LSR,
   UART_LCR_8N1, UART_LCR_DLAB, UART_FCR_ENABLE_CLEAR, UART_LSR_DR, UART_LSR_THRE, UART_LSR_TEMT,
-  UART_IER_ERBFI, UART_IER_ETBEI, UART_MCR_DTR, UART_MCR_RTS, UART_MCR_OUT2, UART_IIR, UART_IIR_NO_INT,
-  UART_IIR_FIFO, UART_FIFO_SIZE,
+  UART_IER_ERBFI, UART_MCR_DTR, UART_MCR_RTS, UART_MCR_OUT2,
 } from "../src/arch/uart16550";
 
 const BAUD_DIVISOR: u8 = 1; // 115200 baud from the 1.8432 MHz clock
@@ -43,73 +38,16 @@ export function comRead(): i32 {
   return <i32>inb(COM1 + UART_RBR);
 }
 
-// The transmit ring (txTail..txHead, free-running) and the UART's FIFO size.
-const TX_RING: u32 = 8192;   // a power of two
-const txRing = memory.data(TX_RING);
-let txHead: u32 = 0;
-let txTail: u32 = 0;
-let txIrq = false;
-let txFifo: u32 = 1;
-// Rounds of comServiced: a UART that keeps saying it interrupts stops there.
-export const COM_SERVICE_ROUNDS = 16;
-
-// From now on output goes through the ring, at the UART's THRE interrupts
-// (EVENT_SERIAL: the caller has the events and the serial console).
-export function comTxInterrupts(): void {
-  txFifo = (inb(COM1 + UART_IIR) & UART_IIR_FIFO) == UART_IIR_FIFO ? UART_FIFO_SIZE : 1;
-  txIrq = true;
-  outb(COM1 + UART_IER, UART_IER_ERBFI | UART_IER_ETBEI);
-}
-
-// Waits (bounded) until the transmit holding register or FIFO is empty.
-function waitThre(): void {
+export function putc(c: u8): void {
   for (let spins = 0; spins < THRE_SPINS; spins++) {
     if ((inb(COM1 + UART_LSR) & UART_LSR_THRE) != 0) break;
   }
+  outb(COM1 + UART_THR, c);
 }
 
-// Hands the UART a FIFO's worth of the ring if it is empty.
-export function comTxPump(): void {
-  if (txTail == txHead || (inb(COM1 + UART_LSR) & UART_LSR_THRE) == 0) return;
-  for (let n: u32 = 0; n < txFifo && txTail != txHead; n++) {
-    outb(COM1 + UART_THR, load<u8>(txRing + (txTail & (TX_RING - 1))));
-    txTail++;
-  }
-}
-
-// After EVENT_SERIAL, once the received bytes are taken: the UART gets
-// the next FIFO's worth; whether it still has an interrupt pending (IIR),
-// in which case the caller takes the bytes again and asks again
-// (COM_SERVICE_ROUNDS at most), so that its line falls and its next
-// interrupt is a new edge.
-export function comServiced(): bool {
-  comTxPump();
-  return (inb(COM1 + UART_IIR) & UART_IIR_NO_INT) != 0;
-}
-
-export function putc(c: u8): void {
-  if (!txIrq) {
-    waitThre();
-    outb(COM1 + UART_THR, c);
-    return;
-  }
-  if (txHead - txTail == TX_RING) {
-    waitThre();
-    comTxPump();
-  }
-  store<u8>(txRing + (txHead & (TX_RING - 1)), c);
-  txHead++;
-  comTxPump();
-}
-
-// Sends what the ring holds and waits until the transmitter is empty:
-// whoever takes COM1 next (the hypervisor, at power-off) resets it,
-// dropping what its FIFO still holds.
+// Waits until the transmitter is empty: whoever takes COM1 next (the
+// hypervisor, at power-off) resets it, dropping what its FIFO still holds.
 export function comDrain(): void {
-  while (txTail != txHead) {
-    waitThre();
-    comTxPump();
-  }
   for (let spins = 0; spins < THRE_SPINS; spins++) {
     if ((inb(COM1 + UART_LSR) & UART_LSR_TEMT) != 0) break;
   }
@@ -223,8 +161,6 @@ export function putDecPad(v: u64, width: i32): void {
 
 // AssemblyScript's abort (asc --use abort=dom0/uart/abort): report, stop.
 export function abort(message: string | null, file: string | null, line: u32, column: u32): void {
-  comDrain();
-  txIrq = false;
   puts("\r\ndom0: PANIC: ");
   if (message !== null) puts(message);
   if (file !== null) {
