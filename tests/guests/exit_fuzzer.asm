@@ -999,22 +999,7 @@ summary:
   PRINT 10
   ret
 
-; rand: EAX = the next xorshift32 value. Keeps the other registers.
-rand:
-  mov eax, [seed]
-  push edx
-  mov edx, eax
-  shl edx, 13
-  xor eax, edx
-  mov edx, eax
-  shr edx, 17
-  xor eax, edx
-  mov edx, eax
-  shl edx, 5
-  xor eax, edx
-  pop edx
-  mov [seed], eax
-  ret
+%include "rand.inc"
 
 PCI_CONFIG_ADDRESS equ 0xcf8
 

@@ -15,7 +15,7 @@ GUEST_ALL_NAMES := $(basename $(notdir $(wildcard $(GUEST_SRC_DIR)/*.asm)))
 GUEST_ELF_NAMES := $(filter-out $(GUEST_BIN_NAMES),$(GUEST_ALL_NAMES))
 GUEST_ELFS      := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_ELF_NAMES))
 GUEST_BINS      := $(patsubst %,$(GUEST_BUILD)/%.bin,$(filter $(GUEST_BIN_NAMES),$(GUEST_ALL_NAMES)))
-GUEST_DEPS      := $(GUEST_SRC_DIR)/lib.inc $(GUEST_SRC_DIR)/paging.inc $(GUEST_SRC_DIR)/vcpus.inc $(GUEST_SRC_DIR)/clock.inc $(GUEST_SRC_DIR)/apic.inc $(GUEST_SRC_DIR)/acpi.inc $(GUEST_BUILD)/hypercall.inc $(GUEST_SRC_DIR)/guests.mk
+GUEST_DEPS      := $(GUEST_SRC_DIR)/lib.inc $(GUEST_SRC_DIR)/paging.inc $(GUEST_SRC_DIR)/vcpus.inc $(GUEST_SRC_DIR)/clock.inc $(GUEST_SRC_DIR)/apic.inc $(GUEST_SRC_DIR)/acpi.inc $(GUEST_SRC_DIR)/rand.inc $(GUEST_BUILD)/hypercall.inc $(GUEST_SRC_DIR)/guests.mk
 GUEST_NASM      := nasm -w+all -w-unknown-warning -I$(GUEST_BUILD)/ -I$(GUEST_SRC_DIR)/
 
 .PHONY: guests clean-guests

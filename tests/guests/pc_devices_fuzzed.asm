@@ -97,22 +97,7 @@ isr_any:
   mov dword [LAPIC_EOI], 0
   iret
 
-; rand: EAX = the next xorshift32 value. Keeps the other registers.
-rand:
-  mov eax, [seed]
-  push edx
-  mov edx, eax
-  shl edx, 13
-  xor eax, edx
-  mov edx, eax
-  shr edx, 17
-  xor eax, edx
-  mov edx, eax
-  shl edx, 5
-  xor eax, edx
-  pop edx
-  mov [seed], eax
-  ret
+%include "rand.inc"
 
 section .rodata
 align 2
