@@ -16,8 +16,7 @@ function cpuOf(intel: bool, ebx7: u32, edx7: u32, caps: u64): SpecCpu {
 // SPEC_* for such a CPU, and the host's IA32_SPEC_CTRL in bits 32 and up.
 export function specChooseFor(intel: bool, ebx7: u32, edx7: u32, caps: u64, off: bool): u64 {
   const c = cpuOf(intel, ebx7, edx7, caps);
-  const s = specChoose(c, off);
-  return <u64>s | (specHostCtrl(c, s) << 32);
+  return <u64>specChoose(c, off) | (specHostCtrl(c, off) << 32);
 }
 
 // Its boot log lines, one per line.

@@ -73,8 +73,7 @@ export function specChoose(c: SpecCpu, off: bool): u32 {
   const hasSpecCtrl = (c.edx7 & CPUID_7_EDX_SPEC_CTRL) != 0;
   let s: u32 = hasSpecCtrl ? SPEC_CTRL : 0;
   if (off || !c.intel) return s;
-  const eibrs = hasSpecCtrl && (c.caps & ARCH_CAP_IBRS_ALL) != 0;
-  if (!eibrs) s |= SPEC_RETPOLINE | SPEC_RSB_FILL;
+  if (!specEibrs(c)) s |= SPEC_RETPOLINE | SPEC_RSB_FILL;
   else if ((c.caps & ARCH_CAP_PBRSB_NO) == 0) s |= SPEC_RSB_FILL;
   if (hasSpecCtrl) s |= SPEC_IBPB;
   if (specMds(c) || specTaa(c) || specMmio(c)) s |= SPEC_VERW;
@@ -85,6 +84,11 @@ export function specChoose(c: SpecCpu, off: bool): u32 {
   return s;
 }
 
+// Enhanced IBRS: IBRS_ALL, and the IA32_SPEC_CTRL to set it in.
+function specEibrs(c: SpecCpu): bool {
+  return (c.edx7 & CPUID_7_EDX_SPEC_CTRL) != 0 && (c.caps & ARCH_CAP_IBRS_ALL) != 0;
+}
+
 function specMds(c: SpecCpu): bool { return (c.caps & ARCH_CAP_MDS_NO) == 0; }
 function specTaa(c: SpecCpu): bool { return (c.ebx7 & CPUID_7_EBX_RTM) != 0 && (c.caps & ARCH_CAP_TAA_NO) == 0; }
 // Only a CPU with the MSR can say; one without is taken as MDS-affected already.
@@ -93,9 +97,9 @@ function specMmio(c: SpecCpu): bool {
 }
 
 // The host's IA32_SPEC_CTRL: IBRS on with enhanced IBRS (it then costs
-// nothing), else 0.
-export function specHostCtrl(c: SpecCpu, s: u32): u64 {
-  return (s & SPEC_CTRL) != 0 && (s & SPEC_RETPOLINE) == 0 && (c.caps & ARCH_CAP_IBRS_ALL) != 0 && c.intel ? SPEC_CTRL_IBRS : 0;
+// nothing), unless mitigations are off; else 0.
+export function specHostCtrl(c: SpecCpu, off: bool): u64 {
+  return !off && c.intel && specEibrs(c) ? SPEC_CTRL_IBRS : 0;
 }
 
 let off = false;
@@ -125,7 +129,7 @@ export function specAp(): string {
 // Puts this CPU's mitigations in force; its SPEC_*.
 function specInit(c: SpecCpu): u32 {
   const s = specChoose(c, off);
-  const host = specHostCtrl(c, s);
+  const host = specHostCtrl(c, off);
   const cpu = thisCpu();
   if ((s & SPEC_CTRL) != 0) wrmsr(IA32_SPEC_CTRL, host);
   cpu.hostSpecCtrl = <u32>host;

@@ -70,6 +70,8 @@ describe("which mitigations a CPU gets", () => {
   it("mitigations=off keeps only the guests' IA32_SPEC_CTRL", () => {
     expect(choose(true, 0, 0, 0n, true)).toEqual({ spec: 0, hostCtrl: 0 });
     expect(choose(true, 0, 0x9c000400, 0n, true)).toEqual({ spec: S.CTRL, hostCtrl: 0 });
+    // Enhanced IBRS is a mitigation too: the host's IBRS stays clear.
+    expect(choose(true, 0, MODERN, ALL_NO, true)).toEqual({ spec: S.CTRL, hostCtrl: 0 });
     expect(report(true, 0, 0, 0n, true)).toBe("mitigations: off (mitigations=off)");
   });
 
